@@ -1,0 +1,72 @@
+#pragma once
+// A loaded network: ONNX nodes in topological order plus frozen weights, executed with
+// ATen ops. Every node output is addressable by its ONNX tensor name, and a request for
+// a set of tensors runs only the nodes they depend on.
+#include <featvis/graph/node.h>
+
+#include <ATen/ATen.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace featvis {
+
+using TensorMap = std::unordered_map<std::string, at::Tensor>;
+
+struct GraphInput {
+  std::string name;
+  std::vector<int64_t> shape;  // -1 for a symbolic dimension
+};
+
+class Graph {
+ public:
+  // Reads and validates an ONNX file. Throws featvis::Error naming the file and the
+  // problem (missing, not ONNX, unsupported op with its node name, ...).
+  static Graph load_onnx(const std::string& path);
+  // Same from bytes already in memory (used by tests); `origin` names them in errors.
+  static Graph load_onnx_bytes(const std::string& bytes, const std::string& origin);
+
+  const std::vector<Node>& nodes() const { return nodes_; }
+  const std::vector<GraphInput>& inputs() const { return inputs_; }
+  const std::vector<std::string>& outputs() const { return outputs_; }
+  // The node producing `tensor`, or nullptr for graph inputs, weights and unknown names.
+  const Node* producer(const std::string& tensor) const;
+  bool has_tensor(const std::string& tensor) const;
+  // Throws featvis::Error "unknown layer 'X' in model M" with close matches if absent.
+  void require_tensor(const std::string& tensor) const;
+
+  // Runs the part of the graph that `wanted` depends on. `input` is the (only) graph
+  // input, NCHW float. Autograd is recorded iff the caller enabled it and the input
+  // requires grad; weights never require grad.
+  TensorMap run(const at::Tensor& input, const std::vector<std::string>& wanted) const;
+
+  // Moves the weights to a device (e.g. CUDA); inputs must then live there too.
+  void to(const at::Device& device);
+  at::Device device() const { return device_; }
+
+  const std::string& origin() const { return origin_; }
+
+ private:
+  struct Plan {
+    std::vector<size_t> node_order;                  // indices into nodes_
+    std::unordered_map<std::string, int> last_use;   // tensor -> position of last consumer
+  };
+  std::shared_ptr<const Plan> plan_for(const std::vector<std::string>& wanted) const;
+
+  std::string origin_;
+  std::vector<Node> nodes_;
+  std::vector<GraphInput> inputs_;
+  std::vector<std::string> outputs_;
+  TensorMap weights_;
+  std::unordered_map<std::string, size_t> producer_;  // tensor -> node index
+  at::Device device_{at::kCPU};
+
+  mutable std::shared_ptr<std::mutex> plan_mutex_ = std::make_shared<std::mutex>();
+  mutable std::shared_ptr<std::unordered_map<std::string, std::shared_ptr<const Plan>>> plans_ =
+      std::make_shared<std::unordered_map<std::string, std::shared_ptr<const Plan>>>();
+};
+
+}  // namespace featvis

@@ -1,0 +1,27 @@
+#pragma once
+// Photos in, network inputs out: decoding (JPEG/PNG via stb), the card's crop and
+// scaling, and PNG writing for visualizations.
+#include <featvis/model/card.h>
+
+#include <ATen/ATen.h>
+
+#include <string>
+
+namespace featvis {
+
+// Decoded 8-bit RGB photo as a [H, W, 3] uint8 tensor.
+// Throws featvis::Error "cannot read image 'P': <reason>" for missing/corrupt files.
+at::Tensor load_image_rgb8(const std::string& path);
+
+// Crops/resizes/scales a [H, W, 3] uint8 photo into a [3, h, w] float network input
+// following the card (antialiased bilinear resize, like PIL).
+at::Tensor preprocess_image(const at::Tensor& rgb8, const Preprocessing& pre);
+
+// Convenience: load + preprocess.
+at::Tensor load_network_input(const std::string& path, const Preprocessing& pre);
+
+// Writes a [3, H, W] float image with values in [0, 1] (clamped) as an 8-bit PNG,
+// atomically (temporary file + rename).
+void save_png(const std::string& path, const at::Tensor& chw01);
+
+}  // namespace featvis

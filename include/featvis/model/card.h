@@ -1,0 +1,54 @@
+#pragma once
+// A model card: everything besides the weights that a user needs to feed a model and
+// read its outputs (input size, pixel scaling, labels, layers worth visualizing).
+// Stored as JSON beside the model or in the repo's cards/ folder.
+#include <array>
+#include <string>
+#include <vector>
+
+namespace featvis {
+
+struct Preprocessing {
+  // How a photo of any size becomes the model's input square.
+  enum class Crop {
+    kResizeCrop,       // scale shorter side to `resize`, centre-crop width x height
+    kCentralFraction,  // centred square of `central_fraction` x shorter side, resize to input
+    kStretch,          // resize the whole photo to width x height
+  };
+  Crop crop = Crop::kResizeCrop;
+  int resize = 256;
+  double central_fraction = 0.875;
+  int width = 224;
+  int height = 224;
+  // Applied to pixels in 0..255 after cropping: x = (pixel - mean) / std, per channel.
+  std::array<float, 3> mean{0.f, 0.f, 0.f};
+  std::array<float, 3> std{255.f, 255.f, 255.f};
+  bool bgr = false;  // channel order fed to the network
+};
+
+struct CardLayer {
+  std::string name;   // ONNX tensor name
+  std::string title;  // short human title ("block 5 expand")
+};
+
+struct ModelCard {
+  std::string name;         // short id used on the command line: "mobilenet_v2"
+  std::string description;
+  std::string file;         // ONNX file name, looked up on the model search path
+  std::string sha256;       // of `file`, optional (verified by `featvis fetch`)
+  std::string url;          // official download address, optional
+  std::string input;        // graph input name
+  std::string output;       // tensor holding the class scores (pre-softmax)
+  Preprocessing preprocessing;
+  std::string labels_file;  // resolved beside the card or on the model search path
+  std::vector<CardLayer> layers;  // worth visualizing, shallow to deep
+  std::vector<std::string> labels;  // filled when the labels file is found
+
+  std::string card_path;  // where it was read from
+
+  // Parses and validates; throws featvis::Error naming the file and the bad field.
+  static ModelCard from_json_text(const std::string& text, const std::string& origin);
+  static ModelCard from_file(const std::string& path);
+};
+
+}  // namespace featvis

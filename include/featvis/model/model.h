@@ -1,0 +1,45 @@
+#pragma once
+// Finding and loading models: by file path (card beside it: "<file>.card.json" or
+// "<stem>.card.json") or by card name on the model search path.
+#include <featvis/graph/graph.h>
+#include <featvis/model/card.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace featvis {
+
+// Directories searched for model files and cards, in order: FEATVIS_MODEL_PATH
+// (':'-separated), then ./models, ../shared/models, <source dir>/../shared/models,
+// $HOME/.cache/featvis/models.
+std::vector<std::string> model_search_path();
+
+// Cards shipped in the repo's cards/ folder plus "*.card.json" found on the search path
+// (first occurrence of a name wins).
+std::vector<ModelCard> known_cards();
+
+struct ModelLocation {
+  ModelCard card;
+  std::string onnx_path;  // empty when the file was not found
+  std::vector<std::string> searched;  // directories looked in
+};
+
+// Resolves a model reference (card name, path to .onnx, or path to .card.json) without
+// loading weights. Throws featvis::Error if the reference names nothing known.
+ModelLocation locate_model(const std::string& ref);
+
+struct Model {
+  ModelCard card;
+  Graph graph;
+  std::string onnx_path;
+
+  // Class label for an index ("class 17" if the card has no labels).
+  std::string label(int64_t index) const;
+};
+
+// locate_model + load the ONNX graph + check that the card's input/output exist.
+// Throws featvis::Error "model 'X' not found; searched: ..." when the file is missing.
+Model load_model(const std::string& ref);
+
+}  // namespace featvis

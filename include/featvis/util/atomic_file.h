@@ -1,0 +1,10 @@
+#pragma once
+// Finished outputs are never half-written: write to "<path>.tmp.<pid>", then rename.
+#include <string>
+
+namespace featvis {
+
+void write_file_atomically(const std::string& path, const std::string& bytes);
+std::string read_file(const std::string& path);  // throws featvis::Error if unreadable
+
+}  // namespace featvis

@@ -1,0 +1,37 @@
+// featvis: see what the units of a trained vision network respond to.
+#include "commands.h"
+
+#include <featvis/util/error.h>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  CLI::App app{"featvis: feature visualization, dataset examples and attribution for ONNX vision models"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "featvis 0.1.0");
+  featvis::cli::add_models_command(app);
+  featvis::cli::add_fetch_command(app);
+  featvis::cli::add_layers_command(app);
+  featvis::cli::add_classify_command(app);
+  featvis::cli::add_eval_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "featvis: error: " << e.what() << " (see --help)\n";
+    return 2;
+  } catch (const featvis::Error& e) {
+    std::cerr << "featvis: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    std::cerr << "featvis: error: " << msg.substr(0, msg.find('\n')) << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,150 @@
+// Running a Graph: plan the nodes a request depends on (cached per request), then
+// execute them in order, freeing each intermediate after its last use.
+#include <featvis/graph/graph.h>
+#include <featvis/graph/op_registry.h>
+#include <featvis/util/error.h>
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace featvis {
+namespace {
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+const Node* Graph::producer(const std::string& tensor) const {
+  auto it = producer_.find(tensor);
+  return it == producer_.end() ? nullptr : &nodes_[it->second];
+}
+
+bool Graph::has_tensor(const std::string& tensor) const {
+  return producer_.count(tensor) || weights_.count(tensor) ||
+         (!inputs_.empty() && inputs_[0].name == tensor);
+}
+
+void Graph::require_tensor(const std::string& tensor) const {
+  if (has_tensor(tensor)) return;
+  std::vector<std::pair<size_t, std::string>> scored;
+  for (const auto& [name, index] : producer_) {
+    const bool contains = !tensor.empty() && name.find(tensor) != std::string::npos;
+    scored.emplace_back(contains ? 0 : edit_distance(tensor, name), name);
+  }
+  std::sort(scored.begin(), scored.end());
+  std::string hint;
+  for (size_t i = 0; i < std::min<size_t>(3, scored.size()); ++i)
+    hint += (i ? ", '" : "'") + scored[i].second + "'";
+  throw Error("unknown layer '" + tensor + "' in model '" + origin_ + "'" +
+              (hint.empty() ? "" : " (closest: " + hint + "; `featvis layers` lists all)"));
+}
+
+std::shared_ptr<const Graph::Plan> Graph::plan_for(const std::vector<std::string>& wanted) const {
+  std::string key;
+  for (const auto& w : wanted) key += w + '\n';
+  {
+    std::lock_guard<std::mutex> lock(*plan_mutex_);
+    auto it = plans_->find(key);
+    if (it != plans_->end()) return it->second;
+  }
+  // Walk back from the wanted tensors to the nodes they need.
+  std::vector<bool> needed(nodes_.size(), false);
+  std::vector<std::string> stack;
+  for (const auto& w : wanted) {
+    require_tensor(w);
+    stack.push_back(w);
+  }
+  while (!stack.empty()) {
+    const std::string t = stack.back();
+    stack.pop_back();
+    auto it = producer_.find(t);
+    if (it == producer_.end() || needed[it->second]) continue;
+    needed[it->second] = true;
+    for (const auto& in : nodes_[it->second].inputs) stack.push_back(in);
+  }
+  auto plan = std::make_shared<Plan>();
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (!needed[i]) continue;
+    const int position = static_cast<int>(plan->node_order.size());
+    plan->node_order.push_back(i);
+    for (const auto& in : nodes_[i].inputs) plan->last_use[in] = position;
+  }
+  std::lock_guard<std::mutex> lock(*plan_mutex_);
+  plans_->emplace(key, plan);
+  return plan;
+}
+
+TensorMap Graph::run(const at::Tensor& input, const std::vector<std::string>& wanted) const {
+  if (inputs_.empty()) throw Error("model '" + origin_ + "' has no input");
+  if (!input.defined() || input.dim() != 4) {
+    throw Error("model input must be a 4-D NCHW tensor");
+  }
+  const auto plan = plan_for(wanted);
+  const std::unordered_set<std::string> keep(wanted.begin(), wanted.end());
+
+  TensorMap values;
+  values[inputs_[0].name] = input;
+  auto lookup = [&](const std::string& name) -> at::Tensor {
+    if (name.empty()) return at::Tensor();
+    auto v = values.find(name);
+    if (v != values.end()) return v->second;
+    auto w = weights_.find(name);
+    if (w != weights_.end()) return w->second;
+    throw Error("tensor '" + name + "' is not available");  // unreachable after load checks
+  };
+
+  for (size_t position = 0; position < plan->node_order.size(); ++position) {
+    const Node& node = nodes_[plan->node_order[position]];
+    OpInputs args;
+    args.reserve(node.inputs.size());
+    for (const auto& in : node.inputs) args.push_back(lookup(in));
+    std::vector<at::Tensor> results;
+    try {
+      results = (*find_op(node.op_type))(node, args);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      // ATen errors are multi-line with a C++ backtrace: keep the first line.
+      std::string msg = e.what();
+      msg = msg.substr(0, msg.find('\n'));
+      throw Error(node.op_type + " node '" + node.name + "' failed: " + msg);
+    }
+    for (size_t k = 0; k < node.outputs.size() && k < results.size(); ++k)
+      if (!node.outputs[k].empty()) values[node.outputs[k]] = std::move(results[k]);
+    // Free inputs whose last consumer this was, unless the caller asked for them.
+    for (const auto& in : node.inputs) {
+      auto lu = plan->last_use.find(in);
+      if (lu != plan->last_use.end() && lu->second == static_cast<int>(position) && !keep.count(in))
+        values.erase(in);
+    }
+  }
+  TensorMap out;
+  for (const auto& w : wanted) {
+    auto v = values.find(w);
+    out[w] = v != values.end() ? v->second : lookup(w);
+  }
+  return out;
+}
+
+void Graph::to(const at::Device& device) {
+  for (auto& [name, t] : weights_) {
+    // Shape-like integer tensors stay on the CPU: ops read their values eagerly.
+    if (at::isFloatingType(t.scalar_type())) t = t.to(device);
+  }
+  device_ = device;
+}
+
+}  // namespace featvis

@@ -1,0 +1,222 @@
+// ONNX protobuf -> featvis::Graph. Everything that can be checked without running is
+// checked here, so a bad model fails at load time with the node and op named.
+#include <featvis/graph/graph.h>
+#include <featvis/graph/op_registry.h>
+#include <featvis/util/atomic_file.h>
+#include <featvis/util/error.h>
+
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <set>
+#include <sstream>
+
+namespace featvis {
+namespace {
+
+at::ScalarType element_type(int type, const std::string& name) {
+  switch (type) {
+    case onnx::TensorProto::FLOAT: return at::kFloat;
+    case onnx::TensorProto::DOUBLE: return at::kDouble;
+    case onnx::TensorProto::FLOAT16: return at::kHalf;
+    case onnx::TensorProto::INT64: return at::kLong;
+    case onnx::TensorProto::INT32: return at::kInt;
+    case onnx::TensorProto::INT16: return at::kShort;
+    case onnx::TensorProto::INT8: return at::kChar;
+    case onnx::TensorProto::UINT8: return at::kByte;
+    case onnx::TensorProto::BOOL: return at::kBool;
+    default:
+      throw Error("tensor '" + name + "' has unsupported element type " + std::to_string(type));
+  }
+}
+
+// Typed repeated fields (float_data, int64_data, ...) copied into a tensor.
+template <typename Field>
+at::Tensor from_field(const Field& field, at::ScalarType stored, const std::vector<int64_t>& dims) {
+  using T = typename Field::value_type;
+  at::Tensor t = at::empty({static_cast<int64_t>(field.size())}, c10::CppTypeToScalarType<T>::value);
+  if (field.size()) std::memcpy(t.data_ptr(), field.data(), field.size() * sizeof(T));
+  return t.to(stored).reshape(dims);
+}
+
+at::Tensor to_tensor(const onnx::TensorProto& proto) {
+  const std::string& name = proto.name();
+  if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
+    throw Error("tensor '" + name + "' stores its data in an external file, which is not supported");
+  }
+  const at::ScalarType type = element_type(proto.data_type(), name);
+  std::vector<int64_t> dims(proto.dims().begin(), proto.dims().end());
+  int64_t count = 1;
+  for (int64_t d : dims) {
+    if (d < 0) throw Error("tensor '" + name + "' has a negative dimension");
+    count *= d;
+  }
+  at::Tensor t;
+  if (proto.has_raw_data()) {
+    const std::string& raw = proto.raw_data();
+    const size_t expected = static_cast<size_t>(count) * c10::elementSize(type);
+    if (raw.size() != expected) {
+      throw Error("tensor '" + name + "' holds " + std::to_string(raw.size()) + " bytes, expected " +
+                  std::to_string(expected) + " (truncated or corrupt file?)");
+    }
+    t = at::empty(dims, type);
+    if (expected) std::memcpy(t.data_ptr(), raw.data(), expected);
+    return t;
+  }
+  switch (proto.data_type()) {
+    case onnx::TensorProto::FLOAT: t = from_field(proto.float_data(), type, {-1}); break;
+    case onnx::TensorProto::DOUBLE: t = from_field(proto.double_data(), type, {-1}); break;
+    case onnx::TensorProto::INT64: t = from_field(proto.int64_data(), type, {-1}); break;
+    default: t = from_field(proto.int32_data(), type, {-1}); break;  // int32 and smaller, bool, fp16 bits
+  }
+  if (proto.data_type() == onnx::TensorProto::FLOAT16) {
+    throw Error("tensor '" + name + "' stores float16 in int32_data, which is not supported");
+  }
+  if (t.numel() != count) {
+    throw Error("tensor '" + name + "' holds " + std::to_string(t.numel()) + " values, expected " +
+                std::to_string(count));
+  }
+  return t.reshape(dims);
+}
+
+Attributes to_attributes(const onnx::NodeProto& node) {
+  Attributes attributes;
+  for (const auto& a : node.attribute()) {
+    switch (a.type()) {
+      case onnx::AttributeProto::INT: attributes.set(a.name(), static_cast<int64_t>(a.i())); break;
+      case onnx::AttributeProto::FLOAT: attributes.set(a.name(), a.f()); break;
+      case onnx::AttributeProto::STRING: attributes.set(a.name(), a.s()); break;
+      case onnx::AttributeProto::TENSOR: attributes.set(a.name(), to_tensor(a.t())); break;
+      case onnx::AttributeProto::INTS:
+        attributes.set(a.name(), std::vector<int64_t>(a.ints().begin(), a.ints().end()));
+        break;
+      case onnx::AttributeProto::FLOATS:
+        attributes.set(a.name(), std::vector<float>(a.floats().begin(), a.floats().end()));
+        break;
+      default:
+        // Graph-valued and string-list attributes belong to ops featvis does not run;
+        // the unsupported-op check names those.
+        break;
+    }
+  }
+  return attributes;
+}
+
+int64_t default_opset(const onnx::ModelProto& model) {
+  for (const auto& o : model.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") return o.version();
+  return 13;
+}
+
+}  // namespace
+
+Graph Graph::load_onnx(const std::string& path) {
+  std::string bytes;
+  try {
+    bytes = read_file(path);
+  } catch (const Error&) {
+    throw Error("cannot read model file '" + path + "' (missing or unreadable)");
+  }
+  return load_onnx_bytes(bytes, path);
+}
+
+Graph Graph::load_onnx_bytes(const std::string& bytes, const std::string& origin) {
+  onnx::ModelProto model;
+  if (bytes.empty() || !model.ParseFromString(bytes)) {
+    throw Error("'" + origin + "' is not a valid ONNX model (truncated or corrupt protobuf)");
+  }
+  if (!model.has_graph() || model.graph().node_size() == 0) {
+    throw Error("'" + origin + "' is not a valid ONNX model (no graph nodes)");
+  }
+  const onnx::GraphProto& g = model.graph();
+  const int64_t opset = default_opset(model);
+
+  Graph graph;
+  graph.origin_ = origin;
+  try {
+    for (const auto& init : g.initializer()) graph.weights_[init.name()] = to_tensor(init);
+  } catch (const Error& e) {
+    throw Error("'" + origin + "': " + e.what());
+  }
+  for (const auto& vi : g.input()) {
+    if (graph.weights_.count(vi.name())) continue;  // old exporters list weights as inputs
+    GraphInput in{vi.name(), {}};
+    if (vi.type().has_tensor_type()) {
+      for (const auto& d : vi.type().tensor_type().shape().dim())
+        in.shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    }
+    graph.inputs_.push_back(std::move(in));
+  }
+  if (graph.inputs_.size() != 1) {
+    throw Error("'" + origin + "' has " + std::to_string(graph.inputs_.size()) +
+                " graph inputs; featvis needs exactly one image input");
+  }
+  for (const auto& out : g.output()) graph.outputs_.push_back(out.name());
+
+  // Nodes, validated against the op registry, put into topological order.
+  std::vector<Node> pending;
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& np = g.node(i);
+    Node node;
+    node.op_type = np.op_type();
+    node.name = np.name().empty() ? np.op_type() + "_" + std::to_string(i) : np.name();
+    node.opset = opset;
+    if (!np.domain().empty() && np.domain() != "ai.onnx") {
+      throw Error("'" + origin + "': node '" + node.name + "' uses op '" + np.op_type() +
+                  "' from domain '" + np.domain() + "', which featvis does not support");
+    }
+    if (!find_op(node.op_type)) {
+      throw Error("'" + origin + "': unsupported ONNX op '" + node.op_type + "' at node '" +
+                  node.name + "'");
+    }
+    node.inputs.assign(np.input().begin(), np.input().end());
+    node.outputs.assign(np.output().begin(), np.output().end());
+    try {
+      node.attributes = to_attributes(np);
+    } catch (const Error& e) {
+      throw Error("'" + origin + "': node '" + node.name + "': " + e.what());
+    }
+    pending.push_back(std::move(node));
+  }
+
+  std::set<std::string> available;
+  for (const auto& [name, t] : graph.weights_) available.insert(name);
+  available.insert(graph.inputs_[0].name);
+  available.insert("");  // omitted optional inputs
+  std::vector<bool> placed(pending.size(), false);
+  size_t placed_count = 0;
+  while (placed_count < pending.size()) {
+    bool progress = false;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (placed[i]) continue;
+      bool ready = true;
+      for (const auto& in : pending[i].inputs) ready = ready && available.count(in);
+      if (!ready) continue;
+      for (const auto& out : pending[i].outputs) available.insert(out);
+      placed[i] = true;
+      ++placed_count;
+      progress = true;
+      graph.nodes_.push_back(pending[i]);
+    }
+    if (!progress) {
+      for (size_t i = 0; i < pending.size(); ++i) {
+        if (placed[i]) continue;
+        for (const auto& in : pending[i].inputs) {
+          if (!available.count(in)) {
+            throw Error("'" + origin + "': node '" + pending[i].name + "' reads tensor '" + in +
+                        "', which nothing produces (broken or cyclic graph)");
+          }
+        }
+      }
+    }
+  }
+  for (size_t i = 0; i < graph.nodes_.size(); ++i)
+    for (const auto& out : graph.nodes_[i].outputs)
+      if (!out.empty()) graph.producer_[out] = i;
+  for (const auto& out : graph.outputs_) {
+    if (!graph.has_tensor(out)) throw Error("'" + origin + "': graph output '" + out + "' is never produced");
+  }
+  return graph;
+}
+
+}  // namespace featvis

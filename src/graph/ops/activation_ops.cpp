@@ -1,0 +1,79 @@
+// Pointwise nonlinearities and softmax.
+#include "op_util.h"
+
+#include <limits>
+
+namespace featvis {
+namespace {
+
+using ops::arg;
+using ops::one;
+
+// Softmax-like ops changed in opset 13: before, the input was flattened to 2-D at
+// `axis` (default 1); since, the op runs along one axis (default -1).
+at::Tensor softmax_like(const Node& node, const at::Tensor& x, bool log) {
+  if (node.opset >= 13) {
+    const int64_t axis = ops::normalize_axis(node.attributes.get_int("axis", -1), x.dim(), node);
+    return log ? at::log_softmax(x, axis) : at::softmax(x, axis);
+  }
+  const int64_t axis = ops::normalize_axis(node.attributes.get_int("axis", 1), x.dim(), node);
+  int64_t outer = 1;
+  for (int64_t i = 0; i < axis; ++i) outer *= x.size(i);
+  at::Tensor flat = x.reshape({outer, -1});
+  at::Tensor y = log ? at::log_softmax(flat, 1) : at::softmax(flat, 1);
+  return y.reshape(x.sizes());
+}
+
+}  // namespace
+
+void register_activation_ops() {
+  register_op("Relu", [](const Node& n, const OpInputs& in) { return one(at::relu(arg(n, in, 0))); });
+  register_op("Sigmoid", [](const Node& n, const OpInputs& in) { return one(at::sigmoid(arg(n, in, 0))); });
+  register_op("Tanh", [](const Node& n, const OpInputs& in) { return one(at::tanh(arg(n, in, 0))); });
+  register_op("Exp", [](const Node& n, const OpInputs& in) { return one(at::exp(arg(n, in, 0))); });
+  register_op("Log", [](const Node& n, const OpInputs& in) { return one(at::log(arg(n, in, 0))); });
+  register_op("Sqrt", [](const Node& n, const OpInputs& in) { return one(at::sqrt(arg(n, in, 0))); });
+  register_op("Neg", [](const Node& n, const OpInputs& in) { return one(at::neg(arg(n, in, 0))); });
+  register_op("Abs", [](const Node& n, const OpInputs& in) { return one(at::abs(arg(n, in, 0))); });
+  register_op("Erf", [](const Node& n, const OpInputs& in) { return one(at::erf(arg(n, in, 0))); });
+  register_op("Reciprocal", [](const Node& n, const OpInputs& in) { return one(at::reciprocal(arg(n, in, 0))); });
+  register_op("Softplus", [](const Node& n, const OpInputs& in) { return one(at::softplus(arg(n, in, 0))); });
+  register_op("HardSwish", [](const Node& n, const OpInputs& in) { return one(at::hardswish(arg(n, in, 0))); });
+  register_op("LeakyRelu", [](const Node& n, const OpInputs& in) {
+    return one(at::leaky_relu(arg(n, in, 0), n.attributes.get_float("alpha", 0.01f)));
+  });
+  register_op("Elu", [](const Node& n, const OpInputs& in) {
+    return one(at::elu(arg(n, in, 0), n.attributes.get_float("alpha", 1.0f)));
+  });
+  register_op("PRelu", [](const Node& n, const OpInputs& in) {
+    const at::Tensor& x = arg(n, in, 0);
+    const at::Tensor& slope = arg(n, in, 1);
+    return one(at::where(x >= 0, x, x * slope));
+  });
+  register_op("HardSigmoid", [](const Node& n, const OpInputs& in) {
+    const float alpha = n.attributes.get_float("alpha", 0.2f);
+    const float beta = n.attributes.get_float("beta", 0.5f);
+    return one(at::clamp(arg(n, in, 0) * alpha + beta, 0.0, 1.0));
+  });
+  register_op("Clip", [](const Node& n, const OpInputs& in) {
+    const at::Tensor& x = arg(n, in, 0);
+    c10::optional<at::Scalar> lo, hi;
+    if (n.opset < 11) {
+      lo = n.attributes.get_float("min", std::numeric_limits<float>::lowest());
+      hi = n.attributes.get_float("max", std::numeric_limits<float>::max());
+    } else {
+      if (ops::opt(in, 1).defined()) lo = ops::opt(in, 1).item();
+      if (ops::opt(in, 2).defined()) hi = ops::opt(in, 2).item();
+    }
+    if (!lo && !hi) return one(x);
+    return one(at::clamp(x, lo, hi));
+  });
+  register_op("Softmax", [](const Node& n, const OpInputs& in) {
+    return one(softmax_like(n, arg(n, in, 0), false));
+  });
+  register_op("LogSoftmax", [](const Node& n, const OpInputs& in) {
+    return one(softmax_like(n, arg(n, in, 0), true));
+  });
+}
+
+}  // namespace featvis

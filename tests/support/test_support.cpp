@@ -1,0 +1,87 @@
+#include "support/test_support.h"
+
+#include <featvis/model/model.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace featvis::testing {
+
+std::string source_dir() { return FEATVIS_SOURCE_DIR; }
+std::string fixtures_dir() { return FEATVIS_FIXTURES_DIR; }
+
+std::string find_model_file(const std::string& file_name) {
+  for (const auto& dir : model_search_path()) {
+    const fs::path p = fs::path(dir) / file_name;
+    if (fs::is_regular_file(p)) return p.string();
+  }
+  return "";
+}
+
+std::string sample_images_dir() {
+  std::vector<fs::path> candidates;
+  if (const char* env = std::getenv("FEATVIS_IMAGES")) candidates.emplace_back(env);
+  candidates.emplace_back("../shared/images/imagenet-samples");
+  candidates.push_back(fs::path(source_dir()) / "../shared/images/imagenet-samples");
+  for (const auto& c : candidates)
+    if (fs::is_regular_file(c / "labels.csv")) return fs::canonical(c).string();
+  return "";
+}
+
+std::string temp_dir() {
+  std::string pattern = (fs::temp_directory_path() / "featvis-test-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  static std::vector<std::string> to_remove;
+  static const bool registered = [] {
+    std::atexit([] {
+      for (const auto& d : to_remove) {
+        std::error_code ec;
+        fs::remove_all(d, ec);
+      }
+    });
+    return true;
+  }();
+  (void)registered;
+  to_remove.push_back(pattern);
+  return pattern;
+}
+
+CommandResult run_featvis(const std::vector<std::string>& args) {
+  const std::string dir = temp_dir();
+  const std::string out_path = dir + "/stdout", err_path = dir + "/stderr";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    std::string binary = FEATVIS_BINARY;
+    argv.push_back(binary.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (!freopen(out_path.c_str(), "w", stdout) || !freopen(err_path.c_str(), "w", stderr)) _exit(127);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  return r;
+}
+
+}  // namespace featvis::testing

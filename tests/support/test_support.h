@@ -1,0 +1,43 @@
+#pragma once
+// Shared helpers for the test suites: finding the real models and photos in
+// ../shared (skipping, not passing, when they are absent) and running the CLI.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace featvis::testing {
+
+// Full path of a model file on the model search path, or "" when absent.
+std::string find_model_file(const std::string& file_name);
+
+// ../shared/images/imagenet-samples (or $FEATVIS_IMAGES), or "" when absent.
+std::string sample_images_dir();
+
+// Directory where generated fixtures live (build/fixtures).
+std::string fixtures_dir();
+std::string source_dir();
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs the featvis binary with arguments (no shell quoting needed).
+CommandResult run_featvis(const std::vector<std::string>& args);
+
+// A fresh temporary directory removed at process exit.
+std::string temp_dir();
+
+}  // namespace featvis::testing
+
+// Skips the current test with a message naming what is missing.
+#define FEATVIS_REQUIRE_MODEL(var, file)                                              \
+  const std::string var = ::featvis::testing::find_model_file(file);                  \
+  if (var.empty()) GTEST_SKIP() << "real model '" << file                             \
+                                << "' not found on FEATVIS_MODEL_PATH / ../shared/models"
+
+#define FEATVIS_REQUIRE_IMAGES(var)                                                   \
+  const std::string var = ::featvis::testing::sample_images_dir();                    \
+  if (var.empty()) GTEST_SKIP() << "sample photos not found at ../shared/images/imagenet-samples"
