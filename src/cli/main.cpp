@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   featvis::cli::add_layers_command(app);
   featvis::cli::add_classify_command(app);
   featvis::cli::add_eval_command(app);
+  featvis::cli::add_activations_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

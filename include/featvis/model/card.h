@@ -3,6 +3,7 @@
 // read its outputs (input size, pixel scaling, labels, layers worth visualizing).
 // Stored as JSON beside the model or in the repo's cards/ folder.
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -34,13 +35,16 @@ struct CardLayer {
 struct ModelCard {
   std::string name;         // short id used on the command line: "mobilenet_v2"
   std::string description;
+  bool is_default = false;  // the model used when none is named ("default": true)
   std::string file;         // ONNX file name, looked up on the model search path
   std::string sha256;       // of `file`, optional (verified by `featvis fetch`)
-  std::string url;          // official download address, optional
+  std::string url;          // official download address, optional (needs sha256)
+  std::string source;       // where the weights came from, for people (optional)
   std::string input;        // graph input name
   std::string output;       // tensor holding the class scores (pre-softmax)
   Preprocessing preprocessing;
   std::string labels_file;  // resolved beside the card or on the model search path
+  int64_t num_classes = 0;  // "classes"; 0 = unknown (then taken from the labels file)
   std::vector<CardLayer> layers;  // worth visualizing, shallow to deep
   std::vector<std::string> labels;  // filled when the labels file is found
 

@@ -15,14 +15,26 @@ namespace featvis {
 // $HOME/.cache/featvis/models.
 std::vector<std::string> model_search_path();
 
+// The repo's cards/ folder, where the shipped cards live.
+std::string builtin_cards_dir();
+
 // Cards shipped in the repo's cards/ folder plus "*.card.json" found on the search path
-// (first occurrence of a name wins).
+// (first occurrence of a name wins). A malformed card is an error, not skipped.
 std::vector<ModelCard> known_cards();
+
+// Name of the card marked "default": true ("mobilenet_v2" in the repo's cards).
+std::string default_model_name();
+
+// Reads a labels file: one class per line, line i = class i; trailing newline optional.
+std::vector<std::string> read_labels_file(const std::string& path);
 
 struct ModelLocation {
   ModelCard card;
   std::string onnx_path;  // empty when the file was not found
   std::vector<std::string> searched;  // directories looked in
+  std::string labels_path;  // empty when the card has no labels file or it was not found
+  // Set when no card was found for an .onnx path and defaults are used; says which.
+  std::string note;
 };
 
 // Resolves a model reference (card name, path to .onnx, or path to .card.json) without
@@ -33,6 +45,7 @@ struct Model {
   ModelCard card;
   Graph graph;
   std::string onnx_path;
+  std::string note;  // ModelLocation::note (also printed to stderr by load_model)
 
   // Class label for an index ("class 17" if the card has no labels).
   std::string label(int64_t index) const;
@@ -40,6 +53,7 @@ struct Model {
 
 // locate_model + load the ONNX graph + check that the card's input/output exist.
 // Throws featvis::Error "model 'X' not found; searched: ..." when the file is missing.
+// A card-less .onnx gets its input name, size and output from the graph.
 Model load_model(const std::string& ref);
 
 }  // namespace featvis

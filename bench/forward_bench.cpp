@@ -1,0 +1,214 @@
+// featvis_bench_forward: forward throughput (the work of `featvis classify`) and
+// forward + input-gradient time of an ONNX classifier run by featvis::Graph.
+//
+//   featvis_bench_forward [--model PATH] [--threads N] [--grad-class K]
+//                         [--dump-logits IN.f32 OUT.f32] [Google Benchmark flags...]
+//
+// --model        ONNX file (default: $FEATVIS_BENCH_MODEL, else
+//                mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx looked up in $FEATVIS_MODEL_PATH,
+//                ./models, ../shared/models, <source>/../shared/models).
+// --threads      intra-op threads, set with at::set_num_threads (default:
+//                $FEATVIS_BENCH_THREADS, else 2). Match it with the baselines.
+// --grad-class   class k whose logit sum is differentiated (default 0).
+// --dump-logits  no benchmark: read raw float32 NCHW input (batch inferred from the file
+//                size), write the raw float32 logits, exit. Used by run_forward_bench.sh to
+//                check that featvis, PyTorch eager and ONNX Runtime compute the same thing.
+//
+// Benchmarks: forward/batch:{1,8,32} under c10::InferenceMode (counter img/s), and
+// forward_grad/batch:{1,8}: autograd on, input requires grad, backward of
+// logits[:, k].sum() (counter ms/img). Times are wall-clock (UseRealTime).
+#include <featvis/graph/graph.h>
+#include <featvis/util/error.h>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
+#include <c10/core/InferenceMode.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char* kDefaultModel = "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx";
+
+bool is_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return f.good();
+}
+
+std::string find_model(std::string* searched) {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("FEATVIS_MODEL_PATH")) {
+    std::stringstream ss(env);
+    std::string dir;
+    while (std::getline(ss, dir, ':'))
+      if (!dir.empty()) dirs.push_back(dir);
+  }
+  dirs.push_back("models");
+  dirs.push_back("../shared/models");
+  dirs.push_back(std::string(FEATVIS_BENCH_SOURCE_DIR) + "/../shared/models");
+  for (const auto& dir : dirs) {
+    *searched += (searched->empty() ? "" : ", ") + dir;
+    const std::string path = dir + "/" + kDefaultModel;
+    if (is_file(path)) return path;
+  }
+  return "";
+}
+
+struct Options {
+  std::string model;
+  int threads = 2;
+  int64_t grad_class = 0;
+  std::optional<std::pair<std::string, std::string>> dump;
+};
+
+// Takes our flags out of argv; everything else goes to Google Benchmark.
+Options parse(int* argc, char** argv) {
+  Options o;
+  if (const char* env = std::getenv("FEATVIS_BENCH_MODEL")) o.model = env;
+  if (const char* env = std::getenv("FEATVIS_BENCH_THREADS")) o.threads = std::atoi(env);
+  std::vector<char*> rest{argv[0]};
+  auto value = [&](int& i, const std::string& flag) -> std::string {
+    if (i + 1 >= *argc) throw featvis::Error(flag + " needs a value");
+    return argv[++i];
+  };
+  for (int i = 1; i < *argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--model") {
+      o.model = value(i, a);
+    } else if (a == "--threads") {
+      o.threads = std::stoi(value(i, a));
+    } else if (a == "--grad-class") {
+      o.grad_class = std::stoll(value(i, a));
+    } else if (a == "--dump-logits") {
+      std::string in = value(i, a);
+      o.dump = {in, value(i, a)};
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  if (o.threads < 1) throw featvis::Error("--threads must be at least 1");
+  for (size_t i = 0; i < rest.size(); ++i) argv[i] = rest[i];
+  *argc = static_cast<int>(rest.size());
+  if (o.model.empty()) {
+    std::string searched;
+    o.model = find_model(&searched);
+    if (o.model.empty()) {
+      throw featvis::Error(std::string("model file '") + kDefaultModel + "' not found; searched: " +
+                           searched + ". Pass --model PATH or set FEATVIS_BENCH_MODEL.");
+    }
+  }
+  if (!is_file(o.model)) throw featvis::Error("model file '" + o.model + "' does not exist");
+  return o;
+}
+
+std::vector<int64_t> chw_of(const featvis::Graph& graph) {
+  std::vector<int64_t> chw{3, 224, 224};
+  const auto& shape = graph.inputs().at(0).shape;
+  if (shape.size() == 4)
+    for (size_t i = 1; i < 4; ++i)
+      if (shape[i] > 0) chw[i - 1] = shape[i];
+  return chw;
+}
+
+at::Tensor random_input(const featvis::Graph& graph, int64_t batch) {
+  const auto chw = chw_of(graph);
+  at::manual_seed(0);
+  return at::rand({batch, chw[0], chw[1], chw[2]}) * 2 - 1;  // the model's [-1, 1] range
+}
+
+std::string output_name(const featvis::Graph& graph) { return graph.outputs().at(0); }
+
+void bench_forward(benchmark::State& state, const featvis::Graph* graph) {
+  const int64_t batch = state.range(0);
+  const std::string out = output_name(*graph);
+  const at::Tensor x = random_input(*graph, batch);
+  c10::InferenceMode guard;
+  for (int i = 0; i < 2; ++i) graph->run(x, {out});  // warm-up (oneDNN primitive caches)
+  for (auto _ : state) {
+    at::Tensor logits = graph->run(x, {out}).at(out);
+    benchmark::DoNotOptimize(logits.data_ptr());
+  }
+  state.counters["img/s"] =
+      benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void bench_forward_grad(benchmark::State& state, const featvis::Graph* graph, int64_t k) {
+  const int64_t batch = state.range(0);
+  const std::string out = output_name(*graph);
+  at::Tensor x = random_input(*graph, batch).requires_grad_(true);
+  auto step = [&] {
+    x.mutable_grad() = at::Tensor();
+    at::Tensor logits = graph->run(x, {out}).at(out);
+    logits.select(1, k).sum().backward();
+    return x.grad();
+  };
+  for (int i = 0; i < 2; ++i) step();  // warm-up
+  for (auto _ : state) {
+    at::Tensor g = step();
+    benchmark::DoNotOptimize(g.data_ptr());
+  }
+  state.counters["ms/img"] = benchmark::Counter(
+      static_cast<double>(batch) / 1000.0,
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+int dump_logits(const featvis::Graph& graph, const std::string& in_path, const std::string& out_path) {
+  std::ifstream in(in_path, std::ios::binary);
+  if (!in) throw featvis::Error("cannot read '" + in_path + "'");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto chw = chw_of(graph);
+  const int64_t per_image = chw[0] * chw[1] * chw[2] * static_cast<int64_t>(sizeof(float));
+  if (bytes.empty() || bytes.size() % per_image != 0)
+    throw featvis::Error("'" + in_path + "' is not a whole number of float32 input images");
+  const int64_t batch = static_cast<int64_t>(bytes.size()) / per_image;
+  at::Tensor x = at::empty({batch, chw[0], chw[1], chw[2]}, at::kFloat);
+  std::memcpy(x.data_ptr(), bytes.data(), bytes.size());
+  c10::InferenceMode guard;
+  const std::string out = output_name(graph);
+  at::Tensor logits = graph.run(x, {out}).at(out).contiguous().to(at::kFloat);
+  std::ofstream o(out_path, std::ios::binary);
+  o.write(static_cast<const char*>(logits.data_ptr()), logits.numel() * sizeof(float));
+  if (!o) throw featvis::Error("cannot write '" + out_path + "'");
+  std::cerr << "featvis: wrote logits " << logits.sizes() << " to " << out_path << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Options opt = parse(&argc, argv);
+    at::set_num_threads(opt.threads);
+    const featvis::Graph graph = featvis::Graph::load_onnx(opt.model);
+    if (opt.dump) return dump_logits(graph, opt.dump->first, opt.dump->second);
+
+    benchmark::AddCustomContext("featvis_model", opt.model);
+    benchmark::AddCustomContext("featvis_threads", std::to_string(at::get_num_threads()));
+    for (int64_t batch : {1, 8, 32}) {
+      benchmark::RegisterBenchmark("forward", bench_forward, &graph)
+          ->Arg(batch)->ArgName("batch")->UseRealTime()->Unit(benchmark::kMillisecond);
+    }
+    for (int64_t batch : {1, 8}) {
+      benchmark::RegisterBenchmark("forward_grad", bench_forward_grad, &graph, opt.grad_class)
+          ->Arg(batch)->ArgName("batch")->UseRealTime()->Unit(benchmark::kMillisecond);
+    }
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    std::cerr << "featvis_bench_forward: error: " << msg.substr(0, msg.find('\n')) << "\n";
+    return 1;
+  }
+}

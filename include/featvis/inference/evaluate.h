@@ -1,0 +1,36 @@
+#pragma once
+// Top-1/top-5 accuracy over a labelled folder of photos.
+#include <featvis/model/model.h>
+
+#include <string>
+#include <vector>
+
+namespace featvis {
+
+struct LabelledImage {
+  std::string path;
+  int64_t label = 0;
+};
+
+// Reads a CSV with a header naming at least the columns `file` and `class_index`
+// (quoted fields allowed); files are relative to `images_dir`.
+std::vector<LabelledImage> read_labels_csv(const std::string& csv_path, const std::string& images_dir);
+
+struct EvalOptions {
+  int batch_size = 32;
+  int64_t limit = -1;  // evaluate only the first N images (-1: all)
+  bool progress = true;
+};
+
+struct EvalResult {
+  int64_t images = 0;  // evaluated
+  int64_t top1 = 0, top5 = 0;
+  std::vector<std::string> skipped;  // unreadable photos, each "path: reason"
+  double seconds = 0;
+  double top1_percent() const { return images ? 100.0 * top1 / images : 0.0; }
+  double top5_percent() const { return images ? 100.0 * top5 / images : 0.0; }
+};
+
+EvalResult evaluate(const Model& model, const std::vector<LabelledImage>& images, const EvalOptions& options);
+
+}  // namespace featvis

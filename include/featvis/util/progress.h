@@ -1,0 +1,32 @@
+#pragma once
+// A progress bar for long runs: redrawn in place on a terminal, a line every ~10% when
+// stderr is a log file (CI), silent when disabled.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace featvis {
+
+class ProgressBar {
+ public:
+  ProgressBar(int64_t total, std::string label, bool enabled = true);
+  ~ProgressBar();
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+
+  void update(int64_t done, const std::string& note = "");
+  void finish(const std::string& note = "");
+
+ private:
+  void draw(bool final_line);
+
+  int64_t total_;
+  int64_t done_ = 0;
+  std::string label_, note_;
+  bool enabled_, tty_, finished_ = false;
+  int last_decile_ = -1;
+  int64_t drawn_done_ = -1;  // what the last printed line showed
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+}  // namespace featvis

@@ -1,0 +1,209 @@
+#!/usr/bin/python3
+"""Parity fixtures: torchvision architectures with random weights, exported to ONNX,
+plus PyTorch's own outputs and input gradient for featvis's parity test to match.
+
+Run with Debian's /usr/bin/python3 (python3-torch, python3-torchvision):
+
+    /usr/bin/python3 scripts/make_parity_fixtures.py --out build/fixtures/parity
+
+For each architecture <arch> it writes to --out:
+    <arch>.onnx            outputs named "logits", "layer_a", "layer_b"
+    <arch>.input.npy       the input image batch (float32, NCHW)
+    <arch>.logits.npy      PyTorch's outputs for that input
+    <arch>.layer_a.npy
+    <arch>.layer_b.npy
+    <arch>.grad.npy        d(objective)/d(input), see below
+    <arch>.json            manifest: shapes, objective, which modules the layers are
+
+The objective is mean(layer_a[:, channel]) + sum(logits[:, logit]); the manifest gives
+channel and logit. An architecture whose manifest carries this script's hash (and the
+torch version) and whose files all exist is not generated again.
+"""
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torchvision
+
+# name -> (input size, batch, layer_a module, layer_b module). Input sizes are the
+# smallest that keep each net's own layout: AlexNet and VGG need 224 so that their
+# adaptive pool to 6x6 / 7x7 exports as a plain AveragePool (ONNX export requires the
+# input to be a multiple of the output size); the others run at their usual size.
+ARCHITECTURES = {
+    "alexnet": (224, 2, "features.4", "features.9"),
+    "vgg16": (224, 1, "features.15", "features.29"),
+    "googlenet": (224, 2, "inception3b", "inception4e"),
+    "inception_v3": (299, 1, "Mixed_5d", "Mixed_7b"),
+    "resnet50": (224, 2, "layer2", "layer4"),
+    "densenet121": (224, 1, "features.denseblock2", "features.norm5"),
+    "squeezenet1_1": (224, 2, "features.4", "features.12"),
+    "mobilenet_v2": (224, 2, "features.6", "features.14"),
+    "mobilenet_v3_small": (224, 2, "features.3", "features.9"),
+    "efficientnet_b0": (224, 2, "features.3", "features.6"),
+}
+LOGIT = 7
+
+
+class WithLayers(torch.nn.Module):
+    """Returns (logits, layer_a, layer_b): two intermediate module outputs captured by
+    forward hooks become graph outputs, so featvis can address them by name."""
+
+    def __init__(self, model, layer_a, layer_b):
+        super().__init__()
+        self.model = model
+        self.captured = {}
+        modules = dict(model.named_modules())
+        for key, name in (("layer_a", layer_a), ("layer_b", layer_b)):
+            modules[name].register_forward_hook(self._capture(key))
+
+    def _capture(self, key):
+        def hook(module, inputs, output):
+            self.captured[key] = output
+        return hook
+
+    def forward(self, x):
+        self.captured.clear()
+        logits = self.model(x)
+        return logits, self.captured["layer_a"], self.captured["layer_b"]
+
+
+def script_hash():
+    with open(os.path.abspath(__file__), "rb") as f:
+        body = f.read()
+    return hashlib.sha256(body + torch.__version__.encode() + torchvision.__version__.encode()).hexdigest()
+
+
+def randomize_batchnorm(model, size, generator):
+    """At construction BatchNorm is the identity (mean 0, var 1, weight 1, bias 0). That
+    would hide a featvis BatchNormalization that mixes up its inputs, and without real
+    statistics the activations of deep residual nets grow block after block. So: random
+    affine parameters, then running statistics measured on random images (one pass
+    with momentum=None stores that batch's statistics), as a trained net would have."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    with torch.no_grad():
+        for m in norms:
+            m.weight.uniform_(0.5, 1.5, generator=generator)
+            m.bias.uniform_(-0.2, 0.2, generator=generator)
+            m.reset_running_stats()
+            m.momentum = None
+            m.train()  # only the norms: dropout and stochastic depth stay in eval mode
+        model(torch.randn(8, 3, size, size, generator=generator))
+    for m in norms:
+        m.eval()
+
+
+def build(arch, size, generator):
+    torch.manual_seed(0)
+    kwargs = {"weights": None}
+    if arch in ("googlenet", "inception_v3"):
+        kwargs["init_weights"] = True  # silences the "default init changed" warning
+    model = getattr(torchvision.models, arch)(**kwargs)
+    model.eval()
+    # In-place activations would let a later op overwrite a tensor the hooks captured.
+    for m in model.modules():
+        if hasattr(m, "inplace"):
+            m.inplace = False
+    randomize_batchnorm(model, size, generator)
+    return model
+
+
+def check_sane(arch, name, t):
+    """Outputs that are all zero or not finite would make the comparison meaningless."""
+    a = t.detach().double()
+    if not torch.isfinite(a).all():
+        sys.exit(f"{arch}: {name} is not finite")
+    if a.abs().max() == 0 or a.std() == 0:
+        sys.exit(f"{arch}: {name} is degenerate (constant)")
+
+
+def generate(arch, out, digest):
+    size, batch, layer_a, layer_b = ARCHITECTURES[arch]
+    generator = torch.Generator().manual_seed(1234)
+    # eval() on the wrapper too: torch.onnx.export restores the wrapper's mode after
+    # exporting, recursively, which would otherwise switch dropout and BN to training.
+    model = WithLayers(build(arch, size, generator), layer_a, layer_b).eval()
+
+    # An image-like input: uniform pixels, ImageNet-normalized.
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    x = ((torch.rand(batch, 3, size, size, generator=generator) - mean) / std).contiguous()
+
+    onnx_path = os.path.join(out, arch + ".onnx")
+    tmp = onnx_path + ".tmp"
+    with torch.no_grad():
+        torch.onnx.export(model, x, tmp, opset_version=13, input_names=["input"],
+                          output_names=["logits", "layer_a", "layer_b"], do_constant_folding=True)
+    os.replace(tmp, onnx_path)
+    assert not any(m.training for m in model.modules()), "export left the model in training mode"
+
+    xg = x.clone().requires_grad_(True)
+    logits, a, b = model(xg)
+    # The channel of layer_a with the strongest response, so its term is not a dead unit.
+    channel = int(a.detach().abs().mean(dim=[0] + list(range(2, a.dim()))).argmax())
+    objective = a[:, channel].mean() + logits[:, LOGIT].sum()
+    (grad,) = torch.autograd.grad(objective, xg)
+    for name, t in (("logits", logits), ("layer_a", a), ("layer_b", b), ("grad", grad)):
+        check_sane(arch, name, t)
+
+    arrays = {"input": x, "logits": logits, "layer_a": a, "layer_b": b, "grad": grad}
+    for name, t in arrays.items():
+        np.save(os.path.join(out, f"{arch}.{name}.npy"), t.detach().numpy().astype(np.float32))
+    manifest = {
+        "arch": arch,
+        "onnx": arch + ".onnx",
+        "input": [batch, 3, size, size],
+        "layers": {"layer_a": layer_a, "layer_b": layer_b},
+        "objective": {"layer": "layer_a", "channel": channel, "logit": LOGIT,
+                      "formula": f"mean(layer_a[:, {channel}]) + sum(logits[:, {LOGIT}])",
+                      "value": float(objective)},
+        "shapes": {k: list(v.shape) for k, v in arrays.items()},
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "script_sha256": digest,
+    }
+    # The manifest goes last: its presence marks a complete set.
+    with open(os.path.join(out, arch + ".json.tmp"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    os.replace(os.path.join(out, arch + ".json.tmp"), os.path.join(out, arch + ".json"))
+
+
+def up_to_date(arch, out, digest):
+    try:
+        with open(os.path.join(out, arch + ".json")) as f:
+            manifest = json.load(f)
+    except (OSError, ValueError):
+        return False
+    files = [arch + ".onnx"] + [f"{arch}.{n}.npy" for n in ("input", "logits", "layer_a", "layer_b", "grad")]
+    return manifest.get("script_sha256") == digest and all(
+        os.path.isfile(os.path.join(out, f)) for f in files)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="directory for the fixtures")
+    parser.add_argument("--only", nargs="*", choices=sorted(ARCHITECTURES), help="a subset")
+    parser.add_argument("--force", action="store_true", help="regenerate even if up to date")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    digest = script_hash()
+    started = time.time()
+    for arch in args.only or list(ARCHITECTURES):
+        if not args.force and up_to_date(arch, args.out, digest):
+            print(f"{arch}: up to date", flush=True)
+            continue
+        t0 = time.time()
+        generate(arch, args.out, digest)
+        print(f"{arch}: generated in {time.time() - t0:.1f} s", flush=True)
+    print(f"parity fixtures ready in {args.out} ({time.time() - started:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()

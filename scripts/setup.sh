@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian package featvis needs to build, test and benchmark.
+# Usage: bash scripts/setup.sh [--bench]   (--bench also installs ONNX Runtime from npm)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  # engine: LibTorch (CPU, oneDNN) + a fast BLAS (Debian's default one is the slow reference BLAS)
+  libtorch-dev libopenblas0-pthread
+  # ONNX protobufs, image I/O, CLI, JSON, HTTP (+TLS for `featvis fetch`)
+  libonnx-dev libprotobuf-dev protobuf-compiler libstb-dev libcli11-dev nlohmann-json3-dev
+  libcpp-httplib-dev libssl-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # PyTorch reference for parity fixtures and the eager baseline
+  python3 python3-torch python3-torchvision python3-numpy python3-onnx
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--bench" ]; then
+  if ! dpkg-query -W -f='${Status}' nodejs 2>/dev/null | grep -q "install ok installed" && ! command -v npm >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  (cd bench && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
+fi
+echo "setup: all packages present"

@@ -1,0 +1,57 @@
+// Decoding photos with stb_image and writing PNGs with stb_image_write.
+#include <featvis/image/image.h>
+#include <featvis/util/atomic_file.h>
+#include <featvis/util/error.h>
+
+#include <stb_image.h>
+#include <stb_image_write.h>
+
+#include <cstring>
+#include <memory>
+
+namespace featvis {
+
+at::Tensor load_image_rgb8(const std::string& path) {
+  std::string bytes;
+  try {
+    bytes = read_file(path);
+  } catch (const Error&) {
+    throw Error("cannot read image '" + path + "': file missing or unreadable");
+  }
+  if (bytes.empty()) throw Error("cannot read image '" + path + "': file is empty");
+  int width = 0, height = 0, channels = 0;
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+      stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
+                            static_cast<int>(bytes.size()), &width, &height, &channels, 3),
+      stbi_image_free);
+  if (!pixels) {
+    throw Error("cannot read image '" + path + "': not a supported JPEG/PNG/BMP/GIF image (" +
+                stbi_failure_reason() + ")");
+  }
+  at::Tensor rgb = at::empty({height, width, 3}, at::kByte);
+  std::memcpy(rgb.data_ptr(), pixels.get(), static_cast<size_t>(width) * height * 3);
+  return rgb;
+}
+
+void save_png(const std::string& path, const at::Tensor& chw01) {
+  if (chw01.dim() != 3 || (chw01.size(0) != 3 && chw01.size(0) != 1)) {
+    throw Error("save_png expects a [3,H,W] or [1,H,W] image");
+  }
+  at::Tensor hwc = (chw01.detach().to(at::kCPU, at::kFloat).clamp(0, 1) * 255.0)
+                       .round()
+                       .to(at::kByte)
+                       .permute({1, 2, 0})
+                       .contiguous();
+  const int h = static_cast<int>(hwc.size(0)), w = static_cast<int>(hwc.size(1));
+  const int c = static_cast<int>(hwc.size(2));
+  std::string png;
+  auto append = [](void* context, void* data, int size) {
+    static_cast<std::string*>(context)->append(static_cast<const char*>(data), size);
+  };
+  if (!stbi_write_png_to_func(append, &png, w, h, c, hwc.data_ptr(), w * c)) {
+    throw Error("cannot encode PNG for '" + path + "'");
+  }
+  write_file_atomically(path, png);
+}
+
+}  // namespace featvis

@@ -1,0 +1,45 @@
+// Acceptance: featvis reproduces the published top-1/top-5 of the three real models on
+// the 1000 sample photos within 0.5 points (figures from ../shared/models/README.md).
+#include "support/test_support.h"
+
+#include <featvis/inference/evaluate.h>
+#include <featvis/model/model.h>
+
+#include <filesystem>
+
+namespace {
+
+struct Expected {
+  const char* card;
+  const char* file;
+  double top1, top5;
+};
+
+class Accuracy : public ::testing::TestWithParam<Expected> {};
+
+TEST_P(Accuracy, ReproducesPublishedFigures) {
+  const Expected e = GetParam();
+  FEATVIS_REQUIRE_MODEL(model_path, e.file);
+  FEATVIS_REQUIRE_IMAGES(images);
+  const featvis::Model model = featvis::load_model(e.card);
+  const auto items = featvis::read_labels_csv(images + "/labels.csv", images);
+  ASSERT_EQ(items.size(), 1000u);
+  featvis::EvalOptions options;
+  options.progress = false;
+  const featvis::EvalResult r = featvis::evaluate(model, items, options);
+  EXPECT_TRUE(r.skipped.empty()) << r.skipped.size() << " photos unreadable, first: " << r.skipped.front();
+  EXPECT_EQ(r.images, 1000);
+  std::printf("[ accuracy ] %s: top-1 %.2f%% (published %.1f), top-5 %.2f%% (published %.1f), %.1f images/s\n",
+              e.card, r.top1_percent(), e.top1, r.top5_percent(), e.top5, r.images / r.seconds);
+  EXPECT_NEAR(r.top1_percent(), e.top1, 0.5);
+  EXPECT_NEAR(r.top5_percent(), e.top5, 0.5);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    RealModels, Accuracy,
+    ::testing::Values(Expected{"mobilenet_v2", "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx", 89.3, 98.4},
+                      Expected{"mobilenet_v1", "mobilenet_v1_1.0_224_quant_dequant.onnx", 89.0, 98.1},
+                      Expected{"darknet_tiny", "darknet_tiny_imagenet.onnx", 66.1, 87.4}),
+    [](const ::testing::TestParamInfo<Expected>& info) { return std::string(info.param.card); });
+
+}  // namespace

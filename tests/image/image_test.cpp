@@ -1,0 +1,88 @@
+// Photo decoding, card preprocessing and PNG writing.
+#include "support/onnx_builder.h"
+#include "support/test_support.h"
+
+#include <featvis/image/image.h>
+#include <featvis/util/error.h>
+
+#include <filesystem>
+
+namespace {
+
+using featvis::Preprocessing;
+using featvis::testing::temp_dir;
+
+at::Tensor gradient_photo(int64_t h, int64_t w) {
+  // Red rises left->right, green top->bottom, blue constant: crops are recognisable.
+  at::Tensor x = at::arange(w, at::kFloat).mul(255.0 / (w - 1)).expand({h, w});
+  at::Tensor y = at::arange(h, at::kFloat).mul(255.0 / (h - 1)).unsqueeze(1).expand({h, w});
+  return at::stack({x, y, at::full({h, w}, 77.0f)}, 2).round().to(at::kByte).contiguous();
+}
+
+TEST(Image, PngRoundTripKeepsPixels) {
+  const std::string path = temp_dir() + "/g.png";
+  at::Tensor photo = gradient_photo(20, 30);
+  featvis::save_png(path, photo.permute({2, 0, 1}).to(at::kFloat) / 255.0);
+  at::Tensor back = featvis::load_image_rgb8(path);
+  ASSERT_EQ(back.sizes(), photo.sizes());
+  EXPECT_TRUE(at::equal(back, photo));
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+}
+
+TEST(Image, NotAnImageIsAClearError) {
+  const std::string path = temp_dir() + "/notes.jpg";
+  featvis::testing::write_bytes(path, "this is text, not a JPEG");
+  try {
+    featvis::load_image_rgb8(path);
+    FAIL() << "expected an error";
+  } catch (const featvis::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot read image"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
+  }
+  EXPECT_THROW(featvis::load_image_rgb8(temp_dir() + "/missing.png"), featvis::Error);
+}
+
+TEST(Image, ResizeCropTakesTheCentreAtTheCardSize) {
+  Preprocessing pre;
+  pre.crop = Preprocessing::Crop::kResizeCrop;
+  pre.resize = 64;
+  pre.width = pre.height = 48;
+  pre.mean = {0, 0, 0};
+  pre.std = {255, 255, 255};
+  at::Tensor x = featvis::preprocess_image(gradient_photo(100, 200), pre);  // -> 64x128, crop 48
+  ASSERT_EQ(x.sizes(), (std::vector<int64_t>{3, 48, 48}));
+  // The crop is centred: mean red (horizontal ramp) and green (vertical ramp) stay ~0.5.
+  EXPECT_NEAR(x[0].mean().item<double>(), 0.5, 0.02);
+  EXPECT_NEAR(x[1].mean().item<double>(), 0.5, 0.02);
+  // The horizontal ramp spans only the centre 48/128 of the width.
+  const double span = (x[0].select(1, 47).mean() - x[0].select(1, 0).mean()).item<double>();
+  EXPECT_NEAR(span, 47.0 / 127.0, 0.03);
+  EXPECT_NEAR(x[2].mean().item<double>(), 77.0 / 255.0, 1e-6);
+}
+
+TEST(Image, CentralFractionAndScalingFollowTheCard) {
+  Preprocessing pre;
+  pre.crop = Preprocessing::Crop::kCentralFraction;
+  pre.central_fraction = 0.5;
+  pre.width = pre.height = 16;
+  pre.mean = {127.5f, 127.5f, 127.5f};
+  pre.std = {127.5f, 127.5f, 127.5f};
+  pre.bgr = true;
+  at::Tensor x = featvis::preprocess_image(gradient_photo(64, 64), pre);
+  ASSERT_EQ(x.sizes(), (std::vector<int64_t>{3, 16, 16}));
+  // BGR: channel 0 is the constant blue 77 -> (77-127.5)/127.5.
+  EXPECT_NEAR(x[0].mean().item<double>(), (77 - 127.5) / 127.5, 1e-5);
+  // Central half of a 0..255 ramp spans about -0.5..0.5 after scaling.
+  EXPECT_LT(x[2].max().item<double>(), 0.6);
+  EXPECT_GT(x[2].min().item<double>(), -0.6);
+}
+
+TEST(Image, RealPhotoDecodes) {
+  FEATVIS_REQUIRE_IMAGES(images);
+  at::Tensor photo = featvis::load_image_rgb8(images + "/n01440764_tench.JPEG");
+  EXPECT_EQ(photo.dim(), 3);
+  EXPECT_EQ(photo.size(2), 3);
+  EXPECT_GT(photo.to(at::kFloat).std().item<double>(), 10.0);
+}
+
+}  // namespace

@@ -1,0 +1,102 @@
+// Parity with PyTorch: torchvision architectures with random weights, exported to ONNX
+// by scripts/make_parity_fixtures.py (the CTest fixture `parity_fixtures` runs it), must
+// give the same logits, two intermediate layers and input gradient as PyTorch did.
+#include "support/test_support.h"
+
+#include <featvis/graph/graph.h>
+#include <featvis/io/npy.h>
+
+#include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/autograd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string parity_dir() { return featvis::testing::fixtures_dir() + "/parity"; }
+
+// max|actual - expected| / max|expected|: scale-free, so nets whose activations are
+// large (inception_v3's logits reach ~1e3) and small (alexnet's ~1e-2) compare alike.
+double relative_error(const at::Tensor& actual, const at::Tensor& expected) {
+  const at::Tensor a = actual.detach().to(at::kDouble), e = expected.to(at::kDouble);
+  return (a - e).abs().max().item<double>() / e.abs().max().item<double>();
+}
+
+// Float32 results of the same math in a different order (the exporter folds BatchNorm
+// into the convolution weights; featvis may pick other kernels) agree to ~1e-6
+// relative per layer. The tolerance is the 1e-4 for every net: the measured
+// errors stay at least an order of magnitude below it, deep nets included.
+constexpr double kTolerance = 1e-4;
+
+class Torchvision : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Torchvision, MatchesPyTorch) {
+  const std::string arch = GetParam();
+  const std::string dir = parity_dir();
+  const std::string manifest_path = dir + "/" + arch + ".json";
+  if (!fs::is_regular_file(manifest_path)) {
+    FAIL() << "parity fixture '" << manifest_path << "' is missing. The CTest fixture "
+           << "'parity_fixtures' generates it; by hand: /usr/bin/python3 "
+           << featvis::testing::source_dir() << "/scripts/make_parity_fixtures.py --out " << dir
+           << " (needs Debian's python3-torch and python3-torchvision)";
+  }
+  nlohmann::json manifest;
+  std::ifstream(manifest_path) >> manifest;
+  auto npy = [&](const std::string& what) { return featvis::load_npy(dir + "/" + arch + "." + what + ".npy"); };
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const featvis::Graph graph = featvis::Graph::load_onnx(dir + "/" + manifest["onnx"].get<std::string>());
+  const auto t1 = std::chrono::steady_clock::now();
+
+  const at::Tensor input = npy("input").requires_grad_(true);
+  ASSERT_EQ(input.sizes().vec(), manifest["input"].get<std::vector<int64_t>>());
+  const featvis::TensorMap out = graph.run(input, {"logits", "layer_a", "layer_b"});
+
+  const int64_t channel = manifest["objective"]["channel"].get<int64_t>();
+  const int64_t logit = manifest["objective"]["logit"].get<int64_t>();
+  const at::Tensor objective =
+      out.at("layer_a").select(1, channel).mean() + out.at("logits").select(1, logit).sum();
+  ASSERT_TRUE(objective.requires_grad()) << "featvis did not record autograd through the graph";
+  const at::Tensor grad = torch::autograd::grad({objective}, {input})[0];
+  const auto t2 = std::chrono::steady_clock::now();
+
+  std::map<std::string, double> errors;
+  for (const std::string name : {"logits", "layer_a", "layer_b"}) {
+    const at::Tensor expected = npy(name);
+    ASSERT_EQ(out.at(name).sizes(), expected.sizes()) << arch << " " << name;
+    errors[name] = relative_error(out.at(name), expected);
+  }
+  const at::Tensor expected_grad = npy("grad");
+  ASSERT_EQ(grad.sizes(), expected_grad.sizes());
+  errors["grad"] = relative_error(grad, expected_grad);
+  const double expected_objective = manifest["objective"]["value"].get<double>();
+  errors["objective"] = std::abs(objective.item<double>() - expected_objective) /
+                        std::max(std::abs(expected_objective), 1e-12);
+
+  using seconds = std::chrono::duration<double>;
+  std::printf("[parity] %-20s logits %.2e  layer_a %.2e  layer_b %.2e  grad %.2e  objective %.2e"
+              "  (load %.1f s, forward+backward %.1f s)\n",
+              arch.c_str(), errors["logits"], errors["layer_a"], errors["layer_b"], errors["grad"],
+              errors["objective"], seconds(t1 - t0).count(), seconds(t2 - t1).count());
+  for (const auto& [name, error] : errors) {
+    RecordProperty("relative_error_" + name, std::to_string(error));
+    EXPECT_LE(error, kTolerance) << arch << ": " << name << " differs from PyTorch by " << error
+                                 << " relative (max|featvis - torch| / max|torch|)";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(parity, Torchvision,
+                         ::testing::Values("alexnet", "vgg16", "googlenet", "inception_v3",
+                                           "resnet50", "densenet121", "squeezenet1_1",
+                                           "mobilenet_v2", "mobilenet_v3_small",
+                                           "efficientnet_b0"),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+
+}  // namespace

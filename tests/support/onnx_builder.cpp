@@ -1,0 +1,86 @@
+#include "support/onnx_builder.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <fstream>
+#include <stdexcept>
+
+namespace featvis::testing {
+namespace {
+
+void add_initializer(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims) {
+  onnx::TensorProto* t = g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  int64_t count = 1;
+  for (int64_t d : dims) {
+    t->add_dims(d);
+    count *= d;
+  }
+  // Deterministic, varied values so outputs differ per class and channel.
+  for (int64_t i = 0; i < count; ++i) t->add_float_data(static_cast<float>(((i * 37) % 17) - 8) / 16.0f);
+}
+
+onnx::NodeProto* add_node(onnx::GraphProto* g, const std::string& op, std::vector<std::string> in,
+                          std::vector<std::string> out, const std::string& name) {
+  onnx::NodeProto* n = g->add_node();
+  n->set_op_type(op);
+  n->set_name(name);
+  for (auto& i : in) n->add_input(i);
+  for (auto& o : out) n->add_output(o);
+  return n;
+}
+
+void set_ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> values) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (auto v : values) a->add_ints(v);
+}
+
+}  // namespace
+
+std::string tiny_classifier_onnx(int classes, int size, const std::string& extra_op) {
+  onnx::ModelProto model;
+  model.set_ir_version(7);
+  model.add_opset_import()->set_version(13);
+  onnx::GraphProto* g = model.mutable_graph();
+  g->set_name("tiny");
+  auto* input = g->add_input();
+  input->set_name("input");
+  auto* tt = input->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : {1, 3, size, size}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  add_initializer(g, "conv1.w", {4, 3, 3, 3});
+  add_initializer(g, "conv1.b", {4});
+  add_initializer(g, "fc.w", {classes, 4});
+  add_initializer(g, "fc.b", {classes});
+  auto* conv = add_node(g, "Conv", {"input", "conv1.w", "conv1.b"}, {"conv1/preact"}, "conv1/Conv");
+  set_ints(conv, "pads", {1, 1, 1, 1});
+  set_ints(conv, "kernel_shape", {3, 3});
+  add_node(g, "Relu", {"conv1/preact"}, {"conv1"}, "conv1/Relu");
+  std::string last = "conv1";
+  if (!extra_op.empty()) {
+    add_node(g, extra_op, {last}, {"odd"}, "odd_node");
+    last = "odd";
+  }
+  add_node(g, "GlobalAveragePool", {last}, {"pool"}, "pool");
+  add_node(g, "Flatten", {"pool"}, {"flat"}, "flatten");
+  auto* gemm = add_node(g, "Gemm", {"flat", "fc.w", "fc.b"}, {"logits"}, "fc");
+  auto* trans = gemm->add_attribute();
+  trans->set_name("transB");
+  trans->set_type(onnx::AttributeProto::INT);
+  trans->set_i(1);
+  g->add_output()->set_name("logits");
+  std::string bytes;
+  if (!model.SerializeToString(&bytes)) throw std::runtime_error("cannot serialize test model");
+  return bytes;
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+}  // namespace featvis::testing

@@ -1,0 +1,16 @@
+#pragma once
+// Builds small ONNX models in memory for unit tests that must not depend on ../shared.
+#include <string>
+#include <vector>
+
+namespace featvis::testing {
+
+// A tiny classifier: input "input" [1,3,H,W] -> Conv 3x3 (4 ch, pads 1) "conv1/preact" ->
+// Relu "conv1" -> <extra_op> "odd" (only if extra_op is set) -> GlobalAveragePool "pool" ->
+// Flatten "flat" -> Gemm (classes) "logits". Weights are deterministic.
+std::string tiny_classifier_onnx(int classes = 3, int size = 8, const std::string& extra_op = "");
+
+// Writes bytes to a file (for CLI tests).
+void write_bytes(const std::string& path, const std::string& bytes);
+
+}  // namespace featvis::testing
