@@ -79,7 +79,7 @@ void add_fetch_command(CLI::App& app) {
   cmd->footer(
       "The file is saved to --dir (default ~/.cache/featvis/models, which is on the model search path)\n"
       "only if its SHA-256 matches the card. Models whose card has no URL (the locally converted\n"
-      "ones in ../shared/models) cannot be fetched; --url with a copy of the file still verifies it.");
+      "ones in ../shared/models) cannot be fetched; --url with a copy of the file still verifies it.\n");
   cmd->add_option("name", args->name, "model card name (see `featvis models`) or a .card.json path")->required();
   cmd->add_option("--dir", args->options.dir, "destination directory (default ~/.cache/featvis/models)");
   cmd->add_option("--url", args->options.url, "download from this URL instead of the card's (e.g. a mirror)");

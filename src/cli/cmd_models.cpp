@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -49,6 +50,11 @@ Row inspect(const ModelCard& card, bool verify) {
   return row;
 }
 
+// JSON readers may run elsewhere than the current directory: give absolute paths.
+std::string absolute(const std::string& path) {
+  return path.empty() ? path : std::filesystem::absolute(path).lexically_normal().string();
+}
+
 nlohmann::json to_json(const Row& r, bool verify) {
   auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
   nlohmann::json j = {
@@ -56,9 +62,9 @@ nlohmann::json to_json(const Row& r, bool verify) {
       {"description", r.card.description},
       {"default", r.card.is_default},
       {"status", r.status},
-      {"path", or_null(r.path)},
+      {"path", or_null(absolute(r.path))},
       {"file", r.card.file},
-      {"card", r.card.card_path},
+      {"card", absolute(r.card.card_path)},
       {"sha256", or_null(r.card.sha256)},
       {"url", or_null(r.card.url)},
       {"fetchable", !r.card.url.empty()},
@@ -67,7 +73,7 @@ nlohmann::json to_json(const Row& r, bool verify) {
       {"output", r.card.output},
       {"input_size", {r.card.preprocessing.height, r.card.preprocessing.width}},
       {"classes", r.card.num_classes},
-      {"labels", or_null(r.labels_path)},
+      {"labels", or_null(absolute(r.labels_path))},
       {"layers", r.card.layers.size()},
       {"searched", r.searched},
   };
@@ -94,7 +100,7 @@ void add_models_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("models", "List the known model cards and where each model file was found");
   cmd->footer(
       "Cards come from the repo's cards/ folder and *.card.json files on the model search path:\n"
-      "FEATVIS_MODEL_PATH (':'-separated), ./models, ../shared/models, ~/.cache/featvis/models.");
+      "FEATVIS_MODEL_PATH (':'-separated), ./models, ../shared/models, ~/.cache/featvis/models.\n");
   cmd->add_flag("--json", args->json, "machine-readable JSON on stdout");
   cmd->add_flag("--verify", args->verify, "also check the SHA-256 of every model file found");
   cmd->callback([args] {

@@ -71,9 +71,11 @@ TEST_F(ModelsCliTest, JsonListsEveryCardWithItsStatus) {
   const auto& v2 = models["mobilenet_v2"];
   EXPECT_EQ(v2.at("default"), true);
   EXPECT_EQ(v2.at("fetchable"), false);
-  EXPECT_EQ(v2.at("labels").get<std::string>().substr(v2.at("labels").get<std::string>().rfind('/') + 1),
-            "imagenet_labels.txt");
   const bool shared = !testing::find_model_file("mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx").empty();
+  if (shared) {
+    EXPECT_EQ(v2.at("labels").get<std::string>().substr(v2.at("labels").get<std::string>().rfind('/') + 1),
+              "imagenet_labels.txt");
+  }
   EXPECT_EQ(v2.at("status"), shared ? "found" : "missing");
   EXPECT_EQ(v2.at("path").is_null(), !shared);
 

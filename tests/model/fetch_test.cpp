@@ -62,7 +62,7 @@ class FetchTest : public ::testing::Test {
   FetchOptions options_;
 };
 
-TEST(Sha256Test, KnownVectors) {
+TEST(FetchSha256Test, KnownVectors) {
   const std::string d = testing::temp_dir();
   write_file_atomically(d + "/abc", "abc");
   EXPECT_EQ(sha256_file(d + "/abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -71,7 +71,7 @@ TEST(Sha256Test, KnownVectors) {
   EXPECT_EQ(error_of([&] { sha256_file(d + "/missing"); }), "cannot read '" + d + "/missing'");
 }
 
-TEST(DownloadDirTest, DefaultIsUnderHomeCache) {
+TEST(FetchDownloadDirTest, DefaultIsUnderHomeCache) {
   testing::ScopedEnv home("HOME", std::string("/tmp/fv-fetch-home"));
   EXPECT_EQ(default_download_dir(), "/tmp/fv-fetch-home/.cache/featvis/models");
 }

@@ -43,7 +43,7 @@ std::string error_of(const std::function<void()>& f) {
 
 // A model directory on FEATVIS_MODEL_PATH with a 3-class model, its card and labels;
 // HOME points at an empty directory so the user's ~/.cache cannot interfere.
-class LocateTest : public ::testing::Test {
+class ModelsLocateTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::temp_dir();
@@ -59,7 +59,7 @@ class LocateTest : public ::testing::Test {
   std::unique_ptr<ScopedEnv> home_, path_;
 };
 
-TEST(SearchPathTest, EnvironmentEntriesComeFirstInOrder) {
+TEST(ModelsSearchPathTest, EnvironmentEntriesComeFirstInOrder) {
   ScopedEnv env("FEATVIS_MODEL_PATH", std::string("/tmp/fv-a::/tmp/fv-b:"));
   const auto dirs = model_search_path();
   ASSERT_GE(dirs.size(), 4u);
@@ -68,7 +68,7 @@ TEST(SearchPathTest, EnvironmentEntriesComeFirstInOrder) {
   EXPECT_EQ(dirs[2], "./models");
 }
 
-TEST(SearchPathTest, DefaultsWithoutEnvironment) {
+TEST(ModelsSearchPathTest, DefaultsWithoutEnvironment) {
   ScopedEnv env("FEATVIS_MODEL_PATH", std::nullopt);
   ScopedEnv home("HOME", std::string("/tmp/fv-home"));
   const auto dirs = model_search_path();
@@ -83,7 +83,7 @@ TEST(SearchPathTest, DefaultsWithoutEnvironment) {
   EXPECT_EQ(std::find(dirs.begin(), dirs.end(), source_shared) != dirs.end(), !same);
 }
 
-TEST(SearchPathTest, SameDirectoryListedOnce) {
+TEST(ModelsSearchPathTest, SameDirectoryListedOnce) {
   const std::string d = testing::temp_dir();
   ScopedEnv env("FEATVIS_MODEL_PATH", d + ":" + d + "/:" + d + "/.");
   const auto dirs = model_search_path();
@@ -91,14 +91,14 @@ TEST(SearchPathTest, SameDirectoryListedOnce) {
   EXPECT_EQ(dirs[1], "./models");
 }
 
-TEST(SearchPathTest, NoHomeMeansNoDownloadDirectory) {
+TEST(ModelsSearchPathTest, NoHomeMeansNoDownloadDirectory) {
   ScopedEnv env("FEATVIS_MODEL_PATH", std::nullopt);
   ScopedEnv home("HOME", std::nullopt);
   EXPECT_EQ(default_download_dir(), "");
   for (const auto& d : model_search_path()) EXPECT_EQ(d.find(".cache"), std::string::npos) << d;
 }
 
-TEST_F(LocateTest, ShippedCardsAreKnownAndMobileNetV2IsDefault) {
+TEST_F(ModelsLocateTest, ShippedCardsAreKnownAndMobileNetV2IsDefault) {
   const auto cards = known_cards();
   std::vector<std::string> names;
   for (const auto& c : cards) names.push_back(c.name);
@@ -107,21 +107,21 @@ TEST_F(LocateTest, ShippedCardsAreKnownAndMobileNetV2IsDefault) {
   EXPECT_EQ(default_model_name(), "mobilenet_v2");
 }
 
-TEST_F(LocateTest, FirstCardWithANameWins) {
+TEST_F(ModelsLocateTest, FirstCardWithANameWins) {
   // A card on the search path cannot silently replace a shipped card of the same name.
   write_text(dir_ + "/impostor.card.json", tiny_card("mobilenet_v2", "tiny.onnx"));
   for (const auto& c : known_cards())
     if (c.name == "mobilenet_v2") EXPECT_EQ(c.file, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
 }
 
-TEST_F(LocateTest, MalformedCardOnSearchPathIsAnError) {
+TEST_F(ModelsLocateTest, MalformedCardOnSearchPathIsAnError) {
   write_text(dir_ + "/bad.card.json", R"({"name": "bad", "file": "b.onnx", "input": "i", "output": "o",
       "preprocessing": {"crop": "stretch", "width": 8, "height": 8, "mean": [0, 0, 0], "std": [1, 0, 1]}})");
   EXPECT_EQ(error_of([] { known_cards(); }),
             "card '" + dir_ + "/bad.card.json': field 'preprocessing.std' must be 3 positive numbers");
 }
 
-TEST_F(LocateTest, ByName) {
+TEST_F(ModelsLocateTest, ByName) {
   const ModelLocation loc = locate_model("tiny_test");
   EXPECT_EQ(loc.onnx_path, dir_ + "/tiny.onnx");
   EXPECT_EQ(loc.card.card_path, dir_ + "/tiny.card.json");
@@ -132,7 +132,7 @@ TEST_F(LocateTest, ByName) {
   EXPECT_EQ(loc.searched.front(), dir_);  // beside the card first
 }
 
-TEST_F(LocateTest, LoadByNameChecksTheGraph) {
+TEST_F(ModelsLocateTest, LoadByNameChecksTheGraph) {
   const Model m = load_model("tiny_test");
   EXPECT_EQ(m.onnx_path, dir_ + "/tiny.onnx");
   EXPECT_TRUE(m.graph.has_tensor("logits"));
@@ -142,14 +142,14 @@ TEST_F(LocateTest, LoadByNameChecksTheGraph) {
   EXPECT_TRUE(m.note.empty());
 }
 
-TEST_F(LocateTest, ByOnnxPathFindsStemCard) {
+TEST_F(ModelsLocateTest, ByOnnxPathFindsStemCard) {
   const ModelLocation loc = locate_model(dir_ + "/tiny.onnx");
   EXPECT_EQ(loc.card.name, "tiny_test");
   EXPECT_EQ(loc.onnx_path, dir_ + "/tiny.onnx");
   EXPECT_EQ(loc.card.labels.size(), 3u);
 }
 
-TEST_F(LocateTest, ByOnnxPathFindsFileCardFirst) {
+TEST_F(ModelsLocateTest, ByOnnxPathFindsFileCardFirst) {
   const std::string d = testing::temp_dir();
   testing::write_bytes(d + "/net.onnx", testing::tiny_classifier_onnx(3, 8));
   write_text(d + "/net.onnx.card.json", tiny_card("from_file_card", "net.onnx"));
@@ -157,11 +157,11 @@ TEST_F(LocateTest, ByOnnxPathFindsFileCardFirst) {
   EXPECT_EQ(locate_model(d + "/net.onnx").card.name, "from_file_card");
 }
 
-TEST_F(LocateTest, BareOnnxFileNameIsLookedUpOnTheSearchPath) {
+TEST_F(ModelsLocateTest, BareOnnxFileNameIsLookedUpOnTheSearchPath) {
   EXPECT_EQ(locate_model("tiny.onnx").onnx_path, dir_ + "/tiny.onnx");
 }
 
-TEST_F(LocateTest, ByCardPath) {
+TEST_F(ModelsLocateTest, ByCardPath) {
   const std::string d = testing::temp_dir();
   write_text(d + "/elsewhere.card.json", tiny_card("elsewhere", "tiny.onnx"));
   const ModelLocation loc = locate_model(d + "/elsewhere.card.json");
@@ -172,7 +172,7 @@ TEST_F(LocateTest, ByCardPath) {
   EXPECT_EQ(loc.searched[1], dir_);
 }
 
-TEST_F(LocateTest, OnnxWithoutCardUsesGraphDefaultsAndSaysSo) {
+TEST_F(ModelsLocateTest, OnnxWithoutCardUsesGraphDefaultsAndSaysSo) {
   const std::string d = testing::temp_dir();
   testing::write_bytes(d + "/anon.onnx", testing::tiny_classifier_onnx(5, 16));
   const ModelLocation loc = locate_model(d + "/anon.onnx");
@@ -190,14 +190,14 @@ TEST_F(LocateTest, OnnxWithoutCardUsesGraphDefaultsAndSaysSo) {
   EXPECT_FALSE(m.note.empty());
 }
 
-TEST_F(LocateTest, UnknownNameListsKnownOnes) {
+TEST_F(ModelsLocateTest, UnknownNameListsKnownOnes) {
   const std::string msg = error_of([] { locate_model("no_such_model"); });
   EXPECT_EQ(msg.rfind("unknown model 'no_such_model' (known: ", 0), 0u) << msg;
   EXPECT_NE(msg.find("mobilenet_v2"), std::string::npos) << msg;
   EXPECT_NE(msg.find("tiny_test"), std::string::npos) << msg;
 }
 
-TEST_F(LocateTest, MissingModelFileNamesEverySearchedDirectory) {
+TEST_F(ModelsLocateTest, MissingModelFileNamesEverySearchedDirectory) {
   write_text(dir_ + "/ghost.card.json", tiny_card("ghost", "ghost.onnx"));
   const ModelLocation loc = locate_model("ghost");
   EXPECT_TRUE(loc.onnx_path.empty());
@@ -210,7 +210,7 @@ TEST_F(LocateTest, MissingModelFileNamesEverySearchedDirectory) {
   EXPECT_NE(msg.find("../shared/models"), std::string::npos);
 }
 
-TEST_F(LocateTest, MissingFetchableModelSuggestsFetch) {
+TEST_F(ModelsLocateTest, MissingFetchableModelSuggestsFetch) {
   write_text(dir_ + "/web.card.json",
              tiny_card("web_model", "web.onnx",
                        R"("url": "http://127.0.0.1:9/web.onnx", "sha256": ")" + std::string(64, 'a') + R"(", )"));
@@ -219,7 +219,7 @@ TEST_F(LocateTest, MissingFetchableModelSuggestsFetch) {
   EXPECT_NE(msg.find("download it with `featvis fetch web_model`"), std::string::npos) << msg;
 }
 
-TEST_F(LocateTest, MissingOnnxPathIsAnError) {
+TEST_F(ModelsLocateTest, MissingOnnxPathIsAnError) {
   EXPECT_EQ(error_of([] { locate_model("/nonexistent/x.onnx"); }),
             "model '/nonexistent/x.onnx' not found; searched: /nonexistent/x.onnx");
   const std::string msg = error_of([] { locate_model("nothing-here.onnx"); });
@@ -228,33 +228,33 @@ TEST_F(LocateTest, MissingOnnxPathIsAnError) {
   EXPECT_EQ(error_of([] { locate_model("/nonexistent/x.card.json"); }), "card '/nonexistent/x.card.json' not found");
 }
 
-TEST_F(LocateTest, LabelCountMustMatchClasses) {
+TEST_F(ModelsLocateTest, LabelCountMustMatchClasses) {
   write_text(dir_ + "/tiny_labels.txt", "apple\nbanana\n");
   const std::string msg = error_of([] { locate_model("tiny_test"); });
   EXPECT_EQ(msg, "card '" + dir_ + "/tiny.card.json': labels file '" + dir_ +
                      "/tiny_labels.txt' has 2 lines but field 'classes' is 3");
 }
 
-TEST_F(LocateTest, ClassesDefaultToLabelCount) {
+TEST_F(ModelsLocateTest, ClassesDefaultToLabelCount) {
   write_text(dir_ + "/nocount.card.json", tiny_card("nocount", "tiny.onnx", R"("labels_file": "tiny_labels.txt", )"));
   EXPECT_EQ(locate_model("nocount").card.num_classes, 3);
 }
 
-TEST_F(LocateTest, MissingLabelsFileFailsLoad) {
+TEST_F(ModelsLocateTest, MissingLabelsFileFailsLoad) {
   fs::remove(dir_ + "/tiny_labels.txt");
   EXPECT_TRUE(locate_model("tiny_test").labels_path.empty());
   const std::string msg = error_of([] { load_model("tiny_test"); });
   EXPECT_EQ(msg.rfind("labels file 'tiny_labels.txt' of model 'tiny_test' not found", 0), 0u) << msg;
 }
 
-TEST_F(LocateTest, LabelsFoundBesideTheOnnxWhenNotBesideTheCard) {
+TEST_F(ModelsLocateTest, LabelsFoundBesideTheOnnxWhenNotBesideTheCard) {
   const std::string d = testing::temp_dir();
   write_text(d + "/split.card.json", tiny_card("split", "tiny.onnx", R"("labels_file": "tiny_labels.txt", )"));
   const ModelLocation loc = locate_model(d + "/split.card.json");
   EXPECT_EQ(loc.labels_path, dir_ + "/tiny_labels.txt");
 }
 
-TEST_F(LocateTest, CardTensorsMustExistInTheGraph) {
+TEST_F(ModelsLocateTest, CardTensorsMustExistInTheGraph) {
   write_text(dir_ + "/badout.card.json",
              R"({"name": "badout", "file": "tiny.onnx", "input": "input", "output": "logitz",
                  "preprocessing": {"crop": "stretch", "width": 8, "height": 8, "mean": [0,0,0], "std": [1,1,1]}})");
@@ -270,7 +270,7 @@ TEST_F(LocateTest, CardTensorsMustExistInTheGraph) {
   EXPECT_EQ(in_msg.rfind("card '" + dir_ + "/badin.card.json': field 'input': ", 0), 0u) << in_msg;
 }
 
-TEST(LabelsFileTest, TrailingBlankLinesAndCrlfAreFine) {
+TEST(CardLabelsFileTest, TrailingBlankLinesAndCrlfAreFine) {
   const std::string d = testing::temp_dir();
   write_text(d + "/l.txt", "a, alpha\r\nb\r\n\n\n");
   EXPECT_EQ(read_labels_file(d + "/l.txt"), (std::vector<std::string>{"a, alpha", "b"}));
@@ -278,7 +278,7 @@ TEST(LabelsFileTest, TrailingBlankLinesAndCrlfAreFine) {
   EXPECT_EQ(read_labels_file(d + "/nonl.txt").size(), 2u);
 }
 
-TEST(LabelsFileTest, BlankLineInTheMiddleIsAnError) {
+TEST(CardLabelsFileTest, BlankLineInTheMiddleIsAnError) {
   const std::string d = testing::temp_dir();
   write_text(d + "/l.txt", "a\n\nc\n");
   EXPECT_EQ(error_of([&] { read_labels_file(d + "/l.txt"); }),
