@@ -96,6 +96,12 @@ void attr_f(onnx::NodeProto& n, const std::string& name, float v) {
   a->set_type(onnx::AttributeProto::FLOAT);
   a->set_f(v);
 }
+void attr_s(onnx::NodeProto& n, const std::string& name, const std::string& v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s(v);
+}
 
 at::Tensor ints(const std::vector<int64_t>& v) { return at::tensor(v, at::kLong); }
 
@@ -141,8 +147,9 @@ at::Tensor conv_reference(const at::Tensor& x, const at::Tensor& w, const at::Te
   const int64_t OW = (W + p.left + p.right - ((KW - 1) * dilation + 1)) / stride + 1;
   EXPECT_EQ(C, CG * group);
   at::Tensor y = at::zeros({N, M, OH, OW}, at::kDouble);
-  auto xa = x.to(at::kDouble).accessor<double, 4>();
-  auto wa = w.to(at::kDouble).accessor<double, 4>();
+  const at::Tensor xd = x.to(at::kDouble), wd = w.to(at::kDouble);
+  auto xa = xd.accessor<double, 4>();
+  auto wa = wd.accessor<double, 4>();
   auto ya = y.accessor<double, 4>();
   const int64_t per_group = M / group;
   for (int64_t n = 0; n < N; ++n)
@@ -180,7 +187,8 @@ at::Tensor pool_reference(const at::Tensor& x, bool max, int64_t k, int64_t s, P
   const int64_t OH = pooled_size(H, k, s, p.top, p.bottom, ceil_mode);
   const int64_t OW = pooled_size(W, k, s, p.left, p.right, ceil_mode);
   at::Tensor y = at::zeros({N, C, OH, OW}, at::kDouble);
-  auto xa = x.to(at::kDouble).accessor<double, 4>();
+  const at::Tensor xd = x.to(at::kDouble);
+  auto xa = xd.accessor<double, 4>();
   auto ya = y.accessor<double, 4>();
   for (int64_t n = 0; n < N; ++n)
     for (int64_t c = 0; c < C; ++c)
@@ -221,13 +229,7 @@ TEST(Ops, ConvAutoPadSameUpperWithDilation) {
   ModelBuilder m;
   m.input("x", {1, 2, 7, 8}).output("y").weight("w", w);
   auto& conv = m.node("Conv", {"x", "w"}, {"y"});
-  conv.add_attribute()->CopyFrom([] {
-    onnx::AttributeProto a;
-    a.set_name("auto_pad");
-    a.set_type(onnx::AttributeProto::STRING);
-    a.set_s("SAME_UPPER");
-    return a;
-  }());
+  attr_s(conv, "auto_pad", "SAME_UPPER");
   attr_ints(conv, "strides", {2, 2});
   attr_ints(conv, "dilations", {2, 2});
   // Effective kernel 5, stride 2: out = ceil(in / 2); total pad = (out-1)*2 + 5 - in,
@@ -522,11 +524,7 @@ TEST(Ops, PadConstantReflectEdge) {
     ModelBuilder m;
     m.input("x", {1, 2, 3, 4}).output("y").weight("p", ints({0, 0, 1, 2, 0, 0, 2, 1}));
     m.weight("v", at::scalar_tensor(1.5, at::kFloat));
-    auto& n = m.node("Pad", {"x", "p", mode == "constant" ? "v" : ""}, {"y"});
-    auto* a = n.add_attribute();
-    a->set_name("mode");
-    a->set_type(onnx::AttributeProto::STRING);
-    a->set_s(mode);
+    attr_s(m.node("Pad", {"x", "p", mode == "constant" ? "v" : ""}, {"y"}), "mode", mode);
     return run(m, x);
   };
   const at::Tensor c = pad("constant");
@@ -536,6 +534,19 @@ TEST(Ops, PadConstantReflectEdge) {
   // reflect: row -1 mirrors row 1; edge: it repeats row 0.
   EXPECT_TRUE(at::equal(pad("reflect")[0][0][0].slice(0, 2, 6), x[0][0][1]));
   EXPECT_TRUE(at::equal(pad("edge")[0][0][0].slice(0, 2, 6), x[0][0][0]));
+}
+
+TEST(Ops, DropoutPassesDataThrough) {
+  const at::Tensor x = random({1, 2, 3, 3}, 26);
+  ModelBuilder m;
+  m.input("x", {1, 2, 3, 3}).output("y").output("mask").output("z");
+  m.node("Dropout", {"x"}, {"y", "mask"});
+  m.node("Dropout", {"y"}, {"z"});
+  const auto out = m.load().run(x, {"y", "mask", "z"});
+  EXPECT_TRUE(at::equal(out.at("y"), x));
+  EXPECT_TRUE(at::equal(out.at("z"), x));
+  EXPECT_EQ(out.at("mask").scalar_type(), at::kBool);
+  EXPECT_TRUE(out.at("mask").all().item<bool>());
 }
 
 // --- Loader and executor ---------------------------------------------------------------

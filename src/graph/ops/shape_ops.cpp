@@ -63,8 +63,10 @@ void register_shape_ops() {
   auto identity = [](const Node& n, const OpInputs& in) { return one(arg(n, in, 0)); };
   register_op("Identity", identity);
   register_op("Dropout", [](const Node& n, const OpInputs& in) {
-    // Inference: the data passes unchanged; the optional mask is all true.
+    // Inference: the data passes unchanged; the optional mask is all true, and made
+    // only when the model names it (it is as large as the activation).
     const at::Tensor& x = arg(n, in, 0);
+    if (n.outputs.size() < 2 || n.outputs[1].empty()) return one(x);
     return std::vector<at::Tensor>{x, at::ones(x.sizes(), x.options().dtype(at::kBool))};
   });
   register_op("Constant", [](const Node& n, const OpInputs&) {
