@@ -10,7 +10,7 @@ bash scripts/build.sh -DFEATVIS_BUILD_TESTS=ON -DFEATVIS_BUILD_BENCH=ON -DFEATVI
 
 # Bad-input tests again with AddressSanitizer + UndefinedBehaviorSanitizer: only the
 # engine, the CLI and the CLI tests are rebuilt with sanitizers.
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEATVIS_SANITIZE=ON \
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DFEATVIS_SANITIZE=ON \
   -DFEATVIS_BUILD_BENCH=OFF >/dev/null
 ninja -C build-asan featvis cli_tests
 (cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
