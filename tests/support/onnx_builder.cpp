@@ -77,6 +77,45 @@ std::string tiny_classifier_onnx(int classes, int size, const std::string& extra
   return bytes;
 }
 
+std::string tiny_two_conv_onnx(int classes, int size) {
+  onnx::ModelProto model;
+  model.set_ir_version(7);
+  model.add_opset_import()->set_version(13);
+  onnx::GraphProto* g = model.mutable_graph();
+  g->set_name("tiny_two_conv");
+  auto* input = g->add_input();
+  input->set_name("input");
+  auto* tt = input->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : {1, 3, size, size}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  add_initializer(g, "conv1.w", {4, 3, 3, 3});
+  add_initializer(g, "conv1.b", {4});
+  add_initializer(g, "conv2.w", {6, 4, 3, 3});
+  add_initializer(g, "conv2.b", {6});
+  add_initializer(g, "fc.w", {classes, 6});
+  add_initializer(g, "fc.b", {classes});
+  auto* conv1 = add_node(g, "Conv", {"input", "conv1.w", "conv1.b"}, {"conv1/preact"}, "conv1/Conv");
+  set_ints(conv1, "pads", {1, 1, 1, 1});
+  set_ints(conv1, "kernel_shape", {3, 3});
+  add_node(g, "Relu", {"conv1/preact"}, {"conv1"}, "conv1/Relu");
+  auto* conv2 = add_node(g, "Conv", {"conv1", "conv2.w", "conv2.b"}, {"block 2:conv"}, "conv2/Conv");
+  set_ints(conv2, "pads", {1, 1, 1, 1});
+  set_ints(conv2, "kernel_shape", {3, 3});
+  set_ints(conv2, "strides", {2, 2});
+  add_node(g, "Relu", {"block 2:conv"}, {"block2"}, "conv2/Relu");
+  add_node(g, "GlobalAveragePool", {"block2"}, {"pool"}, "pool");
+  add_node(g, "Flatten", {"pool"}, {"flat"}, "flatten");
+  auto* gemm = add_node(g, "Gemm", {"flat", "fc.w", "fc.b"}, {"logits"}, "fc");
+  auto* trans = gemm->add_attribute();
+  trans->set_name("transB");
+  trans->set_type(onnx::AttributeProto::INT);
+  trans->set_i(1);
+  g->add_output()->set_name("logits");
+  std::string bytes;
+  if (!model.SerializeToString(&bytes)) throw std::runtime_error("cannot serialize test model");
+  return bytes;
+}
+
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

@@ -10,6 +10,12 @@ namespace featvis::testing {
 // Flatten "flat" -> Gemm (classes) "logits". Weights are deterministic.
 std::string tiny_classifier_onnx(int classes = 3, int size = 8, const std::string& extra_op = "");
 
+// Two convolutions, for tests that need layers of different sizes and a name that must
+// be quoted: input [1,3,H,W] -> Conv 3x3 (4 ch, pads 1) "conv1/preact" -> Relu "conv1" ->
+// Conv 3x3 stride 2 (6 ch, pads 1) "block 2:conv" [1,6,H/2,W/2] -> Relu "block2" ->
+// GlobalAveragePool "pool" -> Flatten "flat" -> Gemm (classes) "logits".
+std::string tiny_two_conv_onnx(int classes = 3, int size = 8);
+
 // Writes bytes to a file (for CLI tests).
 void write_bytes(const std::string& path, const std::string& bytes);
 

@@ -1,0 +1,79 @@
+#pragma once
+// What a feature visualization maximizes. An Objective reads named activations of a
+// batch (and, for penalties, the image itself) and returns one value per batch item;
+// the render loop maximizes their sum. Objectives form a small algebra (+, -, scalar *,
+// unary -, per-batch-item alternatives), as in Lucid's objectives module.
+#include <featvis/graph/graph.h>
+
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace featvis {
+
+struct ObjectiveInput {
+  const TensorMap& activations;  // every tensor in Objective::layers(), batch-first
+  const at::Tensor& image;       // the parameterized image [N,3,H,W] in [0,1], before transforms
+};
+
+class Objective;
+namespace objectives {
+Objective per_item(const std::vector<Objective>& items);
+}
+
+class Objective {
+ public:
+  // Returns a [N] tensor (value per batch item, to be maximized). A batch-level term
+  // (e.g. diversity) is split over the items so that the sum of the [N] values is the
+  // batch-level value.
+  using Function = std::function<at::Tensor(const ObjectiveInput&)>;
+
+  Objective() = default;
+  Objective(std::string description, std::set<std::string> layers, Function function);
+
+  // Throws featvis::Error if undefined, if the batch (image.size(0)) differs from a fixed
+  // batch_size(), or if the function does not return one value per item.
+  at::Tensor operator()(const ObjectiveInput& input) const;
+
+  // Tensors that must be computed (passed to Graph::run).
+  const std::set<std::string>& layers() const { return layers_; }
+  // The text form ("2.5*(conv1:3 + conv1:4)"); parenthesized as needed when combined.
+  const std::string& description() const { return description_; }
+  bool defined() const { return static_cast<bool>(function_); }
+
+  // Batch size this objective needs (per-item alternatives and unit ranges fix it;
+  // 0 = any).
+  int64_t batch_size() const { return batch_size_; }
+  Objective& with_batch_size(int64_t n) {
+    batch_size_ = n;
+    return *this;
+  }
+
+  // Combinations take the union of layers and the common batch size (the non-zero one;
+  // featvis::Error if both are fixed and differ). An undefined operand acts as zero, so
+  // `total = total + term` accumulates from a default-constructed Objective.
+  friend Objective operator+(const Objective& a, const Objective& b);
+  friend Objective operator-(const Objective& a, const Objective& b);
+  friend Objective operator*(double scale, const Objective& a);
+  friend Objective operator*(const Objective& a, double scale);
+  friend Objective operator-(const Objective& a);
+  // Needs to mark its description as binding loosest ("a | b", parenthesized in sums).
+  friend Objective objectives::per_item(const std::vector<Objective>& items);
+
+ private:
+  // How tightly the description binds, so that combinations add parentheses only where
+  // needed: alternatives < sums < products and negations < atoms.
+  enum class Binding { kAlternatives, kSum, kProduct, kAtom };
+  static std::string operand(const Objective& o, Binding needed);
+
+  std::string description_;
+  std::set<std::string> layers_;
+  Function function_;
+  int64_t batch_size_ = 0;
+  Binding binding_ = Binding::kAtom;
+};
+
+}  // namespace featvis

@@ -1,0 +1,76 @@
+#pragma once
+// The objective kinds featvis knows (Lucid/Lucent's names), and the text form used on
+// the command line. All targets are maximized. Layers are read as [N,C,H,W]; a 2-D
+// layer such as logits [N,C] counts as C channels of size 1x1, a 3-D one [N,C,L] as 1xL.
+// Out-of-range channels, positions or classes throw featvis::Error when evaluated
+// (parse() checks them up front against the model's layer shapes).
+#include <featvis/model/model.h>
+#include <featvis/render/objective.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace featvis::objectives {
+
+// Channel c, mean over all positions of `layer`.
+Objective channel(const std::string& layer, int64_t c);
+// One neuron: channel c at column x, row y of the layer; nullopt = the centre
+// (x = W/2, y = H/2, rounded down, from the layer's size at evaluation time).
+Objective neuron(const std::string& layer, int64_t c, std::optional<std::pair<int64_t, int64_t>> xy = std::nullopt);
+// The whole layer: mean of squared activations (DeepDream).
+Objective deepdream(const std::string& layer);
+// Class k's pre-softmax score / softmax probability, read from `output` (the card's).
+Objective logit(const std::string& output, int64_t k);
+Objective probability(const std::string& output, int64_t k);
+// A direction v in channel space, mean over positions. Dot form: <act, v>. Cosine form
+// (Lucid's _dot_cossim with cossim_pow 1): <act, v/|v|> * max(cos(act, v), 0.1); the
+// floor keeps a negative cosine from turning a negative dot product into a reward.
+// The vector must have one value per channel of `layer`.
+Objective direction(const std::string& layer, const at::Tensor& vector, bool cosine = true);
+// The same at one position (nullopt = the centre, as for neuron).
+Objective direction_neuron(const std::string& layer, const at::Tensor& vector,
+                           std::optional<std::pair<int64_t, int64_t>> xy = std::nullopt, bool cosine = true);
+// Batch terms (Lucid's definitions; the [N] values sum to Lucid's batch value):
+// diversity: -(1/N) sum over pairs i != j of cos(Gram_i, Gram_j), the Gram matrices of
+//   `layer`'s channels over positions; item i gets the pairs that involve it.
+// alignment: -sum over d = 1..4 and i of mean((act_i - act_{i+d})^2) / decay_ratio^d
+//   (neighbouring items alike); each pair's term is split between its two items.
+// channel_interpolate: item i maximizes (1 - w) * channel(layer1, c1) + w *
+//   channel(layer2, c2) with w = i / (N - 1) (w = 0 for a batch of one).
+Objective diversity(const std::string& layer);
+Objective alignment(const std::string& layer, double decay_ratio = 2.0);
+Objective channel_interpolate(const std::string& layer1, int64_t c1, const std::string& layer2, int64_t c2);
+// Image penalties on the [0,1] image, per item, returned as negative values (maximizing
+// them shrinks the penalty). Means over pixels, not Lucid's sums, so that weights do not
+// depend on the image size:
+// l1: -mean|x - constant|;  l2: -sqrt(epsilon + mean((x - constant)^2));
+// total_variation: -(mean|x[y+1,x] - x[y,x]| + mean|x[y,x+1] - x[y,x]|);
+// blur: -mean((x - blur3x3(x))^2) with the blurred image held constant, so a gradient
+//   step moves the image toward its blur (Lucid's blur_input_each_step).
+Objective l1(double constant = 0.5);
+Objective l2(double constant = 0.5, double epsilon = 1e-6);
+Objective total_variation();
+Objective blur();
+// Item i of the batch gets objective i only; fixes batch_size() to items.size().
+// Throws featvis::Error if an item itself needs another batch size.
+Objective per_item(const std::vector<Objective>& items);
+
+// Parses the CLI text form, checking every layer, channel and class against the model:
+//   LAYER:C  LAYER:C@X,Y  LAYER:C@center  LAYER  LAYER:A-B (one unit per batch item)
+//   logit:K  prob:K   (K an index or a label of the card, e.g. logit:'tiger cat')
+//   direction(LAYER, FILE)  dot(LAYER, FILE)   (FILE: .npy, or numbers in text)
+//   direction_neuron(LAYER, FILE)  dot_neuron(LAYER, FILE)  (centre; add ", X, Y")
+//   diversity(LAYER)  alignment(LAYER)  alignment(LAYER, DECAY)
+//   channel_interpolate(L1:C1, L2:C2)
+//   l1  l2  tv  blur   a + b   a - b   2.5*a   a*2.5   -a   (a)   a | b | c
+// `|` binds loosest, then + and -, then *, then unary -. Names are runs of
+// [A-Za-z0-9_/.]; others, and names that are keywords (l1, tv, ...), are quoted:
+// 'odd-name':3 or "odd-name":3. A unit range is written without spaces (conv1:0-3).
+// Layer shapes come from one forward pass of a zero image at the card's input size.
+// Errors are featvis::Error, one line, with the 1-based column:
+//   "objective 'x:9999' at 3: channel 9999 out of range ...".
+Objective parse(const std::string& text, const Model& model);
+
+}  // namespace featvis::objectives

@@ -1,0 +1,143 @@
+// The objective algebra: sums, differences, scaling and per-item alternatives build new
+// objectives whose descriptions, layers and batch sizes follow from their operands.
+#include <featvis/render/objective.h>
+#include <featvis/render/objectives.h>
+#include <featvis/util/error.h>
+
+#include "objectives/text_form.h"
+
+#include <utility>
+
+namespace featvis {
+namespace {
+
+std::string shape_text(const at::Tensor& t) {
+  std::string s = "[";
+  for (int64_t d = 0; d < t.dim(); ++d) s += (d ? "," : "") + std::to_string(t.size(d));
+  return s + "]";
+}
+
+int64_t common_batch_size(const Objective& a, const Objective& b) {
+  const int64_t na = a.batch_size(), nb = b.batch_size();
+  if (na && nb && na != nb) {
+    throw Error("objectives '" + a.description() + "' and '" + b.description() +
+                "' need different batch sizes (" + std::to_string(na) + " and " + std::to_string(nb) + ")");
+  }
+  return na ? na : nb;
+}
+
+std::set<std::string> merged_layers(const Objective& a, const Objective& b) {
+  std::set<std::string> layers = a.layers();
+  layers.insert(b.layers().begin(), b.layers().end());
+  return layers;
+}
+
+}  // namespace
+
+Objective::Objective(std::string description, std::set<std::string> layers, Function function)
+    : description_(std::move(description)), layers_(std::move(layers)), function_(std::move(function)) {}
+
+at::Tensor Objective::operator()(const ObjectiveInput& input) const {
+  if (!function_) throw Error("an empty objective was evaluated");
+  int64_t n = -1;
+  if (input.image.defined()) {
+    n = input.image.size(0);
+  } else if (!input.activations.empty()) {
+    n = input.activations.begin()->second.size(0);
+  }
+  if (batch_size_ > 0 && n >= 0 && n != batch_size_) {
+    throw Error("objective '" + description_ + "' needs a batch of " + std::to_string(batch_size_) +
+                " images, got " + std::to_string(n));
+  }
+  at::Tensor value = function_(input);
+  if (!value.defined() || value.dim() != 1 || (n >= 0 && value.size(0) != n)) {
+    throw Error("objective '" + description_ + "' gave " + (value.defined() ? shape_text(value) : "nothing") +
+                " instead of one value per batch item");
+  }
+  return value;
+}
+
+std::string Objective::operand(const Objective& o, Binding needed) {
+  return o.binding_ < needed ? "(" + o.description_ + ")" : o.description_;
+}
+
+Objective operator+(const Objective& a, const Objective& b) {
+  if (!a.defined()) return b;
+  if (!b.defined()) return a;
+  Objective sum(Objective::operand(a, Objective::Binding::kSum) + " + " +
+                    Objective::operand(b, Objective::Binding::kSum),
+                merged_layers(a, b), [a, b](const ObjectiveInput& in) { return a(in) + b(in); });
+  sum.batch_size_ = common_batch_size(a, b);
+  sum.binding_ = Objective::Binding::kSum;
+  return sum;
+}
+
+Objective operator-(const Objective& a, const Objective& b) {
+  if (!b.defined()) return a;
+  if (!a.defined()) return -b;
+  // The right operand of '-' keeps its parentheses: a - (b + c).
+  Objective difference(Objective::operand(a, Objective::Binding::kSum) + " - " +
+                           Objective::operand(b, Objective::Binding::kProduct),
+                       merged_layers(a, b), [a, b](const ObjectiveInput& in) { return a(in) - b(in); });
+  difference.batch_size_ = common_batch_size(a, b);
+  difference.binding_ = Objective::Binding::kSum;
+  return difference;
+}
+
+Objective operator*(double scale, const Objective& a) {
+  if (!a.defined()) return a;
+  Objective scaled(objectives::text::number(scale) + "*" + Objective::operand(a, Objective::Binding::kProduct),
+                   a.layers_, [a, scale](const ObjectiveInput& in) { return a(in) * scale; });
+  scaled.batch_size_ = a.batch_size_;
+  scaled.binding_ = Objective::Binding::kProduct;
+  return scaled;
+}
+
+Objective operator*(const Objective& a, double scale) {
+  if (!a.defined()) return a;
+  Objective scaled(Objective::operand(a, Objective::Binding::kProduct) + "*" + objectives::text::number(scale),
+                   a.layers_, [a, scale](const ObjectiveInput& in) { return a(in) * scale; });
+  scaled.batch_size_ = a.batch_size_;
+  scaled.binding_ = Objective::Binding::kProduct;
+  return scaled;
+}
+
+Objective operator-(const Objective& a) {
+  if (!a.defined()) return a;
+  Objective negated("-" + Objective::operand(a, Objective::Binding::kProduct), a.layers_,
+                    [a](const ObjectiveInput& in) { return -a(in); });
+  negated.batch_size_ = a.batch_size_;
+  negated.binding_ = Objective::Binding::kProduct;
+  return negated;
+}
+
+namespace objectives {
+
+Objective per_item(const std::vector<Objective>& items) {
+  if (items.empty()) throw Error("per-item objectives need at least one objective");
+  const auto n = static_cast<int64_t>(items.size());
+  std::string description;
+  std::set<std::string> layers;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Objective& item = items[i];
+    if (!item.defined()) throw Error("per-item objective " + std::to_string(i) + " is empty");
+    if (item.batch_size() && item.batch_size() != n) {
+      throw Error("objective '" + item.description() + "' needs a batch of " + std::to_string(item.batch_size()) +
+                  ", but it is one of " + std::to_string(n) + " per-item objectives");
+    }
+    description += (i ? " | " : "") + Objective::operand(item, Objective::Binding::kSum);
+    layers.insert(item.layers().begin(), item.layers().end());
+  }
+  Objective alternatives(std::move(description), std::move(layers), [items](const ObjectiveInput& in) {
+    std::vector<at::Tensor> values;
+    values.reserve(items.size());
+    for (size_t i = 0; i < items.size(); ++i) values.push_back(items[i](in).select(0, static_cast<int64_t>(i)));
+    return at::stack(values);
+  });
+  alternatives.batch_size_ = n;
+  alternatives.binding_ = Objective::Binding::kAlternatives;
+  return alternatives;
+}
+
+}  // namespace objectives
+}  // namespace featvis

@@ -1,0 +1,84 @@
+#include "class_label.h"
+
+#include <featvis/util/error.h>
+
+#include <algorithm>
+#include <cctype>
+#include <tuple>
+
+namespace featvis::objectives {
+namespace {
+
+std::string normalized(const std::string& s) {
+  const size_t begin = s.find_first_not_of(" \t");
+  if (begin == std::string::npos) return "";
+  const size_t end = s.find_last_not_of(" \t");
+  std::string out = s.substr(begin, end - begin + 1);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::vector<std::string> synonyms(const std::string& label) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= label.size()) {
+    const size_t comma = std::min(label.find(',', start), label.size());
+    const std::string s = normalized(label.substr(start, comma - start));
+    if (!s.empty()) out.push_back(s);
+    start = comma + 1;
+  }
+  return out;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string listed(const std::vector<std::string>& labels, const std::vector<int64_t>& classes) {
+  std::string out;
+  for (size_t i = 0; i < classes.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(classes[i]) + " '" + labels[static_cast<size_t>(classes[i])] + "'";
+  return out;
+}
+
+}  // namespace
+
+int64_t find_class(const std::vector<std::string>& labels, const std::string& name) {
+  const std::string wanted = normalized(name);
+  std::vector<int64_t> matches;
+  // Closeness per class: a synonym containing the name counts as distance 0.
+  std::vector<std::tuple<size_t, int64_t>> scored;
+  for (size_t k = 0; k < labels.size(); ++k) {
+    size_t best = std::string::npos;
+    for (const auto& s : synonyms(labels[k])) {
+      if (s == wanted) {
+        matches.push_back(static_cast<int64_t>(k));
+        break;
+      }
+      best = std::min(best, s.find(wanted) != std::string::npos ? 0 : edit_distance(wanted, s));
+    }
+    scored.emplace_back(best, static_cast<int64_t>(k));
+  }
+  if (matches.size() == 1) return matches[0];
+  if (matches.size() > 1) {
+    throw Error("label '" + name + "' is ambiguous: classes " + listed(labels, matches) + "; use the class index");
+  }
+  std::sort(scored.begin(), scored.end());
+  std::vector<int64_t> closest;
+  for (size_t i = 0; i < std::min<size_t>(3, scored.size()); ++i) closest.push_back(std::get<1>(scored[i]));
+  throw Error("unknown label '" + name + "'" +
+              (closest.empty() ? std::string() : " (closest: classes " + listed(labels, closest) + ")"));
+}
+
+}  // namespace featvis::objectives

@@ -1,0 +1,35 @@
+// Single units of a layer: a channel, a neuron, or all of it at once (DeepDream).
+#include <featvis/render/objectives.h>
+
+#include "objective_util.h"
+#include "text_form.h"
+
+namespace featvis::objectives {
+
+Objective channel(const std::string& layer, int64_t c) {
+  return Objective(text::quote(layer) + ":" + std::to_string(c), {layer}, [layer, c](const ObjectiveInput& in) {
+    const at::Tensor map = detail::feature_map(in, layer);
+    detail::check_channel(map, layer, c);
+    return detail::mean_per_item(map.select(1, c));
+  });
+}
+
+Objective neuron(const std::string& layer, int64_t c, std::optional<std::pair<int64_t, int64_t>> xy) {
+  const std::string where =
+      xy ? std::to_string(xy->first) + "," + std::to_string(xy->second) : std::string("center");
+  return Objective(text::quote(layer) + ":" + std::to_string(c) + "@" + where, {layer},
+                   [layer, c, xy](const ObjectiveInput& in) {
+                     const at::Tensor map = detail::feature_map(in, layer);
+                     detail::check_channel(map, layer, c);
+                     const auto [x, y] = detail::position(map, layer, xy);
+                     return map.select(1, c).select(1, y).select(1, x);
+                   });
+}
+
+Objective deepdream(const std::string& layer) {
+  return Objective(text::quote(layer), {layer}, [layer](const ObjectiveInput& in) {
+    return detail::mean_per_item(detail::feature_map(in, layer).pow(2));
+  });
+}
+
+}  // namespace featvis::objectives
