@@ -54,6 +54,8 @@ std::string temp_dir() {
   return pattern;
 }
 
+std::string featvis_binary() { return FEATVIS_BINARY; }
+
 CommandResult run_featvis(const std::vector<std::string>& args) {
   const std::string dir = temp_dir();
   const std::string out_path = dir + "/stdout", err_path = dir + "/stderr";

@@ -27,6 +27,9 @@ struct CommandResult {
 // Runs the featvis binary with arguments (no shell quoting needed).
 CommandResult run_featvis(const std::vector<std::string>& args);
 
+// Path of the featvis binary under test (for tests that manage the process themselves).
+std::string featvis_binary();
+
 // A fresh temporary directory removed at process exit.
 std::string temp_dir();
 

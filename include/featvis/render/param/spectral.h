@@ -1,0 +1,24 @@
+#pragma once
+// Lucid's fft_image: an image stored as its 2-D real FFT, each frequency scaled by
+// 1/f^decay_power. Gradient steps then change low frequencies as easily as high ones,
+// which removes most of the high-frequency noise that pixel-space optimization produces.
+#include <ATen/ATen.h>
+
+#include <cstdint>
+
+namespace featvis::param {
+
+// |f| of every rfft2 coefficient of an h x w image: [h, w/2+1] (numpy fftfreq units).
+at::Tensor rfft2d_freqs(int64_t h, int64_t w, const at::TensorOptions& options = at::kFloat);
+
+// Per-coefficient scale 1 / max(|f|, 1/max(h,w))^decay_power: [h, w/2+1].
+at::Tensor spectrum_scale(int64_t h, int64_t w, double decay_power, const at::TensorOptions& options = at::kFloat);
+
+// spectrum: [N, C, h, w/2+1, 2] real/imaginary parts; returns the [N, C, h, w] image
+// irfft2(scale * spectrum, ortho) / 4 (Lucid's constant; larger values saturate less).
+at::Tensor spectrum_to_image(const at::Tensor& spectrum, const at::Tensor& scale, int64_t h, int64_t w);
+
+// Exact inverse of spectrum_to_image for a real image [N, C, h, w].
+at::Tensor image_to_spectrum(const at::Tensor& image, const at::Tensor& scale);
+
+}  // namespace featvis::param

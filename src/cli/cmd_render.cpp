@@ -1,0 +1,257 @@
+// featvis render MODEL OBJECTIVE: feature visualization by optimization (Lucid's
+// render_vis). Writes PNG snapshots, a contact sheet for batches and render.json.
+#include "cli_common.h"
+#include "commands.h"
+
+#include <featvis/image/image.h>
+#include <featvis/render/contact_sheet.h>
+#include <featvis/render/objectives.h>
+#include <featvis/render/preset.h>
+#include <featvis/render/render.h>
+#include <featvis/render/transform/standard.h>
+#include <featvis/util/atomic_file.h>
+#include <featvis/util/error.h>
+#include <featvis/util/interrupt.h>
+
+#include <ATen/Parallel.h>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <limits>
+#include <memory>
+
+namespace featvis::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RenderArgs {
+  std::string model, objective;
+  std::string preset = "lucid";
+  int64_t steps = 512;
+  int64_t size = 0;   // 0: the card's input size
+  int64_t batch = 0;  // 0: what the objective needs, else 1
+  std::string param, squash, transforms;
+  bool decorrelate = true;
+  double decay_power = 1.0, sd = 0.01, lr = 0, weight_decay = 0;
+  uint64_t seed = 0;
+  std::vector<int64_t> thresholds;
+  std::string init, out = "featvis-render";
+  bool quiet = false;
+  RunOptions run;
+  // Set flags override the preset.
+  CLI::Option *param_opt, *squash_opt, *transforms_opt, *decorrelate_opt, *lr_opt, *weight_decay_opt;
+};
+
+// The start photo cropped like the card does, at the render size, in [0,1] RGB.
+at::Tensor load_start_image(const std::string& path, const Preprocessing& card, int64_t height, int64_t width) {
+  Preprocessing pre = card;
+  pre.resize = static_cast<int>(std::lround(card.resize * static_cast<double>(width) / card.width));
+  pre.width = static_cast<int>(width);
+  pre.height = static_cast<int>(height);
+  pre.mean = {0.f, 0.f, 0.f};
+  pre.std = {255.f, 255.f, 255.f};
+  pre.bgr = false;
+  return preprocess_image(load_image_rgb8(path), pre);
+}
+
+void make_output_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) {
+    throw Error("cannot create output directory '" + dir + "': " + (ec ? ec.message() : "not a directory"));
+  }
+}
+
+nlohmann::ordered_json values_json(const std::vector<double>& values) {
+  nlohmann::ordered_json a = nlohmann::ordered_json::array();
+  for (double v : values) a.push_back(v);
+  return a;
+}
+
+void run_render(const RenderArgs& args) {
+  const render::Preset preset = render::preset(args.preset);
+  const param::Space space = args.param_opt->count() ? param::parse_space(args.param) : preset.space;
+  const param::Squash squash = args.squash_opt->count() ? param::parse_squash(args.squash) : preset.squash;
+  const bool decorrelate = args.decorrelate_opt->count() ? args.decorrelate : preset.decorrelate;
+  const std::string transform_text = args.transforms_opt->count() ? args.transforms : preset.transforms;
+  const transforms::Transform transform = transforms::parse(transform_text);
+  render::RenderOptions options;
+  options.steps = args.steps;
+  options.lr = args.lr_opt->count() ? args.lr : preset.lr;
+  options.weight_decay = args.weight_decay_opt->count() ? args.weight_decay : preset.weight_decay;
+  if (!std::isfinite(options.lr) || options.lr <= 0) throw Error("--lr must be a positive number");
+  if (options.lr > std::numeric_limits<float>::max())
+    throw Error("--lr is too large for float parameters (limit 3.4e38)");
+  if (!std::isfinite(options.weight_decay) || options.weight_decay < 0) throw Error("--weight-decay must be >= 0");
+  options.thresholds = args.thresholds;
+  for (int64_t t : options.thresholds) {
+    if (t < 0 || t > args.steps) {
+      throw Error("--thresholds: step " + std::to_string(t) + " is outside 0.." + std::to_string(args.steps) +
+                  " (--steps " + std::to_string(args.steps) + ")");
+    }
+  }
+
+  const Model model = open_model(args.model, args.run);
+  const Objective objective = objectives::parse(args.objective, model);
+  const int64_t batch = args.batch > 0 ? args.batch : std::max<int64_t>(1, objective.batch_size());
+  if (objective.batch_size() > 0 && batch != objective.batch_size()) {
+    throw Error("--batch " + std::to_string(batch) + ": objective '" + args.objective + "' renders " +
+                std::to_string(objective.batch_size()) + " images");
+  }
+
+  param::ImageParamOptions po;
+  po.batch = batch;
+  po.height = args.size > 0 ? args.size : model.card.preprocessing.height;
+  po.width = args.size > 0 ? args.size : model.card.preprocessing.width;
+  po.space = space;
+  po.decorrelate = decorrelate;
+  po.squash = squash;
+  po.decay_power = args.decay_power;
+  po.sd = args.sd;
+  po.tensor_options = at::TensorOptions().dtype(at::kFloat).device(model.graph.device());
+  if (!args.init.empty()) po.init_image = load_start_image(args.init, model.card.preprocessing, po.height, po.width);
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(args.seed);
+  param::ImageParam image(po, generator);
+
+  make_output_dir(args.out);
+  nlohmann::ordered_json written = nlohmann::ordered_json::array();
+  auto save = [&](const std::string& name, const at::Tensor& chw) {
+    const std::string path = (fs::path(args.out) / name).string();
+    save_png(path, chw);
+    written.push_back(path);
+  };
+  // Snapshots are written as they come, so Ctrl-C or a NaN keeps the finished ones.
+  auto on_snapshot = [&](const render::Snapshot& s) {
+    std::vector<std::string> prefixes;
+    if (s.threshold || s.interrupted) prefixes.push_back(std::to_string(s.step));
+    if (s.final && !s.interrupted) prefixes.push_back("final");
+    for (const auto& prefix : prefixes) {
+      for (int64_t i = 0; i < s.images.size(0); ++i) save(prefix + "_" + std::to_string(i) + ".png", s.images[i]);
+      if (s.images.size(0) > 1) save(prefix + "_sheet.png", render::contact_sheet(s.images));
+    }
+  };
+  options.progress = !args.quiet && isatty(STDERR_FILENO);
+  InterruptFlag interrupt;
+  options.stop_requested = [&interrupt] { return interrupt.raised(); };
+  const render::RenderResult result =
+      render::render(model, objective, image, transform, options, generator, on_snapshot);
+
+  nlohmann::ordered_json history = nlohmann::ordered_json::array();
+  for (const auto& h : result.history) history.push_back({{"step", h.step}, {"values", values_json(h.values)}});
+  const nlohmann::ordered_json record = {
+      {"model", model.card.name},
+      {"model_file", model.onnx_path},
+      {"objective", {{"text", args.objective}, {"description", objective.description()}}},
+      {"settings",
+       {{"preset", preset.name},
+        {"steps", args.steps},
+        {"size", {po.height, po.width}},
+        {"batch", batch},
+        {"param", param::to_string(space)},
+        {"decorrelate", decorrelate},
+        {"squash", param::to_string(squash)},
+        {"decay_power", po.decay_power},
+        {"sd", po.sd},
+        {"init", args.init.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(args.init)},
+        {"transforms", transform_text},
+        {"transforms_expanded", transform.description()},
+        {"lr", options.lr},
+        {"weight_decay", options.weight_decay},
+        {"optimizer", "adam"},
+        {"seed", args.seed},
+        {"thresholds", options.thresholds},
+        {"threads", at::get_num_threads()},
+        {"device", model.graph.device().str()}}},
+      {"values", history},
+      {"initial_values", values_json(result.initial_values())},
+      {"final_values", values_json(result.final_values())},
+      // For channel/neuron objectives the objective on the final, untransformed image is
+      // the target unit's activation (per batch item).
+      {"final_activation", values_json(result.final_values())},
+      {"steps_done", result.steps_done},
+      {"interrupted", result.interrupted},
+      {"timing", {{"ms_per_step", result.ms_per_step}, {"total_ms", result.total_ms}}},
+      {"images", written},
+  };
+  const std::string json_path = (fs::path(args.out) / "render.json").string();
+  write_file_atomically(json_path, record.dump(2) + "\n");
+
+  if (args.run.json) {
+    std::cout << record.dump(2) << '\n';
+  } else {
+    std::printf("%s on %s: %lld steps, %lld x %lldx%lld, %.1f ms/step\n", objective.description().c_str(),
+                model.card.name.c_str(), static_cast<long long>(result.steps_done), static_cast<long long>(batch),
+                static_cast<long long>(po.height), static_cast<long long>(po.width), result.ms_per_step);
+    for (int64_t i = 0; i < batch; ++i) {
+      std::printf("  item %lld: objective %.4g -> %.4g\n", static_cast<long long>(i),
+                  result.initial_values()[static_cast<size_t>(i)], result.final_values()[static_cast<size_t>(i)]);
+    }
+    std::printf("wrote %zu image%s and %s\n", written.size(), written.size() == 1 ? "" : "s", json_path.c_str());
+  }
+  std::fflush(stdout);
+  if (result.interrupted) {
+    std::fprintf(stderr, "featvis: interrupted after step %lld; snapshots and render.json are in %s\n",
+                 static_cast<long long>(result.steps_done), args.out.c_str());
+    std::fflush(stderr);
+    // Die of SIGINT as the user asked (status 130 in shells), now that all is written.
+    std::signal(SIGINT, SIG_DFL);
+    std::raise(SIGINT);
+    std::_Exit(130);
+  }
+}
+
+}  // namespace
+
+void add_render_command(CLI::App& app) {
+  auto args = std::make_shared<RenderArgs>();
+  CLI::App* cmd =
+      app.add_subcommand("render",
+                         "Feature visualization by optimization: an image that maximizes an objective\n"
+                         "(Olah et al., Distill 2017). Ctrl-C stops after the current step, keeps the snapshots\n"
+                         "written so far, writes render.json with \"interrupted\": true and exits by SIGINT (130).");
+  cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
+  cmd->add_option("objective", args->objective,
+                  "what to maximize: LAYER:C (channel), LAYER:C@X,Y (neuron), LAYER (deepdream), logit:K, "
+                  "prob:K, sums like 'a + 0.5*b'; see objectives.h")
+      ->required();
+  cmd->add_option("--preset", args->preset, "lucid (FFT, decorrelated, transforms) or naive (pixels, none)")
+      ->check(CLI::IsMember(render::preset_names()));
+  cmd->add_option("--steps", args->steps, "optimization steps")->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  cmd->add_option("--size", args->size, "image side in pixels (default: the model's input size)")
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  cmd->add_option("--batch", args->batch, "images rendered together (default: 1, or the objective's count)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1024}));
+  args->param_opt =
+      cmd->add_option("--param", args->param, "parameterization: fft or pixel")->check(CLI::IsMember({"fft", "pixel"}));
+  args->decorrelate_opt =
+      cmd->add_flag("--decorrelate,!--no-decorrelate", args->decorrelate, "optimize in decorrelated colour space");
+  args->squash_opt = cmd->add_option("--squash", args->squash, "to valid RGB by sigmoid or clamp")
+                         ->check(CLI::IsMember({"sigmoid", "clamp"}));
+  cmd->add_option("--decay-power", args->decay_power, "FFT: spectrum scaled by 1/f^power")
+      ->check(CLI::Range(0.0, 10.0));
+  cmd->add_option("--sd", args->sd, "std of the random start parameters")->check(CLI::Range(0.0, 10.0));
+  args->transforms_opt =
+      cmd->add_option("--transforms", args->transforms,
+                      "standard, none, or e.g. pad(12),jitter(8),scale(0.9,1.1),rotate(-10,10),jitter(4)");
+  args->lr_opt = cmd->add_option("--lr", args->lr, "Adam learning rate (preset: 0.05 lucid, 0.1 naive)");
+  args->weight_decay_opt = cmd->add_option("--weight-decay", args->weight_decay, "Adam weight decay (naive: 1e-6)");
+  cmd->add_option("--seed", args->seed, "random seed (start image and transforms)");
+  cmd->add_option("--thresholds", args->thresholds, "steps to save snapshots at, e.g. 1,32,128")
+      ->delimiter(',')
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--init", args->init, "start from this photo instead of noise (DeepDream, caricatures)");
+  cmd->add_option("--out,-o", args->out, "output directory");
+  cmd->add_flag("--quiet,-q", args->quiet, "no progress bar");
+  add_run_options(cmd, args->run);
+  cmd->callback([args] { run_render(*args); });
+}
+
+}  // namespace featvis::cli

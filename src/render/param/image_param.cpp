@@ -1,0 +1,69 @@
+#include <featvis/render/param/image_param.h>
+#include <featvis/render/param/spectral.h>
+#include <featvis/util/error.h>
+
+#include <sstream>
+
+namespace featvis::param {
+
+std::string to_string(Space space) { return space == Space::kFFT ? "fft" : "pixel"; }
+
+Space parse_space(const std::string& text) {
+  if (text == "fft") return Space::kFFT;
+  if (text == "pixel") return Space::kPixel;
+  throw Error("unknown parameterization '" + text + "' (use fft or pixel)");
+}
+
+ImageParam::ImageParam(ImageParamOptions options, at::Generator generator) : options_(std::move(options)) {
+  const auto& o = options_;
+  if (o.batch < 1) throw Error("batch size must be at least 1, got " + std::to_string(o.batch));
+  if (o.height < 1 || o.width < 1) {
+    throw Error("image size must be positive, got " + std::to_string(o.height) + "x" + std::to_string(o.width));
+  }
+  if (!(o.sd >= 0)) throw Error("initial standard deviation must be >= 0");
+  const at::TensorOptions cpu = at::TensorOptions().dtype(o.tensor_options.dtype());
+  const at::TensorOptions device = cpu.device(o.tensor_options.device());
+  if (o.space == Space::kFFT) scale_ = spectrum_scale(o.height, o.width, o.decay_power, device);
+
+  at::Tensor values;
+  if (o.init_image.defined()) {
+    at::Tensor init = o.init_image.detach().to(device);
+    if (init.dim() == 3) init = init.unsqueeze(0);
+    if (init.dim() != 4 || init.size(1) != 3 || init.size(2) != o.height || init.size(3) != o.width ||
+        (init.size(0) != 1 && init.size(0) != o.batch)) {
+      std::ostringstream msg;
+      msg << "start image has shape " << o.init_image.sizes() << ", expected [3," << o.height << "," << o.width
+          << "] or [" << o.batch << ",3," << o.height << "," << o.width << "]";
+      throw Error(msg.str());
+    }
+    at::Tensor raw = from_valid_rgb(init.expand({o.batch, 3, o.height, o.width}), o.decorrelate, o.squash);
+    values = o.space == Space::kFFT ? image_to_spectrum(raw, scale_) : raw;
+  } else {
+    std::vector<int64_t> shape{o.batch, 3, o.height, o.width};
+    if (o.space == Space::kFFT) shape = {o.batch, 3, o.height, o.width / 2 + 1, 2};
+    values = at::normal(0.0, o.sd, shape, generator, cpu).to(device);
+  }
+  parameters_.push_back(values.contiguous().clone().set_requires_grad(true));
+}
+
+at::Tensor ImageParam::raw() const {
+  const at::Tensor& p = parameters_.front();
+  return options_.space == Space::kFFT ? spectrum_to_image(p, scale_, options_.height, options_.width) : p;
+}
+
+at::Tensor ImageParam::image() const { return to_valid_rgb(raw(), options_.decorrelate, options_.squash); }
+
+std::string ImageParam::description() const {
+  std::ostringstream s;
+  if (options_.space == Space::kFFT) {
+    s << "fft(decay " << options_.decay_power << ")";
+  } else {
+    s << "pixel";
+  }
+  s << (options_.decorrelate ? " + decorrelated colour" : " + plain RGB") << " + " << to_string(options_.squash) << ", "
+    << options_.batch << " x 3 x " << options_.height << " x " << options_.width;
+  if (options_.init_image.defined()) s << ", from an image";
+  return s.str();
+}
+
+}  // namespace featvis::param

@@ -1,0 +1,158 @@
+// The optimization loop: see render.h.
+#include <featvis/render/network_input.h>
+#include <featvis/render/render.h>
+#include <featvis/util/error.h>
+#include <featvis/util/progress.h>
+
+#include <ATen/core/grad_mode.h>
+#include <torch/optim/adam.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <set>
+#include <sstream>
+
+namespace featvis::render {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+[[noreturn]] void non_finite(double value, int64_t step) {
+  throw Error(std::string("objective became ") + (std::isnan(value) ? "NaN" : "infinite") + " at step " +
+              std::to_string(step) + "; try a lower --lr");
+}
+
+// [N] values from the objective, checked.
+at::Tensor objective_values(const Objective& objective, const TensorMap& activations, const at::Tensor& image) {
+  at::Tensor values = objective(ObjectiveInput{activations, image});
+  const int64_t n = image.size(0);
+  if (values.numel() != n) {
+    std::ostringstream msg;
+    msg << "objective '" << objective.description() << "' gave " << values.numel() << " values for a batch of " << n;
+    throw Error(msg.str());
+  }
+  return values.reshape({n});
+}
+
+TensorMap run_model(const Model& model, const Objective& objective, const at::Tensor& image) {
+  const std::vector<std::string> layers(objective.layers().begin(), objective.layers().end());
+  return model.graph.run(network_input(image, model.card.preprocessing), layers);
+}
+
+}  // namespace
+
+std::vector<double> evaluate_objective(const Model& model, const Objective& objective, const at::Tensor& images) {
+  at::NoGradGuard no_grad;
+  const at::Tensor values = objective_values(objective, run_model(model, objective, images), images);
+  const at::Tensor cpu = values.to(at::kCPU, at::kDouble).contiguous();
+  return std::vector<double>(cpu.data_ptr<double>(), cpu.data_ptr<double>() + cpu.numel());
+}
+
+RenderResult render(const Model& model, const Objective& objective, param::ImageParam& param,
+                    const transforms::Transform& transform, const RenderOptions& options, at::Generator generator,
+                    const SnapshotCallback& on_snapshot) {
+  const auto start = Clock::now();
+  if (!objective.defined()) throw Error("render needs an objective");
+  if (options.steps < 0) throw Error("steps must be >= 0, got " + std::to_string(options.steps));
+  if (!(options.lr > 0) || !std::isfinite(options.lr)) throw Error("learning rate must be positive and finite");
+  // Adam scales float parameters by lr: beyond float's range that is an overflow error.
+  if (options.lr > std::numeric_limits<float>::max()) {
+    char text[128];
+    std::snprintf(text, sizeof text, "learning rate %g is too large for float parameters (limit 3.4e38)", options.lr);
+    throw Error(text);
+  }
+  if (!(options.weight_decay >= 0) || !std::isfinite(options.weight_decay)) throw Error("weight decay must be >= 0");
+  const int64_t batch = param.options().batch;
+  if (objective.batch_size() != 0 && objective.batch_size() != batch) {
+    throw Error("objective '" + objective.description() + "' needs a batch of " +
+                std::to_string(objective.batch_size()) + ", the image batch is " + std::to_string(batch));
+  }
+  const std::set<int64_t> thresholds(options.thresholds.begin(), options.thresholds.end());
+  for (int64_t t : thresholds) {
+    if (t < 0 || t > options.steps) {
+      throw Error("threshold " + std::to_string(t) + " is outside 0.." + std::to_string(options.steps) + " steps");
+    }
+  }
+
+  RenderResult result;
+  // Evaluates the current image untransformed, records it, and hands it over if asked.
+  auto record = [&](int64_t step, bool threshold, bool final) {
+    at::Tensor images;
+    {
+      at::NoGradGuard no_grad;
+      images = param.image().detach();
+    }
+    std::vector<double> values = evaluate_objective(model, objective, images);
+    for (double v : values)
+      if (!std::isfinite(v)) non_finite(v, step);
+    result.history.push_back({step, values});
+    if (final) result.images = images.to(at::kCPU);
+    if ((threshold || final) && on_snapshot) {
+      on_snapshot(Snapshot{step, threshold, final, result.interrupted, images.to(at::kCPU), values});
+    }
+  };
+
+  // Step 0 doubles as the check that the model takes an image of this size.
+  try {
+    record(0, thresholds.count(0) > 0, options.steps == 0);
+  } catch (const std::exception& e) {
+    const auto& o = param.options();
+    throw Error("cannot run the objective on a " + std::to_string(o.height) + "x" + std::to_string(o.width) +
+                " image: " + first_line(e.what()));
+  }
+  if (options.steps == 0) {
+    result.total_ms = ms_since(start);
+    return result;
+  }
+
+  at::AutoGradMode grad_mode(true);
+  torch::optim::Adam adam(param.parameters(), torch::optim::AdamOptions(options.lr).weight_decay(options.weight_decay));
+  ProgressBar bar(options.steps, "render", options.progress);
+  double step_ms = 0;
+  for (int64_t step = 1; step <= options.steps; ++step) {
+    const auto step_start = Clock::now();
+    adam.zero_grad();
+    const at::Tensor image = param.image();
+    const at::Tensor transformed = transform(image, generator);
+    at::Tensor values;
+    try {
+      values = objective_values(objective, run_model(model, objective, transformed), image);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {  // e.g. transforms made the image too small
+      throw Error("step " + std::to_string(step) + ": cannot run the objective on the transformed " +
+                  std::to_string(transformed.size(2)) + "x" + std::to_string(transformed.size(3)) +
+                  " image: " + first_line(e.what()));
+    }
+    const at::Tensor total = values.sum();
+    const double value = total.item<double>();
+    if (!std::isfinite(value)) non_finite(value, step);
+    (-total).backward();
+    adam.step();
+    step_ms += ms_since(step_start);
+    result.steps_done = step;
+
+    char note[48];
+    std::snprintf(note, sizeof note, "objective %.4g", value / static_cast<double>(batch));
+    bar.update(step, note);
+    result.interrupted = options.stop_requested && options.stop_requested();
+    if (result.interrupted || step == options.steps) break;
+    if (thresholds.count(step)) record(step, true, false);
+  }
+  bar.finish(result.interrupted ? "interrupted" : "");
+  record(result.steps_done, thresholds.count(result.steps_done) > 0, true);
+  result.ms_per_step = step_ms / static_cast<double>(result.steps_done);
+  result.total_ms = ms_since(start);
+  return result;
+}
+
+}  // namespace featvis::render

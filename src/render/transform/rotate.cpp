@@ -1,0 +1,32 @@
+#include <featvis/render/transform/rotate.h>
+#include <featvis/util/error.h>
+
+#include <cmath>
+
+namespace featvis::transforms {
+
+at::Tensor rotate_image(const at::Tensor& image, double degrees) {
+  if (degrees == 0) return image;
+  const double a = degrees * M_PI / 180.0;
+  const double h = static_cast<double>(image.size(2)), w = static_cast<double>(image.size(3));
+  // affine_grid works in [-1,1] coordinates on both axes; the aspect factors make this
+  // a rotation in pixels for non-square images too.
+  const at::Tensor theta = at::tensor({std::cos(a), -std::sin(a) * h / w, 0.0, std::sin(a) * w / h, std::cos(a), 0.0},
+                                      at::TensorOptions().dtype(at::kDouble))
+                               .view({1, 2, 3})
+                               .to(image.options())
+                               .expand({image.size(0), 2, 3});
+  const at::Tensor grid = at::affine_grid_generator(theta, image.sizes(), /*align_corners=*/false);
+  return at::grid_sampler(image, grid, /*bilinear*/ 0, /*zeros*/ 0, /*align_corners=*/false);
+}
+
+Transform random_rotate(RandomChoice degrees) {
+  for (double d : degrees.values) {
+    if (!std::isfinite(d)) throw Error("rotation angles must be finite");
+  }
+  return Transform("rotate" + degrees.text(), [degrees](const at::Tensor& image, at::Generator& generator) {
+    return rotate_image(image, degrees.draw(generator));
+  });
+}
+
+}  // namespace featvis::transforms

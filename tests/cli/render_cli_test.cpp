@@ -1,0 +1,278 @@
+// `featvis render` through the real binary: outputs and record, seeds, NaN, Ctrl-C and
+// bad flags. A synthetic model keeps most tests independent of ../shared; the real
+// MobileNetV2 is used when present.
+#include "support/onnx_builder.h"
+#include "support/test_support.h"
+
+#include <featvis/image/image.h>
+#include <featvis/util/atomic_file.h>
+
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+using featvis::testing::CommandResult;
+using featvis::testing::run_featvis;
+using featvis::testing::temp_dir;
+using featvis::testing::write_bytes;
+
+const char* kTinyCard = R"({
+  "name": "tiny", "description": "synthetic test model", "file": "tiny.onnx",
+  "input": "input", "output": "logits",
+  "preprocessing": {"crop": "stretch", "width": 8, "height": 8,
+                    "mean": [0, 0, 0], "std": [255, 255, 255], "channels": "rgb"},
+  "layers": [{"name": "conv1", "title": "first conv"}]
+})";
+
+struct Workspace {
+  std::string dir = temp_dir();
+  std::string model = dir + "/tiny.onnx";
+  Workspace() {
+    write_bytes(model, featvis::testing::tiny_classifier_onnx(3, 8));
+    write_bytes(dir + "/tiny.card.json", kTinyCard);
+  }
+  std::string out(const std::string& name) const { return dir + "/" + name; }
+};
+
+// Tiny-model render arguments: `extra`, plus 16 px and 12 steps unless `extra` sets them.
+std::vector<std::string> tiny_render(const Workspace& ws, const std::string& out, std::vector<std::string> extra) {
+  std::vector<std::string> args{"render", ws.model, "conv1/preact:1", "--threads", "1", "--out", out};
+  for (const auto& [flag, value] : {std::pair<std::string, std::string>{"--size", "16"}, {"--steps", "12"}}) {
+    if (std::find(extra.begin(), extra.end(), flag) == extra.end()) {
+      args.push_back(flag);
+      args.push_back(value);
+    }
+  }
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(featvis::read_file(path)); }
+
+void expect_one_line_error(const CommandResult& r, int exit_code, const std::vector<std::string>& fragments) {
+  EXPECT_EQ(r.exit_code, exit_code) << "stderr: " << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr: " << r.err;
+  EXPECT_EQ(r.err.rfind("featvis: error: ", 0), 0u) << "stderr: " << r.err;
+  for (const auto& f : fragments) EXPECT_NE(r.err.find(f), std::string::npos) << "missing '" << f << "' in: " << r.err;
+}
+
+void expect_png(const std::string& path, int64_t height, int64_t width) {
+  ASSERT_TRUE(fs::is_regular_file(path)) << path;
+  const at::Tensor img = featvis::load_image_rgb8(path);
+  EXPECT_EQ(img.size(0), height) << path;
+  EXPECT_EQ(img.size(1), width) << path;
+}
+
+TEST(RenderCli, WritesSnapshotsSheetsAndTheRecord) {
+  Workspace ws;
+  const std::string out = ws.out("batch");
+  const CommandResult r = run_featvis(
+      tiny_render(ws, out, {"--batch", "2", "--thresholds", "1,6", "--transforms", "pad(2),jitter(2)", "--json"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string step : {"1", "6", "final"}) {
+    expect_png(out + "/" + step + "_0.png", 16, 16);
+    expect_png(out + "/" + step + "_1.png", 16, 16);
+    expect_png(out + "/" + step + "_sheet.png", 16, 36);  // two items side by side, 4 px apart
+  }
+  EXPECT_FALSE(fs::exists(out + "/12_0.png"));  // 12 is the end, not a threshold
+  const nlohmann::json j = read_json(out + "/render.json");
+  EXPECT_EQ(nlohmann::json::parse(r.out), j);  // --json prints the same record
+  EXPECT_EQ(j["objective"]["text"], "conv1/preact:1");
+  EXPECT_FALSE(j["objective"]["description"].get<std::string>().empty());
+  const auto& s = j["settings"];
+  EXPECT_EQ(s["preset"], "lucid");
+  EXPECT_EQ(s["steps"], 12);
+  EXPECT_EQ(s["size"], nlohmann::json::array({16, 16}));
+  EXPECT_EQ(s["batch"], 2);
+  EXPECT_EQ(s["param"], "fft");
+  EXPECT_EQ(s["decorrelate"], true);
+  EXPECT_EQ(s["squash"], "sigmoid");
+  EXPECT_EQ(s["transforms"], "pad(2),jitter(2)");
+  EXPECT_EQ(s["lr"], 0.05);
+  EXPECT_EQ(s["seed"], 0);
+  EXPECT_EQ(s["thresholds"], nlohmann::json::array({1, 6}));
+  EXPECT_EQ(s["threads"], 1);
+  std::vector<int64_t> steps;
+  for (const auto& v : j["values"]) steps.push_back(v["step"]);
+  EXPECT_EQ(steps, (std::vector<int64_t>{0, 1, 6, 12}));
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_GT(j["final_values"][i].get<double>(), j["initial_values"][i].get<double>() + 0.01) << j.dump();
+    EXPECT_EQ(j["final_activation"][i], j["final_values"][i]);
+  }
+  EXPECT_EQ(j["steps_done"], 12);
+  EXPECT_EQ(j["interrupted"], false);
+  EXPECT_GT(j["timing"]["ms_per_step"].get<double>(), 0.0);
+  EXPECT_GT(j["timing"]["total_ms"].get<double>(), j["timing"]["ms_per_step"].get<double>());
+  EXPECT_EQ(j["images"].size(), 9u);
+  for (const auto& entry : fs::directory_iterator(out)) {
+    EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << "left behind: " << entry.path();
+  }
+}
+
+TEST(RenderCli, SameSeedSameBytesDifferentSeedDifferentBytes) {
+  Workspace ws;
+  auto render_with = [&](const std::string& name, const std::string& seed) {
+    const CommandResult r = run_featvis(tiny_render(ws, ws.out(name), {"--seed", seed, "--steps", "8"}));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return featvis::read_file(ws.out(name) + "/final_0.png");
+  };
+  const std::string a = render_with("a", "7"), b = render_with("b", "7"), c = render_with("c", "8");
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+}
+
+TEST(RenderCli, ExplodingLearningRateIsOneLineNanError) {
+  Workspace ws;
+  const std::string out = ws.out("nan");
+  const CommandResult r = run_featvis(tiny_render(ws, out, {"--lr", "1e37", "--thresholds", "1"}));
+  expect_one_line_error(r, 1, {"objective became NaN at step", "try a lower --lr"});
+  EXPECT_FALSE(fs::exists(out + "/final_0.png"));
+}
+
+TEST(RenderCli, NaivePresetAndOverrides) {
+  Workspace ws;
+  const std::string out = ws.out("naive");
+  CommandResult r = run_featvis(tiny_render(ws, out, {"--preset", "naive"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json s = read_json(out + "/render.json")["settings"];
+  EXPECT_EQ(s["preset"], "naive");
+  EXPECT_EQ(s["param"], "pixel");
+  EXPECT_EQ(s["decorrelate"], false);
+  EXPECT_EQ(s["transforms"], "none");
+  EXPECT_EQ(s["lr"], 0.1);
+  EXPECT_EQ(s["weight_decay"], 1e-6);
+  r = run_featvis(tiny_render(ws, out, {"--preset", "naive", "--lr", "0.2", "--decorrelate", "--squash", "clamp"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  s = read_json(out + "/render.json")["settings"];
+  EXPECT_EQ(s["lr"], 0.2);
+  EXPECT_EQ(s["decorrelate"], true);
+  EXPECT_EQ(s["squash"], "clamp");
+  r = run_featvis(tiny_render(ws, out, {"--no-decorrelate", "--param", "pixel"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  s = read_json(out + "/render.json")["settings"];
+  EXPECT_EQ(s["preset"], "lucid");
+  EXPECT_EQ(s["decorrelate"], false);
+  EXPECT_EQ(s["param"], "pixel");
+  EXPECT_EQ(s["transforms"], "standard");
+}
+
+TEST(RenderCli, InitStartsFromThePhoto) {
+  Workspace ws;
+  const std::string photo = ws.out("photo.png");
+  featvis::save_png(photo, at::rand({3, 16, 16}, at::make_generator<at::CPUGeneratorImpl>(5), at::kFloat));
+  const std::string out = ws.out("init");
+  const CommandResult r = run_featvis(tiny_render(ws, out, {"--init", photo, "--thresholds", "0", "--steps", "2"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(at::equal(featvis::load_image_rgb8(out + "/0_0.png"), featvis::load_image_rgb8(photo)));
+  EXPECT_EQ(read_json(out + "/render.json")["settings"]["init"], photo);
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--init", ws.out("missing.jpg")})), 1, {"missing.jpg"});
+}
+
+TEST(RenderCli, CtrlCKeepsTheSnapshotsWritten) {
+  Workspace ws;
+  const std::string out = ws.out("sigint");
+  std::vector<std::string> args = tiny_render(ws, out, {"--steps", "1000000", "--thresholds", "1,2,3"});
+  args.insert(args.begin(), featvis::testing::featvis_binary());
+  const std::string err_path = ws.out("sigint.err");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (!freopen("/dev/null", "w", stdout) || !freopen(err_path.c_str(), "w", stderr)) _exit(127);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  auto wait_for = [&](auto done, double seconds) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (!done() && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return done();
+  };
+  const bool started = wait_for([&] { return fs::exists(out + "/3_0.png"); }, 60);
+  kill(pid, SIGINT);
+  int status = 0;
+  bool reaped = false;
+  const bool exited = wait_for([&] { return reaped = reaped || waitpid(pid, &status, WNOHANG) == pid; }, 60);
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  ASSERT_TRUE(started) << "no snapshot within 60 s";
+  ASSERT_TRUE(exited) << "featvis render ignored SIGINT";
+  // Dies of SIGINT once everything is written (a shell reports 130).
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) << "status " << status;
+  for (const std::string step : {"1", "2", "3"}) expect_png(out + "/" + step + "_0.png", 16, 16);
+  const nlohmann::json j = read_json(out + "/render.json");
+  EXPECT_EQ(j["interrupted"], true);
+  const int64_t done = j["steps_done"];
+  EXPECT_GE(done, 3);
+  EXPECT_LT(done, 1000000);
+  expect_png(out + "/" + std::to_string(done) + "_0.png", 16, 16);  // where it stopped
+  EXPECT_FALSE(fs::exists(out + "/final_0.png"));
+  EXPECT_EQ(j["values"].back()["step"], done);
+  EXPECT_NE(featvis::read_file(err_path).find("interrupted after step"), std::string::npos);
+}
+
+TEST(RenderCli, BadFlagsAreOneLineErrors) {
+  Workspace ws;
+  const std::string out = ws.out("bad");
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--steps", "0"})), 2, {"--steps"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--size", "-3"})), 2, {"--size"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--size", "0"})), 2, {"--size"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--batch", "0"})), 2, {"--batch"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--param", "cppn"})), 2, {"--param", "cppn"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--preset", "fancy"})), 2, {"--preset", "fancy"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--squash", "tanh"})), 2, {"--squash"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--transforms", "wobble(3)"})), 1,
+                        {"--transforms", "unknown transform 'wobble'"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--transforms", "jitter(8"})), 1, {"missing ')'"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--thresholds", "5,20"})), 1, {"--thresholds", "20"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--lr", "0"})), 1, {"--lr"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--lr", "1e300"})), 1, {"too large"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--weight-decay", "-1"})), 1, {"--weight-decay"});
+  // A size the transforms shrink to nothing: 4 px cannot lose 8 to jitter.
+  write_bytes(ws.out("file"), "x");
+  expect_one_line_error(run_featvis(tiny_render(ws, ws.out("file") + "/sub", {})), 1, {"output directory"});
+  EXPECT_FALSE(fs::exists(out));  // all of the above failed before writing anything
+  // A size the transforms shrink to nothing: 4 px cannot lose 8 to jitter.
+  expect_one_line_error(run_featvis(tiny_render(ws, ws.out("small"), {"--size", "4", "--transforms", "jitter(8)"})), 1,
+                        {"jitter(8)"});
+}
+
+TEST(RenderCli, MobileNetV2ChannelGoesUpAndRecordsIt) {
+  FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
+  const std::string out = temp_dir() + "/mnv2";
+  const CommandResult r = run_featvis({"render", "mobilenet_v2", "MobileNetV2/expanded_conv_8/expand:7", "--size", "64",
+                                       "--steps", "24", "--thresholds", "8", "--threads", "1", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("item 0: objective"), std::string::npos) << r.out;
+  const nlohmann::json j = read_json(out + "/render.json");
+  EXPECT_EQ(j["model"], "mobilenet_v2");
+  EXPECT_EQ(j["settings"]["size"], nlohmann::json::array({64, 64}));
+  const double start = j["initial_values"][0], end = j["final_values"][0];
+  EXPECT_GT(end, start + 1.0) << start << " -> " << end;
+  expect_png(out + "/8_0.png", 64, 64);
+  expect_png(out + "/final_0.png", 64, 64);
+}
+
+TEST(RenderCli, SizeTheModelCannotTakeIsNamed) {
+  FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
+  const std::string out = temp_dir() + "/small";
+  expect_one_line_error(run_featvis({"render", "mobilenet_v2", "MobileNetV2/expanded_conv_8/expand:7", "--size", "8",
+                                     "--steps", "2", "--threads", "1", "--out", out}),
+                        1, {"8x8"});
+}
+
+}  // namespace

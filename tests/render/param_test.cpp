@@ -1,0 +1,242 @@
+// Image parameterizations: the FFT and colour pieces against Lucid's definitions, and
+// starting from a photo (the start image must equal the photo).
+#include "support/test_support.h"
+
+#include <featvis/image/image.h>
+#include <featvis/render/param/color.h>
+#include <featvis/render/param/image_param.h>
+#include <featvis/render/param/spectral.h>
+#include <featvis/util/error.h>
+
+#include <filesystem>
+
+namespace {
+
+using featvis::param::ImageParam;
+using featvis::param::ImageParamOptions;
+using featvis::param::Space;
+using featvis::param::Squash;
+
+at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+
+// A smooth synthetic 8-bit "photo" in [0,1] with saturated pixels, [3,h,w].
+at::Tensor test_photo(int64_t h, int64_t w) {
+  const at::Tensor y = at::linspace(0, 1, h).view({1, h, 1});
+  const at::Tensor x = at::linspace(0, 1, w).view({1, 1, w});
+  at::Tensor img = at::cat({(x * y).expand({1, h, w}), (0.3 + 0.5 * at::sin(6 * x) * y).expand({1, h, w}),
+                            (1 - x).expand({1, h, w}) * 0.8},
+                           0)
+                       .clamp(0, 1)
+                       .contiguous();
+  img[0][0][0] = 1.0;  // extremes must survive the sigmoid inverse
+  img[1][0][0] = 0.0;
+  return (img * 255).round() / 255;
+}
+
+TEST(Spectral, FrequenciesMatchNumpy) {
+  // numpy: fftfreq(4) = [0, .25, -.5, -.25]; fftfreq(5)[:3] = [0, .2, .4]
+  const at::Tensor f = featvis::param::rfft2d_freqs(4, 5, at::kDouble);
+  ASSERT_EQ(f.sizes(), (std::vector<int64_t>{4, 3}));
+  const double fy[] = {0, .25, -.5, -.25}, fx[] = {0, .2, .4};
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 3; ++j) EXPECT_NEAR(f[i][j].item<double>(), std::sqrt(fy[i] * fy[i] + fx[j] * fx[j]), 1e-12);
+}
+
+TEST(Spectral, ScaleIsOneOverFrequencyFlooredAtOnePixel) {
+  const at::Tensor s = featvis::param::spectrum_scale(16, 32, 1.0, at::kDouble);
+  EXPECT_DOUBLE_EQ(s[0][0].item<double>(), 32.0);    // DC: 1 / (1/max(h,w))
+  EXPECT_NEAR(s[0][16].item<double>(), 2.0, 1e-12);  // |f| = 0.5
+  const at::Tensor s2 = featvis::param::spectrum_scale(16, 32, 2.0, at::kDouble);
+  EXPECT_NEAR(s2[0][16].item<double>(), 4.0, 1e-12);  // decay power squares it
+  const at::Tensor flat = featvis::param::spectrum_scale(16, 32, 0.0, at::kDouble);
+  EXPECT_TRUE(at::allclose(flat, at::ones_like(flat)));
+}
+
+TEST(Spectral, ImageRoundTripsThroughTheSpectrumEvenAndOddSizes) {
+  for (auto [h, w] : {std::pair<int64_t, int64_t>{16, 12}, {15, 9}, {1, 7}}) {
+    const at::Tensor image = at::randn({2, 3, h, w}, seeded(3), at::kFloat);
+    const at::Tensor scale = featvis::param::spectrum_scale(h, w, 1.0);
+    const at::Tensor spectrum = featvis::param::image_to_spectrum(image, scale);
+    EXPECT_EQ(spectrum.sizes(), (std::vector<int64_t>{2, 3, h, w / 2 + 1, 2}));
+    const at::Tensor back = featvis::param::spectrum_to_image(spectrum, scale, h, w);
+    EXPECT_TRUE(at::allclose(back, image, 1e-5, 1e-5))
+        << h << "x" << w << " max err " << (back - image).abs().max().item<float>();
+  }
+}
+
+TEST(Color, MatrixIsLucidsNormalizedByMaxColumnNorm) {
+  const at::Tensor m = featvis::param::color_correlation_sqrt(at::kDouble);
+  const double norm0 = std::sqrt(0.26 * 0.26 + 0.27 * 0.27 + 0.27 * 0.27);  // the largest column
+  EXPECT_NEAR(m[0][0].item<double>(), 0.26 / norm0, 1e-12);
+  EXPECT_NEAR(m[1][2].item<double>(), -0.05 / norm0, 1e-12);
+  EXPECT_NEAR(m[2][1].item<double>(), -0.09 / norm0, 1e-12);
+  EXPECT_NEAR(m.norm(2, {0}).max().item<double>(), 1.0, 1e-12);
+}
+
+TEST(Color, DecorrelationMixesChannelsAndInverts) {
+  const at::Tensor t = at::randn({2, 3, 5, 4}, seeded(1), at::kFloat);
+  const at::Tensor rgb = featvis::param::decorrelate_color(t);
+  // Pixel (0,0) of item 1 by hand: rgb = M t.
+  const at::Tensor m = featvis::param::color_correlation_sqrt();
+  const at::Tensor expected = at::matmul(m, t[1].select(1, 0).select(1, 0));
+  EXPECT_TRUE(at::allclose(rgb[1].select(1, 0).select(1, 0), expected, 1e-5, 1e-6));
+  EXPECT_TRUE(at::allclose(featvis::param::correlate_color(rgb), t, 1e-4, 1e-5));
+}
+
+TEST(Color, ValidRgbInvertsForEverySquashAndBasis) {
+  const at::Tensor photo = test_photo(6, 7).unsqueeze(0);
+  for (Squash squash : {Squash::kSigmoid, Squash::kClamp}) {
+    for (bool decorrelate : {false, true}) {
+      const at::Tensor raw = featvis::param::from_valid_rgb(photo, decorrelate, squash);
+      const at::Tensor back = featvis::param::to_valid_rgb(raw, decorrelate, squash);
+      EXPECT_TRUE(at::allclose(back, photo, 0, 1.5e-3)) << featvis::param::to_string(squash) << " " << decorrelate;
+      // Same 8-bit levels after rounding, including the saturated pixels.
+      EXPECT_TRUE(at::equal((back * 255).round(), (photo * 255).round()));
+    }
+  }
+}
+
+TEST(Color, ClampPassesGradientsStraightThrough) {
+  const at::Tensor t =
+      at::tensor({-3.0f, 0.0f, 0.2f, 3.0f}).view({1, 1, 1, 4}).repeat({1, 3, 1, 1}).set_requires_grad(true);
+  const at::Tensor rgb = featvis::param::to_valid_rgb(t, false, Squash::kClamp);
+  EXPECT_FLOAT_EQ(rgb[0][0][0][0].item<float>(), 0.0f);  // -3 + 0.5 clipped
+  EXPECT_FLOAT_EQ(rgb[0][0][0][1].item<float>(), 0.5f);  // 0 is mid grey
+  EXPECT_FLOAT_EQ(rgb[0][0][0][2].item<float>(), 0.7f);
+  EXPECT_FLOAT_EQ(rgb[0][0][0][3].item<float>(), 1.0f);
+  rgb.sum().backward();
+  EXPECT_TRUE(at::equal(t.grad(), at::ones_like(t)));  // clipped pixels can come back
+}
+
+TEST(Color, ParsesNames) {
+  EXPECT_EQ(featvis::param::parse_squash("clamp"), Squash::kClamp);
+  EXPECT_EQ(featvis::param::parse_space("pixel"), Space::kPixel);
+  EXPECT_THROW(featvis::param::parse_squash("tanh"), featvis::Error);
+  EXPECT_THROW(featvis::param::parse_space("cppn"), featvis::Error);
+}
+
+TEST(ImageParam, RandomStartIsSeededSmallNoiseAroundGrey) {
+  ImageParamOptions o;
+  o.batch = 2;
+  o.height = 32;
+  o.width = 24;
+  for (Space space : {Space::kFFT, Space::kPixel}) {
+    o.space = space;
+    const at::Tensor a = ImageParam(o, seeded(7)).image();
+    EXPECT_EQ(a.sizes(), (std::vector<int64_t>{2, 3, 32, 24}));
+    EXPECT_TRUE(at::equal(a, ImageParam(o, seeded(7)).image()));
+    EXPECT_FALSE(at::equal(a, ImageParam(o, seeded(8)).image()));
+    EXPECT_NEAR(a.mean().item<double>(), 0.5, 0.02);
+    EXPECT_GT(a.std().item<double>(), 1e-4);
+    EXPECT_LT(a.std().item<double>(), 0.05);
+    EXPECT_FALSE(at::equal(a[0], a[1]));  // batch items start differently
+  }
+}
+
+TEST(ImageParam, FftStartHasMoreLowFrequencyPowerThanPixels) {
+  // 1/f scaling: the random FFT image is smoother than white pixel noise.
+  ImageParamOptions o;
+  o.height = o.width = 64;
+  o.decorrelate = false;
+  auto roughness = [](const at::Tensor& img) {
+    const at::Tensor centred = img - img.mean();
+    const at::Tensor dx = centred.slice(3, 1) - centred.slice(3, 0, -1);
+    return (dx.pow(2).mean() / centred.pow(2).mean()).item<double>();
+  };
+  o.space = Space::kFFT;
+  const double fft = roughness(ImageParam(o, seeded(1)).image());
+  o.space = Space::kPixel;
+  const double pixel = roughness(ImageParam(o, seeded(1)).image());
+  EXPECT_LT(fft, 0.5 * pixel);
+}
+
+TEST(ImageParam, GradientsReachTheParameters) {
+  for (Space space : {Space::kFFT, Space::kPixel}) {
+    ImageParamOptions o;
+    o.height = o.width = 16;
+    o.space = space;
+    ImageParam p(o, seeded(1));
+    ASSERT_EQ(p.parameters().size(), 1u);
+    EXPECT_TRUE(p.parameters()[0].requires_grad());
+    p.image().select(1, 0).mean().backward();
+    EXPECT_GT(p.parameters()[0].grad().abs().sum().item<double>(), 0.0);
+  }
+}
+
+TEST(ImageParam, StartImageIsReproducedExactly) {
+  const at::Tensor photo = test_photo(20, 18);
+  for (Space space : {Space::kFFT, Space::kPixel}) {
+    for (bool decorrelate : {true, false}) {
+      for (Squash squash : {Squash::kSigmoid, Squash::kClamp}) {
+        ImageParamOptions o;
+        o.batch = 2;
+        o.height = 20;
+        o.width = 18;
+        o.space = space;
+        o.decorrelate = decorrelate;
+        o.squash = squash;
+        o.init_image = photo;
+        const at::Tensor image = ImageParam(o, seeded(1)).image();
+        ASSERT_EQ(image.sizes(), (std::vector<int64_t>{2, 3, 20, 18}));
+        for (int64_t i = 0; i < 2; ++i) {
+          EXPECT_TRUE(at::equal((image[i] * 255).round(), (photo * 255).round()))
+              << featvis::param::to_string(space) << " decorrelate " << decorrelate << " "
+              << featvis::param::to_string(squash) << " max err " << (image[i] - photo).abs().max().item<float>();
+        }
+      }
+    }
+  }
+}
+
+TEST(ImageParam, RealPhotoRoundTripsThroughTheFftToTheSameBytes) {
+  FEATVIS_REQUIRE_IMAGES(images);
+  std::string jpg;
+  for (const auto& entry : std::filesystem::directory_iterator(images)) {
+    if (entry.path().extension() == ".JPEG" || entry.path().extension() == ".jpg") {
+      jpg = entry.path().string();
+      break;
+    }
+  }
+  ASSERT_FALSE(jpg.empty()) << "no JPEG in " << images;
+  featvis::Preprocessing pre;  // resize 256 + centre crop 224, values in [0,1]
+  pre.mean = {0, 0, 0};
+  pre.std = {255, 255, 255};
+  const at::Tensor photo = featvis::preprocess_image(featvis::load_image_rgb8(jpg), pre);
+  ImageParamOptions o;  // Lucid's default: fft + decorrelate + sigmoid
+  o.init_image = photo;
+  const at::Tensor image = ImageParam(o, seeded(1)).image()[0];
+  const std::string dir = featvis::testing::temp_dir();
+  featvis::save_png(dir + "/photo.png", photo);
+  featvis::save_png(dir + "/start.png", image);
+  EXPECT_TRUE(at::equal(featvis::load_image_rgb8(dir + "/photo.png"), featvis::load_image_rgb8(dir + "/start.png")));
+}
+
+TEST(ImageParam, RejectsBadOptions) {
+  ImageParamOptions o;
+  o.batch = 0;
+  EXPECT_THROW(ImageParam(o, seeded(1)), featvis::Error);
+  o = ImageParamOptions{};
+  o.height = -4;
+  EXPECT_THROW(ImageParam(o, seeded(1)), featvis::Error);
+  o = ImageParamOptions{};
+  o.height = o.width = 16;
+  o.init_image = at::rand({3, 8, 8});
+  try {
+    ImageParam p(o, seeded(1));
+    FAIL() << "size mismatch accepted";
+  } catch (const featvis::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("[3,16,16]"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ImageParam, DescriptionNamesTheChoices) {
+  ImageParamOptions o;
+  o.batch = 2;
+  o.height = o.width = 64;
+  const std::string d = ImageParam(o, seeded(1)).description();
+  EXPECT_NE(d.find("fft"), std::string::npos) << d;
+  EXPECT_NE(d.find("decorrelated"), std::string::npos) << d;
+  EXPECT_NE(d.find("2 x 3 x 64 x 64"), std::string::npos) << d;
+}
+
+}  // namespace

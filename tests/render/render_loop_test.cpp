@@ -1,0 +1,258 @@
+// The render loop on a tiny synthetic model (always) and on the real MobileNetV2 (when
+// ../shared has it): the objective goes up, snapshots arrive at the thresholds, seeds
+// reproduce, NaN and interruption are reported.
+#include "support/onnx_builder.h"
+#include "support/test_support.h"
+
+#include <featvis/render/contact_sheet.h>
+#include <featvis/render/network_input.h>
+#include <featvis/render/objectives.h>
+#include <featvis/render/preset.h>
+#include <featvis/render/render.h>
+#include <featvis/render/transform/standard.h>
+#include <featvis/util/error.h>
+
+#include <limits>
+#include <memory>
+
+namespace {
+
+using featvis::Model;
+using featvis::Objective;
+using featvis::param::ImageParam;
+using featvis::param::ImageParamOptions;
+namespace render = featvis::render;
+namespace tf = featvis::transforms;
+
+at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+
+Model tiny_model() {
+  Model m{featvis::ModelCard{}, featvis::Graph::load_onnx_bytes(featvis::testing::tiny_classifier_onnx(3, 8), "tiny"),
+          "tiny.onnx", ""};
+  m.card.name = "tiny";
+  m.card.input = "input";
+  m.card.output = "logits";
+  return m;  // preprocessing: x = pixel / 255, i.e. the [0,1] image itself
+}
+
+ImageParamOptions small_image(int64_t batch = 1, int64_t size = 24) {
+  ImageParamOptions o;
+  o.batch = batch;
+  o.height = o.width = size;
+  return o;
+}
+
+struct RenderRun {
+  render::RenderResult result;
+  std::vector<render::Snapshot> snapshots;
+};
+
+RenderRun run(const Model& model, const Objective& objective, const ImageParamOptions& image,
+              render::RenderOptions options, const std::string& transforms = "pad(2),jitter(2)", uint64_t seed = 0) {
+  at::Generator g = seeded(seed);
+  ImageParam param(image, g);
+  RenderRun r;
+  r.result = render::render(model, objective, param, tf::parse(transforms), options, g,
+                            [&](const render::Snapshot& s) { r.snapshots.push_back(s); });
+  return r;
+}
+
+TEST(NetworkInput, AppliesTheCardScalingAndChannelOrder) {
+  featvis::Preprocessing pre;
+  pre.mean = {127.5f, 100.f, 50.f};
+  pre.std = {127.5f, 50.f, 25.f};
+  const at::Tensor rgb = at::tensor({0.f, 0.5f, 1.f}).view({1, 3, 1, 1});
+  at::Tensor x = render::network_input(rgb, pre);
+  EXPECT_NEAR(x[0][0][0][0].item<float>(), -1.f, 1e-6);
+  EXPECT_NEAR(x[0][1][0][0].item<float>(), (127.5f - 100.f) / 50.f, 1e-5);
+  EXPECT_NEAR(x[0][2][0][0].item<float>(), (255.f - 50.f) / 25.f, 1e-5);
+  pre.bgr = true;
+  x = render::network_input(rgb, pre);
+  EXPECT_NEAR(x[0][0][0][0].item<float>(), (255.f - 50.f) / 25.f, 1e-5);  // blue first
+  EXPECT_NEAR(x[0][2][0][0].item<float>(), -1.f, 1e-6);
+}
+
+TEST(ContactSheet, LaysItemsOutInAGrid) {
+  const at::Tensor images = at::zeros({3, 3, 4, 5});
+  const at::Tensor sheet = render::contact_sheet(images, 0, 1);
+  EXPECT_EQ(sheet.sizes(), (std::vector<int64_t>{3, 9, 11}));  // 2 x 2 grid, one empty cell
+  EXPECT_EQ(sheet.slice(1, 0, 4).slice(2, 0, 5).sum().item<double>(), 0.0);
+  EXPECT_EQ(sheet[0][4][0].item<float>(), 1.f);                              // gap
+  EXPECT_EQ(sheet.slice(1, 5, 9).slice(2, 6, 11).min().item<float>(), 1.f);  // empty cell
+  EXPECT_EQ(render::contact_sheet(images, 3, 0).sizes(), (std::vector<int64_t>{3, 4, 15}));
+}
+
+TEST(Presets, LucidAndNaive) {
+  const render::Preset lucid = render::preset("lucid");
+  EXPECT_EQ(lucid.space, featvis::param::Space::kFFT);
+  EXPECT_TRUE(lucid.decorrelate);
+  EXPECT_EQ(lucid.transforms, "standard");
+  EXPECT_DOUBLE_EQ(lucid.lr, 0.05);
+  const render::Preset naive = render::preset("naive");
+  EXPECT_EQ(naive.space, featvis::param::Space::kPixel);
+  EXPECT_FALSE(naive.decorrelate);
+  EXPECT_EQ(naive.transforms, "none");
+  EXPECT_DOUBLE_EQ(naive.lr, 0.1);
+  EXPECT_GT(naive.weight_decay, 0.0);
+  EXPECT_THROW(render::preset("fancy"), featvis::Error);
+}
+
+TEST(RenderLoop, IncreasesAChannelAndReportsThresholds) {
+  const Model model = tiny_model();
+  render::RenderOptions options;
+  options.steps = 20;
+  options.thresholds = {0, 5, 20};
+  const RenderRun r = run(model, featvis::objectives::channel("conv1/preact", 1), small_image(2), options);
+  const auto& h = r.result.history;
+  ASSERT_EQ(h.size(), 3u);  // 0 and 5 as thresholds, 20 as threshold and end
+  EXPECT_EQ(h[0].step, 0);
+  EXPECT_EQ(h[1].step, 5);
+  EXPECT_EQ(h[2].step, 20);
+  ASSERT_EQ(r.result.initial_values().size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_GT(h[1].values[i], h[0].values[i]);
+    EXPECT_GT(r.result.final_values()[i], h[1].values[i] + 0.01) << "item " << i;
+  }
+  EXPECT_EQ(r.result.steps_done, 20);
+  EXPECT_FALSE(r.result.interrupted);
+  EXPECT_GT(r.result.ms_per_step, 0.0);
+  EXPECT_GE(r.result.total_ms, r.result.ms_per_step * 20);
+
+  ASSERT_EQ(r.snapshots.size(), 3u);
+  EXPECT_EQ(r.snapshots[0].step, 0);
+  EXPECT_TRUE(r.snapshots[0].threshold);
+  EXPECT_FALSE(r.snapshots[0].final);
+  EXPECT_EQ(r.snapshots[2].step, 20);
+  EXPECT_TRUE(r.snapshots[2].threshold && r.snapshots[2].final && !r.snapshots[2].interrupted);
+  for (const auto& s : r.snapshots) {
+    EXPECT_EQ(s.images.sizes(), (std::vector<int64_t>{2, 3, 24, 24}));
+    EXPECT_TRUE(s.images.device().is_cpu());
+    EXPECT_GE(s.images.min().item<float>(), 0.f);
+    EXPECT_LE(s.images.max().item<float>(), 1.f);
+  }
+  EXPECT_EQ(r.snapshots[1].values, h[1].values);
+  EXPECT_TRUE(at::equal(r.snapshots[2].images, r.result.images));
+}
+
+TEST(RenderLoop, RecordedValuesAreTheObjectiveOnTheUntransformedImage) {
+  const Model model = tiny_model();
+  render::RenderOptions options;
+  options.steps = 6;
+  const Objective objective = featvis::objectives::channel("conv1", 2);
+  const RenderRun r = run(model, objective, small_image(1), options, "standard");
+  const auto again = render::evaluate_objective(model, objective, r.result.images);
+  EXPECT_EQ(again, r.result.final_values());
+}
+
+TEST(RenderLoop, SameSeedSameImageDifferentSeedDifferent) {
+  const Model model = tiny_model();
+  render::RenderOptions options;
+  options.steps = 8;
+  const Objective objective = featvis::objectives::channel("conv1", 0);
+  const auto a = run(model, objective, small_image(), options, "standard", 3).result.images;
+  const auto b = run(model, objective, small_image(), options, "standard", 3).result.images;
+  const auto c = run(model, objective, small_image(), options, "standard", 4).result.images;
+  EXPECT_TRUE(at::equal(a, b));
+  EXPECT_FALSE(at::equal(a, c));
+}
+
+TEST(RenderLoop, NanObjectiveStopsWithOneClearError) {
+  const Model model = tiny_model();
+  auto calls = std::make_shared<int>(0);
+  const Objective goes_nan("nan after 3 steps", {"conv1"}, [calls](const featvis::ObjectiveInput& in) {
+    const at::Tensor v = in.activations.at("conv1").mean({1, 2, 3});
+    // Optimization steps run with gradients, the recorded evaluations without.
+    if (at::GradMode::is_enabled()) ++*calls;
+    return *calls >= 4 ? v * std::numeric_limits<float>::quiet_NaN() : v;
+  });
+  render::RenderOptions options;
+  options.steps = 10;
+  options.thresholds = {2};
+  std::vector<int64_t> seen;
+  at::Generator g = seeded(0);
+  ImageParam param(small_image(), g);
+  try {
+    render::render(model, goes_nan, param, tf::Transform(), options, g,
+                   [&](const render::Snapshot& s) { seen.push_back(s.step); });
+    FAIL() << "NaN not detected";
+  } catch (const featvis::Error& e) {
+    EXPECT_EQ(std::string(e.what()), "objective became NaN at step 4; try a lower --lr");
+  }
+  EXPECT_EQ(seen, std::vector<int64_t>{2});  // the threshold before the failure was delivered
+}
+
+TEST(RenderLoop, StopRequestEndsAfterTheCurrentStepWithAFinalSnapshot) {
+  const Model model = tiny_model();
+  int polls = 0;
+  render::RenderOptions options;
+  options.steps = 100;
+  options.thresholds = {1, 2, 50};
+  options.stop_requested = [&polls] { return ++polls >= 3; };
+  const RenderRun r = run(model, featvis::objectives::channel("conv1", 1), small_image(), options);
+  EXPECT_TRUE(r.result.interrupted);
+  EXPECT_EQ(r.result.steps_done, 3);
+  ASSERT_EQ(r.snapshots.size(), 3u);
+  EXPECT_EQ(r.snapshots[0].step, 1);
+  EXPECT_EQ(r.snapshots[1].step, 2);
+  EXPECT_EQ(r.snapshots[2].step, 3);
+  EXPECT_TRUE(r.snapshots[2].final && r.snapshots[2].interrupted && !r.snapshots[2].threshold);
+  EXPECT_EQ(r.result.history.back().step, 3);
+}
+
+TEST(RenderLoop, RejectsInconsistentSettings) {
+  const Model model = tiny_model();
+  render::RenderOptions options;
+  options.steps = 4;
+  const Objective c = featvis::objectives::channel("conv1", 1);
+  options.thresholds = {5};
+  EXPECT_THROW(run(model, c, small_image(), options), featvis::Error);
+  options.thresholds = {};
+  Objective two = c;
+  two.with_batch_size(2);
+  EXPECT_THROW(run(model, two, small_image(1), options), featvis::Error);
+  options.lr = 1e39;
+  EXPECT_THROW(run(model, c, small_image(), options), featvis::Error);
+  options.lr = -1;
+  EXPECT_THROW(run(model, c, small_image(), options), featvis::Error);
+}
+
+TEST(RenderLoop, StartImageIsRecordedAtStepZero) {
+  const Model model = tiny_model();
+  ImageParamOptions o = small_image(1, 16);
+  o.init_image = (at::rand({3, 16, 16}, seeded(2), at::kFloat) * 255).round() / 255;
+  render::RenderOptions options;
+  options.steps = 3;
+  options.thresholds = {0};
+  const RenderRun r = run(model, featvis::objectives::deepdream("conv1"), o, options);
+  ASSERT_FALSE(r.snapshots.empty());
+  const at::Tensor levels = (o.init_image * 255).round();
+  EXPECT_TRUE(at::equal((r.snapshots[0].images[0] * 255).round(), levels));
+  EXPECT_FALSE(at::equal((r.result.images[0] * 255).round(), levels));  // it dreamt
+}
+
+TEST(RenderLoop, RealMobileNetV2ChannelGoesUp) {
+  FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
+  const Model model = featvis::load_model("mobilenet_v2");
+  render::RenderOptions options;
+  options.steps = 16;
+  const RenderRun r = run(model, featvis::objectives::channel("MobileNetV2/expanded_conv_8/expand", 7),
+                          small_image(1, 64), options, "standard");
+  EXPECT_GT(r.result.final_values()[0], r.result.initial_values()[0] + 0.5)
+      << r.result.initial_values()[0] << " -> " << r.result.final_values()[0];
+}
+
+TEST(RenderLoop, ModelThatCannotTakeTheSizeIsNamed) {
+  FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
+  const Model model = featvis::load_model("mobilenet_v2");
+  render::RenderOptions options;
+  options.steps = 2;
+  try {
+    run(model, featvis::objectives::channel("MobileNetV2/expanded_conv_8/expand", 7), small_image(1, 8), options);
+    FAIL() << "an 8x8 image went through MobileNetV2's expanded_conv_8";
+  } catch (const featvis::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("8x8"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace

@@ -1,0 +1,204 @@
+// Transformation robustness: each transform's effect and shape, seeded determinism, and
+// the --transforms text form.
+#include "support/test_support.h"
+
+#include <featvis/render/transform/jitter.h>
+#include <featvis/render/transform/pad.h>
+#include <featvis/render/transform/rotate.h>
+#include <featvis/render/transform/scale.h>
+#include <featvis/render/transform/standard.h>
+#include <featvis/util/error.h>
+
+#include <set>
+
+namespace {
+
+namespace tf = featvis::transforms;
+
+at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+
+at::Tensor test_image(int64_t n = 2, int64_t h = 32, int64_t w = 32) {
+  at::Generator g = seeded(99);
+  return at::rand({n, 3, h, w}, g, at::kFloat);
+}
+
+TEST(Transforms, PadConstantAddsGreyBorder) {
+  at::Generator g = seeded(1);
+  const at::Tensor x = test_image();
+  const at::Tensor y = tf::pad(5)(x, g);
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, 3, 42, 42}));
+  EXPECT_TRUE(at::equal(y.slice(2, 5, 37).slice(3, 5, 37), x));
+  EXPECT_TRUE(at::equal(y.slice(2, 0, 5), at::full({2, 3, 5, 42}, 0.5)));
+  const at::Tensor z = tf::pad(2, {tf::PadMode::kConstant, 0.0})(x, g);
+  EXPECT_EQ(z.sum().item<double>(), x.sum().item<double>());
+}
+
+TEST(Transforms, PadReflectMirrorsTheEdge) {
+  at::Generator g = seeded(1);
+  const at::Tensor x = test_image(1, 8, 8);
+  const at::Tensor y = tf::pad(2, {tf::PadMode::kReflect})(x, g);
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{1, 3, 12, 12}));
+  // Row 0 of the output is input row 2 (reflection without repeating the edge).
+  EXPECT_TRUE(at::equal(y.select(2, 0).slice(2, 2, 10), x.select(2, 2)));
+  EXPECT_THROW(tf::pad(8, {tf::PadMode::kReflect})(x, g), featvis::Error);
+}
+
+TEST(Transforms, JitterIsARandomCropCoveringAllOffsets) {
+  const at::Tensor x = test_image(1, 16, 16);
+  at::Generator g = seeded(5);
+  std::set<std::pair<int64_t, int64_t>> offsets;
+  for (int i = 0; i < 200; ++i) {
+    const at::Tensor y = tf::jitter(3)(x, g);
+    ASSERT_EQ(y.sizes(), (std::vector<int64_t>{1, 3, 13, 13}));
+    for (int64_t dy = 0; dy <= 3; ++dy)
+      for (int64_t dx = 0; dx <= 3; ++dx)
+        if (at::equal(y, x.slice(2, dy, dy + 13).slice(3, dx, dx + 13))) offsets.insert({dy, dx});
+  }
+  EXPECT_EQ(offsets.size(), 16u);  // 0..3 in both directions
+  EXPECT_THROW(tf::jitter(16)(x, g), featvis::Error);
+}
+
+TEST(Transforms, ScaleResizesByTheDrawnFactor) {
+  at::Generator g = seeded(2);
+  const at::Tensor x = test_image(2, 40, 30);
+  EXPECT_EQ(tf::random_scale(tf::RandomChoice::one_of({0.5}))(x, g).sizes(), (std::vector<int64_t>{2, 3, 20, 15}));
+  EXPECT_EQ(tf::random_scale(tf::RandomChoice::one_of({1.1}))(x, g).sizes(), (std::vector<int64_t>{2, 3, 44, 33}));
+  // A constant image stays constant under bilinear resizing.
+  const at::Tensor flat = at::full({1, 3, 20, 20}, 0.25);
+  EXPECT_TRUE(at::allclose(tf::random_scale(tf::RandomChoice::one_of({1.3}))(flat, g), at::full({1, 3, 26, 26}, 0.25)));
+  std::set<int64_t> sizes;
+  const tf::Transform range = tf::random_scale(tf::RandomChoice::uniform(0.5, 1.0));
+  for (int i = 0; i < 100; ++i) {
+    const int64_t h = range(x, g).size(2);
+    EXPECT_GE(h, 20);
+    EXPECT_LE(h, 40);
+    sizes.insert(h);
+  }
+  EXPECT_GT(sizes.size(), 10u);
+  EXPECT_THROW(tf::random_scale(tf::RandomChoice::one_of({0.0})), featvis::Error);
+}
+
+TEST(Transforms, RotateTurnsTheImageAndKeepsItsSize) {
+  const at::Tensor x = test_image(2, 16, 16);
+  EXPECT_TRUE(at::equal(tf::rotate_image(x, 0), x));
+  // 90 degrees is an exact permutation of pixel centres on a square grid.
+  const at::Tensor r = tf::rotate_image(x, 90);
+  ASSERT_EQ(r.sizes(), x.sizes());
+  const bool one_way = at::allclose(r, x.rot90(1, {2, 3}), 1e-4, 1e-5);
+  const bool other_way = at::allclose(r, x.rot90(-1, {2, 3}), 1e-4, 1e-5);
+  EXPECT_TRUE(one_way || other_way);
+  // A small angle moves the content but keeps the centre pixel's neighbourhood.
+  const at::Tensor small = tf::rotate_image(x, 10);
+  EXPECT_FALSE(at::allclose(small, x));
+  EXPECT_LT((small - x).abs().slice(2, 7, 9).slice(3, 7, 9).max().item<double>(), 0.7);
+  // Non-square images: 180 degrees is a flip of both axes.
+  const at::Tensor wide = test_image(1, 8, 20);
+  EXPECT_TRUE(at::allclose(tf::rotate_image(wide, 180), wide.flip({2, 3}), 1e-4, 1e-5));
+}
+
+TEST(Transforms, AllAreDifferentiable) {
+  at::Generator g = seeded(3);
+  const at::Tensor x = test_image(1, 24, 24).set_requires_grad(true);
+  tf::standard()(x, g).mean().backward();
+  ASSERT_TRUE(x.grad().defined());
+  EXPECT_GT(x.grad().abs().sum().item<double>(), 0.0);
+}
+
+TEST(Transforms, StandardSetIsLucids) {
+  EXPECT_EQ(tf::standard().description(),
+            "pad(12),jitter(8),scale{0.9,0.92,0.94,0.96,0.98,1,1.02,1.04,1.06,1.08,1.1},"
+            "rotate{-10,-9,-8,-7,-6,-5,-4,-3,-2,-1,0,1,2,3,4,5,6,7,8,9,10,0,0,0,0,0},jitter(4)");
+  // 64 + 24 - 8 = 80, scaled 0.9..1.1 (72..88), then 4 less.
+  at::Generator g = seeded(4);
+  const at::Tensor x = test_image(2, 64, 64);
+  std::set<int64_t> sizes;
+  for (int i = 0; i < 60; ++i) {
+    const at::Tensor y = tf::standard()(x, g);
+    EXPECT_EQ(y.size(0), 2);
+    EXPECT_EQ(y.size(1), 3);
+    EXPECT_EQ(y.size(2), y.size(3));
+    EXPECT_GE(y.size(2), 68);
+    EXPECT_LE(y.size(2), 84);
+    sizes.insert(y.size(2));
+  }
+  EXPECT_GT(sizes.size(), 5u);
+}
+
+TEST(Transforms, SameSeedSameResultDifferentSeedDifferent) {
+  const at::Tensor x = test_image(2, 48, 48);
+  auto run = [&](uint64_t seed) {
+    at::Generator g = seeded(seed);
+    std::vector<at::Tensor> out;
+    for (int i = 0; i < 5; ++i)
+      out.push_back(tf::parse("pad(6),jitter(8),scale(0.8,1.2),rotate(-30,30),jitter(4)")(x, g));
+    return out;
+  };
+  const auto a = run(11), b = run(11), c = run(12);
+  bool any_different = false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(a[i].sizes() == b[i].sizes() && at::equal(a[i], b[i])) << "draw " << i;
+    any_different = any_different || a[i].sizes() != c[i].sizes() || !at::equal(a[i], c[i]);
+  }
+  EXPECT_TRUE(any_different);
+}
+
+TEST(Transforms, NoneIsTheIdentity) {
+  at::Generator g = seeded(1);
+  const at::Tensor x = test_image();
+  const tf::Transform none = tf::parse("none");
+  EXPECT_TRUE(none.is_identity());
+  EXPECT_EQ(none.description(), "none");
+  EXPECT_TRUE(at::equal(none(x, g), x));
+  EXPECT_TRUE(tf::compose({}).is_identity());
+  EXPECT_TRUE(tf::compose({tf::pad(0), tf::jitter(0)}).is_identity());
+}
+
+TEST(Transforms, TextFormParsesAndRoundTrips) {
+  const tf::Transform t = tf::parse(" pad(12), jitter(8),scale(0.9,1.1), rotate(-10,10) ,jitter(4)");
+  EXPECT_EQ(t.description(), "pad(12),jitter(8),scale(0.9,1.1),rotate(-10,10),jitter(4)");
+  for (const std::string text : {std::string("pad(3,reflect),scale{0.5,1,2},rotate(45)"), std::string("pad(4,0.2)"),
+                                 tf::standard().description()}) {
+    EXPECT_EQ(tf::parse(text).description(), text);
+  }
+  EXPECT_EQ(tf::parse("standard").description(), tf::standard().description());
+}
+
+TEST(Transforms, TextFormRejectsNonsenseNamingIt) {
+  for (const auto& [text, fragment] :
+       std::vector<std::pair<std::string, std::string>>{{"wobble(3)", "unknown transform 'wobble'"},
+                                                        {"pad(12", "missing ')'"},
+                                                        {"jitter(x)", "'x' is not a number"},
+                                                        {"jitter(-2)", "not a pixel count"},
+                                                        {"scale(1.2,0.8)", "low end above high end"},
+                                                        {"scale(0)", "positive"},
+                                                        {"rotate(1,2,3)", "rotate takes"},
+                                                        {"pad", "expected NAME(ARGS)"},
+                                                        {"", "empty"}}) {
+    try {
+      tf::parse(text);
+      ADD_FAILURE() << "accepted '" << text << "'";
+    } catch (const featvis::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+    }
+  }
+}
+
+TEST(Transforms, RandomChoiceDrawsEveryListEntryAndStaysInRange) {
+  at::Generator g = seeded(8);
+  const auto list = tf::RandomChoice::one_of({1, 2, 3});
+  std::set<double> seen;
+  for (int i = 0; i < 100; ++i) seen.insert(list.draw(g));
+  EXPECT_EQ(seen, (std::set<double>{1, 2, 3}));
+  const auto range = tf::RandomChoice::uniform(-2, 5);
+  for (int i = 0; i < 100; ++i) {
+    const double v = range.draw(g);
+    EXPECT_GE(v, -2);
+    EXPECT_LT(v, 5);
+  }
+  EXPECT_EQ(list.text(), "{1,2,3}");
+  EXPECT_EQ(range.text(), "(-2,5)");
+  EXPECT_THROW(tf::RandomChoice::one_of({}), featvis::Error);
+}
+
+}  // namespace
