@@ -7,6 +7,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <cstring>
 #include <set>
 #include <sstream>
@@ -100,6 +101,29 @@ Attributes to_attributes(const onnx::NodeProto& node) {
     }
   }
   return attributes;
+}
+
+// Exporters before opset 14 write hardswish as Mul(x, HardSigmoid(x; 1/6, 0.5)). Running
+// it as one hardswish (PyTorch's kernel) is faster and rounds like PyTorch does, so
+// gradients agree where a unit sits on the +-3 kink. The HardSigmoid node stays
+// addressable; the planner skips it unless it is asked for.
+void fuse_hardswish(std::vector<Node>& nodes, const std::unordered_map<std::string, size_t>& producer) {
+  for (Node& mul : nodes) {
+    if (mul.op_type != "Mul" || mul.inputs.size() != 2) continue;
+    for (int side = 0; side < 2; ++side) {
+      auto it = producer.find(mul.inputs[side]);
+      if (it == producer.end()) continue;
+      const Node& hs = nodes[it->second];
+      const bool pytorch_hardsigmoid = hs.op_type == "HardSigmoid" && hs.inputs.size() == 1 &&
+                                       std::abs(hs.attributes.get_float("alpha", 0.2f) - 1.0f / 6.0f) < 1e-7f &&
+                                       hs.attributes.get_float("beta", 0.5f) == 0.5f;
+      if (!pytorch_hardsigmoid || hs.inputs[0] != mul.inputs[1 - side]) continue;
+      mul.op_type = "HardSwish";
+      mul.inputs = {hs.inputs[0]};
+      mul.attributes = Attributes();
+      break;
+    }
+  }
 }
 
 int64_t default_opset(const onnx::ModelProto& model) {
@@ -213,6 +237,7 @@ Graph Graph::load_onnx_bytes(const std::string& bytes, const std::string& origin
   for (size_t i = 0; i < graph.nodes_.size(); ++i)
     for (const auto& out : graph.nodes_[i].outputs)
       if (!out.empty()) graph.producer_[out] = i;
+  fuse_hardswish(graph.nodes_, graph.producer_);
   for (const auto& out : graph.outputs_) {
     if (!graph.has_tensor(out)) throw Error("'" + origin + "': graph output '" + out + "' is never produced");
   }

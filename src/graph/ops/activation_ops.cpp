@@ -1,6 +1,7 @@
 // Pointwise nonlinearities and softmax.
 #include "op_util.h"
 
+#include <cmath>
 #include <limits>
 
 namespace featvis {
@@ -53,6 +54,9 @@ void register_activation_ops() {
   register_op("HardSigmoid", [](const Node& n, const OpInputs& in) {
     const float alpha = n.attributes.get_float("alpha", 0.2f);
     const float beta = n.attributes.get_float("beta", 0.5f);
+    // PyTorch exports hardsigmoid as alpha=1/6, beta=0.5: use its own kernel, which
+    // rounds as (x+3)/6 does, so near-ties at +-3 fall the same way as in PyTorch.
+    if (std::abs(alpha - 1.0f / 6.0f) < 1e-7f && beta == 0.5f) return one(at::hardsigmoid(arg(n, in, 0)));
     return one(at::clamp(arg(n, in, 0) * alpha + beta, 0.0, 1.0));
   });
   register_op("Clip", [](const Node& n, const OpInputs& in) {
