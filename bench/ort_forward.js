@@ -6,8 +6,8 @@
 //                             [--batches 1,8,32] [--dump-logits IN.f32 OUT.f32]
 //
 // The model must accept the batch sizes asked for: a file that declares a fixed batch of
-// 1 is rewritten first with a symbolic batch dim (run_forward_bench.sh does it with
-// bench/torch_eager_onnx.py's sibling step; see docs/PERFORMANCE.md).
+// 1 is rewritten first with a symbolic batch dim: run_forward_bench.sh does it with
+// bench/onnx_symbolic_batch.py (see docs/PERFORMANCE.md).
 //
 // Session options: intraOpNumThreads = --threads, interOpNumThreads = 1, sequential
 // execution, all graph optimizations (ORT's default). Every measurement: 2 warm-up runs,
