@@ -13,13 +13,7 @@ using featvis::testing::run_featvis;
 using featvis::testing::temp_dir;
 using featvis::testing::write_bytes;
 
-const char* kTinyCard = R"({
-  "name": "tiny", "description": "synthetic test model", "file": "tiny.onnx",
-  "input": "input", "output": "logits",
-  "preprocessing": {"crop": "stretch", "width": 8, "height": 8,
-                    "mean": [0, 0, 0], "std": [255, 255, 255], "channels": "rgb"},
-  "layers": [{"name": "conv1", "title": "first conv"}]
-})";
+const std::string kTinyCard = featvis::testing::tiny_classifier_card();
 
 // A folder with tiny.onnx, its card, a photo and a text file posing as a photo.
 struct Workspace {

@@ -26,13 +26,7 @@ using featvis::testing::run_featvis;
 using featvis::testing::temp_dir;
 using featvis::testing::write_bytes;
 
-const char* kTinyCard = R"({
-  "name": "tiny", "description": "synthetic test model", "file": "tiny.onnx",
-  "input": "input", "output": "logits",
-  "preprocessing": {"crop": "stretch", "width": 8, "height": 8,
-                    "mean": [0, 0, 0], "std": [255, 255, 255], "channels": "rgb"},
-  "layers": [{"name": "conv1", "title": "first conv"}]
-})";
+const std::string kTinyCard = featvis::testing::tiny_classifier_card();
 
 struct Workspace {
   std::string dir = temp_dir();

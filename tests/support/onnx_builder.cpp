@@ -116,6 +116,16 @@ std::string tiny_two_conv_onnx(int classes, int size) {
   return bytes;
 }
 
+std::string tiny_classifier_card() {
+  return R"({
+  "name": "tiny", "description": "synthetic test model", "file": "tiny.onnx",
+  "input": "input", "output": "logits",
+  "preprocessing": {"crop": "stretch", "width": 8, "height": 8,
+                    "mean": [0, 0, 0], "std": [255, 255, 255], "channels": "rgb"},
+  "layers": [{"name": "conv1", "title": "first conv"}]
+})";
+}
+
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

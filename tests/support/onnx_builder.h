@@ -16,6 +16,9 @@ std::string tiny_classifier_onnx(int classes = 3, int size = 8, const std::strin
 // GlobalAveragePool "pool" -> Flatten "flat" -> Gemm (classes) "logits".
 std::string tiny_two_conv_onnx(int classes = 3, int size = 8);
 
+// The model card of tiny_classifier_onnx saved as "tiny.onnx": 8x8 stretch, pixel/255.
+std::string tiny_classifier_card();
+
 // Writes bytes to a file (for CLI tests).
 void write_bytes(const std::string& path, const std::string& bytes);
 
