@@ -38,19 +38,26 @@ void set_ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> 
   for (auto v : values) a->add_ints(v);
 }
 
-}  // namespace
-
-std::string tiny_classifier_onnx(int classes, int size, const std::string& extra_op) {
+// An opset-13 model whose graph has one float input "input" [1,3,size,size].
+onnx::ModelProto model_with_image_input(const std::string& name, int size) {
   onnx::ModelProto model;
   model.set_ir_version(7);
   model.add_opset_import()->set_version(13);
   onnx::GraphProto* g = model.mutable_graph();
-  g->set_name("tiny");
+  g->set_name(name);
   auto* input = g->add_input();
   input->set_name("input");
   auto* tt = input->mutable_type()->mutable_tensor_type();
   tt->set_elem_type(onnx::TensorProto::FLOAT);
   for (int64_t d : {1, 3, size, size}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  return model;
+}
+
+}  // namespace
+
+std::string tiny_classifier_onnx(int classes, int size, const std::string& extra_op) {
+  onnx::ModelProto model = model_with_image_input("tiny", size);
+  onnx::GraphProto* g = model.mutable_graph();
   add_initializer(g, "conv1.w", {4, 3, 3, 3});
   add_initializer(g, "conv1.b", {4});
   add_initializer(g, "fc.w", {classes, 4});
@@ -78,16 +85,8 @@ std::string tiny_classifier_onnx(int classes, int size, const std::string& extra
 }
 
 std::string tiny_two_conv_onnx(int classes, int size) {
-  onnx::ModelProto model;
-  model.set_ir_version(7);
-  model.add_opset_import()->set_version(13);
+  onnx::ModelProto model = model_with_image_input("tiny_two_conv", size);
   onnx::GraphProto* g = model.mutable_graph();
-  g->set_name("tiny_two_conv");
-  auto* input = g->add_input();
-  input->set_name("input");
-  auto* tt = input->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(onnx::TensorProto::FLOAT);
-  for (int64_t d : {1, 3, size, size}) tt->mutable_shape()->add_dim()->set_dim_value(d);
   add_initializer(g, "conv1.w", {4, 3, 3, 3});
   add_initializer(g, "conv1.b", {4});
   add_initializer(g, "conv2.w", {6, 4, 3, 3});
