@@ -31,15 +31,7 @@ std::vector<std::string> files_in(const std::string& dir) {
   return names;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
+using testing::error_of;
 class FetchTest : public ::testing::Test {
  protected:
   void SetUp() override {

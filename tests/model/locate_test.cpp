@@ -32,15 +32,7 @@ std::string tiny_card(const std::string& name, const std::string& file, const st
          R"("preprocessing": {"crop": "stretch", "width": 8, "height": 8, "mean": [0, 0, 0], "std": [255, 255, 255]}})";
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
+using testing::error_of;
 // A model directory on FEATVIS_MODEL_PATH with a 3-class model, its card and labels;
 // HOME points at an empty directory so the user's ~/.cache cannot interfere.
 class ModelsLocateTest : public ::testing::Test {

@@ -41,15 +41,7 @@ void expect_near(const std::vector<double>& got, const std::vector<double>& want
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], tol) << "item " << i;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const featvis::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
+using featvis::testing::error_of;
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // ---- values

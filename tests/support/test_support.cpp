@@ -1,6 +1,7 @@
 #include "support/test_support.h"
 
 #include <featvis/model/model.h>
+#include <featvis/util/error.h>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,6 +35,15 @@ std::string sample_images_dir() {
   for (const auto& c : candidates)
     if (fs::is_regular_file(c / "labels.csv")) return fs::canonical(c).string();
   return "";
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 std::string temp_dir() {

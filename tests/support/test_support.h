@@ -3,6 +3,7 @@
 // ../shared (skipping, not passing, when they are absent) and running the CLI.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ CommandResult run_featvis(const std::vector<std::string>& args);
 
 // Path of the featvis binary under test (for tests that manage the process themselves).
 std::string featvis_binary();
+
+// The message of the featvis::Error that f throws, or "(no error)".
+std::string error_of(const std::function<void()>& f);
 
 // A fresh temporary directory removed at process exit.
 std::string temp_dir();
