@@ -41,13 +41,14 @@ struct RenderArgs {
   std::string param, squash, transforms;
   bool decorrelate = true;
   double decay_power = 1.0, sd = 0.01, lr = 0, weight_decay = 0;
+  int64_t redirect_relu = 0;
   uint64_t seed = 0;
   std::vector<int64_t> thresholds;
   std::string init, out = "featvis-render";
   bool quiet = false;
   RunOptions run;
   // Set flags override the preset.
-  CLI::Option *param_opt, *squash_opt, *transforms_opt, *decorrelate_opt, *lr_opt, *weight_decay_opt;
+  CLI::Option *param_opt, *squash_opt, *transforms_opt, *decorrelate_opt, *lr_opt, *weight_decay_opt, *redirect_relu_opt;
 };
 
 // The start photo cropped like the card does, at the render size, in [0,1] RGB.
@@ -87,6 +88,7 @@ void run_render(const RenderArgs& args) {
   options.steps = args.steps;
   options.lr = args.lr_opt->count() ? args.lr : preset.lr;
   options.weight_decay = args.weight_decay_opt->count() ? args.weight_decay : preset.weight_decay;
+  options.redirected_relu_steps = args.redirect_relu_opt->count() ? args.redirect_relu : preset.redirected_relu_steps;
   if (!std::isfinite(options.lr) || options.lr <= 0) throw Error("--lr must be a positive number");
   if (options.lr > std::numeric_limits<float>::max())
     throw Error("--lr is too large for float parameters (limit 3.4e38)");
@@ -165,6 +167,7 @@ void run_render(const RenderArgs& args) {
         {"transforms_expanded", transform.description()},
         {"lr", options.lr},
         {"weight_decay", options.weight_decay},
+        {"redirected_relu_steps", options.redirected_relu_steps},
         {"optimizer", "adam"},
         {"seed", args.seed},
         {"thresholds", options.thresholds},
@@ -243,6 +246,10 @@ void add_render_command(CLI::App& app) {
                       "standard, none, or e.g. pad(12),jitter(8),scale(0.9,1.1),rotate(-10,10),jitter(4)");
   args->lr_opt = cmd->add_option("--lr", args->lr, "Adam learning rate (preset: 0.05 lucid, 0.1 naive)");
   args->weight_decay_opt = cmd->add_option("--weight-decay", args->weight_decay, "Adam weight decay (naive: 1e-6)");
+  args->redirect_relu_opt =
+      cmd->add_option("--redirect-relu", args->redirect_relu,
+                      "steps that use Lucid's redirected ReLU gradient, so dead units can wake (lucid 16, naive 0)")
+          ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", args->seed, "random seed (start image and transforms)");
   cmd->add_option("--thresholds", args->thresholds, "steps to save snapshots at, e.g. 1,32,128")
       ->delimiter(',')

@@ -7,7 +7,7 @@ Preset preset(const std::string& name) {
   Preset p;
   p.name = name;
   if (name == "lucid") {
-    p.description = "FFT parameterization, decorrelated colour, standard transforms, Adam lr 0.05 (Lucid)";
+    p.description = "FFT parameterization, decorrelated colour, standard transforms, Adam lr 0.05, redirected ReLU gradient for 16 steps (Lucid)";
     return p;
   }
   if (name == "naive") {
@@ -17,6 +17,7 @@ Preset preset(const std::string& name) {
     p.transforms = "none";
     p.lr = 0.1;
     p.weight_decay = 1e-6;
+    p.redirected_relu_steps = 0;
     return p;
   }
   throw Error("unknown preset '" + name + "' (use lucid or naive)");

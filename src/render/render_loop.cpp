@@ -1,4 +1,5 @@
 // The optimization loop: see render.h.
+#include <featvis/graph/relu_gradient.h>
 #include <featvis/render/network_input.h>
 #include <featvis/render/render.h>
 #include <featvis/util/error.h>
@@ -62,6 +63,9 @@ RenderResult render(const Model& model, const Objective& objective, param::Image
                     const SnapshotCallback& on_snapshot) {
   const auto start = Clock::now();
   if (!objective.defined()) throw Error("render needs an objective");
+  if (options.redirected_relu_steps < 0) {
+    throw Error("redirected ReLU steps must be >= 0, got " + std::to_string(options.redirected_relu_steps));
+  }
   if (options.steps < 0) throw Error("steps must be >= 0, got " + std::to_string(options.steps));
   if (!(options.lr > 0) || !std::isfinite(options.lr)) throw Error("learning rate must be positive and finite");
   // Adam scales float parameters by lr: beyond float's range that is an overflow error.
@@ -125,6 +129,8 @@ RenderResult render(const Model& model, const Objective& objective, param::Image
     const at::Tensor transformed = transform(image, generator);
     at::Tensor values;
     try {
+      const ReluGradientGuard relu_gradient(step <= options.redirected_relu_steps ? ReluGradient::kRedirected
+                                                                                   : ReluGradient::kExact);
       values = objective_values(objective, run_model(model, objective, transformed), image);
     } catch (const Error&) {
       throw;

@@ -5,6 +5,7 @@
 
 #include <featvis/graph/graph.h>
 #include <featvis/graph/op_registry.h>
+#include <featvis/graph/relu_gradient.h>
 #include <featvis/util/error.h>
 
 #include <onnx/onnx_pb.h>
@@ -382,6 +383,46 @@ TEST(Ops, ClipWithMinMaxInputs) {
     attr_f(n, "max", 6.0f);
     expect_close(run(m, x * 5), at::clamp(x * 5, 0, 6));
   }
+}
+
+// Lucid's redirected ReLU gradient (featvis/graph/relu_gradient.h) on ReLU6 = Clip(0, 6).
+// The backward receives d(loss)/dy of a minimized loss: a positive value pushes x down.
+TEST(Ops, RedirectedReluGradientOnlyForItemsWithNoTrueGradient) {
+  ModelBuilder m;
+  m.input("x", {2, 5, 1, 1}).output("y");
+  m.weight("lo", at::scalar_tensor(0.0, at::kFloat)).weight("hi", at::scalar_tensor(6.0, at::kFloat));
+  m.node("Clip", {"x", "lo", "hi"}, {"y"});
+  const Graph graph = m.load();
+  // Item 0: every unit clamped (-1 below, 7 above), so the true gradient is all zero.
+  // Item 1: one unit inside the range, so it keeps the true gradient.
+  const at::Tensor x0 = at::tensor({-1.f, -1.f, 7.f, 7.f, -3.f, -1.f, -1.f, 7.f, 7.f, 3.f}).reshape({2, 5, 1, 1});
+  const at::Tensor g = at::tensor({1.f, -1.f, 1.f, -1.f, -2.f, 1.f, -1.f, 1.f, -1.f, 4.f}).reshape({2, 5, 1, 1});
+  auto gradient = [&](featvis::ReluGradient mode) {
+    const at::Tensor x = x0.clone().requires_grad_(true);
+    {
+      const featvis::ReluGradientGuard guard(mode);
+      (graph.run(x, {"y"}).at("y") * g).sum().backward();
+    }
+    return x.grad().reshape({2, 5});
+  };
+  // Redirected where a descent step moves x back into range; blocked where it pushes
+  // further out (x < 0 with g > 0, x > 6 with g < 0).
+  expect_close(gradient(featvis::ReluGradient::kRedirected)[0], at::tensor({0.f, -1.f, 1.f, 0.f, -2.f}));
+  expect_close(gradient(featvis::ReluGradient::kRedirected)[1], at::tensor({0.f, 0.f, 0.f, 0.f, 4.f}));
+  expect_close(gradient(featvis::ReluGradient::kExact), at::tensor({0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 4.f}).reshape({2, 5}));
+  EXPECT_EQ(featvis::current_relu_gradient(), featvis::ReluGradient::kExact);  // the guard restored it
+
+  ModelBuilder relu;
+  relu.input("x", {1, 3, 1, 1}).output("y");
+  relu.node("Relu", {"x"}, {"y"});
+  const at::Tensor x = at::tensor({-1.f, -2.f, -3.f}).reshape({1, 3, 1, 1}).requires_grad_(true);
+  {
+    const featvis::ReluGradientGuard guard(featvis::ReluGradient::kRedirected);
+    const at::Tensor y = relu.load().run(x, {"y"}).at("y");
+    expect_close(y, at::zeros({1, 3, 1, 1}));
+    (y * at::tensor({-1.f, 1.f, -0.5f}).reshape({1, 3, 1, 1})).sum().backward();
+  }
+  expect_close(x.grad(), at::tensor({-1.f, 0.f, -0.5f}).reshape({1, 3, 1, 1}));
 }
 
 TEST(Ops, SoftmaxAxis) {

@@ -88,12 +88,14 @@ TEST(Presets, LucidAndNaive) {
   EXPECT_TRUE(lucid.decorrelate);
   EXPECT_EQ(lucid.transforms, "standard");
   EXPECT_DOUBLE_EQ(lucid.lr, 0.05);
+  EXPECT_EQ(lucid.redirected_relu_steps, 16);
   const render::Preset naive = render::preset("naive");
   EXPECT_EQ(naive.space, featvis::param::Space::kPixel);
   EXPECT_FALSE(naive.decorrelate);
   EXPECT_EQ(naive.transforms, "none");
   EXPECT_DOUBLE_EQ(naive.lr, 0.1);
   EXPECT_GT(naive.weight_decay, 0.0);
+  EXPECT_EQ(naive.redirected_relu_steps, 0);
   EXPECT_THROW(render::preset("fancy"), featvis::Error);
 }
 
@@ -239,6 +241,24 @@ TEST(RenderLoop, RealMobileNetV2ChannelGoesUp) {
                           small_image(1, 64), options, "standard");
   EXPECT_GT(r.result.final_values()[0], r.result.initial_values()[0] + 0.5)
       << r.result.initial_values()[0] << " -> " << r.result.final_values()[0];
+}
+
+// A ReLU6 channel that is 0 everywhere on the start image has no gradient at all: only
+// Lucid's redirected ReLU gradient in the first steps lets it move.
+TEST(RenderLoop, RedirectedReluGradientWakesADeadChannel) {
+  FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
+  const Model model = featvis::load_model("mobilenet_v2");
+  const Objective dead = featvis::objectives::channel("MobileNetV2/Conv2d_18_1", 84);
+  render::RenderOptions options;
+  options.steps = 24;
+  options.redirected_relu_steps = 0;
+  // No transforms: with them a jittered copy can light the channel up by chance.
+  const RenderRun exact = run(model, dead, small_image(1, 96), options, "none");
+  ASSERT_EQ(exact.result.initial_values()[0], 0.0) << "channel 84 is not dead on this start image";
+  EXPECT_EQ(exact.result.final_values()[0], 0.0);
+  options.redirected_relu_steps = 16;
+  const RenderRun redirected = run(model, dead, small_image(1, 96), options, "none");
+  EXPECT_GT(redirected.result.final_values()[0], 0.5);
 }
 
 TEST(RenderLoop, ModelThatCannotTakeTheSizeIsNamed) {

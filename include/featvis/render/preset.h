@@ -18,11 +18,13 @@ struct Preset {
   std::string transforms = "standard";  // transforms::parse text
   double lr = 0.05;
   double weight_decay = 0.0;
+  int64_t redirected_relu_steps = 16;  // RenderOptions::redirected_relu_steps
 };
 
-// "lucid": FFT + decorrelated colour + sigmoid, standard transforms, Adam lr 0.05.
+// "lucid": FFT + decorrelated colour + sigmoid, standard transforms, Adam lr 0.05,
+//          redirected ReLU gradient for the first 16 steps.
 // "naive": pixel space, plain RGB + sigmoid, no transforms, Adam lr 0.1 with weight
-//          decay 1e-6: the widespread PyTorch recipe (e.g. pytorch-cnn-visualizations'
+//          decay 1e-6, exact gradient: the widespread PyTorch recipe (e.g. pytorch-cnn-visualizations'
 //          layer visualization), which yields high-frequency patterns that excite the unit
 //          strongly but look like noise.
 // Throws featvis::Error for other names.

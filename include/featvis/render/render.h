@@ -22,6 +22,9 @@ struct RenderOptions {
   int64_t steps = 512;
   double lr = 0.05;           // Adam learning rate
   double weight_decay = 0.0;  // Adam's L2 term on the parameters
+  // The first steps use Lucid's redirected ReLU gradient (featvis/graph/relu_gradient.h),
+  // so that a target that is dead (clamped to 0) on the start image can still move.
+  int64_t redirected_relu_steps = 16;
   // Steps after which a snapshot is handed to the callback (each <= steps; 0 = the
   // start image). The final image is always handed over as well.
   std::vector<int64_t> thresholds;

@@ -1,5 +1,8 @@
 // Pointwise nonlinearities and softmax.
 #include "op_util.h"
+#include "redirected_clamp.h"
+
+#include <featvis/graph/relu_gradient.h>
 
 #include <cmath>
 #include <limits>
@@ -25,10 +28,19 @@ at::Tensor softmax_like(const Node& node, const at::Tensor& x, bool log) {
   return y.reshape(x.sizes());
 }
 
+// Whether this clamp should get the redirected gradient (featvis/graph/relu_gradient.h).
+bool redirect(const at::Tensor& x) {
+  return current_relu_gradient() == ReluGradient::kRedirected && x.requires_grad() &&
+         at::isFloatingType(x.scalar_type());
+}
+
 }  // namespace
 
 void register_activation_ops() {
-  register_op("Relu", [](const Node& n, const OpInputs& in) { return one(at::relu(arg(n, in, 0))); });
+  register_op("Relu", [](const Node& n, const OpInputs& in) {
+    const at::Tensor& x = arg(n, in, 0);
+    return one(redirect(x) ? ops::redirected_clamp(x, 0.0, c10::nullopt) : at::relu(x));
+  });
   register_op("Sigmoid", [](const Node& n, const OpInputs& in) { return one(at::sigmoid(arg(n, in, 0))); });
   register_op("Tanh", [](const Node& n, const OpInputs& in) { return one(at::tanh(arg(n, in, 0))); });
   register_op("Exp", [](const Node& n, const OpInputs& in) { return one(at::exp(arg(n, in, 0))); });
@@ -70,6 +82,12 @@ void register_activation_ops() {
       if (ops::opt(in, 2).defined()) hi = ops::opt(in, 2).item();
     }
     if (!lo && !hi) return one(x);
+    if (redirect(x)) {
+      auto bound = [](const c10::optional<at::Scalar>& b) {
+        return b ? c10::optional<double>(b->toDouble()) : c10::nullopt;
+      };
+      return one(ops::redirected_clamp(x, bound(lo), bound(hi)));
+    }
     // Both bounds on a float tensor (ReLU6 = Clip(0, 6)): hardtanh computes the same
     // forward (it is clamp) but its backward is one fused kernel, where clamp's builds two
     // comparison masks and a where(): MobileNetV2 forward+gradient is ~1.5x faster. The
