@@ -1,6 +1,8 @@
 // Pointwise nonlinearities and softmax.
 #include "op_util.h"
 
+#include <featvis/graph/guided_backprop.h>
+
 #include <cmath>
 #include <limits>
 
@@ -28,7 +30,9 @@ at::Tensor softmax_like(const Node& node, const at::Tensor& x, bool log) {
 }  // namespace
 
 void register_activation_ops() {
-  register_op("Relu", [](const Node& n, const OpInputs& in) { return one(at::relu(arg(n, in, 0))); });
+  register_op("Relu", [](const Node& n, const OpInputs& in) {
+    return one(guided_rectifier_output(at::relu(arg(n, in, 0))));
+  });
   register_op("Sigmoid", [](const Node& n, const OpInputs& in) { return one(at::sigmoid(arg(n, in, 0))); });
   register_op("Tanh", [](const Node& n, const OpInputs& in) { return one(at::tanh(arg(n, in, 0))); });
   register_op("Exp", [](const Node& n, const OpInputs& in) { return one(at::exp(arg(n, in, 0))); });
@@ -41,7 +45,7 @@ void register_activation_ops() {
   register_op("Softplus", [](const Node& n, const OpInputs& in) { return one(at::softplus(arg(n, in, 0))); });
   register_op("HardSwish", [](const Node& n, const OpInputs& in) { return one(at::hardswish(arg(n, in, 0))); });
   register_op("LeakyRelu", [](const Node& n, const OpInputs& in) {
-    return one(at::leaky_relu(arg(n, in, 0), n.attributes.get_float("alpha", 0.01f)));
+    return one(guided_rectifier_output(at::leaky_relu(arg(n, in, 0), n.attributes.get_float("alpha", 0.01f))));
   });
   register_op("Elu", [](const Node& n, const OpInputs& in) {
     return one(at::elu(arg(n, in, 0), n.attributes.get_float("alpha", 1.0f)));
@@ -75,8 +79,8 @@ void register_activation_ops() {
     // comparison masks and a where(): MobileNetV2 forward+gradient is ~1.5x faster. The
     // gradient exactly at a bound is 0, as for PyTorch's nn.ReLU6/Hardtanh.
     if (lo && hi && at::isFloatingType(x.scalar_type()) && lo->toDouble() <= hi->toDouble())
-      return one(at::hardtanh(x, *lo, *hi));
-    return one(at::clamp(x, lo, hi));
+      return one(guided_rectifier_output(at::hardtanh(x, *lo, *hi)));
+    return one(guided_rectifier_output(at::clamp(x, lo, hi)));
   });
   register_op("Softmax", [](const Node& n, const OpInputs& in) {
     return one(softmax_like(n, arg(n, in, 0), false));
