@@ -5,7 +5,7 @@
 // (MobileNetV2 on a darkened photo: the gradient along the path jumps by 100s within
 // 1/256 of the path), so 64 equal steps can miss the completeness axiom by 3-30%. The
 // adaptive rule spends the same 64 steps where they are needed: a quarter on an even
-// grid, the rest in rounds of steps/8, halving the intervals whose trapezoid disagrees
+// grid, the rest in rounds of steps/16, halving the intervals whose trapezoid disagrees
 // most with the change of the target across them (both are known at the grid points).
 // Several small rounds matter: a rough stretch needs several halvings in a row.
 #include "methods.h"
@@ -87,7 +87,7 @@ MethodResult integrated_gradients(const Model& model, const Objective& target, c
       const double err = std::abs(next->second.value - it->second.value - h * (it->second.slope + next->second.slope) / 2);
       errors.emplace_back(err, it->first + h / 2);
     }
-    const size_t add = static_cast<size_t>(std::min<int64_t>(std::max<int64_t>(1, steps / 8), steps - intervals));
+    const size_t add = static_cast<size_t>(std::min<int64_t>(std::max<int64_t>(1, steps / 16), steps - intervals));
     std::partial_sort(errors.begin(), errors.begin() + static_cast<std::ptrdiff_t>(std::min(add, errors.size())), errors.end(),
                       [](const auto& a, const auto& b) { return a.first > b.first; });
     std::vector<double> midpoints;

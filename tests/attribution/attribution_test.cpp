@@ -49,6 +49,14 @@ AttributionOptions with(Method method) {
   return o;
 }
 
+// The two-conv test model, target logit 0, a random 8x8 photo.
+class TinyLogit0 : public ::testing::Test {
+ protected:
+  const Model model = tiny_model();
+  const Objective target = objectives::logit("logits", 0);
+  const at::Tensor image = test_image();
+};
+
 TEST(Method, NamesRoundTripAndUnknownIsOneLine) {
   for (const std::string& name : method_names()) EXPECT_EQ(to_string(parse_method(name)), name);
   const std::string e = error_of([] { parse_method("lime"); });
@@ -224,10 +232,7 @@ TEST(GradCam, MatchesTheHandComputationAndUpsamples) {
   EXPECT_EQ(default_cam_layer(model, early), "conv1");
 }
 
-TEST(Occlusion, IsTheMeanDropOverCoveringWindows) {
-  const Model model = tiny_model();
-  const Objective target = objectives::logit("logits", 0);
-  const at::Tensor image = test_image();
+TEST_F(TinyLogit0, OcclusionIsTheMeanDropOverCoveringWindows) {
   AttributionOptions o = with(Method::kOcclusion);
   o.window = 4;
   o.stride = 2;  // origins 0, 2, 4 on each side: 9 windows
@@ -260,10 +265,7 @@ TEST(Occlusion, IsTheMeanDropOverCoveringWindows) {
   }
 }
 
-TEST(Options, BadValuesAreOneLineErrors) {
-  const Model model = tiny_model();
-  const Objective target = objectives::logit("logits", 0);
-  const at::Tensor image = test_image();
+TEST_F(TinyLogit0, BadOptionsAreOneLineErrors) {
   AttributionOptions o = with(Method::kIntegratedGradients);
   o.steps = 0;
   EXPECT_NE(error_of([&] { attribute(model, target, image, o); }).find("at least 1 step"), std::string::npos);

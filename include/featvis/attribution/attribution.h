@@ -19,8 +19,8 @@ struct AttributionOptions {
   Method method = Method::kSaliency;
   // Integrated gradients: reference image and number of intervals (trapezoid rule over
   // steps + 1 points from the baseline to the photo). Adaptive: a quarter of the steps on
-  // an even grid, the rest halving the intervals with the largest trapezoid error
-  // estimate (see integrated_gradients.cpp); otherwise all steps evenly spaced.
+  // an even grid, the rest in rounds of steps/16 halving the intervals with the largest
+  // trapezoid error estimate (see integrated_gradients.cpp); otherwise all steps evenly spaced.
   Baseline baseline = Baseline::kBlack;
   int64_t steps = 64;
   bool adaptive = true;
