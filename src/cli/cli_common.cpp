@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 namespace featvis::cli {
@@ -52,6 +53,14 @@ void print_table(std::ostream& out, const std::vector<std::string>& header,
   for (size_t w : width) rule.emplace_back(w, '-');
   line(rule);
   for (const auto& row : rows) line(row);
+}
+
+void make_output_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir)) {
+    throw Error("cannot create output directory '" + dir + "': " + (ec ? ec.message() : "not a directory"));
+  }
 }
 
 std::string format_shape(const std::vector<int64_t>& shape) {

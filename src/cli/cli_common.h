@@ -26,6 +26,9 @@ Model open_model(const std::string& ref, const RunOptions& options);
 void print_table(std::ostream& out, const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows);
 
+// Creates a directory and its parents; featvis::Error naming it if that fails.
+void make_output_dir(const std::string& dir);
+
 std::string format_shape(const std::vector<int64_t>& shape);
 
 }  // namespace featvis::cli

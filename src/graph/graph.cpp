@@ -155,6 +155,21 @@ TensorMap Graph::run(const at::Tensor& input, const std::vector<std::string>& wa
   return out;
 }
 
+const at::Tensor& Graph::weight(const std::string& name) const {
+  auto it = weights_.find(name);
+  if (it == weights_.end()) throw Error("no weight '" + name + "' in model '" + origin_ + "'");
+  return it->second;
+}
+
+void Graph::set_weight(const std::string& name, const at::Tensor& value) {
+  const at::Tensor& old = weight(name);
+  if (!value.sizes().equals(old.sizes())) {
+    throw Error("weight '" + name + "' in model '" + origin_ + "' has shape " + c10::str(old.sizes()) +
+                ", not " + c10::str(value.sizes()));
+  }
+  weights_[name] = value.detach().to(old.device(), old.scalar_type());
+}
+
 void Graph::to(const at::Device& device) {
   for (auto& [name, t] : weights_) {
     // Shape-like integer tensors stay on the CPU: ops read their values eagerly.

@@ -64,4 +64,17 @@ at::Tensor load_network_input(const std::string& path, const Preprocessing& pre)
   return preprocess_image(load_image_rgb8(path), pre);
 }
 
+at::Tensor load_image01(const std::string& path, const Preprocessing& card, int64_t height, int64_t width) {
+  Preprocessing pre = card;
+  if (height > 0 && width > 0) {
+    pre.resize = static_cast<int>(std::lround(card.resize * static_cast<double>(width) / card.width));
+    pre.width = static_cast<int>(width);
+    pre.height = static_cast<int>(height);
+  }
+  pre.mean = {0.f, 0.f, 0.f};
+  pre.std = {255.f, 255.f, 255.f};
+  pre.bgr = false;
+  return preprocess_image(load_image_rgb8(path), pre);
+}
+
 }  // namespace featvis

@@ -44,16 +44,28 @@ at::Tensor objective_values(const Objective& objective, const TensorMap& activat
   return values.reshape({n});
 }
 
-TensorMap run_model(const Model& model, const Objective& objective, const at::Tensor& image) {
-  const std::vector<std::string> layers(objective.layers().begin(), objective.layers().end());
+// Activations of the objective's layers plus `extra_layers` for an image batch.
+TensorMap run_model(const Model& model, const Objective& objective, const at::Tensor& image,
+                    const std::vector<std::string>& extra_layers = {}) {
+  std::vector<std::string> layers(objective.layers().begin(), objective.layers().end());
+  for (const auto& layer : extra_layers)
+    if (!objective.layers().count(layer)) layers.push_back(layer);
   return model.graph.run(network_input(image, model.card.preprocessing), layers);
 }
 
 }  // namespace
 
+ObjectiveRun run_objective(const Model& model, const Objective& objective, const at::Tensor& images,
+                           const std::vector<std::string>& extra_layers) {
+  ObjectiveRun run;
+  run.activations = run_model(model, objective, images, extra_layers);
+  run.values = objective_values(objective, run.activations, images);
+  return run;
+}
+
 std::vector<double> evaluate_objective(const Model& model, const Objective& objective, const at::Tensor& images) {
   at::NoGradGuard no_grad;
-  const at::Tensor values = objective_values(objective, run_model(model, objective, images), images);
+  const at::Tensor values = run_objective(model, objective, images).values;
   const at::Tensor cpu = values.to(at::kCPU, at::kDouble).contiguous();
   return std::vector<double>(cpu.data_ptr<double>(), cpu.data_ptr<double>() + cpu.numel());
 }

@@ -43,6 +43,13 @@ class Graph {
   // requires grad; weights never require grad.
   TensorMap run(const at::Tensor& input, const std::vector<std::string>& wanted) const;
 
+  // Weights (ONNX initializers) by name, e.g. to re-randomize layers for the
+  // model-randomization sanity check. weight() throws featvis::Error for an unknown name;
+  // set_weight() also when the shape differs, and moves the value to the graph's device.
+  bool has_weight(const std::string& name) const { return weights_.count(name) > 0; }
+  const at::Tensor& weight(const std::string& name) const;
+  void set_weight(const std::string& name, const at::Tensor& value);
+
   // Moves the weights to a device (e.g. CUDA); inputs must then live there too.
   void to(const at::Device& device);
   at::Device device() const { return device_; }

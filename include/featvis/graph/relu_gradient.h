@@ -9,9 +9,13 @@
 // The redirected gradient lets it through where a descent step would move x back into
 // range, and it is used only for a batch item whose true gradient at that clamp is all
 // zero. Renders use it for their first steps only.
+//
+// kGuided is guided backpropagation (Springenberg et al. 2015), used for attribution:
+// besides the usual mask of where the input was active, a rectifier (Relu, Clip, LeakyRelu)
+// passes back only positive gradients. Forward values are unchanged in every mode.
 namespace featvis {
 
-enum class ReluGradient { kExact, kRedirected };
+enum class ReluGradient { kExact, kRedirected, kGuided };
 
 ReluGradient current_relu_gradient();
 

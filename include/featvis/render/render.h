@@ -72,6 +72,17 @@ RenderResult render(const Model& model, const Objective& objective, param::Image
                     const transforms::Transform& transform, const RenderOptions& options, at::Generator generator,
                     const SnapshotCallback& on_snapshot = {});
 
+// One pass of `images` ([N,3,H,W] in [0,1]) through the card's scaling and the graph:
+// the objective's [N] values (differentiable when autograd is on and the images require
+// grad) and the activations it read plus `extra_layers` (e.g. Grad-CAM's layer).
+// Throws featvis::Error if the objective does not give one value per item.
+struct ObjectiveRun {
+  at::Tensor values;
+  TensorMap activations;
+};
+ObjectiveRun run_objective(const Model& model, const Objective& objective, const at::Tensor& images,
+                           const std::vector<std::string>& extra_layers = {});
+
 // The objective per batch item on `images` ([N,3,H,W] in [0,1]) without transforms or
 // gradients: what render() records at step 0, thresholds and the end.
 std::vector<double> evaluate_objective(const Model& model, const Objective& objective, const at::Tensor& images);

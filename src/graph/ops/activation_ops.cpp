@@ -1,6 +1,6 @@
 // Pointwise nonlinearities and softmax.
 #include "op_util.h"
-#include "redirected_clamp.h"
+#include "rectifier_gradient.h"
 
 #include <featvis/graph/relu_gradient.h>
 
@@ -34,12 +34,17 @@ bool redirect(const at::Tensor& x) {
          at::isFloatingType(x.scalar_type());
 }
 
+// A rectifier's output, with the guided-backprop gradient rule in kGuided mode.
+at::Tensor guided(const at::Tensor& output) {
+  return current_relu_gradient() == ReluGradient::kGuided ? ops::guided_output(output) : output;
+}
+
 }  // namespace
 
 void register_activation_ops() {
   register_op("Relu", [](const Node& n, const OpInputs& in) {
     const at::Tensor& x = arg(n, in, 0);
-    return one(redirect(x) ? ops::redirected_clamp(x, 0.0, c10::nullopt) : at::relu(x));
+    return one(redirect(x) ? ops::redirected_clamp(x, 0.0, c10::nullopt) : guided(at::relu(x)));
   });
   register_op("Sigmoid", [](const Node& n, const OpInputs& in) { return one(at::sigmoid(arg(n, in, 0))); });
   register_op("Tanh", [](const Node& n, const OpInputs& in) { return one(at::tanh(arg(n, in, 0))); });
@@ -53,7 +58,7 @@ void register_activation_ops() {
   register_op("Softplus", [](const Node& n, const OpInputs& in) { return one(at::softplus(arg(n, in, 0))); });
   register_op("HardSwish", [](const Node& n, const OpInputs& in) { return one(at::hardswish(arg(n, in, 0))); });
   register_op("LeakyRelu", [](const Node& n, const OpInputs& in) {
-    return one(at::leaky_relu(arg(n, in, 0), n.attributes.get_float("alpha", 0.01f)));
+    return one(guided(at::leaky_relu(arg(n, in, 0), n.attributes.get_float("alpha", 0.01f))));
   });
   register_op("Elu", [](const Node& n, const OpInputs& in) {
     return one(at::elu(arg(n, in, 0), n.attributes.get_float("alpha", 1.0f)));
@@ -93,8 +98,8 @@ void register_activation_ops() {
     // comparison masks and a where(): MobileNetV2 forward+gradient is ~1.5x faster. The
     // gradient exactly at a bound is 0, as for PyTorch's nn.ReLU6/Hardtanh.
     if (lo && hi && at::isFloatingType(x.scalar_type()) && lo->toDouble() <= hi->toDouble())
-      return one(at::hardtanh(x, *lo, *hi));
-    return one(at::clamp(x, lo, hi));
+      return one(guided(at::hardtanh(x, *lo, *hi)));
+    return one(guided(at::clamp(x, lo, hi)));
   });
   register_op("Softmax", [](const Node& n, const OpInputs& in) {
     return one(softmax_like(n, arg(n, in, 0), false));

@@ -1,0 +1,54 @@
+// Gradients of a target with respect to the [0,1] pixels, and the saliency-like methods
+// that are one gradient: saliency, gradient * input, guided backpropagation.
+#include "methods.h"
+
+#include <featvis/graph/relu_gradient.h>
+#include <featvis/render/render.h>
+#include <featvis/util/error.h>
+
+#include <ATen/core/grad_mode.h>
+#include <torch/csrc/autograd/autograd.h>
+
+namespace featvis::attribution::detail {
+
+Gradients gradients(const Model& model, const Objective& target, const at::Tensor& images, int64_t chunk) {
+  at::AutoGradMode grad_mode(true);
+  std::vector<at::Tensor> values, grads;
+  for (int64_t begin = 0; begin < images.size(0); begin += chunk) {
+    const at::Tensor x = images.slice(0, begin, begin + chunk).detach().requires_grad_(true);
+    const at::Tensor v = render::run_objective(model, target, x).values;
+    if (!v.requires_grad()) throw Error("target '" + target.description() + "' does not depend on the image");
+    // Items are independent, so the gradient of the sum is each item's own gradient.
+    grads.push_back(torch::autograd::grad({v.sum()}, {x})[0]);
+    values.push_back(v.detach());
+  }
+  return {at::cat(values), at::cat(grads)};
+}
+
+int64_t chunk_size(const Objective& target, const AttributionOptions& options) {
+  return target.batch_size() == 1 ? 1 : options.batch;
+}
+
+at::Tensor channel_map(Method method, const AttributionOptions& options, const at::Tensor& raw) {
+  switch (method) {
+    case Method::kGradientXInput:
+    case Method::kIntegratedGradients:
+      return raw.sum(0);
+    case Method::kSmoothGrad:
+      return channel_map(options.smooth_on, options, raw);
+    default:
+      return raw.abs().amax(0);
+  }
+}
+
+MethodResult gradient_method(Method method, const Model& model, const Objective& target, const at::Tensor& image) {
+  const ReluGradientGuard rectifiers(method == Method::kGuidedBackprop ? ReluGradient::kGuided
+                                                                       : current_relu_gradient());
+  const at::Tensor grad = gradients(model, target, image.unsqueeze(0), 1).grads[0];
+  MethodResult result;
+  result.raw = method == Method::kGradientXInput ? grad * image : grad;
+  result.forward_passes = 1;
+  return result;
+}
+
+}  // namespace featvis::attribution::detail

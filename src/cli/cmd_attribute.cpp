@@ -1,0 +1,173 @@
+// featvis attribute MODEL IMAGE: which pixels of a photo a target depends on. Writes the
+// heatmap PNG, an overlay on the photo, the raw values (.npy) and a JSON summary.
+#include "cli_common.h"
+#include "commands.h"
+
+#include <featvis/attribution/attribution.h>
+#include <featvis/attribution/heatmap.h>
+#include <featvis/image/image.h>
+#include <featvis/io/npy.h>
+#include <featvis/render/objectives.h>
+#include <featvis/util/atomic_file.h>
+#include <featvis/util/error.h>
+
+#include <ATen/Parallel.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+namespace featvis::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct AttributeArgs {
+  std::string model, image, target, method = "saliency", baseline = "black", smooth_on = "saliency", layer;
+  std::string out = "attribution.png";
+  attribution::AttributionOptions options;
+  RunOptions run;
+};
+
+std::string number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", v);
+  return text;
+}
+
+// The options that shaped this result (those of other methods are left out).
+nlohmann::ordered_json options_json(const attribution::AttributionOptions& o) {
+  using attribution::Method;
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  const Method m = o.method == Method::kSmoothGrad ? o.smooth_on : o.method;
+  if (o.method == Method::kSmoothGrad) {
+    j["smooth_on"] = attribution::to_string(o.smooth_on);
+    j["smooth_samples"] = o.smooth_samples;
+    j["smooth_sigma"] = o.smooth_sigma;
+    j["seed"] = o.seed;
+  }
+  if (m == Method::kIntegratedGradients) {
+    j["baseline"] = attribution::to_string(o.baseline);
+    if (o.baseline == attribution::Baseline::kBlur) j["blur_sigma"] = o.blur_sigma;
+    j["steps"] = o.steps;
+    j["rule"] = o.adaptive ? "adaptive trapezoid" : "trapezoid";
+  }
+  if (m == Method::kOcclusion) {
+    j["window"] = o.window;
+    j["stride"] = o.stride;
+    j["fill"] = o.fill;
+  }
+  if (m == Method::kIntegratedGradients || m == Method::kOcclusion) j["batch"] = o.batch;
+  return j;
+}
+
+void run_attribute(AttributeArgs& args) {
+  attribution::AttributionOptions options = args.options;
+  options.method = attribution::parse_method(args.method);
+  options.baseline = attribution::parse_baseline(args.baseline);
+  options.smooth_on = attribution::parse_method(args.smooth_on);
+  options.layer = args.layer;
+
+  const Model model = open_model(args.model, args.run);
+  const at::Tensor image = load_image01(args.image, model.card.preprocessing).to(model.graph.device());
+  const Objective target =
+      args.target.empty() ? attribution::top1_target(model, image) : objectives::parse(args.target, model);
+  const attribution::Attribution result = attribution::attribute(model, target, image, options);
+
+  const fs::path png(args.out);
+  const fs::path stem = png.parent_path() / png.stem();
+  if (!png.parent_path().empty()) make_output_dir(png.parent_path().string());
+  const std::string overlay_path = stem.string() + "_overlay.png";
+  const std::string npy_path = stem.string() + ".npy";
+  const std::string json_path = stem.string() + ".json";
+  save_png(png.string(), attribution::heatmap(result.map));
+  save_png(overlay_path, attribution::overlay(image.to(at::kCPU), result.map));
+  save_npy(npy_path, result.raw);
+
+  nlohmann::ordered_json record = {
+      {"model", model.card.name},
+      {"model_file", model.onnx_path},
+      {"image", args.image},
+      {"target",
+       {{"text", args.target.empty() ? "(top-1 class)" : args.target},
+        {"description", target.description()},
+        {"value", result.target_value}}},
+      {"method", attribution::to_string(options.method)},
+      {"options", options_json(options)},
+  };
+  if (!result.layer.empty()) record["layer"] = result.layer;
+  record["map"] = {{"shape", result.map.sizes().vec()},
+                   {"min", result.map.min().item<double>()},
+                   {"max", result.map.max().item<double>()},
+                   {"sum", result.map.sum().item<double>()}};
+  record["raw_shape"] = result.raw.sizes().vec();
+  if (result.completeness) {
+    const auto& c = *result.completeness;
+    record["completeness"] = {{"attribution_sum", c.attribution_sum},
+                              {"target_difference", c.target_difference},
+                              {"baseline_value", c.baseline_value},
+                              {"relative_error", c.relative_error}};
+  }
+  record["forward_passes"] = result.forward_passes;
+  record["timing"] = {{"total_ms", result.ms}, {"threads", at::get_num_threads()}, {"device", model.graph.device().str()}};
+  record["files"] = {{"heatmap", png.string()}, {"overlay", overlay_path}, {"raw", npy_path}, {"summary", json_path}};
+  write_file_atomically(json_path, record.dump(2) + "\n");
+
+  if (args.run.json) {
+    std::cout << record.dump(2) << '\n';
+    return;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"model", model.card.name},
+      {"target", target.description() + " = " + number(result.target_value)},
+      {"method", attribution::to_string(options.method)},
+      {"map min / max / sum", number(result.map.min().item<double>()) + " / " +
+                                  number(result.map.max().item<double>()) + " / " +
+                                  number(result.map.sum().item<double>())},
+  };
+  if (!result.layer.empty()) rows.push_back({"layer", result.layer});
+  if (result.completeness) {
+    const auto& c = *result.completeness;
+    rows.push_back({"completeness", "sum " + number(c.attribution_sum) + " vs f(x)-f(baseline) " +
+                                        number(c.target_difference) + " (error " +
+                                        number(100 * c.relative_error) + "%)"});
+  }
+  rows.push_back({"time", number(result.ms) + " ms, " + std::to_string(result.forward_passes) + " images forward"});
+  rows.push_back({"wrote", png.string() + ", " + overlay_path + ", " + npy_path + ", " + json_path});
+  print_table(std::cout, {"attribution", "value"}, rows);
+}
+
+}  // namespace
+
+void add_attribute_command(CLI::App& app) {
+  auto args = std::make_shared<AttributeArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "attribute",
+      "Attribution: which pixels of a photo a target depends on (saliency, gradient x input, integrated\n"
+      "gradients, SmoothGrad, guided backprop, Grad-CAM, guided Grad-CAM, occlusion). Writes the heatmap\n"
+      "PNG at --out, <stem>_overlay.png, <stem>.npy (raw values) and <stem>.json (summary).");
+  cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
+  cmd->add_option("image", args->image, "photo (JPEG/PNG), cropped as the model card says")->required();
+  cmd->add_option("--target", args->target, "logit:K, prob:K (K index or label), LAYER:C, ... (default: top-1 logit)");
+  cmd->add_option("--method,-m", args->method,
+                  "saliency, gradxinput, ig, smoothgrad, guided, gradcam, guided-gradcam or occlusion");
+  cmd->add_option("--baseline", args->baseline, "integrated gradients: black or blur");
+  cmd->add_option("--steps", args->options.steps, "integrated gradients: intervals on the path (trapezoid rule)");
+  cmd->add_flag("!--even-steps", args->options.adaptive,
+                "integrated gradients: equal steps instead of refining where the path integrand is rough");
+  cmd->add_option("--smooth-samples", args->options.smooth_samples, "SmoothGrad: noisy copies");
+  cmd->add_option("--smooth-sigma", args->options.smooth_sigma, "SmoothGrad: noise std (fraction of pixel range)");
+  cmd->add_option("--smooth-on", args->smooth_on, "SmoothGrad: saliency, gradxinput, ig or guided");
+  cmd->add_option("--seed", args->options.seed, "SmoothGrad: noise seed");
+  cmd->add_option("--layer", args->layer, "Grad-CAM layer (default: the last spatial layer before the target)");
+  cmd->add_option("--window", args->options.window, "occlusion: patch side in pixels");
+  cmd->add_option("--stride", args->options.stride, "occlusion: patch step in pixels");
+  cmd->add_option("--batch", args->options.batch, "images per forward pass (IG points, occluded copies)");
+  cmd->add_option("--out,-o", args->out, "heatmap PNG; the other files are named after it");
+  add_run_options(cmd, args->run);
+  cmd->callback([args] { run_attribute(*args); });
+}
+
+}  // namespace featvis::cli

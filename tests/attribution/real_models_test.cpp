@@ -1,0 +1,130 @@
+// Acceptance on the real models in ../shared (skipped when absent): IG completeness, the
+// model-randomization sanity check, a pasted object, and every method on every model.
+#include "support/test_support.h"
+
+#include <featvis/attribution/attribution.h>
+#include <featvis/attribution/sanity.h>
+#include <featvis/image/image.h>
+#include <featvis/model/model.h>
+
+#include <ATen/Parallel.h>
+
+#include <cstdio>
+
+namespace featvis::attribution {
+namespace {
+
+const char* kMobileNetV2 = "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx";
+
+at::Tensor photo(const std::string& dir, const std::string& file, const Model& model) {
+  return load_image01(dir + "/" + file, model.card.preprocessing);
+}
+
+// Completeness at 64 steps (black baseline, the default adaptive trapezoid rule).
+TEST(RealIntegratedGradients, CompletenessWithinTwoPercentAt64Steps) {
+  FEATVIS_REQUIRE_MODEL(file, kMobileNetV2);
+  FEATVIS_REQUIRE_IMAGES(images);
+  const Model model = load_model("mobilenet_v2");
+  AttributionOptions o;
+  o.method = Method::kIntegratedGradients;
+  o.steps = 64;
+  for (const char* name : {"n01440764_tench.JPEG", "n02669723_academic_gown.JPEG", "n03791053_motor_scooter.JPEG"}) {
+    const at::Tensor image = photo(images, name, model);
+    const Attribution a = attribute(model, top1_target(model, image), image, o);
+    const Completeness& c = *a.completeness;
+    std::printf("[ IG       ] %s: sum %.4f, f(x)-f(black) %.4f, error %.2f%% (%.0f ms)\n", name, c.attribution_sum,
+                c.target_difference, 100 * c.relative_error, a.ms);
+    EXPECT_LT(c.relative_error, 0.02) << name;
+  }
+}
+
+// Adebayo et al. 2018: re-randomize the top layers (cascading from the logits) and
+// compare the maps of the original and the randomized model by rank correlation.
+TEST(RealSanity, MapsChangeWhenTopLayersAreRandomized) {
+  FEATVIS_REQUIRE_MODEL(file, kMobileNetV2);
+  FEATVIS_REQUIRE_IMAGES(images);
+  const Model model = load_model("mobilenet_v2");
+  Model randomized = model;  // weights are shared until replaced
+  const std::vector<std::string> layers = randomize_top_layers(randomized.graph, 3, 2018);
+  ASSERT_EQ(layers.size(), 3u);
+  std::printf("[ sanity   ] randomized %s, %s, %s\n", layers[0].c_str(), layers[1].c_str(), layers[2].c_str());
+  const at::Tensor image = photo(images, "n01440764_tench.JPEG", model);
+  const Objective target = top1_target(model, image);
+  for (Method m : {Method::kSaliency, Method::kIntegratedGradients, Method::kGradCam, Method::kGuidedBackprop}) {
+    AttributionOptions o;
+    o.method = m;
+    o.steps = 16;
+    const Attribution before = attribute(model, target, image, o);
+    const Attribution after = attribute(randomized, target, image, o);
+    // Grad-CAM compares its signed map (ReLU'd maps can be all zero); the others |map|.
+    const double r = m == Method::kGradCam ? spearman(before.raw, after.raw)
+                                           : spearman(before.map.abs(), after.map.abs());
+    std::printf("[ sanity   ] %-8s rank correlation original vs randomized: %.3f (of |map|: %.3f)\n",
+                to_string(m).c_str(), r, spearman(before.map.abs(), after.map.abs()));
+    if (m != Method::kGuidedBackprop) EXPECT_LT(r, 0.5) << to_string(m);  // guided: reported only
+  }
+}
+
+// A photo scaled to 112x112 pasted on a flat 224x224 background: Grad-CAM and occlusion
+// should put most of their positive mass on the pasted object.
+TEST(RealLocalization, GradCamAndOcclusionMassFallsInsideThePastedPhoto) {
+  FEATVIS_REQUIRE_MODEL(file, kMobileNetV2);
+  FEATVIS_REQUIRE_IMAGES(images);
+  const Model model = load_model("mobilenet_v2");
+  const int64_t top = 24, left = 88, side = 112;
+  for (const char* name : {"n01443537_goldfish.JPEG", "n02690373_airliner.JPEG"}) {
+    at::Tensor canvas = at::empty({3, 224, 224});
+    canvas[0].fill_(0.80);
+    canvas[1].fill_(0.74);
+    canvas[2].fill_(0.62);
+    canvas.slice(1, top, top + side).slice(2, left, left + side).copy_(
+        load_image01(images + "/" + name, model.card.preprocessing, side, side));
+    const Objective target = top1_target(model, canvas);
+    for (Method m : {Method::kGradCam, Method::kOcclusion}) {
+      AttributionOptions o;
+      o.method = m;
+      o.window = 32;
+      o.stride = 16;
+      const at::Tensor positive = attribute(model, target, canvas, o).map.clamp_min(0);
+      const double inside =
+          positive.slice(0, top, top + side).slice(1, left, left + side).sum().item<double>() /
+          positive.sum().item<double>();
+      std::printf("[ pasted   ] %s %s (%s): %.1f%% of the mass inside the box (25%% of the area)\n", name,
+                  to_string(m).c_str(), target.description().c_str(), 100 * inside);
+      EXPECT_GT(inside, 0.5) << name << " " << to_string(m);
+    }
+  }
+}
+
+// Every method on every shared model, with small settings, gives a finite, non-trivial map.
+TEST(RealModels, EveryMethodRunsOnAllThreeModels) {
+  FEATVIS_REQUIRE_IMAGES(images);
+  int models = 0;
+  for (const auto& [card, file] : std::vector<std::pair<std::string, std::string>>{
+           {"mobilenet_v2", kMobileNetV2},
+           {"mobilenet_v1", "mobilenet_v1_1.0_224_quant_dequant.onnx"},
+           {"darknet_tiny", "darknet_tiny_imagenet.onnx"}}) {
+    if (testing::find_model_file(file).empty()) continue;
+    ++models;
+    const Model model = load_model(card);
+    const at::Tensor image = photo(images, "n01530575_brambling.JPEG", model);
+    const Objective target = top1_target(model, image);
+    for (const std::string& name : method_names()) {
+      AttributionOptions o;
+      o.method = parse_method(name);
+      o.steps = 4;
+      o.smooth_samples = 2;
+      o.window = 112;
+      o.stride = 112;
+      const Attribution a = attribute(model, target, image, o);
+      EXPECT_EQ(a.map.sizes(), (std::vector<int64_t>{224, 224})) << card << " " << name;
+      EXPECT_TRUE(at::isfinite(a.raw).all().item<bool>()) << card << " " << name;
+      EXPECT_GT(a.map.abs().max().item<double>(), 0) << card << " " << name;
+      if (!a.layer.empty()) std::printf("[ layer    ] %s: Grad-CAM on %s\n", card.c_str(), a.layer.c_str());
+    }
+  }
+  if (models == 0) GTEST_SKIP() << "no shared model found";
+}
+
+}  // namespace
+}  // namespace featvis::attribution

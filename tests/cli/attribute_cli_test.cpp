@@ -1,0 +1,84 @@
+// `featvis attribute` through the real binary: the files it writes, and one-line errors
+// for bad input (missing image, unknown target, wrong method, zero-size window).
+#include "support/onnx_builder.h"
+#include "support/test_support.h"
+
+#include <featvis/image/image.h>
+#include <featvis/io/npy.h>
+#include <featvis/util/atomic_file.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace {
+
+using featvis::testing::CommandResult;
+using featvis::testing::run_featvis;
+
+struct TinyWorkspace {
+  std::string dir = featvis::testing::temp_dir();
+  std::string model = dir + "/tiny.onnx";
+  std::string photo = dir + "/photo.png";
+  TinyWorkspace() {
+    featvis::testing::write_bytes(model, featvis::testing::tiny_classifier_onnx(3, 8));
+    featvis::testing::write_bytes(dir + "/tiny.card.json", featvis::testing::tiny_classifier_card());
+    at::manual_seed(1);
+    featvis::save_png(photo, at::rand({3, 12, 10}));
+  }
+};
+
+void expect_one_line_error(const CommandResult& r, const std::string& fragment) {
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("featvis: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(fragment), std::string::npos) << "missing '" << fragment << "' in: " << r.err;
+}
+
+TEST(AttributeCli, WritesHeatmapOverlayRawAndSummary) {
+  TinyWorkspace ws;
+  const std::string out = ws.dir + "/out/attr.png";
+  const CommandResult r = run_featvis({"attribute", ws.model, ws.photo, "--method", "ig", "--steps", "8", "--target",
+                                       "logit:2", "--out", out, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["method"], "ig");
+  EXPECT_EQ(j["target"]["description"], "logit:2");
+  EXPECT_EQ(j["options"]["steps"], 8);
+  EXPECT_LT(j["completeness"]["relative_error"].get<double>(), 0.05);
+  for (const std::string f : {"/out/attr.png", "/out/attr_overlay.png", "/out/attr.npy", "/out/attr.json"})
+    EXPECT_TRUE(std::filesystem::exists(ws.dir + f)) << f;
+  const at::Tensor raw = featvis::load_npy(ws.dir + "/out/attr.npy");
+  EXPECT_EQ(raw.sizes(), (std::vector<int64_t>{3, 8, 8}));
+  EXPECT_NEAR(raw.sum().item<double>(), j["completeness"]["attribution_sum"].get<double>(), 1e-4);
+  EXPECT_EQ(nlohmann::json::parse(featvis::read_file(ws.dir + "/out/attr.json")), j);
+  // Default target (top-1 class) and the table output.
+  const CommandResult table = run_featvis({"attribute", ws.model, ws.photo, "--method", "gradcam", "--out", out});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("layer"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("logit:"), std::string::npos) << table.out;
+}
+
+TEST(AttributeCli, BadInputIsOneLine) {
+  TinyWorkspace ws;
+  const std::string out = ws.dir + "/bad.png";
+  expect_one_line_error(run_featvis({"attribute", ws.model, ws.dir + "/missing.jpg", "--out", out}), "missing.jpg");
+  expect_one_line_error(run_featvis({"attribute", ws.model, ws.photo, "--target", "logit:7", "--out", out}),
+                        "logit:7");
+  expect_one_line_error(run_featvis({"attribute", ws.model, ws.photo, "--target", "nolayer:1", "--out", out}),
+                        "unknown layer 'nolayer'");
+  expect_one_line_error(run_featvis({"attribute", ws.model, ws.photo, "--method", "lime", "--out", out}),
+                        "unknown attribution method 'lime'");
+  expect_one_line_error(
+      run_featvis({"attribute", ws.model, ws.photo, "--method", "occlusion", "--window", "0", "--out", out}),
+      "occlusion window must be at least 1 pixel, got 0");
+  expect_one_line_error(
+      run_featvis({"attribute", ws.model, ws.photo, "--method", "occlusion", "--stride", "0", "--out", out}),
+      "occlusion stride must be at least 1 pixel, got 0");
+  expect_one_line_error(run_featvis({"attribute", ws.model, ws.photo, "--baseline", "white", "--out", out}),
+                        "baseline 'white'");
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+}  // namespace
