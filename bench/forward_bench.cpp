@@ -20,6 +20,8 @@
 #include <featvis/graph/graph.h>
 #include <featvis/util/error.h>
 
+#include "bench_model.h"
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
@@ -37,31 +39,9 @@
 
 namespace {
 
-const char* kDefaultModel = "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx";
+using featvis::bench::is_file;
+using featvis::bench::kDefaultModel;
 
-bool is_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return f.good();
-}
-
-std::string find_model(std::string* searched) {
-  std::vector<std::string> dirs;
-  if (const char* env = std::getenv("FEATVIS_MODEL_PATH")) {
-    std::stringstream ss(env);
-    std::string dir;
-    while (std::getline(ss, dir, ':'))
-      if (!dir.empty()) dirs.push_back(dir);
-  }
-  dirs.push_back("models");
-  dirs.push_back("../shared/models");
-  dirs.push_back(std::string(FEATVIS_BENCH_SOURCE_DIR) + "/../shared/models");
-  for (const auto& dir : dirs) {
-    *searched += (searched->empty() ? "" : ", ") + dir;
-    const std::string path = dir + "/" + kDefaultModel;
-    if (is_file(path)) return path;
-  }
-  return "";
-}
 
 struct Options {
   std::string model;
@@ -100,7 +80,7 @@ Options parse(int* argc, char** argv) {
   *argc = static_cast<int>(rest.size());
   if (o.model.empty()) {
     std::string searched;
-    o.model = find_model(&searched);
+    o.model = featvis::bench::find_default_model(&searched);
     if (o.model.empty()) {
       throw featvis::Error(std::string("model file '") + kDefaultModel + "' not found; searched: " +
                            searched + ". Pass --model PATH or set FEATVIS_BENCH_MODEL.");

@@ -1,0 +1,222 @@
+// featvis_bench_render: ms per optimization step of render::render (the work of
+// `featvis render`) for a channel objective at 224 on MobileNetV2, and units/s of one
+// batch of 32 units against single renders. The baseline is bench/lucent_eager_render.py
+// (the same loop as Lucent runs it in PyTorch eager); bench/run_render_bench.sh runs both.
+//
+//   featvis_bench_render [--model PATH|NAME] [--threads N] [--steps S] [--batch-steps S]
+//                        [--channel C] [--redirected-relu-steps K] [Google Benchmark flags...]
+//
+// --model        ONNX file or card name, loaded with featvis::load_model (default:
+//                $FEATVIS_BENCH_MODEL, else mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx looked
+//                up in $FEATVIS_MODEL_PATH, ./models, ../shared/models, <source>/../shared/models).
+// --threads      intra-op threads, at::set_num_threads (default $FEATVIS_BENCH_THREADS, else 1).
+// --steps        optimization steps per iteration of the batch-1 cases (default 16).
+// --batch-steps  steps per iteration of the batch-32 case (default 3).
+// --channel      channel of the batch-1 cases (default 7).
+// --redirected-relu-steps  RenderOptions::redirected_relu_steps (default 0: every step
+//                uses the exact gradient, as Lucent does; featvis render's default is 16).
+//
+// Every case: Lucid's default parameterization (FFT, decay 1, sd 0.01, decorrelated colour,
+// sigmoid), transforms::standard(), Adam lr 0.05, image 224x224. One iteration = a fresh
+// ImageParam (seed 0) rendered for S steps; before the timed iterations, one warm-up render
+// of min(S, 4) steps (1 step at batch 32). Counters:
+//   ms/step   RenderResult::ms_per_step: mean wall time of the optimization steps alone
+//             (param -> transforms -> Graph::run of the needed nodes -> objective ->
+//             backward -> Adam), without the untransformed evaluations render() does at
+//             step 0 and at the end (the benchmark's own time per iteration includes them).
+//   units/s   batch * 1000 / ms/step: units rendered per second of optimization.
+//   cpu_ms/step  process CPU time (all threads) per step over steps 2..S: less sensitive
+//             to other processes on a busy machine than wall time at 1 thread.
+// Cases:
+//   render/early    MobileNetV2/expanded_conv_2/expand:C   batch 1
+//   render/middle   MobileNetV2/expanded_conv_8/expand:C   batch 1
+//   render/last     MobileNetV2/Conv2d_18_1:C              batch 1
+//   render/units32  MobileNetV2/expanded_conv_8/expand:0-31, batch 32 (unit i in item i)
+#include <featvis/model/model.h>
+#include <featvis/render/objectives.h>
+#include <featvis/render/param/image_param.h>
+#include <featvis/render/render.h>
+#include <featvis/render/transform/standard.h>
+#include <featvis/util/error.h>
+
+#include "bench_model.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char* kEarly = "MobileNetV2/expanded_conv_2/expand";
+const char* kMiddle = "MobileNetV2/expanded_conv_8/expand";
+const char* kLast = "MobileNetV2/Conv2d_18_1";
+
+using featvis::bench::is_file;
+using featvis::bench::kDefaultModel;
+
+
+struct Options {
+  std::string model;
+  int threads = 1;
+  int64_t steps = 16;
+  int64_t batch_steps = 3;
+  int64_t channel = 7;
+  int64_t redirected_relu_steps = 0;
+};
+
+// Takes our flags out of argv; everything else goes to Google Benchmark.
+Options parse(int* argc, char** argv) {
+  Options o;
+  if (const char* env = std::getenv("FEATVIS_BENCH_MODEL")) o.model = env;
+  if (const char* env = std::getenv("FEATVIS_BENCH_THREADS")) o.threads = std::atoi(env);
+  std::vector<char*> rest{argv[0]};
+  auto value = [&](int& i, const std::string& flag) -> std::string {
+    if (i + 1 >= *argc) throw featvis::Error(flag + " needs a value");
+    return argv[++i];
+  };
+  for (int i = 1; i < *argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--model") {
+      o.model = value(i, a);
+    } else if (a == "--threads") {
+      o.threads = std::stoi(value(i, a));
+    } else if (a == "--steps") {
+      o.steps = std::stoll(value(i, a));
+    } else if (a == "--batch-steps") {
+      o.batch_steps = std::stoll(value(i, a));
+    } else if (a == "--channel") {
+      o.channel = std::stoll(value(i, a));
+    } else if (a == "--redirected-relu-steps") {
+      o.redirected_relu_steps = std::stoll(value(i, a));
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  if (o.threads < 1) throw featvis::Error("--threads must be at least 1");
+  if (o.steps < 1 || o.batch_steps < 1) throw featvis::Error("--steps and --batch-steps must be at least 1");
+  for (size_t i = 0; i < rest.size(); ++i) argv[i] = rest[i];
+  *argc = static_cast<int>(rest.size());
+  if (o.model.empty()) {
+    std::string searched;
+    o.model = featvis::bench::find_default_model(&searched);
+    if (o.model.empty()) {
+      throw featvis::Error(std::string("model file '") + kDefaultModel + "' not found; searched: " +
+                           searched + ". Pass --model PATH or set FEATVIS_BENCH_MODEL.");
+    }
+  }
+  return o;
+}
+
+struct Case {
+  const featvis::Model* model;
+  featvis::Objective objective;
+  int64_t batch;
+  int64_t steps;
+  int64_t redirected_relu_steps;
+};
+
+double process_cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return 1e3 * static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_nsec);
+}
+
+struct Timing {
+  featvis::render::RenderResult result;
+  double cpu_ms_per_step = 0;  // steps 2..S, from the per-step poll (0 if S < 2)
+};
+
+// One render of `steps` steps from a fresh parameter (seed 0). The process CPU time is
+// read in stop_requested, which render() polls once after each step, so the difference
+// between the first and the last poll is the CPU time of steps 2..S alone.
+Timing render_once(const Case& c, const featvis::transforms::Transform& transform, int64_t steps) {
+  featvis::param::ImageParamOptions po;
+  po.batch = c.batch;
+  po.height = 224;
+  po.width = 224;  // Lucid's defaults otherwise: FFT, decay 1, sd 0.01, decorrelated, sigmoid
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(0);
+  featvis::param::ImageParam image(po, generator);
+  featvis::render::RenderOptions options;
+  options.steps = steps;
+  options.lr = 0.05;
+  options.redirected_relu_steps = c.redirected_relu_steps;
+  std::vector<double> polls;
+  options.stop_requested = [&polls] {
+    polls.push_back(process_cpu_ms());
+    return false;
+  };
+  Timing t;
+  t.result = featvis::render::render(*c.model, c.objective, image, transform, options, generator);
+  if (polls.size() >= 2) t.cpu_ms_per_step = (polls.back() - polls.front()) / static_cast<double>(polls.size() - 1);
+  return t;
+}
+
+void bench_render(benchmark::State& state, const Case* c) {
+  const featvis::transforms::Transform transform = featvis::transforms::standard();
+  // warm-up (allocator, kernels for the transformed sizes): 4 steps at batch 1, 1 at 32
+  render_once(*c, transform, c->batch > 1 ? 1 : std::min<int64_t>(c->steps, 4));
+  double step_ms = 0, cpu_ms = 0;
+  int64_t steps = 0, runs = 0;
+  for (auto _ : state) {
+    const Timing t = render_once(*c, transform, c->steps);
+    step_ms += t.result.ms_per_step * static_cast<double>(t.result.steps_done);
+    steps += t.result.steps_done;
+    cpu_ms += t.cpu_ms_per_step;
+    ++runs;
+    benchmark::DoNotOptimize(t.result.images.data_ptr());
+  }
+  const double ms = step_ms / static_cast<double>(steps);
+  state.counters["ms/step"] = ms;
+  state.counters["units/s"] = static_cast<double>(c->batch) * 1000.0 / ms;
+  state.counters["cpu_ms/step"] = cpu_ms / static_cast<double>(runs);
+  state.counters["batch"] = static_cast<double>(c->batch);
+  state.counters["steps"] = static_cast<double>(steps);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Options opt = parse(&argc, argv);
+    at::set_num_threads(opt.threads);
+    const featvis::Model model = featvis::load_model(opt.model);
+    std::vector<std::pair<std::string, Case>> cases = {
+        {"render/early", {&model, featvis::objectives::channel(kEarly, opt.channel), 1, opt.steps, 0}},
+        {"render/middle", {&model, featvis::objectives::channel(kMiddle, opt.channel), 1, opt.steps, 0}},
+        {"render/last", {&model, featvis::objectives::channel(kLast, opt.channel), 1, opt.steps, 0}},
+        // the CLI form: one unit per batch item
+        {"render/units32",
+         {&model, featvis::objectives::parse(std::string(kMiddle) + ":0-31", model), 32, opt.batch_steps, 0}},
+    };
+    for (auto& [name, c] : cases) c.redirected_relu_steps = opt.redirected_relu_steps;
+
+    benchmark::AddCustomContext("featvis_model", model.onnx_path);
+    benchmark::AddCustomContext("featvis_threads", std::to_string(at::get_num_threads()));
+    benchmark::AddCustomContext("featvis_redirected_relu_steps", std::to_string(opt.redirected_relu_steps));
+    for (const auto& [name, c] : cases) {
+      benchmark::RegisterBenchmark(name.c_str(), bench_render, &c)
+          ->Iterations(1)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    std::cerr << "featvis_bench_render: error: " << msg.substr(0, msg.find('\n')) << "\n";
+    return 1;
+  }
+}
