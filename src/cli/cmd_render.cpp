@@ -50,18 +50,6 @@ struct RenderArgs {
   CLI::Option *param_opt, *squash_opt, *transforms_opt, *decorrelate_opt, *lr_opt, *weight_decay_opt;
 };
 
-// The start photo cropped like the card does, at the render size, in [0,1] RGB.
-at::Tensor load_start_image(const std::string& path, const Preprocessing& card, int64_t height, int64_t width) {
-  Preprocessing pre = card;
-  pre.resize = static_cast<int>(std::lround(card.resize * static_cast<double>(width) / card.width));
-  pre.width = static_cast<int>(width);
-  pre.height = static_cast<int>(height);
-  pre.mean = {0.f, 0.f, 0.f};
-  pre.std = {255.f, 255.f, 255.f};
-  pre.bgr = false;
-  return preprocess_image(load_image_rgb8(path), pre);
-}
-
 void make_output_dir(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -117,7 +105,7 @@ void run_render(const RenderArgs& args) {
   po.decay_power = args.decay_power;
   po.sd = args.sd;
   po.tensor_options = at::TensorOptions().dtype(at::kFloat).device(model.graph.device());
-  if (!args.init.empty()) po.init_image = load_start_image(args.init, model.card.preprocessing, po.height, po.width);
+  if (!args.init.empty()) po.init_image = load_image01(args.init, model.card.preprocessing, po.height, po.width);
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(args.seed);
   param::ImageParam image(po, generator);
 

@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cstdint>
 #include <string>
 
 namespace featvis {
@@ -23,5 +24,12 @@ at::Tensor load_network_input(const std::string& path, const Preprocessing& pre)
 // Writes a [3, H, W] float image with values in [0, 1] (clamped) as an 8-bit PNG,
 // atomically (temporary file + rename).
 void save_png(const std::string& path, const at::Tensor& chw01);
+
+// The same as a JPEG (quality 1-100), for thumbnails.
+void save_jpeg(const std::string& path, const at::Tensor& chw01, int quality = 85);
+
+// A photo cropped the way the card crops it, but at height x width and as RGB in [0, 1]
+// (no mean/std): a start image for DeepDream and caricatures.
+at::Tensor load_image01(const std::string& path, const Preprocessing& card, int64_t height, int64_t width);
 
 }  // namespace featvis
