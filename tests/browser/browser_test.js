@@ -36,7 +36,7 @@ if (!fs.existsSync(chromium)) fail(chromium + " is missing; install Debian's chr
 const images = process.env.FEATVIS_IMAGES || path.join(repo, "..", "shared", "images", "imagenet-samples");
 const models = spawnSync(featvis, ["models", "--json"], { encoding: "utf8" });
 if (models.status !== 0) fail("featvis models failed: " + models.stderr);
-const v2 = JSON.parse(models.stdout).find((m) => m.name === "mobilenet_v2");
+const v2 = JSON.parse(models.stdout).models.find((m) => m.name === "mobilenet_v2");
 if (!v2 || v2.status !== "found" || !fs.existsSync(images)) {
   console.log("browser test: SKIPPED: real MobileNetV2 or sample photos not found in ../shared");
   process.exit(77);
@@ -116,7 +116,7 @@ async function main() {
     await imagesLoaded("layer", 3 + 1 + 4);  // units, dream, 2 x (photo, caricature)
     await page.screenshot({ path: path.join(shots, "layer.png") });
 
-    await page.click("a.cell[href='0/']");
+    await page.click(".grid a.cell >> nth=0");
     await imagesLoaded("unit", 1 + 2 + 1 + 2);  // channel, examples, neuron, diversity
     expectUrl(`/${slug(LAYERS[0])}/0/`, "unit link");
     await page.screenshot({ path: path.join(shots, "unit.png"), fullPage: true });
