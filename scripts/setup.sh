@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package featvis needs to build, test and benchmark.
 # Usage: bash scripts/setup.sh [--bench]   (--bench also installs ONNX Runtime from npm)
+# Always installs tests/browser's npm packages (playwright-core) for the browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # PyTorch reference for parity fixtures and the eager baseline
   python3 python3-torch python3-torchvision python3-numpy python3-onnx
+  # the Microscope's browser test: headless Chromium driven from node (tests/browser);
+  # nodejs and npm are installed below unless a node with npm is already present
+  chromium chromium-driver
 )
 
 missing=()
@@ -31,10 +35,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Debian's npm conflicts with a NodeSource nodejs (which bundles npm): install only if absent.
+if ! command -v npm >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+# playwright-core for the browser test (drives Debian's chromium; downloads no browser).
+(cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
+
 if [ "${1:-}" = "--bench" ]; then
-  if ! dpkg-query -W -f='${Status}' nodejs 2>/dev/null | grep -q "install ok installed" && ! command -v npm >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-  fi
   (cd bench && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
 fi
 echo "setup: all packages present"

@@ -14,5 +14,6 @@ void add_eval_command(CLI::App& app);
 void add_activations_command(CLI::App& app);
 void add_render_command(CLI::App& app);
 void add_attribute_command(CLI::App& app);
+void add_microscope_command(CLI::App& app);
 
 }  // namespace featvis::cli

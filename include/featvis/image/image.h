@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cstdint>
 #include <string>
 
 namespace featvis {
@@ -28,5 +29,8 @@ at::Tensor load_image01(const std::string& path, const Preprocessing& pre, int64
 // Writes a [3, H, W] float image with values in [0, 1] (clamped) as an 8-bit PNG,
 // atomically (temporary file + rename).
 void save_png(const std::string& path, const at::Tensor& chw01);
+
+// The same as a JPEG (quality 1-100), for thumbnails.
+void save_jpeg(const std::string& path, const at::Tensor& chw01, int quality = 85);
 
 }  // namespace featvis

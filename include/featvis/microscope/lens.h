@@ -1,0 +1,87 @@
+#pragma once
+// A Microscope "technique": one way of looking at a unit (feature visualization, neuron,
+// diversity, dataset examples, later attribution). Each lens writes its files into the
+// site and returns the manifest entries that the pages and the JSON API read; the
+// builder only schedules lenses and records what they returned, so a new lens (e.g.
+// attribution) is one more class, not a change to the builder.
+#include <featvis/model/model.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace featvis::microscope {
+
+using Json = nlohmann::ordered_json;
+
+// What every render-based lens shares; part of the settings a resume must match.
+struct RenderSettings {
+  int64_t steps = 256;
+  int64_t size = 0;      // image side; 0 = the card's input size
+  int64_t batch = 16;    // units per channel/neuron optimization
+  int64_t diversity = 3;  // images per unit in the diversity set (2-4; 0 = no diversity lens)
+  double diversity_weight = 10.0;
+  uint64_t seed = 0;
+  int64_t thumb = 128;  // longest side of the JPEG thumbnails
+};
+
+struct LayerPlan {
+  std::string name;   // ONNX tensor name
+  std::string slug;   // directory name (site_path.h)
+  std::string title;  // the card's title, or ""
+  std::vector<int64_t> shape;  // at the card's input size, batch of one
+  int64_t channels = 0;
+  std::vector<int64_t> units;  // the units built, ascending
+};
+
+struct LensContext {
+  const Model& model;
+  const RenderSettings& settings;
+  std::string model_dir;  // SITE/<model-slug>
+};
+
+// Manifest entries per unit of a group, keyed by unit then lens name.
+using UnitEntries = std::map<int64_t, Json>;
+
+class Lens {
+ public:
+  virtual ~Lens() = default;
+  virtual std::string name() const = 0;
+
+  // Whole-layer files (e.g. DeepDream) under model_dir/<slug>/; returns the entry stored
+  // as layer["lenses"][name()], or null when the lens has nothing per layer.
+  virtual Json build_layer(const LensContext&, const LayerPlan&) { return nullptr; }
+
+  // Files of the units in `group` (rendered together) under model_dir/<slug>/<unit>/;
+  // sets entries[unit][name()] for each unit it has something for. Must give the same
+  // files for the same group and settings, so that a resumed group matches.
+  virtual void build_units(const LensContext&, const LayerPlan&, const std::vector<int64_t>& group,
+                           UnitEntries& entries) {}
+
+  // Optimization work in image-steps (one image through one step), for --dry-run.
+  virtual double layer_image_steps(const RenderSettings&) const { return 0; }
+  virtual double unit_image_steps(const RenderSettings&) const { return 0; }
+};
+
+// Feature visualization lenses (render library): "channel" (many units per optimization,
+// one per batch item), "neuron" (the unit at the layer's centre, batched the same way),
+// "diversity" (`diversity` images per unit: channel - weight * diversity(layer)).
+std::unique_ptr<Lens> channel_lens();
+std::unique_ptr<Lens> neuron_lens();
+std::unique_ptr<Lens> diversity_lens();
+// "deepdream": the whole layer from noise and, as caricatures, from the given photos.
+std::unique_ptr<Lens> deepdream_lens(std::vector<std::string> photos);
+
+}  // namespace featvis::microscope
+
+namespace featvis::microscope {
+
+// Milliseconds per image-step on `layer` (a few channel-objective steps with `batch`
+// images, after one warm-up step), for --dry-run estimates.
+double time_image_step(const LensContext& ctx, const LayerPlan& layer, int64_t batch);
+
+}  // namespace featvis::microscope

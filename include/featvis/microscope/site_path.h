@@ -1,0 +1,27 @@
+#pragma once
+// Names on disk and in URLs: SITE/<model>/<layer-slug>/<unit>/ is a unit's permalink.
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <string>
+
+namespace featvis::microscope {
+
+// Every character outside [A-Za-z0-9_.-] becomes '_' (the `featvis examples` rule for
+// <layer-slug>, so crop paths and site paths agree).
+std::string slug(const std::string& name);
+
+std::string unit_dir(const std::string& model_dir, const std::string& layer_slug, int64_t unit);
+
+// Creates a directory and its parents; featvis::Error naming it on failure.
+void make_dirs(const std::string& dir);
+
+// Writes a [3,H,W] image in [0,1] as <dir>/<stem>.png (full size) and <dir>/<stem>.jpg
+// (longest side at most `thumb`, area-averaged), both atomically. Returns the file names
+// (manifest entries are relative to their directory).
+struct ImagePair {
+  std::string image, thumb;
+};
+ImagePair save_image_pair(const std::string& dir, const std::string& stem, const at::Tensor& chw01, int64_t thumb);
+
+}  // namespace featvis::microscope

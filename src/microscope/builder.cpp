@@ -1,0 +1,305 @@
+#include <featvis/inference/layer_info.h>
+#include <featvis/microscope/builder.h>
+#include <featvis/microscope/examples_lens.h>
+#include <featvis/microscope/pages.h>
+#include <featvis/microscope/site_path.h>
+#include <featvis/util/atomic_file.h>
+#include <featvis/util/edit_distance.h>
+#include <featvis/util/error.h>
+#include <featvis/util/progress.h>
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <regex>
+
+namespace featvis::microscope {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* const kFormat = "featvis-microscope/1";
+
+Json read_json(const std::string& path) {
+  try {
+    return Json::parse(read_file(path));
+  } catch (const Json::parse_error&) {
+    throw Error("'" + path + "' is not valid JSON; remove it to rebuild that part");
+  }
+}
+
+std::string nearest(const std::string& name, const std::vector<featvis::LayerInfo>& all) {
+  std::string best;
+  size_t best_d = std::string::npos;
+  for (const auto& l : all) {
+    const size_t d = edit_distance(name, l.name);
+    if (d < best_d) best_d = d, best = l.name;
+  }
+  return best;
+}
+
+std::vector<int64_t> select_units(const std::string& spec, int64_t channels) {
+  int64_t n = channels;
+  if (spec != "all") {
+    try {
+      size_t used = 0;
+      n = std::stoll(spec, &used);
+      if (used != spec.size() || n < 1) throw std::invalid_argument(spec);
+    } catch (const std::exception&) {
+      throw Error("--units '" + spec + "' must be a positive number or 'all'");
+    }
+  }
+  std::vector<int64_t> units;
+  for (int64_t u = 0; u < std::min(n, channels); ++u) units.push_back(u);
+  return units;
+}
+
+// A killed run can leave "<file>.tmp.<pid>" behind (write_file_atomically's temporary).
+void remove_stray_temporaries(const std::string& dir) {
+  static const std::regex tmp(R"(.*\.tmp\.[0-9]+)");
+  std::vector<fs::path> stray;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file() && std::regex_match(e.path().filename().string(), tmp)) stray.push_back(e.path());
+  for (const auto& p : stray) fs::remove(p);
+}
+
+// The first top-level key whose value differs, for the resume error.
+std::string first_difference(const Json& a, const Json& b) {
+  for (const auto& [key, value] : a.items())
+    if (!b.contains(key) || b.at(key) != value)
+      return key + " " + value.dump() + " now, " + (b.contains(key) ? b.at(key).dump() : "absent") + " before";
+  for (const auto& [key, value] : b.items())
+    if (!a.contains(key)) return key + " absent now, " + value.dump() + " before";
+  return "";
+}
+
+}  // namespace
+
+Builder::Builder(const Model& model, BuildOptions options) : model_(model), options_(std::move(options)) {
+  const RenderSettings& s = options_.render;
+  if (s.steps < 1) throw Error("--steps must be at least 1");
+  if (s.batch < 1) throw Error("--batch must be at least 1");
+  if (s.diversity != 0 && (s.diversity < 2 || s.diversity > 4)) throw Error("--diversity must be 0 (off) or 2-4");
+  model_dir_ = (fs::path(options_.site) / slug(model.card.name)).string();
+
+  const std::vector<featvis::LayerInfo> all = describe_layers(model);
+  std::vector<std::string> names = options_.layers;
+  if (names.empty())
+    for (const auto& l : model.card.layers) names.push_back(l.name);
+  if (names.empty()) throw Error("model '" + model.card.name + "' has no card layers; choose some with --layers");
+  for (const auto& name : names) {
+    auto it = std::find_if(all.begin(), all.end(), [&](const featvis::LayerInfo& l) { return l.name == name; });
+    if (it == all.end()) {
+      throw Error("unknown layer '" + name + "' in model '" + model.card.name + "' (did you mean '" +
+                  nearest(name, all) + "'? see `featvis layers`)");
+    }
+    if (std::any_of(layers_.begin(), layers_.end(), [&](const LayerPlan& p) { return p.name == name; })) continue;
+    LayerPlan plan;
+    plan.name = name;
+    plan.slug = slug(name);
+    for (const auto& cl : model.card.layers)
+      if (cl.name == name) plan.title = cl.title;
+    plan.shape = it->shape;
+    plan.channels = it->units;
+    plan.units = select_units(options_.units, plan.channels);
+    for (const auto& other : layers_)
+      if (other.slug == plan.slug) throw Error("layers '" + other.name + "' and '" + name + "' have the same directory name");
+    layers_.push_back(std::move(plan));
+  }
+
+  // The lenses, in page order.
+  std::vector<std::string> photos = options_.photos;
+  lenses_.push_back(channel_lens());
+  lenses_.push_back(neuron_lens());
+  if (s.diversity > 0) lenses_.push_back(diversity_lens());
+  if (!options_.examples.empty()) {
+    ExamplesIndex index = read_examples_index(options_.examples);
+    if (index.model != model.card.name) {
+      throw Error("--examples '" + options_.examples + "' was scanned on model '" + index.model + "', not '" +
+                  model.card.name + "'");
+    }
+    examples_dir_ = fs::weakly_canonical(options_.examples).string();
+    if (photos.empty() && !index.images.empty()) {
+      photos.push_back((fs::path(index.images_root) / index.images.front()).string());
+      if (index.images.size() > 1) photos.push_back((fs::path(index.images_root) / index.images[index.images.size() / 2]).string());
+    }
+    lenses_.push_back(examples_lens(std::move(index)));
+  } else {
+    notes_.push_back("no --examples: the dataset-examples lens is absent (run `featvis examples` and pass --examples DIR)");
+  }
+  for (const auto& p : photos)
+    if (!fs::is_regular_file(p)) throw Error("caricature photo '" + p + "' not found");
+  if (photos.empty()) notes_.push_back("no photos for caricatures (pass --photos or --examples): DeepDream from noise only");
+  lenses_.push_back(deepdream_lens(photos));
+  options_.photos = photos;
+  notes_.push_back("attribution lens: not part of this build yet");
+
+  const std::string settings_path = (fs::path(model_dir_) / "build.json").string();
+  if (fs::exists(settings_path)) {
+    if (!options_.resume) {
+      throw Error("'" + options_.site + "' already holds a microscope build of '" + model.card.name +
+                  "'; pass --resume to continue it, or choose another --out");
+    }
+    const std::string diff = first_difference(settings_json(), read_json(settings_path));
+    if (!diff.empty()) {
+      throw Error("--resume: settings differ from the build in '" + model_dir_ + "' (" + diff +
+                  "); use the same flags or another --out");
+    }
+  }
+}
+
+Builder::~Builder() = default;
+
+std::vector<std::string> Builder::lens_names() const {
+  std::vector<std::string> names;
+  for (const auto& l : lenses_) names.push_back(l->name());
+  return names;
+}
+
+Json Builder::settings_json() const {
+  const RenderSettings& s = options_.render;
+  Json layers = Json::array();
+  for (const auto& l : layers_) layers.push_back(l.name);
+  return Json{{"format", kFormat},
+              {"model", model_.card.name},
+              {"model_file", fs::path(model_.onnx_path).filename().string()},
+              {"layers", layers},
+              {"units", options_.units},
+              {"steps", s.steps},
+              {"size", s.size > 0 ? s.size : model_.card.preprocessing.height},
+              {"batch", s.batch},
+              {"diversity", s.diversity},
+              {"diversity_weight", s.diversity_weight},
+              {"seed", s.seed},
+              {"thumb", s.thumb},
+              {"preset", "lucid"},
+              {"lenses", lens_names()},
+              {"examples", examples_dir_},
+              {"photos", options_.photos}};
+}
+
+bool Builder::unit_done(const LayerPlan& layer, int64_t unit) const {
+  return fs::is_regular_file(fs::path(unit_dir(model_dir_, layer.slug, unit)) / "unit.json");
+}
+
+Estimate Builder::estimate() {
+  Estimate e;
+  const LensContext ctx{model_, options_.render, model_dir_};
+  double ms_total = 0;
+  for (const auto& layer : layers_) {
+    ++e.layers;
+    const bool layer_done = fs::is_regular_file(fs::path(model_dir_) / layer.slug / "layer.json");
+    int64_t left = 0;
+    for (int64_t u : layer.units) left += unit_done(layer, u) ? 0 : 1;
+    e.units += static_cast<int64_t>(layer.units.size());
+    e.units_left += left;
+    e.layers_left += layer_done ? 0 : 1;
+    double steps = 0;
+    for (const auto& lens : lenses_)
+      steps += (layer_done ? 0 : lens->layer_image_steps(options_.render)) + left * lens->unit_image_steps(options_.render);
+    const double ms = time_image_step(ctx, layer, std::min<int64_t>(options_.render.batch, static_cast<int64_t>(layer.units.size())));
+    ms_total += ms;
+    e.image_steps += steps;
+    e.seconds += steps * ms / 1000.0;
+  }
+  e.ms_per_image_step = layers_.empty() ? 0 : ms_total / static_cast<double>(layers_.size());
+  return e;
+}
+
+Json Builder::manifest_json() const {
+  Json layers = Json::array();
+  for (const auto& l : layers_) {
+    const Json layer = read_json((fs::path(model_dir_) / l.slug / "layer.json").string());
+    layers.push_back(layer);
+  }
+  return Json{{"format", kFormat},
+              {"model", model_.card.name},
+              {"description", model_.card.description},
+              {"settings", settings_json()},
+              {"lenses", lens_names()},
+              {"notes", notes_},
+              {"layers", layers}};
+}
+
+BuildSummary Builder::build() {
+  const auto start = std::chrono::steady_clock::now();
+  make_dirs(model_dir_);
+  if (options_.resume) remove_stray_temporaries(model_dir_);
+  write_file_atomically((fs::path(model_dir_) / "build.json").string(), settings_json().dump(2) + "\n");
+
+  const LensContext ctx{model_, options_.render, model_dir_};
+  BuildSummary summary;
+  int64_t total = 0;
+  for (const auto& layer : layers_)
+    for (int64_t u : layer.units) total += unit_done(layer, u) ? 0 : 1;
+  ProgressBar bar(total, "microscope", options_.progress);
+  int64_t done = 0;
+  auto stop = [&] { return options_.stop_requested && options_.stop_requested(); };
+
+  for (const auto& layer : layers_) {
+    if (stop()) break;
+    const std::string layer_dir = (fs::path(model_dir_) / layer.slug).string();
+    const std::string layer_json = (fs::path(layer_dir) / "layer.json").string();
+    if (!fs::is_regular_file(layer_json)) {
+      bar.update(done, layer.name + " (layer)");
+      make_dirs(layer_dir);
+      Json lenses = Json::object();
+      for (const auto& lens : lenses_) {
+        Json entry = lens->build_layer(ctx, layer);
+        if (!entry.is_null()) lenses[lens->name()] = entry;
+      }
+      const Json record{{"name", layer.name},  {"slug", layer.slug},         {"title", layer.title},
+                        {"shape", layer.shape}, {"channels", layer.channels}, {"units", layer.units},
+                        {"lenses", lenses}};
+      write_file_atomically(layer_json, record.dump(2) + "\n");
+      ++summary.layers_rendered;
+    }
+    for (size_t g = 0; g < layer.units.size(); g += static_cast<size_t>(options_.render.batch)) {
+      if (stop()) break;
+      std::vector<int64_t> pending;
+      for (size_t i = g; i < std::min(layer.units.size(), g + static_cast<size_t>(options_.render.batch)); ++i) {
+        if (unit_done(layer, layer.units[i])) ++summary.units_skipped;
+        else pending.push_back(layer.units[i]);
+      }
+      if (pending.empty()) continue;
+      UnitEntries entries;
+      for (const auto& lens : lenses_) lens->build_units(ctx, layer, pending, entries);
+      // unit.json last: it is the done marker, written once all of the unit's files are.
+      for (int64_t u : pending) {
+        const std::string dir = unit_dir(model_dir_, layer.slug, u);
+        make_dirs(dir);
+        const Json record{{"model", model_.card.name}, {"layer", layer.name}, {"slug", layer.slug},
+                          {"unit", u},                 {"lenses", entries.count(u) ? entries[u] : Json::object()}};
+        write_file_atomically((fs::path(dir) / "unit.json").string(), record.dump(2) + "\n");
+        ++summary.units_rendered;
+      }
+      done += static_cast<int64_t>(pending.size());
+      bar.update(done, layer.name + ":" + std::to_string(pending.back()));
+    }
+  }
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.seconds_per_unit = summary.units_rendered > 0 ? summary.seconds / static_cast<double>(summary.units_rendered) : 0;
+  if (stop()) {
+    summary.interrupted = true;
+    return summary;
+  }
+  bar.finish();
+
+  const Json manifest = manifest_json();
+  std::vector<std::vector<Json>> units;
+  for (const auto& layer : layers_) {
+    units.emplace_back();
+    for (int64_t u : layer.units) {
+      units.back().push_back(read_json((fs::path(unit_dir(model_dir_, layer.slug, u)) / "unit.json").string()));
+    }
+  }
+  write_model_pages(model_dir_, manifest, units);
+  summary.manifest = (fs::path(model_dir_) / "manifest.json").string();
+  write_file_atomically(summary.manifest, manifest.dump(2) + "\n");
+  write_site_index(options_.site);
+  return summary;
+}
+
+}  // namespace featvis::microscope

@@ -1,0 +1,165 @@
+// The lenses that come from feature visualization: channel, neuron, diversity, DeepDream
+// and caricatures, all through render::render with the "lucid" preset.
+#include <featvis/image/image.h>
+#include <featvis/microscope/lens.h>
+#include <featvis/microscope/site_path.h>
+#include <featvis/render/objectives.h>
+#include <featvis/render/preset.h>
+#include <featvis/render/render.h>
+#include <featvis/render/transform/standard.h>
+
+#include <filesystem>
+
+namespace featvis::microscope {
+namespace {
+
+namespace fs = std::filesystem;
+
+int64_t image_size(const LensContext& ctx) {
+  return ctx.settings.size > 0 ? ctx.settings.size : ctx.model.card.preprocessing.height;
+}
+
+// One seed per (lens, layer, group): a group rendered again on resume gets the same
+// start and transforms, whatever else was rendered before it in this process.
+uint64_t seed_for(uint64_t seed, const std::string& lens, const std::string& layer, int64_t first_unit) {
+  uint64_t h = 1469598103934665603ull ^ seed;
+  for (char c : lens + '\0' + layer + '\0' + std::to_string(first_unit)) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+render::RenderResult optimize(const LensContext& ctx, const Objective& objective, int64_t batch, uint64_t seed,
+                              const at::Tensor& init = {}, int64_t steps = 0) {
+  const render::Preset preset = render::preset("lucid");
+  param::ImageParamOptions po;
+  po.batch = batch;
+  po.height = po.width = image_size(ctx);
+  po.space = preset.space;
+  po.decorrelate = preset.decorrelate;
+  po.squash = preset.squash;
+  po.init_image = init;
+  po.tensor_options = at::TensorOptions().dtype(at::kFloat).device(ctx.model.graph.device());
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+  param::ImageParam image(po, generator);
+  render::RenderOptions options;
+  options.steps = steps > 0 ? steps : ctx.settings.steps;
+  options.lr = preset.lr;
+  options.weight_decay = preset.weight_decay;
+  return render::render(ctx.model, objective, image, transforms::parse(preset.transforms), options, generator);
+}
+
+Json pair_json(const ImagePair& p) { return Json{{"image", p.image}, {"thumb", p.thumb}}; }
+
+// Channel and neuron: one unit per batch item, the whole group in one optimization.
+class PerUnitLens : public Lens {
+ public:
+  using Make = Objective (*)(const std::string& layer, int64_t unit);
+  PerUnitLens(std::string name, Make make) : name_(std::move(name)), make_(make) {}
+  std::string name() const override { return name_; }
+
+  void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
+                   UnitEntries& entries) override {
+    std::vector<Objective> items;
+    for (int64_t u : group) items.push_back(make_(layer.name, u));
+    const auto result = optimize(ctx, objectives::per_item(items), static_cast<int64_t>(group.size()),
+                                 seed_for(ctx.settings.seed, name_, layer.name, group.front()));
+    for (size_t i = 0; i < group.size(); ++i) {
+      const std::string dir = unit_dir(ctx.model_dir, layer.slug, group[i]);
+      make_dirs(dir);
+      Json entry = pair_json(save_image_pair(dir, name_, result.images[static_cast<int64_t>(i)], ctx.settings.thumb));
+      entry["activation"] = result.final_values()[i];
+      entries[group[i]][name_] = entry;
+    }
+  }
+  double unit_image_steps(const RenderSettings& s) const override { return static_cast<double>(s.steps); }
+
+ private:
+  std::string name_;
+  Make make_;
+};
+
+class DiversityLens : public Lens {
+ public:
+  std::string name() const override { return "diversity"; }
+  void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
+                   UnitEntries& entries) override {
+    for (int64_t u : group) {
+      const Objective objective =
+          objectives::channel(layer.name, u) - ctx.settings.diversity_weight * objectives::diversity(layer.name);
+      const auto result = optimize(ctx, objective, ctx.settings.diversity, seed_for(ctx.settings.seed, name(), layer.name, u));
+      const std::string dir = unit_dir(ctx.model_dir, layer.slug, u);
+      make_dirs(dir);
+      Json images = Json::array();
+      for (int64_t i = 0; i < ctx.settings.diversity; ++i) {
+        images.push_back(pair_json(save_image_pair(dir, "diversity_" + std::to_string(i), result.images[i], ctx.settings.thumb)));
+      }
+      entries[u][name()] = Json{{"images", images}};
+    }
+  }
+  double unit_image_steps(const RenderSettings& s) const override {
+    return static_cast<double>(s.steps * s.diversity);
+  }
+};
+
+class DeepDreamLens : public Lens {
+ public:
+  explicit DeepDreamLens(std::vector<std::string> photos) : photos_(std::move(photos)) {}
+  std::string name() const override { return "deepdream"; }
+
+  Json build_layer(const LensContext& ctx, const LayerPlan& layer) override {
+    const std::string dir = (fs::path(ctx.model_dir) / layer.slug).string();
+    make_dirs(dir);
+    const Objective objective = objectives::deepdream(layer.name);
+    const auto dream = optimize(ctx, objective, 1, seed_for(ctx.settings.seed, "deepdream", layer.name, -1));
+    Json entry{{"dream", pair_json(save_image_pair(dir, "deepdream", dream.images[0], ctx.settings.thumb))}};
+    Json caricatures = Json::array();
+    if (!photos_.empty()) {
+      const int64_t size = image_size(ctx);
+      std::vector<at::Tensor> starts;
+      for (const auto& p : photos_) starts.push_back(load_image01(p, ctx.model.card.preprocessing, size, size));
+      const at::Tensor init = at::stack(starts);
+      const auto result = optimize(ctx, objective, init.size(0),
+                                   seed_for(ctx.settings.seed, "caricature", layer.name, -1), init.to(ctx.model.graph.device()));
+      for (size_t i = 0; i < photos_.size(); ++i) {
+        const std::string stem = "caricature_" + std::to_string(i);
+        Json c = pair_json(save_image_pair(dir, stem, result.images[static_cast<int64_t>(i)], ctx.settings.thumb));
+        c["photo"] = pair_json(save_image_pair(dir, stem + "_photo", starts[i], ctx.settings.thumb));
+        c["source"] = fs::path(photos_[i]).filename().string();
+        caricatures.push_back(c);
+      }
+    }
+    entry["caricatures"] = caricatures;
+    return entry;
+  }
+  double layer_image_steps(const RenderSettings& s) const override {
+    return static_cast<double>(s.steps * static_cast<int64_t>(1 + photos_.size()));
+  }
+
+ private:
+  std::vector<std::string> photos_;
+};
+
+Objective channel_of(const std::string& layer, int64_t unit) { return objectives::channel(layer, unit); }
+Objective neuron_of(const std::string& layer, int64_t unit) { return objectives::neuron(layer, unit); }
+
+}  // namespace
+
+double time_image_step(const LensContext& ctx, const LayerPlan& layer, int64_t batch) {
+  std::vector<Objective> items;
+  for (int64_t i = 0; i < batch; ++i) items.push_back(objectives::channel(layer.name, i % layer.channels));
+  const Objective objective = objectives::per_item(items);
+  optimize(ctx, objective, batch, ctx.settings.seed, {}, 1);  // warm-up: allocations, plan cache
+  const auto timed = optimize(ctx, objective, batch, ctx.settings.seed, {}, 3);
+  return timed.ms_per_step / static_cast<double>(batch);
+}
+
+std::unique_ptr<Lens> channel_lens() { return std::make_unique<PerUnitLens>("channel", channel_of); }
+std::unique_ptr<Lens> neuron_lens() { return std::make_unique<PerUnitLens>("neuron", neuron_of); }
+std::unique_ptr<Lens> diversity_lens() { return std::make_unique<DiversityLens>(); }
+std::unique_ptr<Lens> deepdream_lens(std::vector<std::string> photos) {
+  return std::make_unique<DeepDreamLens>(std::move(photos));
+}
+
+}  // namespace featvis::microscope

@@ -1,0 +1,170 @@
+// `featvis microscope build` through the real binary on a tiny synthetic model: the site
+// layout, manifest, lenses present and absent, settings checks, dry run and errors.
+#include "microscope/microscope_test_util.h"
+
+#include <featvis/microscope/site_path.h>
+
+#include <algorithm>
+
+namespace {
+
+using namespace featvis::testing;
+
+// Tiny-model build arguments: `extra`, plus small defaults for the flags `extra` does not set.
+std::vector<std::string> tiny_build(const TinyWorkspace& ws, const std::string& out, std::vector<std::string> extra) {
+  std::vector<std::string> args{"microscope", "build", ws.model, "--out", out, "--threads", "1", "-q"};
+  const std::vector<std::pair<std::string, std::string>> defaults{
+      {"--layers", "conv1,block2"}, {"--units", "3"}, {"--steps", "4"},     {"--size", "16"},
+      {"--batch", "2"},             {"--diversity", "2"}, {"--thumb", "8"}};
+  for (const auto& [flag, value] : defaults) {
+    if (std::find(extra.begin(), extra.end(), flag) == extra.end()) {
+      args.push_back(flag);
+      args.push_back(value);
+    }
+  }
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+void expect_one_line_error(const CommandResult& r, const std::vector<std::string>& fragments) {
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("featvis: error: ", 0), 0u) << r.err;
+  for (const auto& f : fragments) EXPECT_NE(r.err.find(f), std::string::npos) << "missing '" << f << "' in: " << r.err;
+}
+
+TEST(MicroscopeSite, SlugFollowsTheExamplesContract) {
+  EXPECT_EQ(featvis::microscope::slug("MobileNetV2/expanded_conv_8/expand"), "MobileNetV2_expanded_conv_8_expand");
+  EXPECT_EQ(featvis::microscope::slug("block 2:conv"), "block_2_conv");
+  EXPECT_EQ(featvis::microscope::slug("a.b-c_d9"), "a.b-c_d9");
+  EXPECT_EQ(featvis::microscope::slug(".."), "_..");
+}
+
+TEST(MicroscopeBuild, WritesEveryLensPagesAndManifest) {
+  TinyWorkspace ws;
+  const std::string site = ws.dir + "/site";
+  const CommandResult r = run_featvis(tiny_build(ws, site, {"--examples", ws.examples, "--json"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto summary = nlohmann::json::parse(r.out);
+  EXPECT_EQ(summary["units_rendered"], 6);
+  EXPECT_EQ(summary["layers_rendered"], 2);
+
+  const auto manifest = read_json(site + "/tiny/manifest.json");
+  EXPECT_EQ(manifest["format"], "featvis-microscope/1");
+  EXPECT_EQ(manifest["lenses"], nlohmann::json({"channel", "neuron", "diversity", "examples", "deepdream"}));
+  ASSERT_EQ(manifest["layers"].size(), 2u);
+  EXPECT_EQ(manifest["layers"][1]["name"], "block2");
+  EXPECT_EQ(manifest["layers"][0]["units"], nlohmann::json({0, 1, 2}));
+  EXPECT_EQ(manifest["layers"][0]["channels"], 4);
+
+  // Layer lenses: DeepDream from noise and the two caricatures from the index's photos.
+  const auto& dd = manifest["layers"][0]["lenses"]["deepdream"];
+  EXPECT_EQ(dd["caricatures"].size(), 2u);
+  const at::Tensor dream = featvis::load_image_rgb8(site + "/tiny/conv1/" + dd["dream"]["image"].get<std::string>());
+  EXPECT_EQ(dream.size(0), 16);
+  const at::Tensor thumb = featvis::load_image_rgb8(site + "/tiny/conv1/" + dd["dream"]["thumb"].get<std::string>());
+  EXPECT_EQ(thumb.size(0), 8);
+
+  for (const std::string layer : {"conv1", "block2"}) {
+    for (int u = 0; u < 3; ++u) {
+      const std::string dir = site + "/tiny/" + layer + "/" + std::to_string(u);
+      const auto unit = read_json(dir + "/unit.json");
+      EXPECT_EQ(unit["unit"], u);
+      const auto& lenses = unit["lenses"];
+      for (const std::string lens : {"channel", "neuron"}) {
+        const at::Tensor img = featvis::load_image_rgb8(dir + "/" + lenses[lens]["image"].get<std::string>());
+        EXPECT_EQ(img.size(0), 16) << dir;
+        EXPECT_TRUE(lenses[lens]["activation"].is_number());
+      }
+      EXPECT_EQ(lenses["diversity"]["images"].size(), 2u);
+      // Only conv1 is in the examples index.
+      EXPECT_EQ(lenses.contains("examples"), layer == "conv1") << dir;
+      if (layer == "conv1") {
+        ASSERT_EQ(lenses["examples"]["top_max"].size(), 2u);
+        EXPECT_EQ(lenses["examples"]["top_max"][0]["image"], "cls/a.png");
+        EXPECT_EQ(lenses["examples"]["top_max"][0]["score"], 2.0);
+        EXPECT_EQ(featvis::load_image_rgb8(dir + "/examples/0.jpg").size(0), 6);
+      }
+      const std::string html = featvis::read_file(dir + "/index.html");
+      EXPECT_NE(html.find("Feature visualization"), std::string::npos);
+      EXPECT_NE(html.find("Attribution of the top example is not in this build"), std::string::npos);
+    }
+  }
+  // Unit 1's page links its neighbours and the same unit in the next layer.
+  const std::string page = featvis::read_file(site + "/tiny/conv1/1/index.html");
+  EXPECT_NE(page.find("data-prev=\"../0/\""), std::string::npos);
+  EXPECT_NE(page.find("data-next=\"../2/\""), std::string::npos);
+  EXPECT_NE(page.find("data-next-layer=\"../../block2/1/\""), std::string::npos);
+  EXPECT_TRUE(fs::is_regular_file(site + "/index.html"));
+  EXPECT_TRUE(fs::is_regular_file(site + "/assets/app.js"));
+  EXPECT_EQ(read_json(site + "/site.json")["models"][0]["path"], "tiny/");
+  EXPECT_NE(featvis::read_file(site + "/tiny/layers.js").find("\"slug\":\"block2\""), std::string::npos);
+  EXPECT_EQ(unreadable_file(site), "");
+}
+
+TEST(MicroscopeBuild, WithoutExamplesTheLensIsAbsentAndSaysSo) {
+  TinyWorkspace ws;
+  const std::string site = ws.dir + "/site";
+  const CommandResult r = run_featvis(tiny_build(ws, site, {"--layers", "conv1", "--units", "1", "--diversity", "0"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("dataset-examples lens is absent"), std::string::npos) << r.err;
+  const auto manifest = read_json(site + "/tiny/manifest.json");
+  EXPECT_EQ(manifest["lenses"], nlohmann::json({"channel", "neuron", "deepdream"}));
+  EXPECT_EQ(manifest["layers"][0]["lenses"]["deepdream"]["caricatures"].size(), 0u);
+  const std::string html = featvis::read_file(site + "/tiny/conv1/0/index.html");
+  EXPECT_NE(html.find("Dataset examples are not in this build"), std::string::npos);
+  EXPECT_NE(html.find("Not in this build (--diversity 0)"), std::string::npos);
+  EXPECT_FALSE(fs::exists(site + "/tiny/conv1/1"));
+}
+
+TEST(MicroscopeBuild, RefusesToOverwriteAndChecksSettingsOnResume) {
+  TinyWorkspace ws;
+  const std::string site = ws.dir + "/site";
+  ASSERT_EQ(run_featvis(tiny_build(ws, site, {"--units", "1"})).exit_code, 0);
+  expect_one_line_error(run_featvis(tiny_build(ws, site, {"--units", "1"})), {"already holds", "--resume"});
+  expect_one_line_error(run_featvis(tiny_build(ws, site, {"--units", "1", "--steps", "5", "--resume"})),
+                        {"settings differ", "steps 5 now, 4 before"});
+  const CommandResult again = run_featvis(tiny_build(ws, site, {"--units", "1", "--resume", "--json"}));
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(again.out)["units_rendered"], 0);
+  EXPECT_EQ(nlohmann::json::parse(again.out)["units_skipped"], 2);
+}
+
+TEST(MicroscopeBuild, BadInputGivesOneLineErrors) {
+  TinyWorkspace ws;
+  const std::string site = ws.dir + "/site";
+  expect_one_line_error(run_featvis(tiny_build(ws, site, {"--layers", "conv2"})), {"unknown layer 'conv2'", "conv1"});
+  expect_one_line_error(run_featvis(tiny_build(ws, site, {"--images", ws.photos})),
+                        {"--images needs the examples scan", "--examples"});
+  expect_one_line_error(run_featvis(tiny_build(ws, site, {"--units", "x"})), {"--units 'x'"});
+  expect_one_line_error(run_featvis(tiny_build(ws, site, {"--examples", ws.dir})), {"has no index.json"});
+  fs::create_directories(ws.dir + "/bad");
+  featvis::testing::write_bytes(ws.dir + "/bad/index.json", R"({"format": "featvis-examples/1", "model": "other",
+      "images": [], "layers": []})");
+  expect_one_line_error(run_featvis(tiny_build(ws, site, {"--examples", ws.dir + "/bad"})),
+                        {"scanned on model 'other'"});
+  EXPECT_EQ(run_featvis(tiny_build(ws, site, {"--diversity", "9"})).exit_code, 2);
+  EXPECT_FALSE(fs::exists(site + "/tiny/manifest.json"));
+}
+
+TEST(MicroscopeBuild, DryRunCountsAndEstimatesWithoutWriting) {
+  TinyWorkspace ws;
+  const std::string site = ws.dir + "/site";
+  const CommandResult r = run_featvis(tiny_build(ws, site, {"--dry-run", "--json"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["units"], 6);
+  EXPECT_EQ(j["units_left"], 6);
+  EXPECT_EQ(j["layers"], 2);
+  // 6 units x (channel 4 + neuron 4 + diversity 2x4) + 2 layers x deepdream 4 steps.
+  EXPECT_EQ(j["image_steps"], 6 * 16 + 2 * 4);
+  EXPECT_GT(j["ms_per_image_step"].get<double>(), 0);
+  EXPECT_GT(j["estimated_seconds"].get<double>(), 0);
+  EXPECT_FALSE(fs::exists(site + "/tiny"));
+  const CommandResult table = run_featvis(tiny_build(ws, site, {"--dry-run"}));
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("dry run: 6 units in 2 layers"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("estimate:"), std::string::npos) << table.out;
+}
+
+}  // namespace
