@@ -13,5 +13,6 @@ void add_classify_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_activations_command(CLI::App& app);
 void add_render_command(CLI::App& app);
+void add_examples_command(CLI::App& app);
 
 }  // namespace featvis::cli

@@ -47,6 +47,11 @@ const Node* Graph::producer(const std::string& tensor) const {
   return it == producer_.end() ? nullptr : &nodes_[it->second];
 }
 
+const at::Tensor* Graph::weight(const std::string& name) const {
+  auto it = weights_.find(name);
+  return it == weights_.end() ? nullptr : &it->second;
+}
+
 bool Graph::has_tensor(const std::string& tensor) const {
   return producer_.count(tensor) || weights_.count(tensor) ||
          (!inputs_.empty() && inputs_[0].name == tensor);

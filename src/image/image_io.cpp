@@ -33,25 +33,45 @@ at::Tensor load_image_rgb8(const std::string& path) {
   return rgb;
 }
 
-void save_png(const std::string& path, const at::Tensor& chw01) {
+namespace {
+
+// [3|1, H, W] in [0, 1] -> 8-bit [H, W, C] on the CPU.
+at::Tensor to_hwc8(const at::Tensor& chw01, const char* writer) {
   if (chw01.dim() != 3 || (chw01.size(0) != 3 && chw01.size(0) != 1)) {
-    throw Error("save_png expects a [3,H,W] or [1,H,W] image");
+    throw Error(std::string(writer) + " expects a [3,H,W] or [1,H,W] image");
   }
-  at::Tensor hwc = (chw01.detach().to(at::kCPU, at::kFloat).clamp(0, 1) * 255.0)
-                       .round()
-                       .to(at::kByte)
-                       .permute({1, 2, 0})
-                       .contiguous();
+  return (chw01.detach().to(at::kCPU, at::kFloat).clamp(0, 1) * 255.0)
+      .round()
+      .to(at::kByte)
+      .permute({1, 2, 0})
+      .contiguous();
+}
+
+void append_bytes(void* context, void* data, int size) {
+  static_cast<std::string*>(context)->append(static_cast<const char*>(data), size);
+}
+
+}  // namespace
+
+void save_png(const std::string& path, const at::Tensor& chw01) {
+  const at::Tensor hwc = to_hwc8(chw01, "save_png");
   const int h = static_cast<int>(hwc.size(0)), w = static_cast<int>(hwc.size(1));
   const int c = static_cast<int>(hwc.size(2));
   std::string png;
-  auto append = [](void* context, void* data, int size) {
-    static_cast<std::string*>(context)->append(static_cast<const char*>(data), size);
-  };
-  if (!stbi_write_png_to_func(append, &png, w, h, c, hwc.data_ptr(), w * c)) {
+  if (!stbi_write_png_to_func(append_bytes, &png, w, h, c, hwc.data_ptr(), w * c)) {
     throw Error("cannot encode PNG for '" + path + "'");
   }
   write_file_atomically(path, png);
+}
+
+void save_jpeg(const std::string& path, const at::Tensor& chw01, int quality) {
+  const at::Tensor hwc = to_hwc8(chw01, "save_jpeg");
+  const int h = static_cast<int>(hwc.size(0)), w = static_cast<int>(hwc.size(1));
+  std::string jpeg;
+  if (!stbi_write_jpg_to_func(append_bytes, &jpeg, w, h, static_cast<int>(hwc.size(2)), hwc.data_ptr(), quality)) {
+    throw Error("cannot encode JPEG for '" + path + "'");
+  }
+  write_file_atomically(path, jpeg);
 }
 
 }  // namespace featvis

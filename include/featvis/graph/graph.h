@@ -35,6 +35,8 @@ class Graph {
   // The node producing `tensor`, or nullptr for graph inputs, weights and unknown names.
   const Node* producer(const std::string& tensor) const;
   bool has_tensor(const std::string& tensor) const;
+  // A frozen weight (initializer) by name, or nullptr.
+  const at::Tensor* weight(const std::string& name) const;
   // Throws featvis::Error "unknown layer 'X' in model M" with close matches if absent.
   void require_tensor(const std::string& tensor) const;
 

@@ -1,6 +1,6 @@
 #pragma once
 // Photos in, network inputs out: decoding (JPEG/PNG via stb), the card's crop and
-// scaling, and PNG writing for visualizations.
+// scaling, and PNG/JPEG writing for visualizations and thumbnails.
 #include <featvis/model/card.h>
 
 #include <ATen/ATen.h>
@@ -23,5 +23,8 @@ at::Tensor load_network_input(const std::string& path, const Preprocessing& pre)
 // Writes a [3, H, W] float image with values in [0, 1] (clamped) as an 8-bit PNG,
 // atomically (temporary file + rename).
 void save_png(const std::string& path, const at::Tensor& chw01);
+
+// Same as a JPEG (quality 1..100), for thumbnails where size matters more than exactness.
+void save_jpeg(const std::string& path, const at::Tensor& chw01, int quality = 90);
 
 }  // namespace featvis
