@@ -60,24 +60,24 @@ TEST(ExamplesCli, WritesTheIndexAndCrops) {
 }
 
 TEST(ExamplesCli, CtrlCSavesACheckpointAndTheSameCommandResumes) {
-  Workspace ws(40);
+  Workspace ws(300);
   const std::string out = ws.dir + "/out";
   const std::vector<std::string> args{"examples", ws.model, "--images", ws.photos, "--out", out, "--batch", "1",
-                                      "--threads", "1", "--top", "2", "--json"};
+                                      "--checkpoint-every", "1", "--threads", "1", "--top", "2", "--json"};
   const std::string err_path = ws.dir + "/stderr";
   const pid_t pid = fork();
   if (pid == 0) {
+    std::string binary = featvis::testing::featvis_binary();
     std::vector<std::string> copy = args;
-    std::vector<char*> argv{const_cast<char*>(featvis::testing::featvis_binary().c_str())};
+    std::vector<char*> argv{binary.data()};
     for (auto& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
     if (!freopen("/dev/null", "w", stdout) || !freopen(err_path.c_str(), "w", stderr)) _exit(127);
     execv(argv[0], argv.data());
     _exit(127);
   }
-  // Wait for the scan to be under way (its output folder appears), then interrupt it.
-  for (int i = 0; i < 200 && !fs::exists(out); ++i) usleep(20000);
-  usleep(100000);
+  // Interrupt as soon as the first batch is saved.
+  for (int i = 0; i < 20000 && !fs::exists(out + "/checkpoint.cbor"); ++i) usleep(1000);
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -90,7 +90,7 @@ TEST(ExamplesCli, CtrlCSavesACheckpointAndTheSameCommandResumes) {
   EXPECT_NE(r.err.find("resumed from"), std::string::npos) << r.err;
   const auto summary = nlohmann::json::parse(r.out);
   EXPECT_GT(summary["resumed_from"].get<int>(), 0);
-  EXPECT_EQ(summary["resumed_from"].get<int>() + summary["images_scanned"].get<int>(), 40);
+  EXPECT_EQ(summary["resumed_from"].get<int>() + summary["images_scanned"].get<int>(), 300);
   EXPECT_TRUE(fs::exists(out + "/index.json"));
 }
 
