@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -49,7 +50,11 @@ std::string settings_of(const Model& model, const std::string& root, const std::
 
 std::vector<LayerExamples> set_up_layers(const Model& model, const ScanOptions& options) {
   if (options.layers.empty()) throw Error("no layers to scan");
-  for (const auto& name : options.layers) model.graph.require_tensor(name);
+  for (size_t i = 0; i < options.layers.size(); ++i) {
+    model.graph.require_tensor(options.layers[i]);
+    if (std::find(options.layers.begin(), options.layers.begin() + i, options.layers[i]) != options.layers.begin() + i)
+      throw Error("layer '" + options.layers[i] + "' is named twice");
+  }
   const auto& pre = model.card.preprocessing;
   TensorMap probe;
   {

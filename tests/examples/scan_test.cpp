@@ -143,6 +143,10 @@ TEST(Scan, BadOptionsAndLayersAreOneLineErrors) {
   EXPECT_NE(featvis::testing::error_of([&] { featvis::scan_examples(model, root, images, options); })
                 .find("unknown layer 'conv9'"),
             std::string::npos);
+  options.layers = {"conv1", "logits", "conv1"};
+  EXPECT_NE(featvis::testing::error_of([&] { featvis::scan_examples(model, root, images, options); })
+                .find("layer 'conv1' is named twice"),
+            std::string::npos);
 }
 
 // Stops after `stop_after` batches (as Ctrl-C would), then resumes with a second scan.
