@@ -6,7 +6,7 @@
 #
 #   bench/examples_bench.sh [BUILD_DIR]        (default: build)
 #
-# Environment: THREADS (2), BATCH (16), TOP (9), IMAGES (../shared/images/imagenet-samples),
+# Environment: THREADS (2), BATCH (16), TOP (3: 3 crops per unit of ~17k units), IMAGES (../shared/images/imagenet-samples),
 # MODEL (../shared/models/mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx), PYTHON (/usr/bin/python3).
 set -euo pipefail
 
@@ -15,7 +15,7 @@ BUILD="${1:-build}"
 [[ "$BUILD" = /* ]] || BUILD="$PWD/$BUILD"
 THREADS="${THREADS:-2}"
 BATCH="${BATCH:-16}"
-TOP="${TOP:-9}"
+TOP="${TOP:-3}"
 IMAGES="${IMAGES:-$ROOT/../shared/images/imagenet-samples}"
 MODEL="${MODEL:-$ROOT/../shared/models/mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
