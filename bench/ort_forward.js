@@ -4,6 +4,11 @@
 //
 //   node bench/ort_forward.js --model M.onnx [--threads 2] [--min-time 1] [--repetitions 3]
 //                             [--batches 1,8,32] [--dump-logits IN.f32 OUT.f32]
+//   node bench/ort_forward.js --model M.onnx --input-file IMAGES.f32 --batch 16 [--threads 2]
+//
+// --input-file: one pass over real preprocessed photos ([N,3,224,224] float32, written
+// by bench/preprocess_images.py), --batch at a time, read batch by batch so memory stays
+// flat; reports images/s of that pass (the baseline of bench/examples_bench.sh).
 //
 // The model must accept the batch sizes asked for: a file that declares a fixed batch of
 // 1 is rewritten first with a symbolic batch dim: run_forward_bench.sh does it with
@@ -21,7 +26,8 @@ const fs = require('fs');
 const path = require('path');
 
 function parseArgs(argv) {
-  const o = { threads: 2, minTime: 1.0, repetitions: 3, batches: [1, 8, 32], model: null, dump: null };
+  const o = { threads: 2, minTime: 1.0, repetitions: 3, batches: [1, 8, 32], model: null, dump: null,
+              inputFile: null, batch: 16 };
   for (let i = 2; i < argv.length; ++i) {
     const a = argv[i];
     const next = () => {
@@ -34,6 +40,8 @@ function parseArgs(argv) {
     else if (a === '--repetitions') o.repetitions = parseInt(next(), 10);
     else if (a === '--batches') o.batches = next().split(',').filter(Boolean).map(Number);
     else if (a === '--dump-logits') o.dump = [next(), next()];
+    else if (a === '--input-file') o.inputFile = next();
+    else if (a === '--batch') o.batch = parseInt(next(), 10);
     else throw new Error(`unknown argument '${a}'`);
   }
   if (!o.model) throw new Error('--model is required');
@@ -110,6 +118,30 @@ async function main() {
     const logits = out[outputName];
     fs.writeFileSync(opt.dump[1], Buffer.from(logits.data.buffer, logits.data.byteOffset, logits.data.byteLength));
     process.stderr.write(`ort: wrote logits [${logits.dims}] to ${opt.dump[1]}\n`);
+    return;
+  }
+
+  if (opt.inputFile) {
+    const bytesPerImage = perImage * 4;
+    const total = fs.statSync(opt.inputFile).size / bytesPerImage;
+    if (!Number.isInteger(total) || total === 0) throw new Error(`'${opt.inputFile}' is not a whole number of images`);
+    const fd = fs.openSync(opt.inputFile, 'r');
+    let runSeconds = 0;
+    const start = process.hrtime.bigint();
+    for (let begin = 0; begin < total; begin += opt.batch) {
+      const n = Math.min(opt.batch, total - begin);
+      const buf = Buffer.alloc(n * bytesPerImage);
+      fs.readSync(fd, buf, 0, buf.length, begin * bytesPerImage);
+      const data = new Float32Array(buf.buffer, buf.byteOffset, n * perImage);
+      const t0 = process.hrtime.bigint();
+      await session.run({ [inputName]: new ort.Tensor('float32', data, [n, ...chw]) });
+      runSeconds += Number(process.hrtime.bigint() - t0) / 1e9;
+    }
+    const wall = Number(process.hrtime.bigint() - start) / 1e9;
+    fs.closeSync(fd);
+    process.stdout.write(JSON.stringify({ tool: 'onnxruntime-node', threads: opt.threads, batch: opt.batch,
+                                          images: total, run_seconds: runSeconds, wall_seconds: wall,
+                                          images_per_s: total / wall }, null, 2) + '\n');
     return;
   }
 

@@ -15,5 +15,6 @@ void add_activations_command(CLI::App& app);
 void add_render_command(CLI::App& app);
 void add_attribute_command(CLI::App& app);
 void add_microscope_command(CLI::App& app);
+void add_examples_command(CLI::App& app);
 
 }  // namespace featvis::cli

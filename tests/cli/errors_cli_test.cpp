@@ -9,6 +9,7 @@
 namespace {
 
 using featvis::testing::CommandResult;
+using featvis::testing::expect_one_line_error;
 using featvis::testing::run_featvis;
 using featvis::testing::temp_dir;
 using featvis::testing::write_bytes;
@@ -26,15 +27,6 @@ struct Workspace {
     write_bytes(dir + "/fake.jpg", "not an image at all");
   }
 };
-
-// The failure contract: non-zero exit, exactly one line on stderr starting with
-// "featvis: error:" and containing every expected fragment, no crash signal.
-void expect_one_line_error(const CommandResult& r, int exit_code, std::vector<std::string> fragments) {
-  EXPECT_EQ(r.exit_code, exit_code) << "stderr: " << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr: " << r.err;
-  EXPECT_EQ(r.err.rfind("featvis: error: ", 0), 0u) << "stderr: " << r.err;
-  for (const auto& f : fragments) EXPECT_NE(r.err.find(f), std::string::npos) << "missing '" << f << "' in: " << r.err;
-}
 
 TEST(Cli, TinyModelWorksEndToEnd) {
   Workspace ws;

@@ -22,6 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using featvis::testing::CommandResult;
+using featvis::testing::expect_one_line_error;
 using featvis::testing::run_featvis;
 using featvis::testing::temp_dir;
 using featvis::testing::write_bytes;
@@ -52,13 +53,6 @@ std::vector<std::string> tiny_render(const Workspace& ws, const std::string& out
 }
 
 nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(featvis::read_file(path)); }
-
-void expect_one_line_error(const CommandResult& r, int exit_code, const std::vector<std::string>& fragments) {
-  EXPECT_EQ(r.exit_code, exit_code) << "stderr: " << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr: " << r.err;
-  EXPECT_EQ(r.err.rfind("featvis: error: ", 0), 0u) << "stderr: " << r.err;
-  for (const auto& f : fragments) EXPECT_NE(r.err.find(f), std::string::npos) << "missing '" << f << "' in: " << r.err;
-}
 
 void expect_png(const std::string& path, int64_t height, int64_t width) {
   ASSERT_TRUE(fs::is_regular_file(path)) << path;

@@ -3,6 +3,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <fstream>
+#include <map>
 #include <stdexcept>
 
 namespace featvis::testing {
@@ -110,6 +111,47 @@ std::string tiny_two_conv_onnx(int classes, int size) {
   trans->set_type(onnx::AttributeProto::INT);
   trans->set_i(1);
   g->add_output()->set_name("logits");
+  std::string bytes;
+  if (!model.SerializeToString(&bytes)) throw std::runtime_error("cannot serialize test model");
+  return bytes;
+}
+
+std::string onnx_from_nodes(const std::vector<TestNode>& nodes, int channels, int size) {
+  onnx::ModelProto model = model_with_image_input("from_nodes", size);
+  onnx::GraphProto* g = model.mutable_graph();
+  g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_value(channels);
+  std::map<std::string, int64_t> width{{"input", channels}};  // channels per tensor
+  for (const TestNode& spec : nodes) {
+    std::vector<std::string> inputs = spec.inputs;
+    int64_t c = inputs.empty() ? channels : width[inputs[0]];
+    if (spec.op == "Concat") {
+      c = 0;
+      for (const auto& i : inputs) c += width[i];
+    }
+    if (spec.op == "Conv") {
+      std::vector<int64_t> kernel{1, 1};
+      for (const auto& [name, values] : spec.ints)
+        if (name == "kernel_shape") kernel = values;
+      add_initializer(g, spec.output + ".w", {c, c, kernel[0], kernel[1]});
+      inputs.push_back(spec.output + ".w");
+    }
+    onnx::NodeProto* n = add_node(g, spec.op, inputs, {spec.output}, spec.output + "/" + spec.op);
+    for (const auto& [name, values] : spec.ints) set_ints(n, name, values);
+    for (const auto& [name, value] : spec.int_attrs) {
+      auto* a = n->add_attribute();
+      a->set_name(name);
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(value);
+    }
+    for (const auto& [name, value] : spec.strings) {
+      auto* a = n->add_attribute();
+      a->set_name(name);
+      a->set_type(onnx::AttributeProto::STRING);
+      a->set_s(value);
+    }
+    width[spec.output] = c;
+  }
+  g->add_output()->set_name(nodes.back().output);
   std::string bytes;
   if (!model.SerializeToString(&bytes)) throw std::runtime_error("cannot serialize test model");
   return bytes;

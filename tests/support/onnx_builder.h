@@ -16,6 +16,21 @@ std::string tiny_classifier_onnx(int classes = 3, int size = 8, const std::strin
 // GlobalAveragePool "pool" -> Flatten "flat" -> Gemm (classes) "logits".
 std::string tiny_two_conv_onnx(int classes = 3, int size = 8);
 
+// One node of a hand-built graph (onnx_from_nodes).
+struct TestNode {
+  std::string op;
+  std::vector<std::string> inputs;  // tensor names; weights of a Conv are added automatically
+  std::string output;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> ints;  // INTS attributes (pads, strides, ...)
+  std::vector<std::pair<std::string, int64_t>> int_attrs;          // INT attributes (axis, ceil_mode, ...)
+  std::vector<std::pair<std::string, std::string>> strings;        // STRING attributes (auto_pad)
+};
+
+// A model of `nodes` (in order) on an input "input" [1, channels, size, size]. Each Conv
+// gets weights "<output>.w" [C, C, kh, kw] from its kernel_shape (C: its input's channels;
+// Concat adds channels up). The last node's output is the graph output.
+std::string onnx_from_nodes(const std::vector<TestNode>& nodes, int channels = 3, int size = 16);
+
 // The model card of tiny_classifier_onnx saved as "tiny.onnx": 8x8 stretch, pixel/255.
 std::string tiny_classifier_card();
 

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <filesystem>
@@ -62,6 +63,13 @@ std::string temp_dir() {
   (void)registered;
   to_remove.push_back(pattern);
   return pattern;
+}
+
+void expect_one_line_error(const CommandResult& r, int exit_code, const std::vector<std::string>& fragments) {
+  EXPECT_EQ(r.exit_code, exit_code) << "stderr: " << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr: " << r.err;
+  EXPECT_EQ(r.err.rfind("featvis: error: ", 0), 0u) << "stderr: " << r.err;
+  for (const auto& f : fragments) EXPECT_NE(r.err.find(f), std::string::npos) << "missing '" << f << "' in: " << r.err;
 }
 
 std::string featvis_binary() { return FEATVIS_BINARY; }

@@ -28,6 +28,10 @@ struct CommandResult {
 // Runs the featvis binary with arguments (no shell quoting needed).
 CommandResult run_featvis(const std::vector<std::string>& args);
 
+// The failure contract: exit code `exit_code`, exactly one line on stderr starting with
+// "featvis: error:" and containing every fragment, no crash signal.
+void expect_one_line_error(const CommandResult& r, int exit_code, const std::vector<std::string>& fragments);
+
 // Path of the featvis binary under test (for tests that manage the process themselves).
 std::string featvis_binary();
 

@@ -1,6 +1,6 @@
 #pragma once
 // Photos in, network inputs out: decoding (JPEG/PNG via stb), the card's crop and
-// scaling, and PNG writing for visualizations.
+// scaling, and PNG/JPEG writing for visualizations and thumbnails.
 #include <featvis/model/card.h>
 
 #include <ATen/ATen.h>

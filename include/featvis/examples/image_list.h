@@ -1,0 +1,12 @@
+#pragma once
+// The photos of a folder for a dataset scan: found recursively, in a fixed order.
+#include <string>
+#include <vector>
+
+namespace featvis {
+
+// Paths relative to `root` of every .jpg/.jpeg/.png (any case) below it, sorted.
+// Throws featvis::Error if `root` is not a folder or holds no such file.
+std::vector<std::string> list_images(const std::string& root);
+
+}  // namespace featvis

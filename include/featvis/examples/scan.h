@@ -1,0 +1,55 @@
+#pragma once
+// Dataset examples: one streaming, batched forward pass over a folder of photos that
+// keeps, for every unit of every chosen layer, the top-K and bottom-K photos by channel
+// mean and the top-K by the unit's maximum (with its position). State is K entries per
+// unit, never the activations; a checkpoint lets an interrupted scan resume.
+#include <featvis/examples/receptive_field.h>
+#include <featvis/examples/top_k.h>
+#include <featvis/model/model.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace featvis {
+
+struct LayerExamples {
+  std::string name;
+  std::vector<int64_t> shape;  // for a batch of one: [1, C] or [1, C, H, W]
+  ReceptiveField field;
+  TopK top_mean, bottom_mean, top_max;  // top_max positions: y * W + x, -1 for [1, C] layers
+};
+
+struct ScanOptions {
+  std::vector<std::string> layers;  // tensor names
+  int64_t top_k = 9;
+  int64_t batch_size = 16;
+  // Where progress is saved (every `checkpoint_every` batches and when stopped) and
+  // resumed from; empty: neither.
+  std::string checkpoint_path;
+  int64_t checkpoint_every = 8;
+  bool progress = true;
+  std::function<bool()> stop_requested;  // polled after each batch
+};
+
+struct ScanResult {
+  std::vector<LayerExamples> layers;
+  int64_t images_done = 0;   // photos covered, including those of a resumed checkpoint
+  int64_t resumed_from = 0;  // photos already covered by the checkpoint started from
+  std::string note;          // why an existing checkpoint was not used (empty otherwise)
+  std::vector<std::string> skipped;  // unreadable photos, "path: reason"
+  bool interrupted = false;
+  double seconds = 0;         // this run's scanning time
+  int64_t images_scanned = 0;  // photos run through the network by this run
+};
+
+// `images` are paths relative to `images_root` (see list_images); the index of a photo
+// in `images` is what the state records. Throws featvis::Error for an unknown layer, a
+// layer that is not [N, C] or [N, C, H, W], or bad options.
+ScanResult scan_examples(const Model& model, const std::string& images_root, const std::vector<std::string>& images,
+                         const ScanOptions& options);
+
+// The layer list of `--layers all`: the card's layers worth visualizing.
+std::vector<std::string> card_layer_names(const Model& model);
+
+}  // namespace featvis

@@ -1,0 +1,146 @@
+// featvis examples MODEL --images DIR --out DIR: dataset examples of every unit of the
+// chosen layers from one pass over a folder of photos (index.json + crop thumbnails).
+#include "cli_common.h"
+#include "commands.h"
+
+#include <featvis/examples/crops.h>
+#include <featvis/examples/image_list.h>
+#include <featvis/examples/index.h>
+#include <featvis/examples/scan.h>
+#include <featvis/util/error.h>
+#include <featvis/util/interrupt.h>
+
+#include <ATen/Parallel.h>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+namespace featvis::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ExamplesArgs {
+  std::string model, images, out;
+  std::vector<std::string> layers{"all"};
+  ScanOptions scan;
+  int thumbnail = 128;
+  bool quiet = false;
+  RunOptions run;
+};
+
+std::vector<std::string> layer_names(const std::vector<std::string>& asked, const Model& model) {
+  if (asked.size() == 1 && asked[0] == "all") return card_layer_names(model);
+  for (const auto& name : asked)
+    if (name == "all") throw Error("--layers: 'all' cannot be combined with layer names");
+  return asked;
+}
+
+std::string field_text(const ReceptiveField& f) {
+  if (f.whole_input) return "whole input";
+  return std::to_string(f.size[0]) + "x" + std::to_string(f.size[1]) + " /" + std::to_string(f.stride[0]);
+}
+
+void run_examples(ExamplesArgs& args) {
+  const std::vector<std::string> images = list_images(args.images);
+  const Model model = open_model(args.model, args.run);
+  args.scan.layers = layer_names(args.layers, model);
+  std::error_code ec;
+  fs::create_directories(args.out, ec);
+  if (ec || !fs::is_directory(args.out))
+    throw Error("cannot create output directory '" + args.out + "': " + (ec ? ec.message() : "not a directory"));
+  const std::string checkpoint = (fs::path(args.out) / "checkpoint.cbor").string();
+  args.scan.checkpoint_path = checkpoint;
+  args.scan.progress = !args.quiet && isatty(STDERR_FILENO);
+  InterruptFlag interrupt;
+  args.scan.stop_requested = [&interrupt] { return interrupt.raised(); };
+
+  const ScanResult scan = scan_examples(model, args.images, images, args.scan);
+  if (!scan.note.empty()) std::cerr << "featvis: note: " << scan.note << '\n';
+  if (scan.resumed_from > 0)
+    std::cerr << "featvis: resumed from " << checkpoint << " at photo " << scan.resumed_from << " of " << images.size()
+              << '\n';
+  for (const auto& s : scan.skipped) std::cerr << "featvis: warning: skipped " << s << '\n';
+  if (scan.interrupted) {
+    std::fprintf(stderr, "featvis: interrupted after %lld of %zu photos; run the same command to resume from %s\n",
+                 static_cast<long long>(scan.images_done), images.size(), checkpoint.c_str());
+    std::fflush(stderr);
+    // Die of SIGINT as the user asked (status 130 in shells), now that the checkpoint is written.
+    std::signal(SIGINT, SIG_DFL);
+    std::raise(SIGINT);
+    std::_Exit(130);
+  }
+
+  const ExamplesIndex index = make_examples_index(model, args.images, images, scan);
+  write_crops(args.out, index, model.card.preprocessing, args.thumbnail);
+  write_examples_index(args.out, index);
+  fs::remove(checkpoint, ec);  // the index now holds everything; a rerun starts afresh
+
+  const std::string index_path = (fs::path(args.out) / "index.json").string();
+  const double rate = scan.seconds > 0 ? scan.images_scanned / scan.seconds : 0.0;
+  if (args.run.json) {
+    nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+    for (const auto& l : scan.layers)
+      layers.push_back({{"name", l.name},
+                        {"shape", l.shape},
+                        {"units", l.shape[1]},
+                        {"receptive_field", {{"size", l.field.size}, {"stride", l.field.stride}, {"offset", l.field.offset()}}}});
+    std::cout << nlohmann::ordered_json{{"model", model.card.name},
+                                        {"images", images.size()},
+                                        {"images_scanned", scan.images_scanned},
+                                        {"resumed_from", scan.resumed_from},
+                                        {"skipped", scan.skipped},
+                                        {"top_k", args.scan.top_k},
+                                        {"batch", args.scan.batch_size},
+                                        {"threads", at::get_num_threads()},
+                                        {"scan_seconds", scan.seconds},
+                                        {"images_per_second", rate},
+                                        {"index", index_path},
+                                        {"layers", layers}}
+                     .dump(2)
+              << '\n';
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& l : scan.layers)
+    rows.push_back({l.name, format_shape(l.shape), std::to_string(l.shape[1]), field_text(l.field)});
+  print_table(std::cout, {"layer", "shape", "units", "receptive field"}, rows);
+  std::printf("%s: %zu photos (%lld scanned now, %.1f s, %.1f photos/s%s), top %lld per unit\nwrote %s\n",
+              model.card.name.c_str(), images.size(), static_cast<long long>(scan.images_scanned), scan.seconds, rate,
+              scan.skipped.empty() ? "" : (", " + std::to_string(scan.skipped.size()) + " unreadable skipped").c_str(),
+              static_cast<long long>(args.scan.top_k), index_path.c_str());
+}
+
+}  // namespace
+
+void add_examples_command(CLI::App& app) {
+  auto args = std::make_shared<ExamplesArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "examples",
+      "Dataset examples: for every unit of the chosen layers, the photos of a folder that excite it most\n"
+      "(and least), from one batched pass; writes OUT/index.json and crop thumbnails. Ctrl-C stops after\n"
+      "the current batch and saves a checkpoint; the same command resumes from it.");
+  cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
+  cmd->add_option("--images", args->images, "folder of JPEG/PNG photos (searched recursively)")->required();
+  cmd->add_option("--layers,-l", args->layers, "comma-separated layer names, or 'all' (the card's layers)")
+      ->delimiter(',');
+  cmd->add_option("--top,-k", args->scan.top_k, "photos kept per unit and list")->check(CLI::Range(int64_t{1}, int64_t{1000}));
+  cmd->add_option("--out,-o", args->out, "output directory")->required();
+  cmd->add_option("--batch", args->scan.batch_size, "photos per forward pass")->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  cmd->add_option("--checkpoint-every", args->scan.checkpoint_every, "save progress every N batches")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  cmd->add_option("--thumbnail", args->thumbnail, "longest side of crop thumbnails in pixels")->check(CLI::Range(8, 1024));
+  cmd->add_flag("--quiet,-q", args->quiet, "no progress bar");
+  add_run_options(cmd, args->run);
+  cmd->callback([args] { run_examples(*args); });
+}
+
+}  // namespace featvis::cli

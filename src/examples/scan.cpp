@@ -1,0 +1,171 @@
+#include <featvis/examples/scan.h>
+#include <featvis/examples/checkpoint.h>
+#include <featvis/image/image.h>
+#include <featvis/util/error.h>
+#include <featvis/util/progress.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <future>
+
+namespace featvis {
+namespace {
+
+struct DecodedBatch {
+  std::vector<at::Tensor> inputs;
+  std::vector<int64_t> indices;  // into the image list
+  std::vector<std::string> skipped;
+};
+
+DecodedBatch decode(const std::string& root, const std::vector<std::string>& images, size_t begin, size_t end,
+                    const Preprocessing& pre) {
+  DecodedBatch batch;
+  for (size_t i = begin; i < end; ++i) {
+    try {
+      batch.inputs.push_back(load_network_input((std::filesystem::path(root) / images[i]).string(), pre));
+      batch.indices.push_back(static_cast<int64_t>(i));
+    } catch (const Error& e) {
+      batch.skipped.push_back(e.what());
+    }
+  }
+  return batch;
+}
+
+// What decides the content of the state: a checkpoint is resumed only if these match.
+std::string settings_of(const Model& model, const std::string& root, const std::vector<std::string>& images,
+                        const ScanOptions& options) {
+  nlohmann::json list_digest = std::hash<std::string>{}(nlohmann::json(images).dump());
+  return nlohmann::json{{"model", model.card.name},
+                        {"model_file", std::filesystem::absolute(model.onnx_path).string()},
+                        {"images_root", std::filesystem::absolute(root).string()},
+                        {"images", {{"count", images.size()}, {"digest", list_digest}}},
+                        {"layers", options.layers},
+                        {"top_k", options.top_k},
+                        {"input_size", {model.card.preprocessing.height, model.card.preprocessing.width}}}
+      .dump();
+}
+
+std::vector<LayerExamples> set_up_layers(const Model& model, const ScanOptions& options) {
+  if (options.layers.empty()) throw Error("no layers to scan");
+  for (size_t i = 0; i < options.layers.size(); ++i) {
+    model.graph.require_tensor(options.layers[i]);
+    if (std::find(options.layers.begin(), options.layers.begin() + i, options.layers[i]) != options.layers.begin() + i)
+      throw Error("layer '" + options.layers[i] + "' is named twice");
+  }
+  const auto& pre = model.card.preprocessing;
+  TensorMap probe;
+  {
+    c10::InferenceMode guard;
+    probe = model.graph.run(at::zeros({1, 3, pre.height, pre.width}, at::TensorOptions().device(model.graph.device())),
+                            options.layers);
+  }
+  std::vector<LayerExamples> layers;
+  for (const auto& name : options.layers) {
+    const at::Tensor& t = probe.at(name);
+    if ((t.dim() != 2 && t.dim() != 4) || !at::isFloatingType(t.scalar_type())) {
+      std::string shape;
+      for (int64_t d : t.sizes()) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+      throw Error("layer '" + name + "' has shape " + shape + "; dataset examples need [N, C] or [N, C, H, W] floats");
+    }
+    const int64_t units = t.size(1);
+    const auto opts = at::TensorOptions().device(model.graph.device());
+    layers.push_back(LayerExamples{name, std::vector<int64_t>(t.sizes().begin(), t.sizes().end()),
+                                   receptive_field(model.graph, name, pre.height, pre.width),
+                                   TopK(units, options.top_k, true, opts), TopK(units, options.top_k, false, opts),
+                                   TopK(units, options.top_k, true, opts)});
+  }
+  return layers;
+}
+
+// Per unit of a batch: channel mean, and maximum with its flattened position y*W+x.
+// [N, C] layers have one value per unit and no position.
+void record(LayerExamples& layer, const at::Tensor& act, const at::Tensor& images) {
+  if (act.dim() == 2) {
+    const at::Tensor scores = act.to(at::kFloat);
+    const at::Tensor none = at::full(scores.sizes(), -1, scores.options().dtype(at::kLong));
+    layer.top_mean.add(scores, images, none);
+    layer.bottom_mean.add(scores, images, none);
+    layer.top_max.add(scores, images, none);
+    return;
+  }
+  const at::Tensor flat = act.to(at::kFloat).flatten(2);
+  const at::Tensor mean = flat.mean(2);
+  const auto [max, where] = flat.max(2);
+  layer.top_mean.add(mean, images, where);
+  layer.bottom_mean.add(mean, images, where);
+  layer.top_max.add(max, images, where);
+}
+
+}  // namespace
+
+std::vector<std::string> card_layer_names(const Model& model) {
+  std::vector<std::string> names;
+  for (const auto& l : model.card.layers) names.push_back(l.name);
+  if (names.empty()) throw Error("model card '" + model.card.name + "' lists no layers; name them with --layers");
+  return names;
+}
+
+ScanResult scan_examples(const Model& model, const std::string& images_root, const std::vector<std::string>& images,
+                         const ScanOptions& options) {
+  if (options.top_k < 1) throw Error("--top must be at least 1");
+  if (options.batch_size < 1) throw Error("--batch must be at least 1");
+  if (options.checkpoint_every < 1) throw Error("--checkpoint-every must be at least 1");
+  if (images.empty()) throw Error("image folder '" + images_root + "' holds no photos");
+  ScanResult result;
+  result.layers = set_up_layers(model, options);
+  const std::string settings = settings_of(model, images_root, images, options);
+  ScanProgress progress;
+  if (!options.checkpoint_path.empty() &&
+      load_checkpoint(options.checkpoint_path, settings, progress, result.layers, result.note)) {
+    result.resumed_from = progress.images_done;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const size_t total = images.size(), step = static_cast<size_t>(options.batch_size);
+  const Preprocessing& pre = model.card.preprocessing;
+  ProgressBar bar(static_cast<int64_t>(total), "examples", options.progress);
+  auto decode_from = [&](size_t begin) {
+    return std::async(std::launch::async, decode, std::cref(images_root), std::cref(images), begin,
+                      std::min(begin + step, total), std::cref(pre));
+  };
+  size_t begin = static_cast<size_t>(progress.images_done);
+  std::future<DecodedBatch> next;
+  if (begin < total) next = decode_from(begin);
+  int64_t batches = 0;
+  while (begin < total) {
+    DecodedBatch batch = next.get();
+    const size_t after = std::min(begin + step, total);
+    // Decode the next batch while this one runs through the network.
+    if (after < total) next = decode_from(after);
+    progress.skipped.insert(progress.skipped.end(), batch.skipped.begin(), batch.skipped.end());
+    if (!batch.inputs.empty()) {
+      c10::InferenceMode guard;
+      const at::Device device = model.graph.device();
+      const TensorMap acts = model.graph.run(at::stack(batch.inputs).to(device), options.layers);
+      const at::Tensor indices = at::tensor(batch.indices, at::TensorOptions().dtype(at::kLong)).to(device);
+      for (auto& layer : result.layers) record(layer, acts.at(layer.name), indices);
+      result.images_scanned += static_cast<int64_t>(batch.inputs.size());
+    }
+    begin = after;
+    progress.images_done = static_cast<int64_t>(begin);
+    ++batches;
+    bar.update(static_cast<int64_t>(begin));
+    const bool stop = begin < total && options.stop_requested && options.stop_requested();
+    if (!options.checkpoint_path.empty() && begin < total && (stop || batches % options.checkpoint_every == 0))
+      save_checkpoint(options.checkpoint_path, settings, progress, result.layers);
+    if (stop) {
+      result.interrupted = true;
+      break;
+    }
+  }
+  if (next.valid()) next.wait();
+  bar.finish(result.interrupted ? "interrupted" : "");
+  result.images_done = progress.images_done;
+  result.skipped = progress.skipped;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace featvis
