@@ -3,7 +3,7 @@
 #include "cli_common.h"
 #include "commands.h"
 
-#include <featvis/examples/crops.h>
+#include <featvis/examples/examples_dir.h>
 #include <featvis/examples/image_list.h>
 #include <featvis/examples/index.h>
 #include <featvis/examples/scan.h>
@@ -50,39 +50,29 @@ std::string field_text(const ReceptiveField& f) {
 }
 
 void run_examples(ExamplesArgs& args) {
-  const std::vector<std::string> images = list_images(args.images);
   const Model model = open_model(args.model, args.run);
   args.scan.layers = layer_names(args.layers, model);
-  std::error_code ec;
-  fs::create_directories(args.out, ec);
-  if (ec || !fs::is_directory(args.out))
-    throw Error("cannot create output directory '" + args.out + "': " + (ec ? ec.message() : "not a directory"));
-  const std::string checkpoint = (fs::path(args.out) / "checkpoint.cbor").string();
-  args.scan.checkpoint_path = checkpoint;
   args.scan.progress = !args.quiet && isatty(STDERR_FILENO);
   InterruptFlag interrupt;
   args.scan.stop_requested = [&interrupt] { return interrupt.raised(); };
 
-  const ScanResult scan = scan_examples(model, args.images, images, args.scan);
+  const ExamplesDirResult run = build_examples_dir(model, args.images, args.out, args.scan, args.thumbnail);
+  const ScanResult& scan = run.scan;
+  const std::vector<std::string>& images = run.images;
   if (!scan.note.empty()) std::cerr << "featvis: note: " << scan.note << '\n';
   if (scan.resumed_from > 0)
-    std::cerr << "featvis: resumed from " << checkpoint << " at photo " << scan.resumed_from << " of " << images.size()
-              << '\n';
+    std::cerr << "featvis: resumed from " << run.checkpoint << " at photo " << scan.resumed_from << " of "
+              << images.size() << '\n';
   for (const auto& s : scan.skipped) std::cerr << "featvis: warning: skipped " << s << '\n';
   if (scan.interrupted) {
     std::fprintf(stderr, "featvis: interrupted after %lld of %zu photos; run the same command to resume from %s\n",
-                 static_cast<long long>(scan.images_done), images.size(), checkpoint.c_str());
+                 static_cast<long long>(scan.images_done), images.size(), run.checkpoint.c_str());
     std::fflush(stderr);
     // Die of SIGINT as the user asked (status 130 in shells), now that the checkpoint is written.
     std::signal(SIGINT, SIG_DFL);
     std::raise(SIGINT);
     std::_Exit(130);
   }
-
-  const ExamplesIndex index = make_examples_index(model, args.images, images, scan);
-  write_crops(args.out, index, model.card.preprocessing, args.thumbnail);
-  write_examples_index(args.out, index);
-  fs::remove(checkpoint, ec);  // the index now holds everything; a rerun starts afresh
 
   const std::string index_path = (fs::path(args.out) / "index.json").string();
   const double rate = scan.seconds > 0 ? scan.images_scanned / scan.seconds : 0.0;

@@ -3,6 +3,8 @@
 #include "cli_common.h"
 #include "commands.h"
 
+#include <featvis/examples/examples_dir.h>
+#include <featvis/examples/image_list.h>
 #include <featvis/microscope/builder.h>
 #include <featvis/microscope/server.h>
 #include <featvis/util/error.h>
@@ -14,11 +16,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 namespace featvis::cli {
 namespace {
+
+namespace fs = std::filesystem;
 
 struct BuildArgs {
   std::string model, images, examples, out = "featvis-microscope";
@@ -37,24 +42,55 @@ std::string seconds_text(double s) {
   return buf;
 }
 
-void run_build(const BuildArgs& args) {
-  if (!args.images.empty() && args.examples.empty()) {
-    throw Error("--images needs the examples scan; run `featvis examples " + args.model + " --images " + args.images +
-                " --out DIR` and pass --examples DIR");
+// --images: the dataset-examples scan of the layers to build, into SITE/<model>/examples
+// (resumable through its checkpoint; reused once complete). Returns that directory, or ""
+// when nothing more should happen now (a dry run, or Ctrl-C during the scan).
+std::string scan_examples_into_site(const Model& model, const BuildArgs& args, InterruptFlag& interrupt) {
+  const std::string dir = (fs::path(args.out) / layer_slug(model.card.name) / "examples").string();
+  if (fs::is_regular_file(fs::path(dir) / "index.json")) return dir;
+  if (args.dry_run) {
+    std::cout << "the dataset-examples scan of " << list_images(args.images).size() << " photos in " << args.images
+              << " runs first (about as long as `featvis eval` on them); estimate the rest after it\n";
+    return "";
   }
+  ScanOptions scan;
+  if (args.layers.empty()) {
+    scan.layers = card_layer_names(model);
+  } else {
+    scan.layers = args.layers;
+  }
+  scan.progress = !args.quiet && !args.run.json;
+  scan.stop_requested = [&interrupt] { return interrupt.raised(); };
+  const ExamplesDirResult run = build_examples_dir(model, args.images, dir, scan);
+  for (const auto& s : run.scan.skipped) std::cerr << "featvis: warning: skipped " << s << '\n';
+  if (run.scan.interrupted) {
+    std::cerr << "featvis: interrupted during the examples scan after " << run.scan.images_done << " of "
+              << run.images.size() << " photos; run with --resume to continue\n";
+    return "";
+  }
+  return dir;
+}
+
+void run_build(const BuildArgs& args) {
+  if (!args.images.empty() && !args.examples.empty()) throw Error("give --images (scan here) or --examples, not both");
   const Model model = open_model(args.model, args.run);
+  InterruptFlag interrupt;
+  std::string examples = args.examples;
+  if (!args.images.empty()) {
+    examples = scan_examples_into_site(model, args, interrupt);
+    if (examples.empty()) return;  // a dry run before the scan, or the scan was interrupted
+  }
   microscope::BuildOptions options;
   options.site = args.out;
   options.layers = args.layers;
   options.units = args.units;
   options.render = args.render;
-  options.examples = args.examples;
+  options.examples = examples;
   options.photos = args.photos;
   // A dry run only reads an existing build (to count what is left), so it may look at one.
   options.resume = args.resume || args.dry_run;
   options.progress = !args.quiet && !args.run.json;
   // Ctrl-C is polled between unit groups; finished units stay done.
-  InterruptFlag interrupt;
   options.stop_requested = [&interrupt] { return interrupt.raised(); };
   microscope::Builder builder(model, options);
 
@@ -152,7 +188,7 @@ void add_microscope_command(CLI::App& app) {
   build->add_option("--thumb", args->render.thumb, "longest side of JPEG thumbnails")->check(CLI::Range(int64_t{4}, int64_t{1024}));
   build->add_option("--seed", args->render.seed, "random seed");
   build->add_option("--examples", args->examples, "a directory written by `featvis examples` (dataset-examples lens)");
-  build->add_option("--images", args->images, "photo folder for the examples scan (needs --examples for now)");
+  build->add_option("--images", args->images, "photo folder: scan it for dataset examples (into SITE/<model>/examples) and attribute the top ones");
   build->add_option("--photos", args->photos, "two photos for the caricatures (default: from the examples index)")
       ->delimiter(',');
   build->add_flag("--resume", args->resume, "continue an interrupted build with the same settings");

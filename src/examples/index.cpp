@@ -103,6 +103,8 @@ std::string layer_slug(const std::string& name) {
                       c == '.' || c == '-';
     if (!keep) c = '_';
   }
+  // "." and ".." would be directory references, not names.
+  if (out.empty() || out == "." || out == "..") out = "_" + out;
   return out;
 }
 

@@ -82,7 +82,7 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
   if (s.steps < 1) throw Error("--steps must be at least 1");
   if (s.batch < 1) throw Error("--batch must be at least 1");
   if (s.diversity != 0 && (s.diversity < 2 || s.diversity > 4)) throw Error("--diversity must be 0 (off) or 2-4");
-  model_dir_ = (fs::path(options_.site) / slug(model.card.name)).string();
+  model_dir_ = (fs::path(options_.site) / layer_slug(model.card.name)).string();
 
   const std::vector<featvis::LayerInfo> all = describe_layers(model);
   std::vector<std::string> names = options_.layers;
@@ -98,7 +98,7 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
     if (std::any_of(layers_.begin(), layers_.end(), [&](const LayerPlan& p) { return p.name == name; })) continue;
     LayerPlan plan;
     plan.name = name;
-    plan.slug = slug(name);
+    plan.slug = layer_slug(name);
     for (const auto& cl : model.card.layers)
       if (cl.name == name) plan.title = cl.title;
     plan.shape = it->shape;
@@ -114,8 +114,10 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
   lenses_.push_back(channel_lens());
   lenses_.push_back(neuron_lens());
   if (s.diversity > 0) lenses_.push_back(diversity_lens());
+  std::shared_ptr<const ExamplesSource> examples;
   if (!options_.examples.empty()) {
-    ExamplesIndex index = read_examples_index(options_.examples);
+    examples = std::make_shared<const ExamplesSource>(read_examples_source(options_.examples));
+    const ExamplesIndex& index = examples->index;
     if (index.model != model.card.name) {
       throw Error("--examples '" + options_.examples + "' was scanned on model '" + index.model + "', not '" +
                   model.card.name + "'");
@@ -125,16 +127,16 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
       photos.push_back((fs::path(index.images_root) / index.images.front()).string());
       if (index.images.size() > 1) photos.push_back((fs::path(index.images_root) / index.images[index.images.size() / 2]).string());
     }
-    lenses_.push_back(examples_lens(std::move(index)));
+    lenses_.push_back(examples_lens(examples));
   } else {
-    notes_.push_back("no --examples: the dataset-examples lens is absent (run `featvis examples` and pass --examples DIR)");
+    notes_.push_back("no --images or --examples: the dataset-examples and attribution lenses are absent");
   }
   for (const auto& p : photos)
     if (!fs::is_regular_file(p)) throw Error("caricature photo '" + p + "' not found");
   if (photos.empty()) notes_.push_back("no photos for caricatures (pass --photos or --examples): DeepDream from noise only");
   lenses_.push_back(deepdream_lens(photos));
+  if (examples) lenses_.push_back(attribution_lens(examples));
   options_.photos = photos;
-  notes_.push_back("attribution lens: not part of this build yet");
 
   const std::string settings_path = (fs::path(model_dir_) / "build.json").string();
   if (fs::exists(settings_path)) {

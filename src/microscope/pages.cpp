@@ -232,9 +232,12 @@ std::string unit_page(const Json& manifest, size_t li, size_t ui, const Json& un
   }
   m += "\n<h2>Attribution</h2>";
   if (lenses.contains("attribution")) {
-    m += "<div class=\"figs\"><figure>" + img(lenses["attribution"].value("overlay", ""), "attribution") + "</figure></div>";
+    const Json& a = lenses["attribution"];
+    m += "<div class=\"figs\"><figure>" + img(a.value("image", ""), "attribution") + "<figcaption>" +
+         html_escape("Grad-CAM at " + a.value("layer", std::string()) + " on " + a.value("photo", std::string())) +
+         "</figcaption></figure></div>";
   } else {
-    m += absent("Attribution of the top example is not in this build.");
+    m += absent("No attribution: it needs this unit's dataset examples (build with --images or --examples).");
   }
   m += "\n";
   const std::string crumbs = crumb("../../", model) + crumb("../", lname) + crumb("", std::to_string(u));

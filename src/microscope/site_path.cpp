@@ -9,18 +9,6 @@ namespace featvis::microscope {
 
 namespace fs = std::filesystem;
 
-std::string slug(const std::string& name) {
-  std::string s = name;
-  for (char& c : s) {
-    const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-                      c == '.' || c == '-';
-    if (!keep) c = '_';
-  }
-  // "." and ".." would be directory references, not names.
-  if (s.empty() || s == "." || s == "..") s = "_" + s;
-  return s;
-}
-
 std::string unit_dir(const std::string& model_dir, const std::string& layer_slug, int64_t unit) {
   return (fs::path(model_dir) / layer_slug / std::to_string(unit)).string();
 }

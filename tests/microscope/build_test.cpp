@@ -34,10 +34,10 @@ void expect_one_line_error(const CommandResult& r, const std::vector<std::string
 }
 
 TEST(MicroscopeSite, SlugFollowsTheExamplesContract) {
-  EXPECT_EQ(featvis::microscope::slug("MobileNetV2/expanded_conv_8/expand"), "MobileNetV2_expanded_conv_8_expand");
-  EXPECT_EQ(featvis::microscope::slug("block 2:conv"), "block_2_conv");
-  EXPECT_EQ(featvis::microscope::slug("a.b-c_d9"), "a.b-c_d9");
-  EXPECT_EQ(featvis::microscope::slug(".."), "_..");
+  EXPECT_EQ(featvis::layer_slug("MobileNetV2/expanded_conv_8/expand"), "MobileNetV2_expanded_conv_8_expand");
+  EXPECT_EQ(featvis::layer_slug("block 2:conv"), "block_2_conv");
+  EXPECT_EQ(featvis::layer_slug("a.b-c_d9"), "a.b-c_d9");
+  EXPECT_EQ(featvis::layer_slug(".."), "_..");
 }
 
 TEST(MicroscopeBuild, WritesEveryLensPagesAndManifest) {
@@ -51,7 +51,7 @@ TEST(MicroscopeBuild, WritesEveryLensPagesAndManifest) {
 
   const auto manifest = read_json(site + "/tiny/manifest.json");
   EXPECT_EQ(manifest["format"], "featvis-microscope/1");
-  EXPECT_EQ(manifest["lenses"], nlohmann::json({"channel", "neuron", "diversity", "examples", "deepdream"}));
+  EXPECT_EQ(manifest["lenses"], nlohmann::json({"channel", "neuron", "diversity", "examples", "deepdream", "attribution"}));
   ASSERT_EQ(manifest["layers"].size(), 2u);
   EXPECT_EQ(manifest["layers"][1]["name"], "block2");
   EXPECT_EQ(manifest["layers"][0]["units"], nlohmann::json({0, 1, 2}));
@@ -87,7 +87,11 @@ TEST(MicroscopeBuild, WritesEveryLensPagesAndManifest) {
       }
       const std::string html = featvis::read_file(dir + "/index.html");
       EXPECT_NE(html.find("Feature visualization"), std::string::npos);
-      EXPECT_NE(html.find("Attribution of the top example is not in this build"), std::string::npos);
+      // Attribution of the top photo where there are examples; a note where there are none.
+      EXPECT_EQ(lenses.contains("attribution"), layer == "conv1") << dir;
+      EXPECT_EQ(html.find("No attribution: it needs this unit") == std::string::npos,
+                layer == "conv1")
+          << dir;
     }
   }
   // Unit 1's page links its neighbours and the same unit in the next layer.
@@ -107,7 +111,7 @@ TEST(MicroscopeBuild, WithoutExamplesTheLensIsAbsentAndSaysSo) {
   const std::string site = ws.dir + "/site";
   const CommandResult r = run_featvis(tiny_build(ws, site, {"--layers", "conv1", "--units", "1", "--diversity", "0"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("dataset-examples lens is absent"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("dataset-examples and attribution lenses are absent"), std::string::npos) << r.err;
   const auto manifest = read_json(site + "/tiny/manifest.json");
   EXPECT_EQ(manifest["lenses"], nlohmann::json({"channel", "neuron", "deepdream"}));
   EXPECT_EQ(manifest["layers"][0]["lenses"]["deepdream"]["caricatures"].size(), 0u);
@@ -115,6 +119,30 @@ TEST(MicroscopeBuild, WithoutExamplesTheLensIsAbsentAndSaysSo) {
   EXPECT_NE(html.find("Dataset examples are not in this build"), std::string::npos);
   EXPECT_NE(html.find("Not in this build (--diversity 0)"), std::string::npos);
   EXPECT_FALSE(fs::exists(site + "/tiny/conv1/1"));
+}
+
+// --images: the build scans the photos itself (into SITE/<model>/examples) and adds the
+// dataset-examples and attribution lenses from that scan.
+TEST(MicroscopeBuild, ImagesAreScannedIntoTheSiteAndTopPhotosAttributed) {
+  TinyWorkspace ws;
+  const std::string site = ws.dir + "/site";
+  const CommandResult r = run_featvis(tiny_build(ws, site, {"--images", ws.photos, "--layers", "conv1", "--units", "2"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto index = read_json(site + "/tiny/examples/index.json");
+  EXPECT_EQ(index["images"], nlohmann::json({"cls/a.png", "cls/b.png"}));
+  EXPECT_EQ(read_json(site + "/tiny/manifest.json")["lenses"],
+            nlohmann::json({"channel", "neuron", "diversity", "examples", "deepdream", "attribution"}));
+  for (int u = 0; u < 2; ++u) {
+    const std::string dir = site + "/tiny/conv1/" + std::to_string(u);
+    const auto lenses = read_json(dir + "/unit.json")["lenses"];
+    ASSERT_TRUE(lenses.contains("examples")) << dir;
+    EXPECT_EQ(lenses["examples"]["top_max"].size(), 2u);  // both photos, best first
+    ASSERT_TRUE(lenses.contains("attribution")) << dir;
+    // The attributed photo is the unit's top photo by channel mean.
+    EXPECT_EQ(lenses["attribution"]["photo"], lenses["examples"]["top_mean"][0]["image"]);
+    EXPECT_EQ(featvis::load_image_rgb8(dir + "/attribution.png").size(0), 8);  // the card's 8x8 view
+  }
+  EXPECT_EQ(unreadable_file(site), "");
 }
 
 TEST(MicroscopeBuild, RefusesToOverwriteAndChecksSettingsOnResume) {
@@ -134,13 +162,13 @@ TEST(MicroscopeBuild, BadInputGivesOneLineErrors) {
   TinyWorkspace ws;
   const std::string site = ws.dir + "/site";
   expect_one_line_error(run_featvis(tiny_build(ws, site, {"--layers", "conv2"})), {"unknown layer 'conv2'", "conv1"});
-  expect_one_line_error(run_featvis(tiny_build(ws, site, {"--images", ws.photos})),
-                        {"--images needs the examples scan", "--examples"});
+  expect_one_line_error(run_featvis(tiny_build(ws, site, {"--images", ws.photos, "--examples", ws.examples})),
+                        {"--images", "not both"});
   expect_one_line_error(run_featvis(tiny_build(ws, site, {"--units", "x"})), {"--units 'x'"});
   expect_one_line_error(run_featvis(tiny_build(ws, site, {"--examples", ws.dir})), {"has no index.json"});
   fs::create_directories(ws.dir + "/bad");
   featvis::testing::write_bytes(ws.dir + "/bad/index.json", R"({"format": "featvis-examples/1", "model": "other",
-      "images": [], "layers": []})");
+      "images_root": "/nowhere", "images": [], "top_k": 1, "input_size": [8, 8], "layers": []})");
   expect_one_line_error(run_featvis(tiny_build(ws, site, {"--examples", ws.dir + "/bad"})),
                         {"scanned on model 'other'"});
   EXPECT_EQ(run_featvis(tiny_build(ws, site, {"--diversity", "9"})).exit_code, 2);

@@ -1,28 +1,30 @@
 #pragma once
-// The dataset-examples lens: reads what `featvis examples --out DIR` wrote (DIR/index.json,
-// format "featvis-examples/1", and its JPEG crops) and puts each unit's top examples into
-// the site. The scan itself is `featvis examples`; this lens only presents it.
+// The lenses that read a dataset-examples directory (`featvis examples --out DIR`, or the
+// scan `microscope build --images` runs): "examples" puts each unit's top crops into the
+// site; "attribution" shows which part of the unit's top photo makes it fire.
+#include <featvis/examples/index.h>
 #include <featvis/microscope/lens.h>
 
 #include <memory>
 #include <string>
-#include <vector>
 
 namespace featvis::microscope {
 
-struct ExamplesIndex {
-  std::string dir;          // the --examples directory
-  std::string model;        // "model" of the index
-  std::string images_root;  // "images_root"
-  std::vector<std::string> images;
-  Json layers;  // the "layers" array as written
+struct ExamplesSource {
+  std::string dir;  // holds index.json and the crops it names
+  ExamplesIndex index;
 };
 
-// Reads and checks DIR/index.json; featvis::Error naming the file and the bad field.
-ExamplesIndex read_examples_index(const std::string& dir);
+// Reads DIR/index.json (featvis::Error naming the file and field when malformed).
+ExamplesSource read_examples_source(const std::string& dir);
 
-// Copies each unit's top_max crops to <unit>/examples/<i>.jpg and records them with
-// their photo, score and box (best first), plus the top_mean photos by name.
-std::unique_ptr<Lens> examples_lens(ExamplesIndex index);
+// Copies each unit's top_max crops to <unit>/examples/<i>.jpg and records them with their
+// photo, score and box (best first), plus the top_mean photos by name.
+std::unique_ptr<Lens> examples_lens(std::shared_ptr<const ExamplesSource> source);
+
+// Grad-CAM of the unit (channel objective) on its top photo by channel mean, taken at the
+// unit's own layer: the map is where on the photo the unit fires. Writes the overlay on
+// the photo as <unit>/attribution.png + thumbnail.
+std::unique_ptr<Lens> attribution_lens(std::shared_ptr<const ExamplesSource> source);
 
 }  // namespace featvis::microscope

@@ -1,5 +1,7 @@
 #pragma once
 // Names on disk and in URLs: SITE/<model>/<layer-slug>/<unit>/ is a unit's permalink.
+#include <featvis/examples/index.h>
+
 #include <ATen/ATen.h>
 
 #include <cstdint>
@@ -7,10 +9,8 @@
 
 namespace featvis::microscope {
 
-// Every character outside [A-Za-z0-9_.-] becomes '_' (the `featvis examples` rule for
-// <layer-slug>, so crop paths and site paths agree).
-std::string slug(const std::string& name);
-
+// Directory names of models and layers: featvis::layer_slug (examples/index.h), the rule
+// `featvis examples` uses for its crops, so crop paths and site paths agree.
 std::string unit_dir(const std::string& model_dir, const std::string& layer_slug, int64_t unit);
 
 // Creates a directory and its parents; featvis::Error naming it on failure.

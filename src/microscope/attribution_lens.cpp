@@ -1,0 +1,65 @@
+#include <featvis/attribution/attribution.h>
+#include <featvis/attribution/heatmap.h>
+#include <featvis/image/image.h>
+#include <featvis/microscope/examples_lens.h>
+#include <featvis/microscope/site_path.h>
+#include <featvis/render/objectives.h>
+
+#include <filesystem>
+
+namespace featvis::microscope {
+namespace {
+
+namespace fs = std::filesystem;
+
+class AttributionLens : public Lens {
+ public:
+  explicit AttributionLens(std::shared_ptr<const ExamplesSource> source) : source_(std::move(source)) {}
+  std::string name() const override { return "attribution"; }
+
+  void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
+                   UnitEntries& entries) override {
+    const ExamplesIndex& index = source_->index;
+    for (const auto& scanned : index.layers) {
+      if (scanned.name != layer.name) continue;
+      for (const UnitExamples& unit : scanned.units) {
+        if (unit.top_mean.empty() || std::find(group.begin(), group.end(), unit.unit) == group.end()) continue;
+        const ExampleEntry& top = unit.top_mean.front();
+        const std::string photo = index.images.at(static_cast<size_t>(top.image));
+        const at::Tensor image =
+            load_image01((fs::path(index.images_root) / photo).string(), ctx.model.card.preprocessing)
+                .to(ctx.model.graph.device());
+        attribution::AttributionOptions options;
+        options.method = attribution::Method::kGradCam;
+        // At the unit's own (spatial) layer Grad-CAM weighs only the unit's channel, so the
+        // map is where it fires; a 1-D layer (logits) uses the last conv map instead.
+        if (layer.shape.size() == 4) options.layer = layer.name;
+        const attribution::Attribution a =
+            attribution::attribute(ctx.model, objectives::channel(layer.name, unit.unit), image, options);
+        const std::string dir = unit_dir(ctx.model_dir, layer.slug, unit.unit);
+        make_dirs(dir);
+        const ImagePair pair =
+            save_image_pair(dir, "attribution", attribution::overlay(image.cpu(), a.map), ctx.settings.thumb);
+        entries[unit.unit][name()] = Json{{"image", pair.image},
+                                          {"thumb", pair.thumb},
+                                          {"photo", photo},
+                                          {"method", "gradcam"},
+                                          {"layer", a.layer},
+                                          {"value", a.target_value}};
+      }
+    }
+  }
+
+  double unit_image_steps(const RenderSettings&) const override { return 2; }  // forward + backward
+
+ private:
+  std::shared_ptr<const ExamplesSource> source_;
+};
+
+}  // namespace
+
+std::unique_ptr<Lens> attribution_lens(std::shared_ptr<const ExamplesSource> source) {
+  return std::make_unique<AttributionLens>(std::move(source));
+}
+
+}  // namespace featvis::microscope
