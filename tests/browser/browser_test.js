@@ -1,9 +1,12 @@
 // Browser test of the Microscope with real headless Chromium (playwright-core, no
-// bundled browser: /usr/bin/chromium). Builds a small MobileNetV2 site (few steps, a
-// synthetic `featvis examples` index whose crops are sample photos), serves it with
-// `featvis microscope serve`, then opens the overview, a layer, a unit, uses the keys and
-// the jump box, and checks that every image loads and nothing logs an error.
+// bundled browser: /usr/bin/chromium). Builds a small MobileNetV2 site (few steps; its
+// dataset examples and attributions come from a real scan of 3 sample photos), serves it
+// with `featvis microscope serve`, then opens the overview, a layer, a unit, uses the keys
+// and the jump box, and checks that every image loads and nothing logs an error.
 // Usage: node browser_test.js --featvis BIN --out SCREENSHOT_DIR --work DIR
+//        node browser_test.js --featvis BIN --out DIR --site SITE --layers L1,L2,...
+//          (the same checks and screenshots on an existing site; L1 must be
+//           MobileNetV2/expanded_conv_2/expand, L2 the next layer built)
 // Exit 0 = pass, 1 = fail, 77 = skipped (the real model or photos are absent).
 "use strict";
 const fs = require("fs");
@@ -42,36 +45,23 @@ if (!v2 || v2.status !== "found" || !fs.existsSync(images)) {
   process.exit(77);
 }
 
-// A contract-format examples index: 3 photos, crops = the photos themselves.
-const LAYERS = ["MobileNetV2/expanded_conv_2/expand", "MobileNetV2/Conv2d_18_1"];
+const LAYERS = arg("--layers", "MobileNetV2/expanded_conv_2/expand,MobileNetV2/Conv2d_18_1").split(",");
 const slug = (s) => s.replace(/[^A-Za-z0-9_.-]/g, "_");
-fs.rmSync(work, { recursive: true, force: true });
 fs.mkdirSync(shots, { recursive: true });
-const photos = fs.readdirSync(images).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(0, 3);
-const exdir = path.join(work, "examples");
-const units = [0, 1, 2].map((u) => ({
-  unit: u,
-  top_mean: [{ image: u, score: 1.0 }],
-  bottom_mean: [{ image: (u + 1) % 3, score: 0.0 }],
-  top_max: [0, 1].map((k) => {
-    const crop = `crops/${slug(LAYERS[0])}/${u}/${k}.jpg`;
-    fs.mkdirSync(path.dirname(path.join(exdir, crop)), { recursive: true });
-    fs.copyFileSync(path.join(images, photos[(u + k) % 3]), path.join(exdir, crop));
-    return { image: (u + k) % 3, score: 3 - k, position: [3, 3], box: [0, 0, 50, 50], crop };
-  }),
-}));
-fs.writeFileSync(path.join(exdir, "index.json"), JSON.stringify({
-  format: "featvis-examples/1", model: "mobilenet_v2", images_root: images, images: photos, top_k: 2,
-  input_size: [224, 224],
-  layers: [{ name: LAYERS[0], shape: [1, 96, 112, 112],
-             receptive_field: { size: [11, 11], stride: [2, 2], offset: [0.5, 0.5] }, units }],
-}, null, 1));
-
-const site = path.join(work, "site");
-const build = spawnSync(featvis, ["microscope", "build", "mobilenet_v2", "--layers", LAYERS.join(","), "--units", "3",
-  "--steps", "2", "--size", "64", "--batch", "3", "--diversity", "2", "--threads", "2", "-q",
-  "--examples", exdir, "--out", site], { encoding: "utf8" });
-if (build.status !== 0) fail("microscope build failed: " + build.stderr);
+let site = arg("--site", null);
+if (!site) {
+  // 3 sample photos, scanned by the build itself (--images) for examples and attribution.
+  fs.rmSync(work, { recursive: true, force: true });
+  const photoDir = path.join(work, "photos");
+  fs.mkdirSync(photoDir, { recursive: true });
+  for (const f of fs.readdirSync(images).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(0, 3))
+    fs.symlinkSync(path.join(images, f), path.join(photoDir, f));
+  site = path.join(work, "site");
+  const build = spawnSync(featvis, ["microscope", "build", "mobilenet_v2", "--layers", LAYERS.join(","), "--units", "3",
+    "--steps", "2", "--size", "64", "--batch", "3", "--diversity", "2", "--threads", "2", "-q",
+    "--images", photoDir, "--out", site], { encoding: "utf8" });
+  if (build.status !== 0) fail("microscope build failed: " + build.stderr);
+}
 
 async function main() {
   const server = spawn(featvis, ["microscope", "serve", site, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
@@ -117,7 +107,8 @@ async function main() {
     await page.screenshot({ path: path.join(shots, "layer.png") });
 
     await page.click(".grid a.cell >> nth=0");
-    await imagesLoaded("unit", 1 + 2 + 1 + 2);  // channel, examples, neuron, diversity
+    await imagesLoaded("unit", 1 + 3 + 1 + 2 + 1);  // channel, examples, neuron, diversity, attribution
+    if (!(await page.$("img[alt='attribution']"))) fail("unit page: no attribution image");
     expectUrl(`/${slug(LAYERS[0])}/0/`, "unit link");
     await page.screenshot({ path: path.join(shots, "unit.png"), fullPage: true });
 
