@@ -39,8 +39,6 @@
 
 namespace {
 
-using featvis::bench::is_file;
-using featvis::bench::kDefaultModel;
 
 
 struct Options {
@@ -53,40 +51,24 @@ struct Options {
 // Takes our flags out of argv; everything else goes to Google Benchmark.
 Options parse(int* argc, char** argv) {
   Options o;
-  if (const char* env = std::getenv("FEATVIS_BENCH_MODEL")) o.model = env;
   if (const char* env = std::getenv("FEATVIS_BENCH_THREADS")) o.threads = std::atoi(env);
-  std::vector<char*> rest{argv[0]};
-  auto value = [&](int& i, const std::string& flag) -> std::string {
-    if (i + 1 >= *argc) throw featvis::Error(flag + " needs a value");
-    return argv[++i];
-  };
-  for (int i = 1; i < *argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--model") {
-      o.model = value(i, a);
-    } else if (a == "--threads") {
-      o.threads = std::stoi(value(i, a));
-    } else if (a == "--grad-class") {
-      o.grad_class = std::stoll(value(i, a));
-    } else if (a == "--dump-logits") {
-      std::string in = value(i, a);
-      o.dump = {in, value(i, a)};
+  featvis::bench::take_flags(argc, argv, [&](const std::string& flag, const auto& value) {
+    if (flag == "--model") {
+      o.model = value();
+    } else if (flag == "--threads") {
+      o.threads = std::stoi(value());
+    } else if (flag == "--grad-class") {
+      o.grad_class = std::stoll(value());
+    } else if (flag == "--dump-logits") {
+      std::string in = value();
+      o.dump = {in, value()};
     } else {
-      rest.push_back(argv[i]);
+      return false;
     }
-  }
+    return true;
+  });
   if (o.threads < 1) throw featvis::Error("--threads must be at least 1");
-  for (size_t i = 0; i < rest.size(); ++i) argv[i] = rest[i];
-  *argc = static_cast<int>(rest.size());
-  if (o.model.empty()) {
-    std::string searched;
-    o.model = featvis::bench::find_default_model(&searched);
-    if (o.model.empty()) {
-      throw featvis::Error(std::string("model file '") + kDefaultModel + "' not found; searched: " +
-                           searched + ". Pass --model PATH or set FEATVIS_BENCH_MODEL.");
-    }
-  }
-  if (!is_file(o.model)) throw featvis::Error("model file '" + o.model + "' does not exist");
+  o.model = featvis::bench::resolve_model(o.model);
   return o;
 }
 
