@@ -54,6 +54,23 @@ onnx::ModelProto model_with_image_input(const std::string& name, int size) {
   return model;
 }
 
+// Global average pool -> flatten -> Gemm (weights "fc.w", "fc.b", transB) -> "logits",
+// after `features`; returns the serialized model.
+std::string with_classifier_head(onnx::ModelProto& model, const std::string& features) {
+  onnx::GraphProto* g = model.mutable_graph();
+  add_node(g, "GlobalAveragePool", {features}, {"pool"}, "pool");
+  add_node(g, "Flatten", {"pool"}, {"flat"}, "flatten");
+  auto* gemm = add_node(g, "Gemm", {"flat", "fc.w", "fc.b"}, {"logits"}, "fc");
+  auto* trans = gemm->add_attribute();
+  trans->set_name("transB");
+  trans->set_type(onnx::AttributeProto::INT);
+  trans->set_i(1);
+  g->add_output()->set_name("logits");
+  std::string bytes;
+  if (!model.SerializeToString(&bytes)) throw std::runtime_error("cannot serialize test model");
+  return bytes;
+}
+
 }  // namespace
 
 std::string tiny_classifier_onnx(int classes, int size, const std::string& extra_op) {
@@ -72,17 +89,7 @@ std::string tiny_classifier_onnx(int classes, int size, const std::string& extra
     add_node(g, extra_op, {last}, {"odd"}, "odd_node");
     last = "odd";
   }
-  add_node(g, "GlobalAveragePool", {last}, {"pool"}, "pool");
-  add_node(g, "Flatten", {"pool"}, {"flat"}, "flatten");
-  auto* gemm = add_node(g, "Gemm", {"flat", "fc.w", "fc.b"}, {"logits"}, "fc");
-  auto* trans = gemm->add_attribute();
-  trans->set_name("transB");
-  trans->set_type(onnx::AttributeProto::INT);
-  trans->set_i(1);
-  g->add_output()->set_name("logits");
-  std::string bytes;
-  if (!model.SerializeToString(&bytes)) throw std::runtime_error("cannot serialize test model");
-  return bytes;
+  return with_classifier_head(model, last);
 }
 
 std::string tiny_two_conv_onnx(int classes, int size) {
@@ -103,17 +110,7 @@ std::string tiny_two_conv_onnx(int classes, int size) {
   set_ints(conv2, "kernel_shape", {3, 3});
   set_ints(conv2, "strides", {2, 2});
   add_node(g, "Relu", {"block 2:conv"}, {"block2"}, "conv2/Relu");
-  add_node(g, "GlobalAveragePool", {"block2"}, {"pool"}, "pool");
-  add_node(g, "Flatten", {"pool"}, {"flat"}, "flatten");
-  auto* gemm = add_node(g, "Gemm", {"flat", "fc.w", "fc.b"}, {"logits"}, "fc");
-  auto* trans = gemm->add_attribute();
-  trans->set_name("transB");
-  trans->set_type(onnx::AttributeProto::INT);
-  trans->set_i(1);
-  g->add_output()->set_name("logits");
-  std::string bytes;
-  if (!model.SerializeToString(&bytes)) throw std::runtime_error("cannot serialize test model");
-  return bytes;
+  return with_classifier_head(model, "block2");
 }
 
 std::string onnx_from_nodes(const std::vector<TestNode>& nodes, int channels, int size) {
