@@ -15,26 +15,16 @@
 namespace {
 
 using featvis::testing::CommandResult;
+using featvis::testing::expect_one_line_error;
 using featvis::testing::run_featvis;
 
-struct TinyWorkspace {
-  std::string dir = featvis::testing::temp_dir();
-  std::string model = dir + "/tiny.onnx";
+struct TinyWorkspace : featvis::testing::TinyModelDir {
   std::string photo = dir + "/photo.png";
   TinyWorkspace() {
-    featvis::testing::write_bytes(model, featvis::testing::tiny_classifier_onnx(3, 8));
-    featvis::testing::write_bytes(dir + "/tiny.card.json", featvis::testing::tiny_classifier_card());
     at::manual_seed(1);
     featvis::save_png(photo, at::rand({3, 12, 10}));
   }
 };
-
-void expect_one_line_error(const CommandResult& r, const std::string& fragment) {
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_EQ(r.err.rfind("featvis: error: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(fragment), std::string::npos) << "missing '" << fragment << "' in: " << r.err;
-}
 
 TEST(AttributeCli, WritesHeatmapOverlayRawAndSummary) {
   TinyWorkspace ws;
@@ -63,21 +53,22 @@ TEST(AttributeCli, WritesHeatmapOverlayRawAndSummary) {
 TEST(AttributeCli, BadInputIsOneLine) {
   TinyWorkspace ws;
   const std::string out = ws.dir + "/bad.png";
-  expect_one_line_error(run_featvis({"attribute", ws.model, ws.dir + "/missing.jpg", "--out", out}), "missing.jpg");
-  expect_one_line_error(run_featvis({"attribute", ws.model, ws.photo, "--target", "logit:7", "--out", out}),
-                        "logit:7");
-  expect_one_line_error(run_featvis({"attribute", ws.model, ws.photo, "--target", "nolayer:1", "--out", out}),
-                        "unknown layer 'nolayer'");
-  expect_one_line_error(run_featvis({"attribute", ws.model, ws.photo, "--method", "lime", "--out", out}),
-                        "unknown attribution method 'lime'");
+  expect_one_line_error(run_featvis({"attribute", ws.model, ws.dir + "/missing.jpg", "--out", out}), 1,
+                        {"missing.jpg"});
+  expect_one_line_error(run_featvis({"attribute", ws.model, ws.photo, "--target", "logit:7", "--out", out}), 1,
+                        {"logit:7"});
+  expect_one_line_error(run_featvis({"attribute", ws.model, ws.photo, "--target", "nolayer:1", "--out", out}), 1,
+                        {"unknown layer 'nolayer'"});
+  expect_one_line_error(run_featvis({"attribute", ws.model, ws.photo, "--method", "lime", "--out", out}), 1,
+                        {"unknown attribution method 'lime'"});
   expect_one_line_error(
-      run_featvis({"attribute", ws.model, ws.photo, "--method", "occlusion", "--window", "0", "--out", out}),
-      "occlusion window must be at least 1 pixel, got 0");
+      run_featvis({"attribute", ws.model, ws.photo, "--method", "occlusion", "--window", "0", "--out", out}), 1,
+      {"occlusion window must be at least 1 pixel, got 0"});
   expect_one_line_error(
-      run_featvis({"attribute", ws.model, ws.photo, "--method", "occlusion", "--stride", "0", "--out", out}),
-      "occlusion stride must be at least 1 pixel, got 0");
-  expect_one_line_error(run_featvis({"attribute", ws.model, ws.photo, "--baseline", "white", "--out", out}),
-                        "baseline 'white'");
+      run_featvis({"attribute", ws.model, ws.photo, "--method", "occlusion", "--stride", "0", "--out", out}), 1,
+      {"occlusion stride must be at least 1 pixel, got 0"});
+  expect_one_line_error(run_featvis({"attribute", ws.model, ws.photo, "--baseline", "white", "--out", out}), 1,
+                        {"baseline 'white'"});
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 

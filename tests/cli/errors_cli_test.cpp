@@ -11,21 +11,13 @@ namespace {
 using featvis::testing::CommandResult;
 using featvis::testing::expect_one_line_error;
 using featvis::testing::run_featvis;
-using featvis::testing::temp_dir;
 using featvis::testing::write_bytes;
 
 const std::string kTinyCard = featvis::testing::tiny_classifier_card();
 
 // A folder with tiny.onnx, its card, a photo and a text file posing as a photo.
-struct Workspace {
-  std::string dir = temp_dir();
-  std::string model = dir + "/tiny.onnx";
-  std::string card = dir + "/tiny.card.json";
-  Workspace() {
-    write_bytes(model, featvis::testing::tiny_classifier_onnx(3, 8));
-    write_bytes(card, kTinyCard);
-    write_bytes(dir + "/fake.jpg", "not an image at all");
-  }
+struct Workspace : featvis::testing::TinyModelDir {
+  Workspace() { write_bytes(dir + "/fake.jpg", "not an image at all"); }
 };
 
 TEST(Cli, TinyModelWorksEndToEnd) {

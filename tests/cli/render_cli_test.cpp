@@ -27,15 +27,7 @@ using featvis::testing::run_featvis;
 using featvis::testing::temp_dir;
 using featvis::testing::write_bytes;
 
-const std::string kTinyCard = featvis::testing::tiny_classifier_card();
-
-struct Workspace {
-  std::string dir = temp_dir();
-  std::string model = dir + "/tiny.onnx";
-  Workspace() {
-    write_bytes(model, featvis::testing::tiny_classifier_onnx(3, 8));
-    write_bytes(dir + "/tiny.card.json", kTinyCard);
-  }
+struct Workspace : featvis::testing::TinyModelDir {
   std::string out(const std::string& name) const { return dir + "/" + name; }
 };
 

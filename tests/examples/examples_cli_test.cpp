@@ -19,15 +19,10 @@ namespace {
 namespace fs = std::filesystem;
 using featvis::testing::expect_one_line_error;
 using featvis::testing::run_featvis;
-using featvis::testing::temp_dir;
 
-struct Workspace {
-  std::string dir = temp_dir();
-  std::string model = dir + "/tiny.onnx";
+struct Workspace : featvis::testing::TinyModelDir {
   std::string photos = dir + "/photos";
   explicit Workspace(int count = 5) {
-    featvis::testing::write_bytes(model, featvis::testing::tiny_classifier_onnx(3, 8));
-    featvis::testing::write_bytes(dir + "/tiny.card.json", featvis::testing::tiny_classifier_card());
     at::manual_seed(3);
     for (int i = 0; i < count; ++i) {
       fs::create_directories(photos + "/sub");

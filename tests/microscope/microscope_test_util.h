@@ -19,14 +19,10 @@ namespace featvis::testing {
 namespace fs = std::filesystem;
 
 // tiny.onnx (layers "conv1" 4 ch and "block 2:conv" / "block2" 6 ch) with the tiny card.
-struct TinyWorkspace {
-  std::string dir = temp_dir();
-  std::string model = dir + "/tiny.onnx";
+struct TinyWorkspace : TinyModelDir {
   std::string examples = dir + "/examples";
   std::string photos = dir + "/photos";
-  TinyWorkspace() {
-    write_bytes(model, tiny_two_conv_onnx(3, 8));
-    write_bytes(dir + "/tiny.card.json", tiny_classifier_card());
+  TinyWorkspace() : TinyModelDir(/*two_conv=*/true) {
     write_examples();
   }
   // The contract format: two photos, conv1 units 0-2 with two top_max crops each.

@@ -1,4 +1,5 @@
 #include "support/onnx_builder.h"
+#include "support/test_support.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -168,6 +169,12 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+TinyModelDir::TinyModelDir(bool two_conv)
+    : dir(temp_dir()), model(dir + "/tiny.onnx"), card(dir + "/tiny.card.json") {
+  write_bytes(model, two_conv ? tiny_two_conv_onnx(3, 8) : tiny_classifier_onnx(3, 8));
+  write_bytes(card, tiny_classifier_card());
 }
 
 }  // namespace featvis::testing

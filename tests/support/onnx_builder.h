@@ -37,4 +37,12 @@ std::string tiny_classifier_card();
 // Writes bytes to a file (for CLI tests).
 void write_bytes(const std::string& path, const std::string& bytes);
 
+// A fresh temporary folder holding tiny.onnx (tiny_classifier_onnx(3, 8), or with
+// two_conv tiny_two_conv_onnx(3, 8)) and its card tiny.card.json: a model the CLI can load
+// by path. Tests derive their workspaces from it.
+struct TinyModelDir {
+  explicit TinyModelDir(bool two_conv = false);
+  std::string dir, model, card;
+};
+
 }  // namespace featvis::testing
