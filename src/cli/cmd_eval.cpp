@@ -41,7 +41,9 @@ void add_eval_command(CLI::App& app) {
     for (const auto& s : r.skipped) std::cerr << "featvis: warning: skipped " << s << '\n';
     if (args->run.json) {
       std::cout << nlohmann::json{{"model", model.card.name}, {"images", r.images}, {"top1", r.top1_percent()},
-                                  {"top5", r.top5_percent()}, {"skipped", r.skipped}, {"seconds", r.seconds},
+                                  {"top5", r.top5_percent()},
+                                  {"top1_near_ties", r.top1_near_ties}, {"top5_near_ties", r.top5_near_ties},
+                                  {"skipped", r.skipped}, {"seconds", r.seconds},
                                   {"images_per_second", r.seconds > 0 ? r.images / r.seconds : 0.0}}
                        .dump(2)
                 << '\n';

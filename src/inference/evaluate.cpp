@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <limits>
 
 namespace featvis {
 namespace {
@@ -96,12 +97,21 @@ EvalResult evaluate(const Model& model, const std::vector<LabelledImage>& all, c
     if (!batch.inputs.empty()) {
       c10::InferenceMode guard;
       at::Tensor scores = class_scores(model, at::stack(batch.inputs)).to(at::kCPU);
-      at::Tensor top = std::get<1>(at::topk(scores, std::min<int64_t>(5, scores.size(1)), 1));
+      const int64_t k = std::min<int64_t>(5, scores.size(1));
+      const at::Tensor top = std::get<1>(at::topk(scores, k, 1));
       for (size_t i = 0; i < batch.labels.size(); ++i) {
         const at::Tensor row = top[static_cast<int64_t>(i)];
         result.top1 += row[0].item<int64_t>() == batch.labels[i];
         result.top5 += (row == batch.labels[i]).any().item<bool>();
         ++result.images;
+        // The verdicts flip where the label's score crosses the best (top-1) or the k-th
+        // best (top-5) score among the other classes.
+        at::Tensor others = scores[static_cast<int64_t>(i)].clone();
+        const double label_score = others[batch.labels[i]].item<double>();
+        others[batch.labels[i]] = -std::numeric_limits<float>::infinity();
+        const at::Tensor best_others = std::get<0>(at::topk(others, k));
+        result.top1_near_ties += std::abs(label_score - best_others[0].item<double>()) < options.near_tie;
+        result.top5_near_ties += std::abs(label_score - best_others[k - 1].item<double>()) < options.near_tie;
       }
     }
     bar.update(static_cast<int64_t>(std::min(after, total)),

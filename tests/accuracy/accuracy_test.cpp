@@ -1,10 +1,12 @@
 // Acceptance: featvis reproduces the published top-1/top-5 of the three real models on
-// the 1000 sample photos within 0.5 points (figures from ../shared/models/README.md).
+// the 1000 sample photos within 0.5 points (figures from ../shared/models/README.md),
+// a margin that also covers the photos whose verdict is a near tie.
 #include "support/test_support.h"
 
 #include <featvis/inference/evaluate.h>
 #include <featvis/model/model.h>
 
+#include <cmath>
 #include <filesystem>
 
 namespace {
@@ -29,10 +31,15 @@ TEST_P(Accuracy, ReproducesPublishedFigures) {
   const featvis::EvalResult r = featvis::evaluate(model, items, options);
   EXPECT_TRUE(r.skipped.empty()) << r.skipped.size() << " photos unreadable, first: " << r.skipped.front();
   EXPECT_EQ(r.images, 1000);
-  std::printf("[ accuracy ] %s: top-1 %.2f%% (published %.1f), top-5 %.2f%% (published %.1f), %.1f images/s\n",
-              e.card, r.top1_percent(), e.top1, r.top5_percent(), e.top5, r.images / r.seconds);
-  EXPECT_NEAR(r.top1_percent(), e.top1, 0.5);
-  EXPECT_NEAR(r.top5_percent(), e.top5, 0.5);
+  std::printf("[ accuracy ] %s: top-1 %.2f%% (published %.1f), top-5 %.2f%% (published %.1f), %.1f images/s; "
+              "near ties: %ld top-1, %ld top-5\n",
+              e.card, r.top1_percent(), e.top1, r.top5_percent(), e.top5, r.images / r.seconds,
+              static_cast<long>(r.top1_near_ties), static_cast<long>(r.top5_near_ties));
+  // Within 0.5 points of the published figure on any CPU: here, and still when every
+  // near tie (a verdict that rounding on another machine could flip) went the other way.
+  const double per_image = 100.0 / static_cast<double>(r.images);
+  EXPECT_LE(std::abs(r.top1_percent() - e.top1) + per_image * r.top1_near_ties, 0.5);
+  EXPECT_LE(std::abs(r.top5_percent() - e.top5) + per_image * r.top5_near_ties, 0.5);
 }
 
 INSTANTIATE_TEST_SUITE_P(

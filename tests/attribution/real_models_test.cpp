@@ -34,6 +34,8 @@ TEST(RealIntegratedGradients, CompletenessWithinTwoPercentAt64Steps) {
     const Completeness& c = *a.completeness;
     std::printf("[ IG       ] %s: sum %.4f, f(x)-f(black) %.4f, error %.2f%% (%.0f ms)\n", name, c.attribution_sum,
                 c.target_difference, 100 * c.relative_error, a.ms);
+    // Measured 0.02-1.04% at 1 and 2 threads: the error is the quadrature's (64 steps);
+    // rounding adds about 1e-6 of it.
     EXPECT_LT(c.relative_error, 0.02) << name;
   }
 }
@@ -61,6 +63,9 @@ TEST(RealSanity, MapsChangeWhenTopLayersAreRandomized) {
                                            : spearman(before.map.abs(), after.map.abs());
     std::printf("[ sanity   ] %-8s rank correlation original vs randomized: %.3f (of |map|: %.3f)\n",
                 to_string(m).c_str(), r, spearman(before.map.abs(), after.map.abs()));
+    // Measured 0.30 (saliency), 0.39 (IG), -0.79 (Grad-CAM) at 1 and 2 threads; a rank
+    // correlation over 50,176 pixels moves by about 1e-3 when rounding reorders near ties.
+    // The randomized weights come from a seeded Mersenne twister, the same everywhere.
     if (m != Method::kGuidedBackprop) EXPECT_LT(r, 0.5) << to_string(m);  // guided: reported only
   }
 }
@@ -91,6 +96,8 @@ TEST(RealLocalization, GradCamAndOcclusionMassFallsInsideThePastedPhoto) {
           positive.sum().item<double>();
       std::printf("[ pasted   ] %s %s (%s): %.1f%% of the mass inside the box (25%% of the area)\n", name,
                   to_string(m).c_str(), target.description().c_str(), 100 * inside);
+      // Measured 53.5% (airliner, occlusion) to 72.8% at 1 and 2 threads; the share is a
+      // ratio of sums of logit differences, which rounding moves by about 1e-5.
       EXPECT_GT(inside, 0.5) << name << " " << to_string(m);
     }
   }

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -86,6 +87,10 @@ TEST(RenderCli, WritesSnapshotsSheetsAndTheRecord) {
   for (const auto& v : j["values"]) steps.push_back(v["step"]);
   EXPECT_EQ(steps, (std::vector<int64_t>{0, 1, 6, 12}));
   for (size_t i = 0; i < 2; ++i) {
+    std::printf("[ render   ] item %zu: %.4f -> %.4f\n", i, j["initial_values"][i].get<double>(),
+                j["final_values"][i].get<double>());
+    // Rises by 0.0196 at 1 and 2 threads: the channel is far from its optimum, so every
+    // step climbs; rounding changes the rise by about 1e-6.
     EXPECT_GT(j["final_values"][i].get<double>(), j["initial_values"][i].get<double>() + 0.01) << j.dump();
     EXPECT_EQ(j["final_activation"][i], j["final_values"][i]);
   }
@@ -242,7 +247,8 @@ TEST(RenderCli, MobileNetV2ChannelGoesUpAndRecordsIt) {
   EXPECT_EQ(j["model"], "mobilenet_v2");
   EXPECT_EQ(j["settings"]["size"], nlohmann::json::array({64, 64}));
   const double start = j["initial_values"][0], end = j["final_values"][0];
-  EXPECT_GT(end, start + 1.0) << start << " -> " << end;
+  std::printf("[ render   ] %.4f -> %.4f\n", start, end);
+  EXPECT_GT(end, start + 1.0) << start << " -> " << end;  // 0.98 -> 4.33 (1 thread), 4.30 (2)
   expect_png(out + "/8_0.png", 64, 64);
   expect_png(out + "/final_0.png", 64, 64);
 }

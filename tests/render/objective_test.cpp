@@ -8,6 +8,7 @@
 #include <featvis/util/error.h>
 
 #include <cmath>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -315,7 +316,12 @@ void expect_every_kind_rises(const featvis::Model& model, const std::vector<Case
     const featvis::testing::Ascent a = featvis::testing::ascend(model, c.objective, c.batch, size);
     EXPECT_TRUE(a.finite);
     EXPECT_GT(a.first_gradient, 0.0) << "no gradient reaches the image";
+    // From the random start some step along the gradient rose by at least a quarter of
+    // what the gradient predicts, and by more than rounding (see ascend()).
+    EXPECT_TRUE(a.first_step_rose) << "the gradient is not an ascent direction";
     EXPECT_GT(a.after, a.before);
+    std::cout << c.name << ": " << a.before << " -> " << a.after << " in " << a.steps_taken
+              << " steps, smallest rise/predicted " << a.min_rise_ratio << "\n";
   }
 }
 

@@ -97,6 +97,9 @@ class RenderVsDataset : public ::testing::Test {
       std::cout << std::left << std::setw(44) << kLayers[l] << std::right << std::setw(8) << c << std::fixed
                 << std::setprecision(3) << std::setw(12) << photo << std::setw(10) << result.initial_values()[i]
                 << std::setw(12) << rendered << std::setw(7) << std::setprecision(2) << rendered / photo << "\n";
+      // Margin (issue 9): the smallest ratio measured is 1.20 (early layer; 1.91 for the
+      // others) at 1 and 2 threads on an AVX-512 Xeon. Rounding moves a render's final
+      // value by about 1% between thread counts and instruction sets (docs/NUMERICS.md).
       EXPECT_GT(rendered, photo) << kLayers[l] << ":" << c;
     }
     std::cout << "render: " << steps << " steps at 224, batch " << items.size() << ", " << result.ms_per_step
