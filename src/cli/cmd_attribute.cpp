@@ -149,7 +149,7 @@ void add_attribute_command(CLI::App& app) {
       "gradients, SmoothGrad, guided backprop, Grad-CAM, guided Grad-CAM, occlusion). Writes the heatmap\n"
       "PNG at --out, <stem>_overlay.png, <stem>.npy (raw values) and <stem>.json (summary).");
   cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
-  cmd->add_option("image", args->image, "photo (JPEG/PNG), cropped as the model card says")->required();
+  cmd->add_option("image", args->image, "photo (JPEG, PNG, WebP, TIFF), cropped as the model card says")->required();
   cmd->add_option("--target", args->target, "logit:K, prob:K (K index or label), LAYER:C, ... (default: top-1 logit)");
   cmd->add_option("--method,-m", args->method,
                   "saliency, gradxinput, ig, smoothgrad, guided, gradcam, guided-gradcam or occlusion");

@@ -119,7 +119,8 @@ void add_examples_command(CLI::App& app) {
       "(and least), from one batched pass; writes OUT/index.json and crop thumbnails. Ctrl-C stops after\n"
       "the current batch and saves a checkpoint; the same command resumes from it.");
   cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
-  cmd->add_option("--images", args->images, "folder of JPEG/PNG photos (searched recursively)")->required();
+  cmd->add_option("--images", args->images, "folder of photos: JPEG, PNG, WebP, TIFF (searched recursively)")
+      ->required();
   cmd->add_option("--layers,-l", args->layers, "comma-separated layer names, or 'all' (the card's layers)")
       ->delimiter(',');
   cmd->add_option("--top,-k", args->scan.top_k, "photos kept per unit and list")->check(CLI::Range(int64_t{1}, int64_t{1000}));
