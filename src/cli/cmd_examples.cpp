@@ -13,8 +13,6 @@
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
-#include <unistd.h>
-
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -52,7 +50,7 @@ std::string field_text(const ReceptiveField& f) {
 void run_examples(ExamplesArgs& args) {
   const Model model = open_model(args.model, args.run);
   args.scan.layers = layer_names(args.layers, model);
-  args.scan.progress = !args.quiet && isatty(STDERR_FILENO);
+  args.scan.progress = !args.quiet;
   InterruptFlag interrupt;
   args.scan.stop_requested = [&interrupt] { return interrupt.raised(); };
 
