@@ -5,6 +5,7 @@
 
 #include <featvis/attribution/attribution.h>
 #include <featvis/attribution/heatmap.h>
+#include <featvis/graph/layer_name.h>
 #include <featvis/image/image.h>
 #include <featvis/io/npy.h>
 #include <featvis/render/objectives.h>
@@ -68,9 +69,9 @@ void run_attribute(AttributeArgs& args) {
   options.method = attribution::parse_method(args.method);
   options.baseline = attribution::parse_baseline(args.baseline);
   options.smooth_on = attribution::parse_method(args.smooth_on);
-  options.layer = args.layer;
 
   const Model model = open_model(args.model, args.run);
+  if (!args.layer.empty()) options.layer = resolve_layer(model.graph, args.layer);
   const at::Tensor image = load_image01(args.image, model.card.preprocessing).to(model.graph.device());
   const Objective target =
       args.target.empty() ? attribution::top1_target(model, image) : objectives::parse(args.target, model);

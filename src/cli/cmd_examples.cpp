@@ -5,6 +5,7 @@
 
 #include <featvis/examples/examples_dir.h>
 #include <featvis/examples/image_list.h>
+#include <featvis/graph/layer_name.h>
 #include <featvis/examples/index.h>
 #include <featvis/examples/scan.h>
 #include <featvis/util/error.h>
@@ -39,7 +40,7 @@ std::vector<std::string> layer_names(const std::vector<std::string>& asked, cons
   if (asked.size() == 1 && asked[0] == "all") return card_layer_names(model);
   for (const auto& name : asked)
     if (name == "all") throw Error("--layers: 'all' cannot be combined with layer names");
-  return asked;
+  return resolve_layers(model.graph, asked);
 }
 
 std::string field_text(const ReceptiveField& f) {
