@@ -1,10 +1,13 @@
 #include <featvis/attribution/heatmap.h>
 #include <featvis/util/error.h>
 
+#include <array>
+#include <vector>
+
 namespace featvis::attribution {
 namespace {
 
-// Piecewise-linear colour scale: t in [0,1] [H,W] -> [3,H,W] through `stops` (RGB rows).
+// Piecewise-linear colour scale: t in [0,1] [...] -> [3, ...] through `stops` (RGB rows).
 at::Tensor colour_scale(const at::Tensor& t, const std::vector<std::array<float, 3>>& stops) {
   const int64_t segments = static_cast<int64_t>(stops.size()) - 1;
   std::vector<float> flat;
@@ -14,7 +17,7 @@ at::Tensor colour_scale(const at::Tensor& t, const std::vector<std::array<float,
   const at::Tensor lower = pos.floor().clamp(0, segments - 1).to(at::kLong);
   const at::Tensor frac = (pos - lower.to(pos.scalar_type())).unsqueeze(-1);
   const at::Tensor rgb = table.index({lower}) * (1 - frac) + table.index({lower + 1}) * frac;
-  return rgb.permute({2, 0, 1}).contiguous();
+  return rgb.movedim(-1, 0).contiguous();
 }
 
 at::Tensor checked(const at::Tensor& map) {
@@ -24,25 +27,33 @@ at::Tensor checked(const at::Tensor& map) {
 
 }  // namespace
 
-at::Tensor heatmap(const at::Tensor& map_in) {
-  const at::Tensor map = checked(map_in);
-  const double peak = std::max(map.abs().max().item<double>(), 1e-30);
-  if (map.min().item<double>() < 0) {
-    // Diverging: -peak blue, 0 white, +peak red.
-    return colour_scale(map / (2 * peak) + 0.5, {{0.02f, 0.19f, 0.58f}, {1.f, 1.f, 1.f}, {0.70f, 0.02f, 0.09f}});
+double clip_value(const at::Tensor& map_in, double clip_percentile) {
+  if (!(clip_percentile > 0 && clip_percentile <= 100)) {
+    throw Error("clip percentile must be in (0, 100], got " + std::to_string(clip_percentile));
   }
-  return colour_scale(map / peak, {{0.f, 0.f, 0.f}, {0.75f, 0.05f, 0.05f}, {1.f, 0.8f, 0.1f}, {1.f, 1.f, 1.f}});
+  const at::Tensor magnitude = checked(map_in).abs().flatten();
+  const double at_percentile = at::quantile(magnitude, clip_percentile / 100).item<double>();
+  return at_percentile > 0 ? at_percentile : magnitude.max().item<double>();
 }
 
-at::Tensor overlay(const at::Tensor& image, const at::Tensor& map_in) {
+at::Tensor display_normalize(const at::Tensor& map_in, double clip_percentile) {
   const at::Tensor map = checked(map_in);
-  if (image.dim() != 3 || image.size(1) != map.size(0) || image.size(2) != map.size(1)) {
-    throw Error("overlay: image " + c10::str(image.sizes()) + " does not match map " + c10::str(map.sizes()));
+  const double clip = clip_value(map, clip_percentile);
+  if (clip <= 0) return at::zeros_like(map);
+  return (map / clip).clamp(-1, 1);
+}
+
+at::Tensor heat_colours(const at::Tensor& t, bool signed_scale) {
+  if (signed_scale) {
+    // -1 blue, 0 white, +1 red.
+    return colour_scale(t / 2 + 0.5, {{0.02f, 0.19f, 0.58f}, {1.f, 1.f, 1.f}, {0.70f, 0.02f, 0.09f}});
   }
-  const double peak = std::max(map.abs().max().item<double>(), 1e-30);
-  const at::Tensor alpha = (map.abs() / peak).unsqueeze(0) * 0.8;
-  const at::Tensor photo = image.detach().to(map.device(), at::kFloat);
-  return photo * (1 - alpha) + heatmap(map) * alpha;
+  return colour_scale(t, {{0.f, 0.f, 0.f}, {0.75f, 0.05f, 0.05f}, {1.f, 0.8f, 0.1f}, {1.f, 1.f, 1.f}});
+}
+
+at::Tensor heatmap(const at::Tensor& map_in, double clip_percentile) {
+  const at::Tensor map = checked(map_in);
+  return heat_colours(display_normalize(map, clip_percentile), map.min().item<double>() < 0);
 }
 
 }  // namespace featvis::attribution

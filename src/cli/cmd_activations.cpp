@@ -3,6 +3,7 @@
 #include "cli_common.h"
 #include "commands.h"
 
+#include <featvis/graph/layer_name.h>
 #include <featvis/image/image.h>
 
 #include <nlohmann/json.hpp>
@@ -22,13 +23,15 @@ void add_activations_command(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("activations", "Units of a layer that a photo excites most");
   cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
-  cmd->add_option("image", args->image, "JPEG/PNG photo")->required();
-  cmd->add_option("--layer,-l", args->layer, "layer (tensor) name; see `featvis layers`")->required();
+  cmd->add_option("image", args->image, "photo (JPEG, PNG, WebP, TIFF)")->required();
+  cmd->add_option("--layer,-l", args->layer,
+                  "layer name (or its end in whole '/' segments, if only one layer ends so); see `featvis layers`")
+      ->required();
   cmd->add_option("--top,-k", args->top, "how many units")->check(CLI::Range(1, 100000));
   add_run_options(cmd, args->run);
   cmd->callback([args] {
     const Model model = open_model(args->model, args->run);
-    model.graph.require_tensor(args->layer);
+    args->layer = resolve_layer(model.graph, args->layer);
     at::Tensor input = load_network_input(args->image, model.card.preprocessing).unsqueeze(0);
     c10::InferenceMode guard;
     at::Tensor act = model.graph.run(input.to(model.graph.device()), {args->layer}).at(args->layer).to(at::kCPU);

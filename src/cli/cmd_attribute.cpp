@@ -5,6 +5,8 @@
 
 #include <featvis/attribution/attribution.h>
 #include <featvis/attribution/heatmap.h>
+#include <featvis/attribution/overlay.h>
+#include <featvis/graph/layer_name.h>
 #include <featvis/image/image.h>
 #include <featvis/io/npy.h>
 #include <featvis/render/objectives.h>
@@ -25,7 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct AttributeArgs {
-  std::string model, image, target, method = "saliency", baseline = "black", smooth_on = "saliency", layer;
+  std::string model, image, target, method = "saliency", baseline = "black", smooth_on = "saliency", layer, overlay;
+  double clip_percentile = 99;
   std::string out = "attribution.png";
   attribution::AttributionOptions options;
   RunOptions run;
@@ -68,9 +71,16 @@ void run_attribute(AttributeArgs& args) {
   options.method = attribution::parse_method(args.method);
   options.baseline = attribution::parse_baseline(args.baseline);
   options.smooth_on = attribution::parse_method(args.smooth_on);
-  options.layer = args.layer;
+  if (!(args.clip_percentile > 0 && args.clip_percentile <= 100)) {
+    throw Error("--clip-percentile must be in (0, 100], got " + number(args.clip_percentile));
+  }
+  attribution::OverlayOptions display;
+  display.style = args.overlay.empty() ? attribution::default_overlay_style(options.method)
+                                       : attribution::parse_overlay_style(args.overlay);
+  display.clip_percentile = args.clip_percentile;
 
   const Model model = open_model(args.model, args.run);
+  if (!args.layer.empty()) options.layer = resolve_layer(model.graph, args.layer);
   const at::Tensor image = load_image01(args.image, model.card.preprocessing).to(model.graph.device());
   const Objective target =
       args.target.empty() ? attribution::top1_target(model, image) : objectives::parse(args.target, model);
@@ -82,8 +92,9 @@ void run_attribute(AttributeArgs& args) {
   const std::string overlay_path = stem.string() + "_overlay.png";
   const std::string npy_path = stem.string() + ".npy";
   const std::string json_path = stem.string() + ".json";
-  save_png(png.string(), attribution::heatmap(result.map));
-  save_png(overlay_path, attribution::overlay(image.to(at::kCPU), result.map));
+  const at::Tensor overlay = attribution::overlay(image, result.map, display);
+  save_png(png.string(), attribution::heatmap(result.map, display.clip_percentile));
+  save_png(overlay_path, overlay);
   save_npy(npy_path, result.raw);
 
   nlohmann::ordered_json record = {
@@ -103,6 +114,9 @@ void run_attribute(AttributeArgs& args) {
                    {"max", result.map.max().item<double>()},
                    {"sum", result.map.sum().item<double>()}};
   record["raw_shape"] = result.raw.sizes().vec();
+  record["display"] = {{"overlay", attribution::to_string(display.style)},
+                       {"clip_percentile", display.clip_percentile},
+                       {"clip_value", attribution::clip_value(result.map, display.clip_percentile)}};
   if (result.completeness) {
     const auto& c = *result.completeness;
     record["completeness"] = {{"attribution_sum", c.attribution_sum},
@@ -147,9 +161,9 @@ void add_attribute_command(CLI::App& app) {
       "attribute",
       "Attribution: which pixels of a photo a target depends on (saliency, gradient x input, integrated\n"
       "gradients, SmoothGrad, guided backprop, Grad-CAM, guided Grad-CAM, occlusion). Writes the heatmap\n"
-      "PNG at --out, <stem>_overlay.png, <stem>.npy (raw values) and <stem>.json (summary).");
+      "PNG at --out, <stem>_overlay.png (with a colour bar), <stem>.npy (raw values) and <stem>.json (summary).");
   cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
-  cmd->add_option("image", args->image, "photo (JPEG/PNG), cropped as the model card says")->required();
+  cmd->add_option("image", args->image, "photo (JPEG, PNG, WebP, TIFF), cropped as the model card says")->required();
   cmd->add_option("--target", args->target, "logit:K, prob:K (K index or label), LAYER:C, ... (default: top-1 logit)");
   cmd->add_option("--method,-m", args->method,
                   "saliency, gradxinput, ig, smoothgrad, guided, gradcam, guided-gradcam or occlusion");
@@ -166,6 +180,12 @@ void add_attribute_command(CLI::App& app) {
   cmd->add_option("--stride", args->options.stride, "occlusion: patch step in pixels");
   cmd->add_option("--batch", args->options.batch, "images per forward pass (IG points, occluded copies)");
   cmd->add_option("--out,-o", args->out, "heatmap PNG; the other files are named after it");
+  cmd->add_option("--overlay", args->overlay,
+                  "blend (heat over the photo in grey) or mask (the photo where |value| is high); default: mask "
+                  "for per-pixel methods, blend for gradcam and occlusion");
+  cmd->add_option("--clip-percentile", args->clip_percentile,
+                  "display: |value| at this percentile is full strength, higher ones are clipped (Captum's default "
+                  "is 98; 100 = the maximum)");
   add_run_options(cmd, args->run);
   cmd->callback([args] { run_attribute(*args); });
 }

@@ -5,6 +5,7 @@
 
 #include <featvis/examples/examples_dir.h>
 #include <featvis/examples/image_list.h>
+#include <featvis/graph/layer_name.h>
 #include <featvis/examples/index.h>
 #include <featvis/examples/scan.h>
 #include <featvis/util/error.h>
@@ -12,8 +13,6 @@
 
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
-
-#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -41,7 +40,7 @@ std::vector<std::string> layer_names(const std::vector<std::string>& asked, cons
   if (asked.size() == 1 && asked[0] == "all") return card_layer_names(model);
   for (const auto& name : asked)
     if (name == "all") throw Error("--layers: 'all' cannot be combined with layer names");
-  return asked;
+  return resolve_layers(model.graph, asked);
 }
 
 std::string field_text(const ReceptiveField& f) {
@@ -52,7 +51,7 @@ std::string field_text(const ReceptiveField& f) {
 void run_examples(ExamplesArgs& args) {
   const Model model = open_model(args.model, args.run);
   args.scan.layers = layer_names(args.layers, model);
-  args.scan.progress = !args.quiet && isatty(STDERR_FILENO);
+  args.scan.progress = !args.quiet;
   InterruptFlag interrupt;
   args.scan.stop_requested = [&interrupt] { return interrupt.raised(); };
 
@@ -119,7 +118,8 @@ void add_examples_command(CLI::App& app) {
       "(and least), from one batched pass; writes OUT/index.json and crop thumbnails. Ctrl-C stops after\n"
       "the current batch and saves a checkpoint; the same command resumes from it.");
   cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
-  cmd->add_option("--images", args->images, "folder of JPEG/PNG photos (searched recursively)")->required();
+  cmd->add_option("--images", args->images, "folder of photos: JPEG, PNG, WebP, TIFF (searched recursively)")
+      ->required();
   cmd->add_option("--layers,-l", args->layers, "comma-separated layer names, or 'all' (the card's layers)")
       ->delimiter(',');
   cmd->add_option("--top,-k", args->scan.top_k, "photos kept per unit and list")->check(CLI::Range(int64_t{1}, int64_t{1000}));

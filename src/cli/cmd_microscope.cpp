@@ -5,6 +5,7 @@
 
 #include <featvis/examples/examples_dir.h>
 #include <featvis/examples/image_list.h>
+#include <featvis/graph/layer_name.h>
 #include <featvis/microscope/builder.h>
 #include <featvis/microscope/server.h>
 #include <featvis/util/error.h>
@@ -71,9 +72,10 @@ std::string scan_examples_into_site(const Model& model, const BuildArgs& args, I
   return dir;
 }
 
-void run_build(const BuildArgs& args) {
+void run_build(BuildArgs& args) {
   if (!args.images.empty() && !args.examples.empty()) throw Error("give --images (scan here) or --examples, not both");
   const Model model = open_model(args.model, args.run);
+  args.layers = resolve_layers(model.graph, args.layers);
   InterruptFlag interrupt;
   std::string examples = args.examples;
   if (!args.images.empty()) {

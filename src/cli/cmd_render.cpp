@@ -16,8 +16,6 @@
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
-#include <unistd.h>
-
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -120,7 +118,7 @@ void run_render(const RenderArgs& args) {
       if (s.images.size(0) > 1) save(prefix + "_sheet.png", render::contact_sheet(s.images));
     }
   };
-  options.progress = !args.quiet && isatty(STDERR_FILENO);
+  options.progress = !args.quiet;
   InterruptFlag interrupt;
   options.stop_requested = [&interrupt] { return interrupt.raised(); };
   const render::RenderResult result =

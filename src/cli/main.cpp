@@ -1,5 +1,6 @@
 // featvis: see what the units of a trained vision network respond to.
 #include "commands.h"
+#include "leading_minus.h"
 
 #include <featvis/util/error.h>
 
@@ -29,8 +30,13 @@ int main(int argc, char** argv) {
     std::cerr << "featvis: error: unknown command '" << argv[1] << "' (commands: " << names << ")\n";
     return 2;
   }
+  std::vector<std::string> args(argv, argv + argc);
+  // A negated objective ("-LAYER:7") is the render command's positional, not an option.
+  if (known && args[1] == "render") args = featvis::cli::with_dashed_positionals_last(*app.get_subcommand("render"), args);
+  std::vector<const char*> arg_pointers;
+  for (const auto& a : args) arg_pointers.push_back(a.c_str());
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(arg_pointers.size()), arg_pointers.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -1,8 +1,8 @@
 #include <featvis/examples/image_list.h>
+#include <featvis/image/image.h>
 #include <featvis/util/error.h>
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 
 namespace featvis {
@@ -17,11 +17,9 @@ std::vector<std::string> list_images(const std::string& root) {
   for (; it != end; it.increment(ec)) {
     if (ec) throw Error("cannot list image folder '" + root + "': " + ec.message());
     if (!it->is_regular_file(ec)) continue;
-    std::string ext = it->path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (ext == ".jpg" || ext == ".jpeg" || ext == ".png") out.push_back(fs::relative(it->path(), root).generic_string());
+    if (is_photo_file_name(it->path().string())) out.push_back(fs::relative(it->path(), root).generic_string());
   }
-  if (out.empty()) throw Error("image folder '" + root + "' holds no .jpg, .jpeg or .png files");
+  if (out.empty()) throw Error("image folder '" + root + "' holds no .jpg, .jpeg, .png, .webp, .tif or .tiff files");
   std::sort(out.begin(), out.end());
   return out;
 }

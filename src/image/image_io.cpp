@@ -1,4 +1,7 @@
-// Decoding photos with stb_image and writing PNGs with stb_image_write.
+// Decoding photos (stb_image, WebP and TIFF by their first bytes; JPEGs turned upright by
+// their EXIF orientation) and writing PNGs with stb_image_write.
+#include "decoders.h"
+
 #include <featvis/image/image.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
@@ -6,11 +9,20 @@
 #include <stb_image.h>
 #include <stb_image_write.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 namespace featvis {
+
+bool is_photo_file_name(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".tif" || ext == ".tiff";
+}
 
 at::Tensor load_image_rgb8(const std::string& path) {
   std::string bytes;
@@ -20,18 +32,20 @@ at::Tensor load_image_rgb8(const std::string& path) {
     throw Error("cannot read image '" + path + "': file missing or unreadable");
   }
   if (bytes.empty()) throw Error("cannot read image '" + path + "': file is empty");
+  if (image_detail::is_webp(bytes)) return image_detail::decode_webp(bytes, path);
+  if (image_detail::is_tiff(bytes)) return image_detail::decode_tiff(bytes, path);
   int width = 0, height = 0, channels = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
                             static_cast<int>(bytes.size()), &width, &height, &channels, 3),
       stbi_image_free);
   if (!pixels) {
-    throw Error("cannot read image '" + path + "': not a supported JPEG/PNG/BMP/GIF image (" +
+    throw Error("cannot read image '" + path + "': not a supported JPEG/PNG/WebP/TIFF/BMP/GIF image (" +
                 stbi_failure_reason() + ")");
   }
   at::Tensor rgb = at::empty({height, width, 3}, at::kByte);
   std::memcpy(rgb.data_ptr(), pixels.get(), static_cast<size_t>(width) * height * 3);
-  return rgb;
+  return image_detail::apply_exif_orientation(rgb, image_detail::jpeg_exif_orientation(bytes));
 }
 
 namespace {

@@ -1,5 +1,5 @@
 #include <featvis/attribution/attribution.h>
-#include <featvis/attribution/heatmap.h>
+#include <featvis/attribution/overlay.h>
 #include <featvis/image/image.h>
 #include <featvis/microscope/examples_lens.h>
 #include <featvis/microscope/site_path.h>
@@ -39,7 +39,9 @@ class AttributionLens : public Lens {
         const std::string dir = unit_dir(ctx.model_dir, layer.slug, unit.unit);
         make_dirs(dir);
         const ImagePair pair =
-            save_image_pair(dir, "attribution", attribution::overlay(image.cpu(), a.map), ctx.settings.thumb);
+            save_image_pair(dir, "attribution",
+                            attribution::overlay(image, a.map, {attribution::default_overlay_style(options.method)}),
+                            ctx.settings.thumb);
         entries[unit.unit][name()] = Json{{"image", pair.image},
                                           {"thumb", pair.thumb},
                                           {"photo", photo},

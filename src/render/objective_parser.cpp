@@ -3,6 +3,7 @@
 // and cost nothing; then every layer named is checked, all their shapes are read with one
 // forward pass of a zero image, and the objectives are built with each channel, position,
 // class and direction file checked where it was written.
+#include <featvis/graph/layer_name.h>
 #include <featvis/render/objectives.h>
 #include <featvis/util/error.h>
 
@@ -309,7 +310,7 @@ class Parser {
     Term t;
     t.pos = pos;
     if (!accept(':')) {
-      t.build = [layer] { return deepdream(layer); };
+      t.build = [this, layer] { return deepdream(full(layer)); };
       return t;
     }
     const size_t unit_pos = i_;
@@ -333,7 +334,7 @@ class Parser {
     t.build = [this, layer, first, last, range, is_neuron, xy, unit_pos, xy_pos] {
       check_channel(layer, last, unit_pos);
       if (xy) check_position(layer, *xy, xy_pos);
-      auto one = [&](int64_t c) { return is_neuron ? neuron(layer, c, xy) : channel(layer, c); };
+      auto one = [&](int64_t c) { return is_neuron ? neuron(full(layer), c, xy) : channel(full(layer), c); };
       if (!range) return one(first);
       std::vector<Objective> items;
       for (int64_t c = first; c <= last; ++c) items.push_back(one(c));
@@ -450,9 +451,10 @@ class Parser {
                              layer + "' has " + std::to_string(channels(layer)) + " channels");
         }
         if (xy) check_position(layer, *xy, xy_pos);
-        const Objective o = at_neuron ? direction_neuron(layer, v, xy, cosine) : direction(layer, v, cosine);
+        const Objective o =
+            at_neuron ? direction_neuron(full(layer), v, xy, cosine) : direction(full(layer), v, cosine);
         const std::string where = xy ? ", " + std::to_string(xy->first) + ", " + std::to_string(xy->second) : "";
-        return renamed(o, function + "(" + text::quote(layer) + ", " + text::quote(file) + where + ")");
+        return renamed(o, function + "(" + text::quote(full(layer)) + ", " + text::quote(file) + where + ")");
       };
       return t;
     }
@@ -469,7 +471,9 @@ class Parser {
         if (!(decay > 0)) fail(decay_pos, "alignment's decay ratio must be positive");
       }
       expect(')', "')'");
-      t.build = [function, layer, decay] { return function == "diversity" ? diversity(layer) : alignment(layer, decay); };
+      t.build = [this, function, layer, decay] {
+        return function == "diversity" ? diversity(full(layer)) : alignment(full(layer), decay);
+      };
       return t;
     }
     if (function == "channel_interpolate") {
@@ -493,7 +497,7 @@ class Parser {
       t.build = [this, a = units[0], b = units[1]] {
         check_channel(a.layer, a.c, a.c_pos);
         check_channel(b.layer, b.c, b.c_pos);
-        return channel_interpolate(a.layer, a.c, b.layer, b.c);
+        return channel_interpolate(full(a.layer), a.c, full(b.layer), b.c);
       };
       return t;
     }
@@ -513,12 +517,12 @@ class Parser {
     const std::string input = graph.inputs().empty() ? "" : graph.inputs()[0].name;
     for (const auto& [layer, pos] : uses_) {
       try {
-        graph.require_tensor(layer);
+        resolved_[layer] = resolve_layer(graph, layer);
       } catch (const Error& e) {
         fail(pos, e.what());
       }
-      if (!graph.producer(layer) && layer != input) fail(pos, "'" + layer + "' is a weight, not a layer");
-      if (std::find(names.begin(), names.end(), layer) == names.end()) names.push_back(layer);
+      if (!graph.producer(full(layer)) && full(layer) != input) fail(pos, "'" + layer + "' is a weight, not a layer");
+      if (std::find(names.begin(), names.end(), full(layer)) == names.end()) names.push_back(full(layer));
     }
     if (names.empty()) return;
     c10::InferenceMode guard;
@@ -531,7 +535,7 @@ class Parser {
       fail(uses_.front().second, std::string("cannot read layer shapes: ") + e.what());
     }
     for (const auto& [layer, pos] : uses_) {
-      const at::Tensor& t = values.at(layer);
+      const at::Tensor& t = values.at(full(layer));
       shapes_[layer] = t.sizes().vec();
       if (!at::isFloatingType(t.scalar_type()) || t.dim() < 2 || t.dim() > 4) {
         fail(pos, "'" + layer + "' is not a feature map (" + std::to_string(t.dim()) + "-D " +
@@ -539,6 +543,9 @@ class Parser {
       }
     }
   }
+
+  // The graph's name of a layer as written (read_shapes resolves short names).
+  const std::string& full(const std::string& layer) const { return resolved_.at(layer); }
 
   int64_t channels(const std::string& layer) const { return shapes_.at(layer)[1]; }
 
@@ -596,6 +603,7 @@ class Parser {
   size_t i_ = 0;
   std::vector<std::pair<std::string, size_t>> uses_;  // layer, position: in text order
   std::unordered_map<std::string, std::vector<int64_t>> shapes_;
+  std::unordered_map<std::string, std::string> resolved_;  // as written -> graph name
 };
 
 }  // namespace

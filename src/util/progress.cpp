@@ -3,15 +3,41 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
 
 namespace featvis {
+namespace {
+
+// Seconds between the plain lines written to a log: $FEATVIS_PROGRESS_SECONDS, else 5
+// (often enough to see a job is alive, rare enough to keep a day-long log short).
+std::chrono::duration<double> log_interval() {
+  const char* env = std::getenv("FEATVIS_PROGRESS_SECONDS");
+  if (env && *env) {
+    char* end = nullptr;
+    const double seconds = std::strtod(env, &end);
+    if (*end == '\0' && seconds >= 0) return std::chrono::duration<double>(seconds);
+  }
+  return std::chrono::duration<double>(5.0);
+}
+
+}  // namespace
 
 ProgressBar::ProgressBar(int64_t total, std::string label, bool enabled)
     : total_(total), label_(std::move(label)), enabled_(enabled), tty_(isatty(STDERR_FILENO) != 0),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+      log_interval_(log_interval()), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 ProgressBar::~ProgressBar() {
-  if (!finished_) finish();
+  if (finished_) return;
+  if (std::uncaught_exceptions() > 0) {
+    // An error is on its way to stderr as one line: a log keeps its last progress line, a
+    // terminal's bar is ended so that the message starts a line of its own.
+    finished_ = true;
+    if (enabled_ && tty_ && drawn_done_ >= 0) std::fputs("\n", stderr);
+    return;
+  }
+  finish();
 }
 
 void ProgressBar::update(int64_t done, const std::string& note) {
@@ -21,14 +47,11 @@ void ProgressBar::update(int64_t done, const std::string& note) {
   const auto now = std::chrono::steady_clock::now();
   if (tty_) {
     if (now - last_draw_ < std::chrono::milliseconds(100) && done_ < total_) return;
-    last_draw_ = now;
-    draw(false);
-  } else {
-    const int decile = total_ > 0 ? static_cast<int>(10 * done_ / total_) : 0;
-    if (decile == last_decile_) return;
-    last_decile_ = decile;
-    draw(true);
+  } else if (now - last_draw_ < log_interval_) {
+    return;  // finish() writes the last line
   }
+  last_draw_ = now;
+  draw(false);
 }
 
 void ProgressBar::finish(const std::string& note) {
@@ -47,12 +70,20 @@ void ProgressBar::draw(bool final_line) {
   const double fraction = total_ > 0 ? static_cast<double>(done_) / total_ : 1.0;
   const double rate = elapsed > 0 ? done_ / elapsed : 0.0;
   const double eta = rate > 0 ? (total_ - done_) / rate : 0.0;
+  if (!tty_) {
+    // A log gets whole lines without a bar: readable with less, grep and tail -f.
+    std::fprintf(stderr, "%s: %lld/%lld (%.0f%%) %.1f/s, %.0fs elapsed, %.0fs left%s%s\n", label_.c_str(),
+                 static_cast<long long>(done_), static_cast<long long>(total_), 100 * fraction, rate, elapsed, eta,
+                 note_.empty() ? "" : ", ", note_.c_str());
+    std::fflush(stderr);
+    return;
+  }
   const int width = 30;
   std::string bar(static_cast<size_t>(width * fraction), '#');
   bar.resize(width, '.');
-  std::fprintf(stderr, "%s%s [%s] %lld/%lld %.1f/s %.0fs left %s%s", tty_ ? "\r" : "", label_.c_str(),
-               bar.c_str(), static_cast<long long>(done_), static_cast<long long>(total_), rate, eta,
-               note_.c_str(), (final_line || !tty_) ? "\n" : "\033[K");
+  std::fprintf(stderr, "\r%s [%s] %lld/%lld %.1f/s %.0fs left %s%s", label_.c_str(), bar.c_str(),
+               static_cast<long long>(done_), static_cast<long long>(total_), rate, eta, note_.c_str(),
+               final_line ? "\n" : "\033[K");
   std::fflush(stderr);
 }
 

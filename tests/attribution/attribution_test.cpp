@@ -6,6 +6,7 @@
 
 #include <featvis/attribution/attribution.h>
 #include <featvis/attribution/heatmap.h>
+#include <featvis/attribution/overlay.h>
 #include <featvis/attribution/sanity.h>
 #include <featvis/graph/relu_gradient.h>
 #include <featvis/graph/op_registry.h>
@@ -296,10 +297,46 @@ TEST(Heatmap, ScalesAndOverlay) {
   const at::Tensor positive = heatmap(at::tensor({0.f, 1.f}).view({1, 2}));
   EXPECT_TRUE(at::allclose(positive.select(2, 0), at::zeros({3, 1})));                // 0 -> black
   EXPECT_TRUE(at::allclose(positive.select(2, 1), at::ones({3, 1})));                 // max -> white
-  const at::Tensor photo = at::full({3, 1, 2}, 0.25);
-  const at::Tensor blended = overlay(photo, at::tensor({0.f, 1.f}).view({1, 2}));
-  EXPECT_TRUE(at::allclose(blended.select(2, 0), photo.select(2, 0)));                // nothing attributed
-  EXPECT_TRUE(at::allclose(blended.select(2, 1), at::full({3, 1}, 0.25 * 0.2 + 0.8)));
+}
+
+TEST(Heatmap, ClipsAtThePercentileForDisplay) {
+  // 99 zeros and one outlier of 100 beside 1..9: at percentile 90 the outlier is clipped.
+  at::Tensor map = at::zeros({10, 10});
+  for (int i = 1; i <= 9; ++i) map[0][i] = static_cast<float>(i);
+  map[9][9] = 100;
+  EXPECT_EQ(clip_value(map, 100), 100);
+  const double at90 = clip_value(map, 90);
+  EXPECT_GT(at90, 0);
+  EXPECT_LT(at90, 10);
+  const at::Tensor t = display_normalize(map, 90);
+  EXPECT_EQ(t.max().item<float>(), 1.f);
+  EXPECT_EQ(t[9][9].item<float>(), 1.f);
+  EXPECT_GT(t[0][9].item<float>(), 0.5f);  // 9 is no longer a speck beside 100
+  EXPECT_TRUE(at::equal(display_normalize(at::zeros({2, 2}), 99), at::zeros({2, 2})));
+  EXPECT_NE(error_of([&] { clip_value(map, 0); }).find("clip percentile"), std::string::npos);
+}
+
+TEST(Heatmap, OverlayStylesAndColourBar) {
+  const at::Tensor photo = at::full({3, 4, 8}, 0.5);
+  at::Tensor map = at::zeros({4, 8});
+  map[1][2] = 1;
+  OverlayOptions options;
+  options.clip_percentile = 100;
+  options.style = OverlayStyle::kMask;
+  const at::Tensor masked = overlay(photo, map, options);
+  EXPECT_EQ(masked.size(0), 3);
+  EXPECT_GT(masked.size(1), 4);  // the colour bar below
+  EXPECT_EQ(masked.size(2), 8);
+  EXPECT_TRUE(at::allclose(masked.select(1, 1).select(1, 2), at::full({3}, 0.5)));  // the photo where attributed
+  EXPECT_EQ(masked.select(1, 0).abs().sum().item<float>(), 0.f);                    // black elsewhere
+  options.style = OverlayStyle::kBlend;
+  const at::Tensor blended = overlay(photo, map, options);
+  // Hot pixel: mostly the scale's top colour (white); cold ones: the grey photo dimmed toward black.
+  EXPECT_GT(blended[1][1][2].item<float>(), 0.8f);
+  EXPECT_NEAR(blended[1][0][0].item<float>(), 0.5 * 0.8, 1e-5);
+  EXPECT_EQ(default_overlay_style(Method::kGradCam), OverlayStyle::kBlend);
+  EXPECT_EQ(default_overlay_style(Method::kIntegratedGradients), OverlayStyle::kMask);
+  EXPECT_NE(error_of([] { parse_overlay_style("glow"); }).find("unknown overlay 'glow'"), std::string::npos);
 }
 
 TEST(Sanity, SpearmanByHand) {

@@ -96,7 +96,7 @@ TEST(ExamplesCli, BadInputIsOneLineErrors) {
                         {"image folder", "missing", "does not exist"});
   fs::create_directories(ws.dir + "/empty");
   expect_one_line_error(run_featvis({"examples", ws.model, "--images", ws.dir + "/empty", "--out", out}), 1,
-                        {"empty", "holds no .jpg, .jpeg or .png files"});
+                        {"empty", "holds no .jpg, .jpeg, .png, .webp, .tif or .tiff files"});
   expect_one_line_error(run_featvis({"examples", ws.model, "--images", ws.photos, "--out", out, "--layers", "conv2"}), 1,
                         {"unknown layer 'conv2'"});
   expect_one_line_error(run_featvis({"examples", ws.model, "--images", ws.photos, "--out", out, "--top", "0"}), 2,

@@ -5,7 +5,7 @@
 
 namespace featvis {
 
-// Paths relative to `root` of every .jpg/.jpeg/.png (any case) below it, sorted.
+// Paths relative to `root` of every photo (is_photo_file_name) below it, sorted.
 // Throws featvis::Error if `root` is not a folder or holds no such file.
 std::vector<std::string> list_images(const std::string& root);
 

@@ -1,5 +1,5 @@
 #pragma once
-// Photos in, network inputs out: decoding (JPEG/PNG via stb), the card's crop and
+// Photos in, network inputs out: decoding (JPEG/PNG via stb, WebP, TIFF), the card's crop and
 // scaling, and PNG/JPEG writing for visualizations and thumbnails.
 #include <featvis/model/card.h>
 
@@ -10,7 +10,12 @@
 
 namespace featvis {
 
-// Decoded 8-bit RGB photo as a [H, W, 3] uint8 tensor.
+// Whether a file name has a photo extension featvis decodes (.jpg .jpeg .png .webp .tif
+// .tiff, any case): what folder walks pick up.
+bool is_photo_file_name(const std::string& path);
+
+// Decoded 8-bit RGB photo as a [H, W, 3] uint8 tensor, a JPEG turned upright as its EXIF
+// orientation says.
 // Throws featvis::Error "cannot read image 'P': <reason>" for missing/corrupt files.
 at::Tensor load_image_rgb8(const std::string& path);
 

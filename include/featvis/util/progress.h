@@ -1,6 +1,7 @@
 #pragma once
-// A progress bar for long runs: redrawn in place on a terminal, a line every ~10% when
-// stderr is a log file (CI), silent when disabled.
+// A progress bar for long runs: redrawn in place on a terminal; when stderr is a log file
+// (CI, SLURM, notebooks) a plain line every few seconds ($FEATVIS_PROGRESS_SECONDS,
+// default 5) and one at the end; silent when disabled.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -24,7 +25,7 @@ class ProgressBar {
   int64_t done_ = 0;
   std::string label_, note_;
   bool enabled_, tty_, finished_ = false;
-  int last_decile_ = -1;
+  std::chrono::duration<double> log_interval_;
   int64_t drawn_done_ = -1;  // what the last printed line showed
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
