@@ -1,11 +1,13 @@
 // featvis: see what the units of a trained vision network respond to.
 #include "commands.h"
 
+#include <featvis/util/configure_process.h>
 #include <featvis/util/error.h>
 
 #include <iostream>
 
 int main(int argc, char** argv) {
+  featvis::configure_process();
   CLI::App app{"featvis: feature visualization, dataset examples and attribution for ONNX vision models"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "featvis 0.1.0");
