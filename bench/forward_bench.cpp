@@ -18,6 +18,7 @@
 // forward_grad/batch:{1,8}: autograd on, input requires grad, backward of
 // logits[:, k].sum() (counter ms/img). Times are wall-clock (UseRealTime).
 #include <featvis/graph/graph.h>
+#include <featvis/util/configure_process.h>
 #include <featvis/util/error.h>
 
 #include "bench_model.h"
@@ -147,6 +148,7 @@ int dump_logits(const featvis::Graph& graph, const std::string& in_path, const s
 }  // namespace
 
 int main(int argc, char** argv) {
+  featvis::configure_process();
   try {
     const Options opt = parse(&argc, argv);
     at::set_num_threads(opt.threads);

@@ -37,6 +37,7 @@
 #include <featvis/render/param/image_param.h>
 #include <featvis/render/render.h>
 #include <featvis/render/transform/standard.h>
+#include <featvis/util/configure_process.h>
 #include <featvis/util/error.h>
 
 #include "bench_model.h"
@@ -169,6 +170,7 @@ void bench_render(benchmark::State& state, const Case* c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  featvis::configure_process();
   try {
     const Options opt = parse(&argc, argv);
     at::set_num_threads(opt.threads);

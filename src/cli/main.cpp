@@ -2,11 +2,13 @@
 #include "commands.h"
 #include "leading_minus.h"
 
+#include <featvis/util/configure_process.h>
 #include <featvis/util/error.h>
 
 #include <iostream>
 
 int main(int argc, char** argv) {
+  featvis::configure_process();
   CLI::App app{"featvis: feature visualization, dataset examples and attribution for ONNX vision models"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "featvis 0.1.0");

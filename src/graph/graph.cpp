@@ -5,42 +5,11 @@
 #include <featvis/util/error.h>
 #include <featvis/util/edit_distance.h>
 
-#include <ATen/Context.h>
-
 #include <algorithm>
-#include <climits>
-#include <cstdlib>
-#include <cstring>
 #include <mutex>
 #include <unordered_set>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 namespace featvis {
-namespace {
-
-// glibc malloc serves large blocks (above a threshold that tops out at 32 MiB) with a
-// fresh mmap() and unmaps them on free, so each run page-faults every big activation in
-// again, zero-filled by the kernel. From batch 8 on, MobileNetV2's activations are that
-// big, and forward was 2.4x (batch 8) to 3.7x (batch 32) slower for it (see
-// docs/PERFORMANCE.md). Keeping freed memory in the heap for reuse instead (no mmap for
-// big blocks, no trimming below 2 GiB) makes later runs fault-free; the cost is that the
-// process keeps its peak heap. FEATVIS_MALLOC_TUNING=0 leaves glibc's defaults alone.
-void tune_cpu_allocator_once() {
-#if defined(__GLIBC__)
-  static std::once_flag once;
-  std::call_once(once, [] {
-    const char* env = std::getenv("FEATVIS_MALLOC_TUNING");
-    if (env && std::strcmp(env, "0") == 0) return;
-    mallopt(M_MMAP_MAX, 0);
-    mallopt(M_TRIM_THRESHOLD, INT_MAX);
-  });
-#endif
-}
-
-}  // namespace
 
 const Node* Graph::producer(const std::string& tensor) const {
   auto it = producer_.find(tensor);
@@ -107,7 +76,6 @@ TensorMap Graph::run(const at::Tensor& input, const std::vector<std::string>& wa
   if (!input.defined() || input.dim() != 4) {
     throw Error("model input must be a 4-D NCHW tensor");
   }
-  if (input.device().is_cpu()) tune_cpu_allocator_once();
   const auto plan = plan_for(wanted);
   const std::unordered_set<std::string> keep(wanted.begin(), wanted.end());
 
@@ -174,12 +142,6 @@ void Graph::to(const at::Device& device) {
   for (auto& [name, t] : weights_) {
     // Shape-like integer tensors stay on the CPU: ops read their values eagerly.
     if (at::isFloatingType(t.scalar_type())) t = t.to(device);
-  }
-  // Full float32 on GPUs: TF32 convolutions (PyTorch's default for cuDNN) shift logits
-  // by ~1e-3 relative, enough to change near-tie rankings and gradients.
-  if (device.is_cuda()) {
-    at::globalContext().setAllowTF32CuDNN(false);
-    at::globalContext().setAllowTF32CuBLAS(false);
   }
   // Float constants embedded in nodes (Constant's "value") travel with the weights.
   for (auto& node : nodes_) {

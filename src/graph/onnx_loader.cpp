@@ -5,12 +5,13 @@
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
 
+#include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
 #include <cmath>
 #include <cstring>
-#include <set>
-#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace featvis {
 namespace {
@@ -129,7 +130,47 @@ void fuse_hardswish(std::vector<Node>& nodes, const std::unordered_map<std::stri
 int64_t default_opset(const onnx::ModelProto& model) {
   for (const auto& o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") return o.version();
-  return 13;
+  return kDefaultOpset;
+}
+
+// The ONNX library's own validation (IR version, opset imports, each node against its
+// op's schema, value infos), as one line naming the file. It runs after featvis's checks,
+// which name unsupported ops and broken tensors more precisely.
+void check_with_onnx(const onnx::ModelProto& model, const std::string& origin) {
+  try {
+    onnx::checker::check_model(model);
+  } catch (const onnx::checker::ValidationError& e) {
+    std::string what = e.what();  // "<message>\n\n==> Context: <where>", possibly multi-line
+    const std::string context = "==> Context: ";
+    if (const size_t at = what.find(context); at != std::string::npos) what.replace(at, context.size(), "in ");
+    std::string line;
+    for (char c : what) {
+      if (c == '\n' || c == '\r') c = ' ';
+      if (c != ' ' || (!line.empty() && line.back() != ' ')) line += c;
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    throw Error("'" + origin + "' is not a valid ONNX model: " + line);
+  }
+}
+
+// ONNX requires nodes in topological order: every input of a node is the graph input, an
+// initializer, an omitted optional input ("") or an output of an earlier node. One pass
+// checks it, naming the first node that breaks the rule.
+void check_topological_order(const std::vector<Node>& nodes, const std::unordered_map<std::string, size_t>& producer,
+                             std::unordered_set<std::string> available, const std::string& origin) {
+  available.insert("");
+  for (const Node& node : nodes) {
+    for (const auto& in : node.inputs) {
+      if (available.count(in)) continue;
+      auto later = producer.find(in);
+      if (later == producer.end()) {
+        throw Error("'" + origin + "': node '" + node.name + "' reads tensor '" + in + "', which nothing produces");
+      }
+      throw Error("'" + origin + "': node '" + node.name + "' reads tensor '" + in + "' before node '" +
+                  nodes[later->second].name + "' produces it (ONNX requires nodes in topological order)");
+    }
+    for (const auto& out : node.outputs) available.insert(out);
+  }
 }
 
 }  // namespace
@@ -177,8 +218,7 @@ Graph Graph::load_onnx_bytes(const std::string& bytes, const std::string& origin
   }
   for (const auto& out : g.output()) graph.outputs_.push_back(out.name());
 
-  // Nodes, validated against the op registry, put into topological order.
-  std::vector<Node> pending;
+  // Nodes, validated against the op registry, in the file's (topological) order.
   for (int i = 0; i < g.node_size(); ++i) {
     const auto& np = g.node(i);
     Node node;
@@ -200,47 +240,20 @@ Graph Graph::load_onnx_bytes(const std::string& bytes, const std::string& origin
     } catch (const Error& e) {
       throw Error("'" + origin + "': node '" + node.name + "': " + e.what());
     }
-    pending.push_back(std::move(node));
+    graph.nodes_.push_back(std::move(node));
   }
 
-  std::set<std::string> available;
-  for (const auto& [name, t] : graph.weights_) available.insert(name);
-  available.insert(graph.inputs_[0].name);
-  available.insert("");  // omitted optional inputs
-  std::vector<bool> placed(pending.size(), false);
-  size_t placed_count = 0;
-  while (placed_count < pending.size()) {
-    bool progress = false;
-    for (size_t i = 0; i < pending.size(); ++i) {
-      if (placed[i]) continue;
-      bool ready = true;
-      for (const auto& in : pending[i].inputs) ready = ready && available.count(in);
-      if (!ready) continue;
-      for (const auto& out : pending[i].outputs) available.insert(out);
-      placed[i] = true;
-      ++placed_count;
-      progress = true;
-      graph.nodes_.push_back(pending[i]);
-    }
-    if (!progress) {
-      for (size_t i = 0; i < pending.size(); ++i) {
-        if (placed[i]) continue;
-        for (const auto& in : pending[i].inputs) {
-          if (!available.count(in)) {
-            throw Error("'" + origin + "': node '" + pending[i].name + "' reads tensor '" + in +
-                        "', which nothing produces (broken or cyclic graph)");
-          }
-        }
-      }
-    }
-  }
   for (size_t i = 0; i < graph.nodes_.size(); ++i)
     for (const auto& out : graph.nodes_[i].outputs)
       if (!out.empty()) graph.producer_[out] = i;
+  std::unordered_set<std::string> available{graph.inputs_[0].name};
+  for (const auto& [name, t] : graph.weights_) available.insert(name);
+  check_topological_order(graph.nodes_, graph.producer_, std::move(available), origin);
   fuse_hardswish(graph.nodes_, graph.producer_);
   for (const auto& out : graph.outputs_) {
     if (!graph.has_tensor(out)) throw Error("'" + origin + "': graph output '" + out + "' is never produced");
   }
+  check_with_onnx(model, origin);
   return graph;
 }
 

@@ -2,6 +2,7 @@
 #include <featvis/attribution/overlay.h>
 #include <featvis/image/image.h>
 #include <featvis/microscope/examples_lens.h>
+#include <featvis/microscope/html.h>
 #include <featvis/microscope/site_path.h>
 #include <featvis/render/objectives.h>
 
@@ -16,6 +17,7 @@ class AttributionLens : public Lens {
  public:
   explicit AttributionLens(std::shared_ptr<const ExamplesSource> source) : source_(std::move(source)) {}
   std::string name() const override { return "attribution"; }
+  bool active() const override { return source_ != nullptr; }
 
   void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
                    UnitEntries& entries) override {
@@ -53,6 +55,18 @@ class AttributionLens : public Lens {
   }
 
   double unit_image_steps(const RenderSettings&) const override { return 2; }  // forward + backward
+
+  std::optional<PageSection> unit_section(const Json& entry) const override {
+    if (entry.is_null()) {
+      return PageSection{"Attribution",
+                         html_absent("No attribution: it needs this unit's dataset examples (build with --images or --examples).")};
+    }
+    return PageSection{"Attribution",
+                       "<div class=\"figs\"><figure>" + html_img(entry.value("image", ""), "attribution") + "<figcaption>" +
+                           html_escape("Grad-CAM at " + entry.value("layer", std::string()) + " on " +
+                                       entry.value("photo", std::string())) +
+                           "</figcaption></figure></div>"};
+  }
 
  private:
   std::shared_ptr<const ExamplesSource> source_;

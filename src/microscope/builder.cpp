@@ -1,6 +1,7 @@
 #include <featvis/inference/layer_info.h>
 #include <featvis/microscope/builder.h>
 #include <featvis/microscope/examples_lens.h>
+#include <featvis/microscope/lens_set.h>
 #include <featvis/microscope/pages.h>
 #include <featvis/microscope/site_path.h>
 #include <featvis/util/atomic_file.h>
@@ -19,8 +20,6 @@ namespace featvis::microscope {
 namespace {
 
 namespace fs = std::filesystem;
-
-const char* const kFormat = "featvis-microscope/1";
 
 Json read_json(const std::string& path) {
   try {
@@ -109,11 +108,7 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
     layers_.push_back(std::move(plan));
   }
 
-  // The lenses, in page order.
   std::vector<std::string> photos = options_.photos;
-  lenses_.push_back(channel_lens());
-  lenses_.push_back(neuron_lens());
-  if (s.diversity > 0) lenses_.push_back(diversity_lens());
   std::shared_ptr<const ExamplesSource> examples;
   if (!options_.examples.empty()) {
     examples = std::make_shared<const ExamplesSource>(read_examples_source(options_.examples));
@@ -127,16 +122,13 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
       photos.push_back((fs::path(index.images_root) / index.images.front()).string());
       if (index.images.size() > 1) photos.push_back((fs::path(index.images_root) / index.images[index.images.size() / 2]).string());
     }
-    lenses_.push_back(examples_lens(examples));
-  } else {
-    notes_.push_back("no --images or --examples: the dataset-examples and attribution lenses are absent");
   }
   for (const auto& p : photos)
     if (!fs::is_regular_file(p)) throw Error("caricature photo '" + p + "' not found");
-  if (photos.empty()) notes_.push_back("no photos for caricatures (pass --photos or --examples): DeepDream from noise only");
-  lenses_.push_back(deepdream_lens(photos));
-  if (examples) lenses_.push_back(attribution_lens(examples));
   options_.photos = photos;
+  LensSet set = make_lenses(LensInputs{s, examples, photos});
+  lenses_ = std::move(set.lenses);
+  notes_ = std::move(set.notes);
 
   const std::string settings_path = (fs::path(model_dir_) / "build.json").string();
   if (fs::exists(settings_path)) {
@@ -156,7 +148,8 @@ Builder::~Builder() = default;
 
 std::vector<std::string> Builder::lens_names() const {
   std::vector<std::string> names;
-  for (const auto& l : lenses_) names.push_back(l->name());
+  for (const auto& l : lenses_)
+    if (l->active()) names.push_back(l->name());
   return names;
 }
 
@@ -164,7 +157,7 @@ Json Builder::settings_json() const {
   const RenderSettings& s = options_.render;
   Json layers = Json::array();
   for (const auto& l : layers_) layers.push_back(l.name);
-  return Json{{"format", kFormat},
+  return Json{{"format", kSiteFormat},
               {"model", model_.card.name},
               {"model_file", fs::path(model_.onnx_path).filename().string()},
               {"layers", layers},
@@ -199,8 +192,10 @@ Estimate Builder::estimate() {
     e.units_left += left;
     e.layers_left += layer_done ? 0 : 1;
     double steps = 0;
-    for (const auto& lens : lenses_)
+    for (const auto& lens : lenses_) {
+      if (!lens->active()) continue;
       steps += (layer_done ? 0 : lens->layer_image_steps(options_.render)) + left * lens->unit_image_steps(options_.render);
+    }
     const double ms = time_image_step(ctx, layer, std::min<int64_t>(options_.render.batch, static_cast<int64_t>(layer.units.size())));
     ms_total += ms;
     e.image_steps += steps;
@@ -216,7 +211,7 @@ Json Builder::manifest_json() const {
     const Json layer = read_json((fs::path(model_dir_) / l.slug / "layer.json").string());
     layers.push_back(layer);
   }
-  return Json{{"format", kFormat},
+  return Json{{"format", kSiteFormat},
               {"model", model_.card.name},
               {"description", model_.card.description},
               {"settings", settings_json()},
@@ -249,6 +244,7 @@ BuildSummary Builder::build() {
       make_dirs(layer_dir);
       Json lenses = Json::object();
       for (const auto& lens : lenses_) {
+        if (!lens->active()) continue;
         Json entry = lens->build_layer(ctx, layer);
         if (!entry.is_null()) lenses[lens->name()] = entry;
       }
@@ -267,7 +263,8 @@ BuildSummary Builder::build() {
       }
       if (pending.empty()) continue;
       UnitEntries entries;
-      for (const auto& lens : lenses_) lens->build_units(ctx, layer, pending, entries);
+      for (const auto& lens : lenses_)
+        if (lens->active()) lens->build_units(ctx, layer, pending, entries);
       // unit.json last: it is the done marker, written once all of the unit's files are.
       for (int64_t u : pending) {
         const std::string dir = unit_dir(model_dir_, layer.slug, u);
@@ -297,7 +294,7 @@ BuildSummary Builder::build() {
       units.back().push_back(read_json((fs::path(unit_dir(model_dir_, layer.slug, u)) / "unit.json").string()));
     }
   }
-  write_model_pages(model_dir_, manifest, units);
+  write_model_pages(model_dir_, manifest, units, lenses_);
   summary.manifest = (fs::path(model_dir_) / "manifest.json").string();
   write_file_atomically(summary.manifest, manifest.dump(2) + "\n");
   write_site_index(options_.site);

@@ -1,4 +1,5 @@
 #include <featvis/microscope/examples_lens.h>
+#include <featvis/microscope/html.h>
 #include <featvis/microscope/site_path.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
@@ -20,6 +21,7 @@ class ExamplesLens : public Lens {
  public:
   explicit ExamplesLens(std::shared_ptr<const ExamplesSource> source) : source_(std::move(source)) {}
   std::string name() const override { return "examples"; }
+  bool active() const override { return source_ != nullptr; }
 
   void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
                    UnitEntries& entries) override {
@@ -42,6 +44,24 @@ class ExamplesLens : public Lens {
         entries[u][name()] = Json{{"top_max", top}, {"top_mean", mean}};
       }
     }
+  }
+
+  std::optional<PageSection> unit_section(const Json& entry) const override {
+    const std::string title = "Dataset examples";
+    if (entry.is_null() || entry["top_max"].empty()) {
+      return PageSection{title,
+                         html_absent(active() ? "This unit is not in the examples index."
+                                              : "Dataset examples are not in this build (build with --examples DIR from "
+                                                "`featvis examples`)."),
+                         true};
+    }
+    std::string html = "<div class=\"examples\">";
+    for (const auto& e : entry["top_max"]) {
+      html += "<figure>" + html_img(e["crop"], e["image"].get<std::string>()) + "<figcaption>" +
+              html_number(e["score"].get<double>()) + "</figcaption></figure>";
+    }
+    html += "</div><p class=\"sub\">Crops of the photos that excite the unit most: what it <em>correlates</em> with.</p>";
+    return PageSection{title, html, true};
   }
 
  private:

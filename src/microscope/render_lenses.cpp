@@ -1,6 +1,7 @@
 // The lenses that come from feature visualization: channel, neuron, diversity, DeepDream
 // and caricatures, all through render::render with the "lucid" preset.
 #include <featvis/image/image.h>
+#include <featvis/microscope/html.h>
 #include <featvis/microscope/lens.h>
 #include <featvis/microscope/site_path.h>
 #include <featvis/render/objectives.h>
@@ -80,9 +81,39 @@ class PerUnitLens : public Lens {
   Make make_;
 };
 
+class ChannelLens : public PerUnitLens {
+ public:
+  ChannelLens() : PerUnitLens("channel", [](const std::string& layer, int64_t unit) { return objectives::channel(layer, unit); }) {}
+  std::optional<PageSection> unit_section(const Json& entry) const override {
+    if (entry.is_null()) return PageSection{"Feature visualization", html_absent("Not in this build."), true};
+    return PageSection{"Feature visualization",
+                       html_img(entry["image"], "channel visualization", "big") +
+                           "<p class=\"sub\">Optimized to maximize the channel's mean activation (reached " +
+                           html_number(entry.value("activation", 0.0)) + "): what <em>causes</em> the unit to fire.</p>",
+                       true};
+  }
+  std::string unit_thumbnail(const Json& entry) const override {
+    return entry.is_null() ? std::string() : entry["thumb"].get<std::string>();
+  }
+};
+
+class NeuronLens : public PerUnitLens {
+ public:
+  NeuronLens() : PerUnitLens("neuron", [](const std::string& layer, int64_t unit) { return objectives::neuron(layer, unit); }) {}
+  std::optional<PageSection> unit_section(const Json& entry) const override {
+    if (entry.is_null()) return PageSection{"Neuron (centre position)", html_absent("Not in this build.")};
+    return PageSection{"Neuron (centre position)",
+                       "<div class=\"figs\"><figure>" + html_img(entry["image"], "neuron visualization") +
+                           "<figcaption>activation " + html_number(entry.value("activation", 0.0)) +
+                           "</figcaption></figure></div>"};
+  }
+};
+
 class DiversityLens : public Lens {
  public:
+  explicit DiversityLens(int64_t diversity) : active_(diversity > 0) {}
   std::string name() const override { return "diversity"; }
+  bool active() const override { return active_; }
   void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
                    UnitEntries& entries) override {
     for (int64_t u : group) {
@@ -101,6 +132,16 @@ class DiversityLens : public Lens {
   double unit_image_steps(const RenderSettings& s) const override {
     return static_cast<double>(s.steps * s.diversity);
   }
+  std::optional<PageSection> unit_section(const Json& entry) const override {
+    if (entry.is_null()) return PageSection{"Diversity", html_absent("Not in this build (--diversity 0).")};
+    std::string html = "<div class=\"figs\">";
+    int i = 0;
+    for (const auto& d : entry["images"]) html += "<figure>" + html_img(d["image"], "diversity " + std::to_string(i++)) + "</figure>";
+    return PageSection{"Diversity", html + "</div>"};
+  }
+
+ private:
+  bool active_;
 };
 
 class DeepDreamLens : public Lens {
@@ -136,13 +177,24 @@ class DeepDreamLens : public Lens {
   double layer_image_steps(const RenderSettings& s) const override {
     return static_cast<double>(s.steps * static_cast<int64_t>(1 + photos_.size()));
   }
+  std::optional<PageSection> layer_section(const Json& entry) const override {
+    const std::string title = "DeepDream and caricatures";
+    if (entry.is_null()) return PageSection{title, html_absent("Not in this build.")};
+    std::string html = "<div class=\"figs\"><figure>" + html_img(entry["dream"]["image"], "DeepDream from noise") +
+                       "<figcaption>the whole layer, from noise</figcaption></figure>";
+    for (const auto& c : entry["caricatures"]) {
+      html += "<figure>" + html_img(c["photo"]["image"], c["source"].get<std::string>()) + "<figcaption>" +
+              html_escape(c["source"].get<std::string>()) + "</figcaption></figure><figure>" +
+              html_img(c["image"], "caricature") + "<figcaption>its caricature</figcaption></figure>";
+    }
+    html += "</div>";
+    if (entry["caricatures"].empty()) html += html_absent("No caricatures: the build had no photos.");
+    return PageSection{title, html};
+  }
 
  private:
   std::vector<std::string> photos_;
 };
-
-Objective channel_of(const std::string& layer, int64_t unit) { return objectives::channel(layer, unit); }
-Objective neuron_of(const std::string& layer, int64_t unit) { return objectives::neuron(layer, unit); }
 
 }  // namespace
 
@@ -155,9 +207,9 @@ double time_image_step(const LensContext& ctx, const LayerPlan& layer, int64_t b
   return timed.ms_per_step / static_cast<double>(batch);
 }
 
-std::unique_ptr<Lens> channel_lens() { return std::make_unique<PerUnitLens>("channel", channel_of); }
-std::unique_ptr<Lens> neuron_lens() { return std::make_unique<PerUnitLens>("neuron", neuron_of); }
-std::unique_ptr<Lens> diversity_lens() { return std::make_unique<DiversityLens>(); }
+std::unique_ptr<Lens> channel_lens() { return std::make_unique<ChannelLens>(); }
+std::unique_ptr<Lens> neuron_lens() { return std::make_unique<NeuronLens>(); }
+std::unique_ptr<Lens> diversity_lens(int64_t diversity) { return std::make_unique<DiversityLens>(diversity); }
 std::unique_ptr<Lens> deepdream_lens(std::vector<std::string> photos) {
   return std::make_unique<DeepDreamLens>(std::move(photos));
 }

@@ -104,7 +104,9 @@ TEST(ReceptiveField, BoxesAreHalfOpenAndClippedToTheInput) {
 }
 
 TEST(ReceptiveField, UnknownOpsAndStrideMismatchesAreOneLineErrors) {
-  const std::vector<TestNode> padded = {{"Relu", {"input"}, "r", {}, {}}, {"Pad", {"r"}, "odd", {}, {}}};
+  const std::vector<TestNode> padded = {{"Relu", {"input"}, "r", {}, {}},
+                                        {"Constant", {}, "pads", {{"value_ints", {0, 0, 1, 1, 0, 0, 1, 1}}}, {}},
+                                        {"Pad", {"r", "pads"}, "odd", {}, {}}};
   const auto pad_graph = featvis::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(padded), "padded");
   const std::string unknown = featvis::testing::error_of([&] { featvis::receptive_field(pad_graph, "odd", 16, 16); });
   EXPECT_NE(unknown.find("op Pad (node 'odd/Pad')"), std::string::npos) << unknown;

@@ -66,13 +66,21 @@ std::string with_classifier_head(onnx::ModelProto& model, const std::string& fea
   trans->set_name("transB");
   trans->set_type(onnx::AttributeProto::INT);
   trans->set_i(1);
-  g->add_output()->set_name("logits");
+  add_float_output(g, "logits");
   std::string bytes;
   if (!model.SerializeToString(&bytes)) throw std::runtime_error("cannot serialize test model");
   return bytes;
 }
 
 }  // namespace
+
+void add_float_output(onnx::GraphProto* graph, const std::string& name) {
+  auto* out = graph->add_output();
+  out->set_name(name);
+  auto* tensor = out->mutable_type()->mutable_tensor_type();
+  tensor->set_elem_type(onnx::TensorProto::FLOAT);
+  tensor->mutable_shape();
+}
 
 std::string tiny_classifier_onnx(int classes, int size, const std::string& extra_op) {
   onnx::ModelProto model = model_with_image_input("tiny", size);
@@ -149,7 +157,7 @@ std::string onnx_from_nodes(const std::vector<TestNode>& nodes, int channels, in
     }
     width[spec.output] = c;
   }
-  g->add_output()->set_name(nodes.back().output);
+  add_float_output(g, nodes.back().output);
   std::string bytes;
   if (!model.SerializeToString(&bytes)) throw std::runtime_error("cannot serialize test model");
   return bytes;

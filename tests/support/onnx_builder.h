@@ -3,7 +3,15 @@
 #include <string>
 #include <vector>
 
+namespace onnx {
+class GraphProto;
+}
+
 namespace featvis::testing {
+
+// Declares `name` a float graph output of unknown shape: ONNX (and its checker, which the
+// loader runs) requires every graph output to have a type.
+void add_float_output(onnx::GraphProto* graph, const std::string& name);
 
 // A tiny classifier: input "input" [1,3,H,W] -> Conv 3x3 (4 ch, pads 1) "conv1/preact" ->
 // Relu "conv1" -> <extra_op> "odd" (only if extra_op is set) -> GlobalAveragePool "pool" ->

@@ -18,6 +18,8 @@ struct ExamplesSource {
 // Reads DIR/index.json (featvis::Error naming the file and field when malformed).
 ExamplesSource read_examples_source(const std::string& dir);
 
+// Both are inactive when `source` is null (no dataset examples in the build).
+//
 // Copies each unit's top_max crops to <unit>/examples/<i>.jpg and records them with their
 // photo, score and box (best first), plus the top_mean photos by name.
 std::unique_ptr<Lens> examples_lens(std::shared_ptr<const ExamplesSource> source);

@@ -1,9 +1,10 @@
 #pragma once
 // A Microscope "technique": one way of looking at a unit (feature visualization, neuron,
-// diversity, dataset examples, later attribution). Each lens writes its files into the
-// site and returns the manifest entries that the pages and the JSON API read; the
-// builder only schedules lenses and records what they returned, so a new lens (e.g.
-// attribution) is one more class, not a change to the builder.
+// diversity, dataset examples, attribution, DeepDream). Each lens writes its files into
+// the site, returns the manifest entries that the pages and the JSON API read, and turns
+// those entries into its own section of the unit and layer pages. The builder only
+// schedules lenses and records what they returned, the page writer only lays sections
+// out, so a new lens is one more class plus one line in lens_set.cpp (see ADDING_A_LENS.md).
 #include <featvis/model/model.h>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,15 @@ struct LensContext {
 // Manifest entries per unit of a group, keyed by unit then lens name.
 using UnitEntries = std::map<int64_t, Json>;
 
+// A lens's part of a unit or layer page: an <h2> title and its HTML, with paths relative
+// to the page's directory (where the lens wrote its files). Consecutive half-width
+// sections sit side by side.
+struct PageSection {
+  std::string title;
+  std::string html;
+  bool half_width = false;
+};
+
 class Lens {
  public:
   virtual ~Lens() = default;
@@ -65,14 +76,26 @@ class Lens {
   // Optimization work in image-steps (one image through one step), for --dry-run.
   virtual double layer_image_steps(const RenderSettings&) const { return 0; }
   virtual double unit_image_steps(const RenderSettings&) const { return 0; }
+
+  // False when this build's settings leave the lens out (it then builds nothing, but its
+  // page sections still say why it is absent).
+  virtual bool active() const { return true; }
+
+  // Its sections of the unit and layer pages from its entry (null when it has none there),
+  // or nothing when it has no place on that page.
+  virtual std::optional<PageSection> unit_section(const Json& /*entry*/) const { return std::nullopt; }
+  virtual std::optional<PageSection> layer_section(const Json& /*entry*/) const { return std::nullopt; }
+  // The picture that stands for the unit in grids (relative to the unit's directory), or "".
+  virtual std::string unit_thumbnail(const Json& /*entry*/) const { return ""; }
 };
 
 // Feature visualization lenses (render library): "channel" (many units per optimization,
 // one per batch item), "neuron" (the unit at the layer's centre, batched the same way),
-// "diversity" (`diversity` images per unit: channel - weight * diversity(layer)).
+// "diversity" (`diversity` images per unit: channel - weight * diversity(layer); inactive
+// when `diversity` is 0).
 std::unique_ptr<Lens> channel_lens();
 std::unique_ptr<Lens> neuron_lens();
-std::unique_ptr<Lens> diversity_lens();
+std::unique_ptr<Lens> diversity_lens(int64_t diversity);
 // "deepdream": the whole layer from noise and, as caricatures, from the given photos.
 std::unique_ptr<Lens> deepdream_lens(std::vector<std::string> photos);
 

@@ -9,6 +9,9 @@
 
 namespace featvis::microscope {
 
+// The "format" of site.json, manifest.json and build.json.
+inline constexpr char kSiteFormat[] = "featvis-microscope/1";
+
 // Directory names of models and layers: featvis::layer_slug (examples/index.h), the rule
 // `featvis examples` uses for its crops, so crop paths and site paths agree.
 std::string unit_dir(const std::string& model_dir, const std::string& layer_slug, int64_t unit);

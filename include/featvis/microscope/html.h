@@ -1,0 +1,19 @@
+#pragma once
+// HTML fragments shared by the page writer and the lenses' page sections.
+#include <string>
+
+namespace featvis::microscope {
+
+// Minimal HTML escaping for text and attribute values.
+std::string html_escape(const std::string& text);
+
+// <img src alt [class]>, both escaped.
+std::string html_img(const std::string& src, const std::string& alt, const std::string& cls = "");
+
+// A muted italic paragraph saying why something is not shown.
+std::string html_absent(const std::string& what);
+
+// A number as the pages print scores and activations (3 significant digits).
+std::string html_number(double v);
+
+}  // namespace featvis::microscope
