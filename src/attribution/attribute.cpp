@@ -1,10 +1,10 @@
 // attribute(): checks the options, runs the method, adds the target value and timing.
 #include "methods.h"
 
+#include <featvis/image/network_input.h>
 #include <featvis/inference/classify.h>
-#include <featvis/render/network_input.h>
-#include <featvis/render/objectives.h>
-#include <featvis/render/render.h>
+#include <featvis/objective/evaluate.h>
+#include <featvis/objective/kinds.h>
 #include <featvis/util/error.h>
 
 #include <chrono>
@@ -13,7 +13,7 @@
 namespace featvis::attribution {
 namespace {
 
-void check_options(const Objective& target, const at::Tensor& image, const AttributionOptions& o) {
+void check_options(const objective::Objective& target, const at::Tensor& image, const AttributionOptions& o) {
   if (!target.defined()) throw Error("attribution needs a target");
   if (target.batch_size() > 1) {
     throw Error("target '" + target.description() + "' needs a batch of " + std::to_string(target.batch_size()) +
@@ -51,7 +51,7 @@ void check_options(const Objective& target, const at::Tensor& image, const Attri
 
 }  // namespace
 
-Attribution attribute(const Model& model, const Objective& target, const at::Tensor& image,
+Attribution attribute(const Model& model, const objective::Objective& target, const at::Tensor& image,
                       const AttributionOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   check_options(target, image, options);
@@ -82,7 +82,7 @@ Attribution attribute(const Model& model, const Objective& target, const at::Ten
   Attribution result;
   result.raw = r.raw.detach().to(at::kCPU, at::kFloat).contiguous();
   result.map = r.map.detach().to(at::kCPU, at::kFloat).contiguous();
-  result.target_value = render::evaluate_objective(model, target, x.unsqueeze(0))[0];
+  result.target_value = objective::values(model, target, x.unsqueeze(0))[0];
   result.completeness = r.completeness;
   result.layer = r.layer;
   result.forward_passes = r.forward_passes + 1;
@@ -90,11 +90,11 @@ Attribution attribute(const Model& model, const Objective& target, const at::Ten
   return result;
 }
 
-Objective top1_target(const Model& model, const at::Tensor& image) {
+objective::Objective top1_target(const Model& model, const at::Tensor& image) {
   at::NoGradGuard no_grad;
   const at::Tensor scores =
-      class_scores(model, render::network_input(image.unsqueeze(0), model.card.preprocessing));
-  return objectives::logit(model.card.output, scores[0].argmax().item<int64_t>());
+      class_scores(model, network_input(image.unsqueeze(0), model.card.preprocessing));
+  return objective::logit(model.card.output, scores[0].argmax().item<int64_t>());
 }
 
 }  // namespace featvis::attribution

@@ -3,7 +3,7 @@
 #include "methods.h"
 
 #include <featvis/graph/relu_gradient.h>
-#include <featvis/render/render.h>
+#include <featvis/objective/evaluate.h>
 #include <featvis/util/error.h>
 
 #include <ATen/core/grad_mode.h>
@@ -11,12 +11,12 @@
 
 namespace featvis::attribution::detail {
 
-Gradients gradients(const Model& model, const Objective& target, const at::Tensor& images, int64_t chunk) {
+Gradients gradients(const Model& model, const objective::Objective& target, const at::Tensor& images, int64_t chunk) {
   at::AutoGradMode grad_mode(true);
   std::vector<at::Tensor> values, grads;
   for (int64_t begin = 0; begin < images.size(0); begin += chunk) {
     const at::Tensor x = images.slice(0, begin, begin + chunk).detach().requires_grad_(true);
-    const at::Tensor v = render::run_objective(model, target, x).values;
+    const at::Tensor v = objective::evaluate(model, target, x).values;
     if (!v.requires_grad()) throw Error("target '" + target.description() + "' does not depend on the image");
     // Items are independent, so the gradient of the sum is each item's own gradient.
     grads.push_back(torch::autograd::grad({v.sum()}, {x})[0]);
@@ -25,7 +25,7 @@ Gradients gradients(const Model& model, const Objective& target, const at::Tenso
   return {at::cat(values), at::cat(grads)};
 }
 
-int64_t chunk_size(const Objective& target, const AttributionOptions& options) {
+int64_t chunk_size(const objective::Objective& target, const AttributionOptions& options) {
   return target.batch_size() == 1 ? 1 : options.batch;
 }
 
@@ -41,7 +41,7 @@ at::Tensor channel_map(Method method, const AttributionOptions& options, const a
   }
 }
 
-MethodResult gradient_method(Method method, const Model& model, const Objective& target, const at::Tensor& image) {
+MethodResult gradient_method(Method method, const Model& model, const objective::Objective& target, const at::Tensor& image) {
   const ReluGradientGuard rectifiers(method == Method::kGuidedBackprop ? ReluGradient::kGuided
                                                                        : current_relu_gradient());
   const at::Tensor grad = gradients(model, target, image.unsqueeze(0), 1).grads[0];

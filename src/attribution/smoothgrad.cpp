@@ -6,7 +6,7 @@
 
 namespace featvis::attribution::detail {
 
-MethodResult smoothgrad(const Model& model, const Objective& target, const at::Tensor& image,
+MethodResult smoothgrad(const Model& model, const objective::Objective& target, const at::Tensor& image,
                         const AttributionOptions& options) {
   // Noise is drawn on the CPU so that a seed gives the same copies on every device.
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);

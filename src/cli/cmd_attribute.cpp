@@ -7,7 +7,8 @@
 #include <featvis/attribution/heatmap.h>
 #include <featvis/image/image.h>
 #include <featvis/io/npy.h>
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
+#include <featvis/objective/parse.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
 
@@ -72,8 +73,8 @@ void run_attribute(AttributeArgs& args) {
 
   const Model model = open_model(args.model, args.run);
   const at::Tensor image = load_image01(args.image, model.card.preprocessing).to(model.graph.device());
-  const Objective target =
-      args.target.empty() ? attribution::top1_target(model, image) : objectives::parse(args.target, model);
+  const objective::Objective target =
+      args.target.empty() ? attribution::top1_target(model, image) : objective::parse(args.target, model);
   const attribution::Attribution result = attribution::attribute(model, target, image, options);
 
   const fs::path png(args.out);

@@ -4,8 +4,9 @@
 #include "commands.h"
 
 #include <featvis/image/image.h>
+#include <featvis/objective/kinds.h>
+#include <featvis/objective/parse.h>
 #include <featvis/render/contact_sheet.h>
-#include <featvis/render/objectives.h>
 #include <featvis/render/preset.h>
 #include <featvis/render/render.h>
 #include <featvis/render/transform/standard.h>
@@ -82,7 +83,7 @@ void run_render(const RenderArgs& args) {
   }
 
   const Model model = open_model(args.model, args.run);
-  const Objective objective = objectives::parse(args.objective, model);
+  const objective::Objective objective = objective::parse(args.objective, model);
   const int64_t batch = args.batch > 0 ? args.batch : std::max<int64_t>(1, objective.batch_size());
   if (objective.batch_size() > 0 && batch != objective.batch_size()) {
     throw Error("--batch " + std::to_string(batch) + ": objective '" + args.objective + "' renders " +

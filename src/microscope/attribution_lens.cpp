@@ -3,7 +3,7 @@
 #include <featvis/image/image.h>
 #include <featvis/microscope/examples_lens.h>
 #include <featvis/microscope/site_path.h>
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
 
 #include <filesystem>
 
@@ -35,7 +35,7 @@ class AttributionLens : public Lens {
         // map is where it fires; a 1-D layer (logits) uses the last conv map instead.
         if (layer.shape.size() == 4) options.layer = layer.name;
         const attribution::Attribution a =
-            attribution::attribute(ctx.model, objectives::channel(layer.name, unit.unit), image, options);
+            attribution::attribute(ctx.model, objective::channel(layer.name, unit.unit), image, options);
         const std::string dir = unit_dir(ctx.model_dir, layer.slug, unit.unit);
         make_dirs(dir);
         const ImagePair pair =

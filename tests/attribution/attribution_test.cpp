@@ -1,15 +1,17 @@
 // Each attribution method's arithmetic on tiny synthetic models, checked against a hand
 // computation (finite differences, the chain rule written out, explicit occlusions).
-#include "render/objective_test_models.h"
+#include "objective/test_models.h"
 #include "support/onnx_builder.h"
 #include "support/test_support.h"
 
 #include <featvis/attribution/attribution.h>
 #include <featvis/attribution/heatmap.h>
 #include <featvis/attribution/sanity.h>
-#include <featvis/graph/relu_gradient.h>
 #include <featvis/graph/op_registry.h>
-#include <featvis/render/objectives.h>
+#include <featvis/graph/relu_gradient.h>
+#include <featvis/objective/evaluate.h>
+#include <featvis/objective/kinds.h>
+#include <featvis/objective/parse.h>
 #include <featvis/render/render.h>
 
 #include <torch/csrc/autograd/autograd.h>
@@ -39,8 +41,8 @@ at::Tensor test_image(int64_t size = 8, uint64_t seed = 3) {
   return at::rand({3, size, size});
 }
 
-double value(const Model& model, const Objective& target, const at::Tensor& image) {
-  return render::evaluate_objective(model, target, image.unsqueeze(0))[0];
+double value(const Model& model, const objective::Objective& target, const at::Tensor& image) {
+  return objective::values(model, target, image.unsqueeze(0))[0];
 }
 
 AttributionOptions with(Method method) {
@@ -53,7 +55,7 @@ AttributionOptions with(Method method) {
 class TinyLogit0 : public ::testing::Test {
  protected:
   const Model model = tiny_model();
-  const Objective target = objectives::logit("logits", 0);
+  const objective::Objective target = objective::logit("logits", 0);
   const at::Tensor image = test_image();
 };
 
@@ -69,7 +71,7 @@ TEST(Method, NamesRoundTripAndUnknownIsOneLine) {
 
 TEST(Saliency, IsTheFiniteDifferenceGradient) {
   const Model model = tiny_model();
-  const Objective target = objectives::logit("logits", 1);
+  const objective::Objective target = objective::logit("logits", 1);
   const at::Tensor image = test_image().to(at::kDouble).to(at::kFloat);
   const Attribution a = attribute(model, target, image, with(Method::kSaliency));
   ASSERT_EQ(a.raw.sizes(), image.sizes());
@@ -88,7 +90,7 @@ TEST(Saliency, IsTheFiniteDifferenceGradient) {
 
 TEST(GradientXInput, IsGradientTimesPixelsSummedOverChannels) {
   const Model model = tiny_model();
-  const Objective target = objectives::logit("logits", 2);
+  const objective::Objective target = objective::logit("logits", 2);
   const at::Tensor image = test_image();
   const Attribution s = attribute(model, target, image, with(Method::kSaliency));
   const Attribution gx = attribute(model, target, image, with(Method::kGradientXInput));
@@ -98,7 +100,7 @@ TEST(GradientXInput, IsGradientTimesPixelsSummedOverChannels) {
 
 TEST(IntegratedGradients, CompletenessAndTheLinearCase) {
   const Model model = tiny_model();
-  const Objective target = objectives::logit("logits", 0);
+  const objective::Objective target = objective::logit("logits", 0);
   const at::Tensor image = test_image();
   for (bool adaptive : {true, false}) {
     AttributionOptions o = with(Method::kIntegratedGradients);
@@ -127,7 +129,7 @@ TEST(IntegratedGradients, CompletenessAndTheLinearCase) {
 
 TEST(SmoothGrad, WithoutNoiseIsTheInnerMethodAndSeedsRepeat) {
   const Model model = tiny_model();
-  const Objective target = objectives::logit("logits", 1);
+  const objective::Objective target = objective::logit("logits", 1);
   const at::Tensor image = test_image();
   AttributionOptions o = with(Method::kSmoothGrad);
   o.smooth_on = Method::kGradientXInput;
@@ -185,7 +187,7 @@ TEST(GuidedBackprop, RectifierOpsPassOnlyPositiveGradients) {
 TEST(GuidedBackprop, MatchesTheChainRuleOnAOneConvModel) {
   const Model model = one_conv_model();
   const int64_t k = 1;
-  const Objective target = objectives::logit("logits", k);
+  const objective::Objective target = objective::logit("logits", k);
   const at::Tensor image = test_image();
   const Attribution a = attribute(model, target, image, with(Method::kGuidedBackprop));
   const at::Tensor pre = model.graph.run(image.unsqueeze(0) * 255 / 255, {"conv1/preact"}).at("conv1/preact");
@@ -201,7 +203,7 @@ TEST(GuidedBackprop, MatchesTheChainRuleOnAOneConvModel) {
 TEST(GradCam, MatchesTheHandComputationAndUpsamples) {
   const Model model = tiny_model();
   const int64_t k = 2;
-  const Objective target = objectives::logit("logits", k);
+  const objective::Objective target = objective::logit("logits", k);
   const at::Tensor image = test_image();
   EXPECT_EQ(default_cam_layer(model, target), "block2");
   // block2 [6,4,4] -> pool -> fc: d logit / d A_c = fc.w[k,c] / 16 everywhere.
@@ -225,7 +227,7 @@ TEST(GradCam, MatchesTheHandComputationAndUpsamples) {
   o.layer = "no_such_layer";
   EXPECT_NE(error_of([&] { attribute(model, target, image, o); }).find("unknown layer 'no_such_layer'"),
             std::string::npos);
-  const Objective early = objectives::channel("conv1", 0);
+  const objective::Objective early = objective::channel("conv1", 0);
   o.layer = "block2";
   EXPECT_NE(error_of([&] { attribute(model, early, image, o); }).find("does not lead to target"), std::string::npos);
   EXPECT_EQ(default_cam_layer(model, early), "conv1");
@@ -271,7 +273,7 @@ TEST_F(TinyLogit0, BadOptionsAreOneLineErrors) {
   o = with(Method::kSmoothGrad);
   o.smooth_samples = 0;
   EXPECT_NE(error_of([&] { attribute(model, target, image, o); }).find("at least 1 sample"), std::string::npos);
-  const Objective range = objectives::parse("conv1:0-2", model);
+  const objective::Objective range = objective::parse("conv1:0-2", model);
   EXPECT_NE(error_of([&] { attribute(model, range, image, with(Method::kSaliency)); }).find("needs a batch of 3"),
             std::string::npos);
   EXPECT_NE(error_of([&] { attribute(model, target, image[0], with(Method::kSaliency)); }).find("[3,H,W]"),
@@ -281,9 +283,9 @@ TEST_F(TinyLogit0, BadOptionsAreOneLineErrors) {
 TEST(Target, DefaultIsTheTopClassLogit) {
   const Model model = tiny_model();
   const at::Tensor image = test_image();
-  const Objective top = top1_target(model, image);
+  const objective::Objective top = top1_target(model, image);
   const at::Tensor logits = model.graph.run(image.unsqueeze(0), {"logits"}).at("logits")[0];
-  EXPECT_EQ(top.description(), objectives::logit("logits", logits.argmax().item<int64_t>()).description());
+  EXPECT_EQ(top.description(), objective::logit("logits", logits.argmax().item<int64_t>()).description());
   EXPECT_NEAR(value(model, top, image), logits.max().item<double>(), 1e-5);
 }
 

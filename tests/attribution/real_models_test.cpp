@@ -49,7 +49,7 @@ TEST(RealSanity, MapsChangeWhenTopLayersAreRandomized) {
   ASSERT_EQ(layers.size(), 3u);
   std::printf("[ sanity   ] randomized %s, %s, %s\n", layers[0].c_str(), layers[1].c_str(), layers[2].c_str());
   const at::Tensor image = photo(images, "n01440764_tench.JPEG", model);
-  const Objective target = top1_target(model, image);
+  const objective::Objective target = top1_target(model, image);
   for (Method m : {Method::kSaliency, Method::kIntegratedGradients, Method::kGradCam, Method::kGuidedBackprop}) {
     AttributionOptions o;
     o.method = m;
@@ -79,7 +79,7 @@ TEST(RealLocalization, GradCamAndOcclusionMassFallsInsideThePastedPhoto) {
     canvas[2].fill_(0.62);
     canvas.slice(1, top, top + side).slice(2, left, left + side).copy_(
         load_image01(images + "/" + name, model.card.preprocessing, side, side));
-    const Objective target = top1_target(model, canvas);
+    const objective::Objective target = top1_target(model, canvas);
     for (Method m : {Method::kGradCam, Method::kOcclusion}) {
       AttributionOptions o;
       o.method = m;
@@ -108,7 +108,7 @@ TEST(RealModels, EveryMethodRunsOnAllThreeModels) {
     ++models;
     const Model model = load_model(card);
     const at::Tensor image = photo(images, "n01530575_brambling.JPEG", model);
-    const Objective target = top1_target(model, image);
+    const objective::Objective target = top1_target(model, image);
     for (const std::string& name : method_names()) {
       AttributionOptions o;
       o.method = parse_method(name);

@@ -1,11 +1,11 @@
 #pragma once
-// Attribution: which input pixels a target (a featvis Objective: logit, probability,
+// Attribution: which input pixels a target (a featvis objective: logit, probability,
 // channel, ...) depends on, for one photo. Images are [3,H,W] RGB in [0,1], the space
-// render/ works in; the card's scaling is applied inside (render::network_input), so
+// render/ works in; the card's scaling is applied inside (network_input), so
 // gradients are with respect to the [0,1] pixels.
 #include <featvis/attribution/method.h>
 #include <featvis/model/model.h>
-#include <featvis/render/objective.h>
+#include <featvis/objective/objective.h>
 
 #include <ATen/ATen.h>
 
@@ -67,14 +67,14 @@ struct Attribution {
 // values come back on the CPU. Throws featvis::Error (one line) for bad options (zero
 // steps or window, a window larger than the image, a Grad-CAM layer that is not spatial
 // or does not lead to the target, an objective that needs a batch of several images).
-Attribution attribute(const Model& model, const Objective& target, const at::Tensor& image,
+Attribution attribute(const Model& model, const objective::Objective& target, const at::Tensor& image,
                       const AttributionOptions& options);
 
 // The default target: the logit of the model's top-1 class on `image` ("logit:K").
-Objective top1_target(const Model& model, const at::Tensor& image);
+objective::Objective top1_target(const Model& model, const at::Tensor& image);
 
 // The [N,C,H,W] layer (H*W > 1) that Grad-CAM uses by default: the last one in graph
 // order that `target` depends on, i.e. the last conv map before global pooling.
-std::string default_cam_layer(const Model& model, const Objective& target);
+std::string default_cam_layer(const Model& model, const objective::Objective& target);
 
 }  // namespace featvis::attribution

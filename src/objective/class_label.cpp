@@ -1,13 +1,13 @@
 #include "class_label.h"
 
-#include <featvis/util/error.h>
 #include <featvis/util/edit_distance.h>
+#include <featvis/util/error.h>
 
 #include <algorithm>
 #include <cctype>
 #include <tuple>
 
-namespace featvis::objectives {
+namespace featvis::objective {
 namespace {
 
 std::string normalized(const std::string& s) {
@@ -67,4 +67,4 @@ int64_t find_class(const std::vector<std::string>& labels, const std::string& na
               (closest.empty() ? std::string() : " (closest: classes " + listed(labels, closest) + ")"));
 }
 
-}  // namespace featvis::objectives
+}  // namespace featvis::objective

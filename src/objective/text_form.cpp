@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace featvis::objectives::text {
+namespace featvis::objective::text {
 
 bool is_name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '/' || c == '.';
@@ -41,4 +41,4 @@ std::string number(double value) {
   return buffer;
 }
 
-}  // namespace featvis::objectives::text
+}  // namespace featvis::objective::text

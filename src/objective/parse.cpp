@@ -1,14 +1,15 @@
-// The objective text form (grammar in objectives.h), parsed by recursive descent in two
+// The objective text form (grammar in parse.h), parsed by recursive descent in two
 // passes. The grammar pass builds deferred objectives, so that syntax errors come first
 // and cost nothing; then every layer named is checked, all their shapes are read with one
 // forward pass of a zero image, and the objectives are built with each channel, position,
 // class and direction file checked where it was written.
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
+#include <featvis/objective/parse.h>
 #include <featvis/util/error.h>
 
-#include "objectives/class_label.h"
-#include "objectives/direction_file.h"
-#include "objectives/text_form.h"
+#include "class_label.h"
+#include "direction_file.h"
+#include "text_form.h"
 
 #include <c10/core/InferenceMode.h>
 
@@ -18,7 +19,7 @@
 #include <functional>
 #include <unordered_map>
 
-namespace featvis::objectives {
+namespace featvis::objective {
 namespace {
 
 using XY = std::pair<int64_t, int64_t>;
@@ -602,4 +603,4 @@ class Parser {
 
 Objective parse(const std::string& text, const Model& model) { return Parser(text, model).parse(); }
 
-}  // namespace featvis::objectives
+}  // namespace featvis::objective

@@ -3,7 +3,7 @@
 // description reads back as the objective it describes.
 #include <string>
 
-namespace featvis::objectives::text {
+namespace featvis::objective::text {
 
 // Characters of an unquoted name (layers, files, labels): [A-Za-z0-9_/.].
 bool is_name_char(char c);
@@ -15,4 +15,4 @@ std::string quote(const std::string& name);
 // Shortest decimal form that reads back as the same double ("2.5", "0.001", "1e-08").
 std::string number(double value);
 
-}  // namespace featvis::objectives::text
+}  // namespace featvis::objective::text

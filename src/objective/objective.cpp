@@ -1,14 +1,14 @@
 // The objective algebra: sums, differences, scaling and per-item alternatives build new
 // objectives whose descriptions, layers and batch sizes follow from their operands.
-#include <featvis/render/objective.h>
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
+#include <featvis/objective/objective.h>
 #include <featvis/util/error.h>
 
-#include "objectives/text_form.h"
+#include "text_form.h"
 
 #include <utility>
 
-namespace featvis {
+namespace featvis::objective {
 namespace {
 
 std::string shape_text(const at::Tensor& t) {
@@ -86,7 +86,7 @@ Objective operator-(const Objective& a, const Objective& b) {
 
 Objective operator*(double scale, const Objective& a) {
   if (!a.defined()) return a;
-  Objective scaled(objectives::text::number(scale) + "*" + Objective::operand(a, Objective::Binding::kProduct),
+  Objective scaled(text::number(scale) + "*" + Objective::operand(a, Objective::Binding::kProduct),
                    a.layers_, [a, scale](const ObjectiveInput& in) { return a(in) * scale; });
   scaled.batch_size_ = a.batch_size_;
   scaled.binding_ = Objective::Binding::kProduct;
@@ -95,7 +95,7 @@ Objective operator*(double scale, const Objective& a) {
 
 Objective operator*(const Objective& a, double scale) {
   if (!a.defined()) return a;
-  Objective scaled(Objective::operand(a, Objective::Binding::kProduct) + "*" + objectives::text::number(scale),
+  Objective scaled(Objective::operand(a, Objective::Binding::kProduct) + "*" + text::number(scale),
                    a.layers_, [a, scale](const ObjectiveInput& in) { return a(in) * scale; });
   scaled.batch_size_ = a.batch_size_;
   scaled.binding_ = Objective::Binding::kProduct;
@@ -110,8 +110,6 @@ Objective operator-(const Objective& a) {
   negated.binding_ = Objective::Binding::kProduct;
   return negated;
 }
-
-namespace objectives {
 
 Objective per_item(const std::vector<Objective>& items) {
   if (items.empty()) throw Error("per-item objectives need at least one objective");
@@ -139,5 +137,4 @@ Objective per_item(const std::vector<Objective>& items) {
   return alternatives;
 }
 
-}  // namespace objectives
-}  // namespace featvis
+}  // namespace featvis::objective

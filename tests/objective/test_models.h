@@ -4,7 +4,7 @@
 #include "support/onnx_builder.h"
 
 #include <featvis/model/model.h>
-#include <featvis/render/objective.h>
+#include <featvis/objective/objective.h>
 
 #include <ATen/ATen.h>
 
@@ -38,7 +38,7 @@ inline at::Tensor network_input(const at::Tensor& image, const ModelCard& card) 
 }
 
 // The objective's batch total for an image, through the model.
-inline at::Tensor evaluate(const Model& model, const Objective& objective, const at::Tensor& image) {
+inline at::Tensor evaluate(const Model& model, const objective::Objective& objective, const at::Tensor& image) {
   const std::vector<std::string> layers(objective.layers().begin(), objective.layers().end());
   const TensorMap activations =
       layers.empty() ? TensorMap{} : model.graph.run(network_input(image, model.card), layers);
@@ -53,7 +53,7 @@ struct Ascent {
 
 // `steps` steps of normalized gradient ascent on the logits of a sigmoid image
 // [batch,3,size,size] (seeded random start).
-inline Ascent ascend(const Model& model, const Objective& objective, int64_t batch, int64_t size, int steps = 10,
+inline Ascent ascend(const Model& model, const objective::Objective& objective, int64_t batch, int64_t size, int steps = 10,
                      double rate = 0.05) {
   at::manual_seed(7);
   at::Tensor p = (at::randn({batch, 3, size, size}) * 0.5).requires_grad_(true);
