@@ -151,7 +151,9 @@ void add_attribute_command(CLI::App& app) {
       "PNG at --out, <stem>_overlay.png, <stem>.npy (raw values) and <stem>.json (summary).");
   cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
   cmd->add_option("image", args->image, "photo (JPEG/PNG), cropped as the model card says")->required();
-  cmd->add_option("--target", args->target, "logit:K, prob:K (K index or label), LAYER:C, ... (default: top-1 logit)");
+  cmd->add_option("--target", args->target,
+                  "an objective, e.g. logit:K, prob:K (K index or label), LAYER:C; `featvis objectives` lists "
+                  "all (default: top-1 logit)");
   cmd->add_option("--method,-m", args->method,
                   "saliency, gradxinput, ig, smoothgrad, guided, gradcam, guided-gradcam or occlusion");
   cmd->add_option("--baseline", args->baseline, "integrated gradients: black or blur");

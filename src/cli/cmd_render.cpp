@@ -4,7 +4,7 @@
 #include "commands.h"
 
 #include <featvis/image/image.h>
-#include <featvis/objective/kinds.h>
+#include <featvis/objective/kind_table.h>
 #include <featvis/objective/parse.h>
 #include <featvis/render/contact_sheet.h>
 #include <featvis/render/preset.h>
@@ -192,6 +192,14 @@ void run_render(const RenderArgs& args) {
   }
 }
 
+// The objective argument's help, from the kind table.
+std::string objective_help() {
+  std::string kinds;
+  for (const objective::Kind& k : objective::kinds()) kinds += (kinds.empty() ? "" : ", ") + k.signature();
+  return "what to maximize: " + kinds + "; combined as a + b, a - b, 2.5*a, -a, a | b (one per batch item); "
+         "`featvis objectives` explains each";
+}
+
 }  // namespace
 
 void add_render_command(CLI::App& app) {
@@ -202,10 +210,7 @@ void add_render_command(CLI::App& app) {
                          "(Olah et al., Distill 2017). Ctrl-C stops after the current step, keeps the snapshots\n"
                          "written so far, writes render.json with \"interrupted\": true and exits by SIGINT (130).");
   cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
-  cmd->add_option("objective", args->objective,
-                  "what to maximize: LAYER:C (channel), LAYER:C@X,Y (neuron), LAYER (deepdream), logit:K, "
-                  "prob:K, sums like 'a + 0.5*b'; see objectives.h")
-      ->required();
+  cmd->add_option("objective", args->objective, objective_help())->required();
   cmd->add_option("--preset", args->preset, "lucid (FFT, decorrelated, transforms) or naive (pixels, none)")
       ->check(CLI::IsMember(render::preset_names()));
   cmd->add_option("--steps", args->steps, "optimization steps")->check(CLI::Range(int64_t{1}, int64_t{1000000}));

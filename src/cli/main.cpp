@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   featvis::cli::add_eval_command(app);
   featvis::cli::add_activations_command(app);
   featvis::cli::add_render_command(app);
+  featvis::cli::add_objectives_command(app);
   featvis::cli::add_attribute_command(app);
   featvis::cli::add_microscope_command(app);
   featvis::cli::add_examples_command(app);

@@ -1,5 +1,7 @@
 #include "text_form.h"
 
+#include <featvis/objective/kind_table.h>
+
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -10,11 +12,6 @@ namespace featvis::objective::text {
 
 bool is_name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '/' || c == '.';
-}
-
-bool is_keyword(const std::string& word) {
-  return word == "l1" || word == "l2" || word == "tv" || word == "blur" || word == "logit" ||
-         word == "prob";
 }
 
 std::string quote(const std::string& name) {
