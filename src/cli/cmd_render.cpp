@@ -8,8 +8,7 @@
 #include <featvis/objective/parse.h>
 #include <featvis/render/contact_sheet.h>
 #include <featvis/render/preset.h>
-#include <featvis/render/render.h>
-#include <featvis/render/transform/standard.h>
+#include <featvis/render/recipe.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
 #include <featvis/util/interrupt.h>
@@ -25,7 +24,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <limits>
 #include <memory>
 
 namespace featvis::cli {
@@ -59,50 +57,31 @@ nlohmann::ordered_json values_json(const std::vector<double>& values) {
 }
 
 void run_render(const RenderArgs& args) {
-  const render::Preset preset = render::preset(args.preset);
-  const param::Space space = args.param_opt->count() ? param::parse_space(args.param) : preset.space;
-  const param::Squash squash = args.squash_opt->count() ? param::parse_squash(args.squash) : preset.squash;
-  const bool decorrelate = args.decorrelate_opt->count() ? args.decorrelate : preset.decorrelate;
-  const std::string transform_text = args.transforms_opt->count() ? args.transforms : preset.transforms;
-  const transforms::Transform transform = transforms::parse(transform_text);
-  render::RenderOptions options;
-  options.steps = args.steps;
-  options.lr = args.lr_opt->count() ? args.lr : preset.lr;
-  options.weight_decay = args.weight_decay_opt->count() ? args.weight_decay : preset.weight_decay;
-  options.redirected_relu_steps = args.redirect_relu_opt->count() ? args.redirect_relu : preset.redirected_relu_steps;
-  if (!std::isfinite(options.lr) || options.lr <= 0) throw Error("--lr must be a positive number");
-  if (options.lr > std::numeric_limits<float>::max())
-    throw Error("--lr is too large for float parameters (limit 3.4e38)");
-  if (!std::isfinite(options.weight_decay) || options.weight_decay < 0) throw Error("--weight-decay must be >= 0");
-  options.thresholds = args.thresholds;
-  for (int64_t t : options.thresholds) {
-    if (t < 0 || t > args.steps) {
-      throw Error("--thresholds: step " + std::to_string(t) + " is outside 0.." + std::to_string(args.steps) +
-                  " (--steps " + std::to_string(args.steps) + ")");
-    }
-  }
+  render::Recipe recipe;
+  recipe.preset = args.preset;
+  if (args.param_opt->count()) recipe.space = param::parse_space(args.param);
+  if (args.squash_opt->count()) recipe.squash = param::parse_squash(args.squash);
+  if (args.decorrelate_opt->count()) recipe.decorrelate = args.decorrelate;
+  if (args.transforms_opt->count()) recipe.transforms = args.transforms;
+  if (args.lr_opt->count()) recipe.lr = args.lr;
+  if (args.weight_decay_opt->count()) recipe.weight_decay = args.weight_decay;
+  if (args.redirect_relu_opt->count()) recipe.redirected_relu_steps = args.redirect_relu;
+  recipe.size = args.size;
+  recipe.batch = args.batch;
+  recipe.steps = args.steps;
+  recipe.seed = args.seed;
+  recipe.decay_power = args.decay_power;
+  recipe.sd = args.sd;
+  recipe.thresholds = args.thresholds;
 
   const Model model = open_model(args.model, args.run);
   const objective::Objective objective = objective::parse(args.objective, model);
-  const int64_t batch = args.batch > 0 ? args.batch : std::max<int64_t>(1, objective.batch_size());
-  if (objective.batch_size() > 0 && batch != objective.batch_size()) {
-    throw Error("--batch " + std::to_string(batch) + ": objective '" + args.objective + "' renders " +
-                std::to_string(objective.batch_size()) + " images");
+  render::Prepared prepared = render::prepare(recipe, model, objective);
+  const param::ImageParamOptions& po = prepared.image;
+  const int64_t batch = po.batch;
+  if (!args.init.empty()) {
+    prepared.image.init_image = load_image01(args.init, model.card.preprocessing, po.height, po.width);
   }
-
-  param::ImageParamOptions po;
-  po.batch = batch;
-  po.height = args.size > 0 ? args.size : model.card.preprocessing.height;
-  po.width = args.size > 0 ? args.size : model.card.preprocessing.width;
-  po.space = space;
-  po.decorrelate = decorrelate;
-  po.squash = squash;
-  po.decay_power = args.decay_power;
-  po.sd = args.sd;
-  po.tensor_options = at::TensorOptions().dtype(at::kFloat).device(model.graph.device());
-  if (!args.init.empty()) po.init_image = load_image01(args.init, model.card.preprocessing, po.height, po.width);
-  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(args.seed);
-  param::ImageParam image(po, generator);
 
   make_output_dir(args.out);
   nlohmann::ordered_json written = nlohmann::ordered_json::array();
@@ -121,11 +100,11 @@ void run_render(const RenderArgs& args) {
       if (s.images.size(0) > 1) save(prefix + "_sheet.png", render::contact_sheet(s.images));
     }
   };
+  render::RenderOptions& options = prepared.options;
   options.progress = !args.quiet && isatty(STDERR_FILENO);
   InterruptFlag interrupt;
   options.stop_requested = [&interrupt] { return interrupt.raised(); };
-  const render::RenderResult result =
-      render::render(model, objective, image, transform, options, generator, on_snapshot);
+  const render::RenderResult result = prepared.run(model, objective, on_snapshot);
 
   nlohmann::ordered_json history = nlohmann::ordered_json::array();
   for (const auto& h : result.history) history.push_back({{"step", h.step}, {"values", values_json(h.values)}});
@@ -134,18 +113,18 @@ void run_render(const RenderArgs& args) {
       {"model_file", model.onnx_path},
       {"objective", {{"text", args.objective}, {"description", objective.description()}}},
       {"settings",
-       {{"preset", preset.name},
+       {{"preset", prepared.preset.name},
         {"steps", args.steps},
         {"size", {po.height, po.width}},
         {"batch", batch},
-        {"param", param::to_string(space)},
-        {"decorrelate", decorrelate},
-        {"squash", param::to_string(squash)},
+        {"param", param::to_string(po.space)},
+        {"decorrelate", po.decorrelate},
+        {"squash", param::to_string(po.squash)},
         {"decay_power", po.decay_power},
         {"sd", po.sd},
         {"init", args.init.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(args.init)},
-        {"transforms", transform_text},
-        {"transforms_expanded", transform.description()},
+        {"transforms", prepared.transform_text},
+        {"transforms_expanded", prepared.transform.description()},
         {"lr", options.lr},
         {"weight_decay", options.weight_decay},
         {"redirected_relu_steps", options.redirected_relu_steps},

@@ -3,6 +3,7 @@
 
 #include <featvis/util/error.h>
 
+#include <algorithm>
 #include <iostream>
 
 int main(int argc, char** argv) {
@@ -41,6 +42,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "featvis: error: " << e.what() << " (see --help)\n";
     return 2;
+  } catch (const featvis::SettingError& e) {
+    // The library names settings as it calls them (weight_decay); the user typed flags.
+    std::string flag = e.setting();
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    std::cerr << "featvis: error: --" << flag << ": " << e.what() << "\n";
+    return 1;
   } catch (const featvis::Error& e) {
     std::cerr << "featvis: error: " << e.what() << "\n";
     return 1;

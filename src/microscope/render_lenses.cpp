@@ -4,9 +4,7 @@
 #include <featvis/microscope/lens.h>
 #include <featvis/microscope/site_path.h>
 #include <featvis/objective/kinds.h>
-#include <featvis/render/preset.h>
-#include <featvis/render/render.h>
-#include <featvis/render/transform/standard.h>
+#include <featvis/render/recipe.h>
 
 #include <filesystem>
 
@@ -32,22 +30,14 @@ uint64_t seed_for(uint64_t seed, const std::string& lens, const std::string& lay
 
 render::RenderResult optimize(const LensContext& ctx, const objective::Objective& objective, int64_t batch, uint64_t seed,
                               const at::Tensor& init = {}, int64_t steps = 0) {
-  const render::Preset preset = render::preset("lucid");
-  param::ImageParamOptions po;
-  po.batch = batch;
-  po.height = po.width = image_size(ctx);
-  po.space = preset.space;
-  po.decorrelate = preset.decorrelate;
-  po.squash = preset.squash;
-  po.init_image = init;
-  po.tensor_options = at::TensorOptions().dtype(at::kFloat).device(ctx.model.graph.device());
-  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-  param::ImageParam image(po, generator);
-  render::RenderOptions options;
-  options.steps = steps > 0 ? steps : ctx.settings.steps;
-  options.lr = preset.lr;
-  options.weight_decay = preset.weight_decay;
-  return render::render(ctx.model, objective, image, transforms::parse(preset.transforms), options, generator);
+  render::Recipe recipe;
+  recipe.size = image_size(ctx);
+  recipe.batch = batch;
+  recipe.steps = steps > 0 ? steps : ctx.settings.steps;
+  recipe.seed = seed;
+  render::Prepared prepared = render::prepare(recipe, ctx.model, objective);
+  prepared.image.init_image = init;
+  return prepared.run(ctx.model, objective);
 }
 
 Json pair_json(const ImagePair& p) { return Json{{"image", p.image}, {"thumb", p.thumb}}; }

@@ -1,6 +1,7 @@
 // The optimization loop: see render.h.
 #include <featvis/graph/relu_gradient.h>
 #include <featvis/objective/evaluate.h>
+#include <featvis/render/recipe.h>
 #include <featvis/render/render.h>
 #include <featvis/util/error.h>
 #include <featvis/util/progress.h>
@@ -12,7 +13,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <set>
 
 namespace featvis::render {
@@ -28,7 +28,7 @@ std::string first_line(const std::string& s) { return s.substr(0, s.find('\n'));
 
 [[noreturn]] void non_finite(double value, int64_t step) {
   throw Error(std::string("objective became ") + (std::isnan(value) ? "NaN" : "infinite") + " at step " +
-              std::to_string(step) + "; try a lower --lr");
+              std::to_string(step) + "; try a lower learning rate");
 }
 
 }  // namespace
@@ -38,29 +38,9 @@ RenderResult render(const Model& model, const objective::Objective& objective, p
                     const SnapshotCallback& on_snapshot) {
   const auto start = Clock::now();
   if (!objective.defined()) throw Error("render needs an objective");
-  if (options.redirected_relu_steps < 0) {
-    throw Error("redirected ReLU steps must be >= 0, got " + std::to_string(options.redirected_relu_steps));
-  }
-  if (options.steps < 0) throw Error("steps must be >= 0, got " + std::to_string(options.steps));
-  if (!(options.lr > 0) || !std::isfinite(options.lr)) throw Error("learning rate must be positive and finite");
-  // Adam scales float parameters by lr: beyond float's range that is an overflow error.
-  if (options.lr > std::numeric_limits<float>::max()) {
-    char text[128];
-    std::snprintf(text, sizeof text, "learning rate %g is too large for float parameters (limit 3.4e38)", options.lr);
-    throw Error(text);
-  }
-  if (!(options.weight_decay >= 0) || !std::isfinite(options.weight_decay)) throw Error("weight decay must be >= 0");
   const int64_t batch = param.options().batch;
-  if (objective.batch_size() != 0 && objective.batch_size() != batch) {
-    throw Error("objective '" + objective.description() + "' needs a batch of " +
-                std::to_string(objective.batch_size()) + ", the image batch is " + std::to_string(batch));
-  }
+  check_settings(options, batch, objective);
   const std::set<int64_t> thresholds(options.thresholds.begin(), options.thresholds.end());
-  for (int64_t t : thresholds) {
-    if (t < 0 || t > options.steps) {
-      throw Error("threshold " + std::to_string(t) + " is outside 0.." + std::to_string(options.steps) + " steps");
-    }
-  }
 
   RenderResult result;
   // Evaluates the current image untransformed, records it, and hands it over if asked.

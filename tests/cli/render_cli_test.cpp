@@ -115,7 +115,7 @@ TEST(RenderCli, ExplodingLearningRateIsOneLineNanError) {
   Workspace ws;
   const std::string out = ws.out("nan");
   const CommandResult r = run_featvis(tiny_render(ws, out, {"--lr", "1e37", "--thresholds", "1"}));
-  expect_one_line_error(r, 1, {"objective became NaN at step", "try a lower --lr"});
+  expect_one_line_error(r, 1, {"objective became NaN at step", "try a lower learning rate"});
   EXPECT_FALSE(fs::exists(out + "/final_0.png"));
 }
 

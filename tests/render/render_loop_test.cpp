@@ -1,7 +1,7 @@
 // The render loop on a tiny synthetic model (always) and on the real MobileNetV2 (when
 // ../shared has it): the objective goes up, snapshots arrive at the thresholds, seeds
 // reproduce, NaN and interruption are reported.
-#include "support/onnx_builder.h"
+#include "render/tiny_render_model.h"
 #include "support/test_support.h"
 
 #include <featvis/image/network_input.h>
@@ -27,14 +27,7 @@ namespace tf = featvis::transforms;
 
 at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
 
-Model tiny_model() {
-  Model m{featvis::ModelCard{}, featvis::Graph::load_onnx_bytes(featvis::testing::tiny_classifier_onnx(3, 8), "tiny"),
-          "tiny.onnx", ""};
-  m.card.name = "tiny";
-  m.card.input = "input";
-  m.card.output = "logits";
-  return m;  // preprocessing: x = pixel / 255, i.e. the [0,1] image itself
-}
+Model tiny_model() { return featvis::testing::tiny_render_model(); }
 
 ImageParamOptions small_image(int64_t batch = 1, int64_t size = 24) {
   ImageParamOptions o;
@@ -179,7 +172,7 @@ TEST(RenderLoop, NanObjectiveStopsWithOneClearError) {
                    [&](const render::Snapshot& s) { seen.push_back(s.step); });
     FAIL() << "NaN not detected";
   } catch (const featvis::Error& e) {
-    EXPECT_EQ(std::string(e.what()), "objective became NaN at step 4; try a lower --lr");
+    EXPECT_EQ(std::string(e.what()), "objective became NaN at step 4; try a lower learning rate");
   }
   EXPECT_EQ(seen, std::vector<int64_t>{2});  // the threshold before the failure was delivered
 }
