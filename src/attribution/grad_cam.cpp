@@ -39,7 +39,7 @@ std::string default_cam_layer(const Model& model, const objective::Objective& ta
     if (info.shape.size() == 4 && info.shape[2] * info.shape[3] > 1 && upstream.count(info.name)) last = info.name;
   }
   if (last.empty()) {
-    throw Error("no spatial [N,C,H,W] layer leads to target '" + target.description() + "'; name one with --layer");
+    throw SettingError("layer", "no spatial [N,C,H,W] layer leads to target '" + target.description() + "'; name one");
   }
   return last;
 }

@@ -2,7 +2,7 @@
 // objectives whose descriptions, layers and batch sizes follow from their operands.
 #include <featvis/objective/kinds.h>
 #include <featvis/objective/objective.h>
-#include <featvis/util/error.h>
+#include <featvis/util/check.h>
 
 #include "text_form.h"
 
@@ -19,10 +19,8 @@ std::string shape_text(const at::Tensor& t) {
 
 int64_t common_batch_size(const Objective& a, const Objective& b) {
   const int64_t na = a.batch_size(), nb = b.batch_size();
-  if (na && nb && na != nb) {
-    throw Error("objectives '" + a.description() + "' and '" + b.description() +
-                "' need different batch sizes (" + std::to_string(na) + " and " + std::to_string(nb) + ")");
-  }
+  FEATVIS_CHECK(!na || !nb || na == nb, "objectives '", a.description(), "' and '", b.description(),
+                "' need different batch sizes (", na, " and ", nb, ")");
   return na ? na : nb;
 }
 
@@ -38,17 +36,15 @@ Objective::Objective(std::string description, std::set<std::string> layers, Func
     : description_(std::move(description)), layers_(std::move(layers)), function_(std::move(function)) {}
 
 at::Tensor Objective::operator()(const ObjectiveInput& input) const {
-  if (!function_) throw Error("an empty objective was evaluated");
+  FEATVIS_CHECK(function_, "an empty objective was evaluated");
   int64_t n = -1;
   if (input.image.defined()) {
     n = input.image.size(0);
   } else if (!input.activations.empty()) {
     n = input.activations.begin()->second.size(0);
   }
-  if (batch_size_ > 0 && n >= 0 && n != batch_size_) {
-    throw Error("objective '" + description_ + "' needs a batch of " + std::to_string(batch_size_) +
-                " images, got " + std::to_string(n));
-  }
+  FEATVIS_CHECK(batch_size_ == 0 || n < 0 || n == batch_size_, "objective '", description_, "' needs a batch of ",
+                batch_size_, " images, got ", n);
   at::Tensor value = function_(input);
   if (!value.defined() || value.dim() != 1 || (n >= 0 && value.size(0) != n)) {
     throw Error("objective '" + description_ + "' gave " + (value.defined() ? shape_text(value) : "nothing") +
@@ -112,17 +108,15 @@ Objective operator-(const Objective& a) {
 }
 
 Objective per_item(const std::vector<Objective>& items) {
-  if (items.empty()) throw Error("per-item objectives need at least one objective");
+  FEATVIS_CHECK(!items.empty(), "per-item objectives need at least one objective");
   const auto n = static_cast<int64_t>(items.size());
   std::string description;
   std::set<std::string> layers;
   for (size_t i = 0; i < items.size(); ++i) {
     const Objective& item = items[i];
-    if (!item.defined()) throw Error("per-item objective " + std::to_string(i) + " is empty");
-    if (item.batch_size() && item.batch_size() != n) {
-      throw Error("objective '" + item.description() + "' needs a batch of " + std::to_string(item.batch_size()) +
-                  ", but it is one of " + std::to_string(n) + " per-item objectives");
-    }
+    FEATVIS_CHECK(item.defined(), "per-item objective ", i, " is empty");
+    FEATVIS_CHECK(!item.batch_size() || item.batch_size() == n, "objective '", item.description(),
+                  "' needs a batch of ", item.batch_size(), ", but it is one of ", n, " per-item objectives");
     description += (i ? " | " : "") + Objective::operand(item, Objective::Binding::kSum);
     layers.insert(item.layers().begin(), item.layers().end());
   }
