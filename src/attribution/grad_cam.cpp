@@ -47,7 +47,7 @@ std::string default_cam_layer(const Model& model, const objective::Objective& ta
 namespace detail {
 
 MethodResult grad_cam(const Model& model, const objective::Objective& target, const at::Tensor& image,
-                      const AttributionOptions& options, bool guided) {
+                      const GradCamOptions& options, bool guided) {
   const std::string layer = options.layer.empty() ? default_cam_layer(model, target) : options.layer;
   model.graph.require_tensor(layer);
   if (!upstream_tensors(model.graph, target).count(layer)) {

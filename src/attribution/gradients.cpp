@@ -25,20 +25,13 @@ Gradients gradients(const Model& model, const objective::Objective& target, cons
   return {at::cat(values), at::cat(grads)};
 }
 
-int64_t chunk_size(const objective::Objective& target, const AttributionOptions& options) {
-  return target.batch_size() == 1 ? 1 : options.batch;
+int64_t chunk_size(const objective::Objective& target, int64_t batch) {
+  return target.batch_size() == 1 ? 1 : batch;
 }
 
-at::Tensor channel_map(Method method, const AttributionOptions& options, const at::Tensor& raw) {
-  switch (method) {
-    case Method::kGradientXInput:
-    case Method::kIntegratedGradients:
-      return raw.sum(0);
-    case Method::kSmoothGrad:
-      return channel_map(options.smooth_on, options, raw);
-    default:
-      return raw.abs().amax(0);
-  }
+at::Tensor channel_map(Method method, const at::Tensor& raw) {
+  const bool product = method == Method::kGradientXInput || method == Method::kIntegratedGradients;
+  return product ? raw.sum(0) : raw.abs().amax(0);
 }
 
 MethodResult gradient_method(Method method, const Model& model, const objective::Objective& target, const at::Tensor& image) {

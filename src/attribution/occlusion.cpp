@@ -21,7 +21,7 @@ std::vector<int64_t> origins(int64_t size, int64_t window, int64_t stride) {
 }  // namespace
 
 MethodResult occlusion(const Model& model, const objective::Objective& target, const at::Tensor& image,
-                       const AttributionOptions& options) {
+                       const OcclusionOptions& options, int64_t chunk) {
   at::NoGradGuard no_grad;
   const int64_t h = image.size(1), w = image.size(2), window = options.window;
   std::vector<std::pair<int64_t, int64_t>> boxes;
@@ -31,7 +31,6 @@ MethodResult occlusion(const Model& model, const objective::Objective& target, c
   const double base = objective::evaluate(model, target, image.unsqueeze(0)).values[0].item<double>();
   at::Tensor sum = at::zeros({h, w}, image.options().dtype(at::kDouble));
   at::Tensor count = at::zeros({h, w}, sum.options());
-  const int64_t chunk = chunk_size(target, options);
   for (size_t begin = 0; begin < boxes.size(); begin += static_cast<size_t>(chunk)) {
     const size_t end = std::min(boxes.size(), begin + static_cast<size_t>(chunk));
     at::Tensor batch = image.unsqueeze(0).repeat({static_cast<int64_t>(end - begin), 1, 1, 1});

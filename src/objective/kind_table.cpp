@@ -54,7 +54,8 @@ Kind direction_kind(const std::string& name, bool cosine, bool at_neuron) {
   kind.factory = [name, cosine, at_neuron](const Arguments& a) {
     const std::string& layer = a[0].text;
     const std::optional<XY> xy = at_neuron ? position_of(a[2]) : std::nullopt;
-    const Objective o = at_neuron ? direction_neuron(layer, a[1].vector, xy, cosine) : direction(layer, a[1].vector, cosine);
+    const Objective o =
+        at_neuron ? direction_neuron(layer, a[1].vector, xy, cosine) : direction(layer, a[1].vector, cosine);
     const std::string at = xy ? ", " + std::to_string(xy->first) + ", " + std::to_string(xy->second) : "";
     return renamed(o, name + "(" + text::quote(layer) + ", " + text::quote(a[1].text) + at + ")");
   };

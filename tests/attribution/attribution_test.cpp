@@ -13,6 +13,7 @@
 #include <featvis/objective/kinds.h>
 #include <featvis/objective/parse.h>
 #include <featvis/render/render.h>
+#include <featvis/util/error.h>
 
 #include <torch/csrc/autograd/autograd.h>
 
@@ -104,7 +105,7 @@ TEST(IntegratedGradients, CompletenessAndTheLinearCase) {
   const at::Tensor image = test_image();
   for (bool adaptive : {true, false}) {
     AttributionOptions o = with(Method::kIntegratedGradients);
-    o.adaptive = adaptive;
+    o.integrated_gradients.adaptive = adaptive;
     const Attribution a = attribute(model, target, image, o);
     ASSERT_TRUE(a.completeness.has_value());
     const Completeness& c = *a.completeness;
@@ -117,12 +118,12 @@ TEST(IntegratedGradients, CompletenessAndTheLinearCase) {
   // the image): IG is exactly (x - x') * gradient.
   const at::Tensor faint = image * 1e-3;
   AttributionOptions o = with(Method::kIntegratedGradients);
-  o.steps = 4;
+  o.integrated_gradients.steps = 4;
   const Attribution ig = attribute(model, target, faint, o);
   const Attribution grad = attribute(model, target, faint, with(Method::kSaliency));
   EXPECT_TRUE(at::allclose(ig.raw, faint * grad.raw, 1e-4, 1e-9));
   // Blur baseline of a flat image is the image itself: nothing to attribute.
-  o.baseline = Baseline::kBlur;
+  o.integrated_gradients.baseline = Baseline::kBlur;
   const Attribution flat = attribute(model, target, at::full({3, 8, 8}, 0.3), o);
   EXPECT_NEAR(flat.raw.abs().max().item<double>(), 0.0, 1e-6);
 }
@@ -132,18 +133,18 @@ TEST(SmoothGrad, WithoutNoiseIsTheInnerMethodAndSeedsRepeat) {
   const objective::Objective target = objective::logit("logits", 1);
   const at::Tensor image = test_image();
   AttributionOptions o = with(Method::kSmoothGrad);
-  o.smooth_on = Method::kGradientXInput;
-  o.smooth_samples = 3;
-  o.smooth_sigma = 0;
+  o.smoothgrad.on = Method::kGradientXInput;
+  o.smoothgrad.samples = 3;
+  o.smoothgrad.sigma = 0;
   const Attribution plain = attribute(model, target, image, with(Method::kGradientXInput));
   const Attribution smooth0 = attribute(model, target, image, o);
   EXPECT_TRUE(at::allclose(smooth0.raw, plain.raw, 1e-5, 1e-7));
   EXPECT_TRUE(at::allclose(smooth0.map, plain.map, 1e-5, 1e-7));
-  o.smooth_sigma = 0.2;
+  o.smoothgrad.sigma = 0.2;
   const Attribution a = attribute(model, target, image, o), b = attribute(model, target, image, o);
   EXPECT_TRUE(at::equal(a.raw, b.raw));
   EXPECT_FALSE(at::allclose(a.raw, plain.raw));
-  o.smooth_on = Method::kGradCam;
+  o.smoothgrad.on = Method::kGradCam;
   EXPECT_NE(error_of([&] { attribute(model, target, image, o); }).find("not 'gradcam'"), std::string::npos);
 }
 
@@ -222,21 +223,21 @@ TEST(GradCam, MatchesTheHandComputationAndUpsamples) {
   EXPECT_TRUE(at::allclose(gg.raw, gb.raw * a.map.unsqueeze(0), 1e-4, 1e-7));
 
   o = with(Method::kGradCam);
-  o.layer = "flat";
+  o.grad_cam.layer = "flat";
   EXPECT_NE(error_of([&] { attribute(model, target, image, o); }).find("not a spatial"), std::string::npos);
-  o.layer = "no_such_layer";
+  o.grad_cam.layer = "no_such_layer";
   EXPECT_NE(error_of([&] { attribute(model, target, image, o); }).find("unknown layer 'no_such_layer'"),
             std::string::npos);
   const objective::Objective early = objective::channel("conv1", 0);
-  o.layer = "block2";
+  o.grad_cam.layer = "block2";
   EXPECT_NE(error_of([&] { attribute(model, early, image, o); }).find("does not lead to target"), std::string::npos);
   EXPECT_EQ(default_cam_layer(model, early), "conv1");
 }
 
 TEST_F(TinyLogit0, OcclusionIsTheMeanDropOverCoveringWindows) {
   AttributionOptions o = with(Method::kOcclusion);
-  o.window = 4;
-  o.stride = 2;  // origins 0, 2, 4 on each side: 9 windows
+  o.occlusion.window = 4;
+  o.occlusion.stride = 2;  // origins 0, 2, 4 on each side: 9 windows
   const Attribution a = attribute(model, target, image, o);
   const double base = value(model, target, image);
   auto drop = [&](int64_t y, int64_t x) {
@@ -249,8 +250,8 @@ TEST_F(TinyLogit0, OcclusionIsTheMeanDropOverCoveringWindows) {
   EXPECT_NEAR(a.map[7][2].item<double>(), (drop(4, 0) + drop(4, 2)) / 2, 1e-5);
   EXPECT_EQ(a.forward_passes, 9 + 2);
   // A window that does not fit the stride still covers the far edge (origins 0, 3, 5).
-  o.window = 3;
-  o.stride = 3;
+  o.occlusion.window = 3;
+  o.occlusion.stride = 3;
   const Attribution edge = attribute(model, target, image, o);
   EXPECT_NE(edge.map[7][7].item<double>(), 0.0);
 
@@ -259,8 +260,8 @@ TEST_F(TinyLogit0, OcclusionIsTheMeanDropOverCoveringWindows) {
            {4, 0, "stride must be at least 1 pixel, got 0"},
            {-3, 2, "got -3"},
            {9, 2, "larger than the 8x8 image"}}) {
-    o.window = window;
-    o.stride = stride;
+    o.occlusion.window = window;
+    o.occlusion.stride = stride;
     const std::string e = error_of([&] { attribute(model, target, image, o); });
     EXPECT_NE(e.find(fragment), std::string::npos) << e;
   }
@@ -268,16 +269,41 @@ TEST_F(TinyLogit0, OcclusionIsTheMeanDropOverCoveringWindows) {
 
 TEST_F(TinyLogit0, BadOptionsAreOneLineErrors) {
   AttributionOptions o = with(Method::kIntegratedGradients);
-  o.steps = 0;
+  o.integrated_gradients.steps = 0;
   EXPECT_NE(error_of([&] { attribute(model, target, image, o); }).find("at least 1 step"), std::string::npos);
   o = with(Method::kSmoothGrad);
-  o.smooth_samples = 0;
+  o.smoothgrad.samples = 0;
   EXPECT_NE(error_of([&] { attribute(model, target, image, o); }).find("at least 1 sample"), std::string::npos);
   const objective::Objective range = objective::parse("conv1:0-2", model);
   EXPECT_NE(error_of([&] { attribute(model, range, image, with(Method::kSaliency)); }).find("needs a batch of 3"),
             std::string::npos);
   EXPECT_NE(error_of([&] { attribute(model, target, image[0], with(Method::kSaliency)); }).find("[3,H,W]"),
             std::string::npos);
+}
+
+// Each bad option is a SettingError named as the library calls it (the CLI adds the flag).
+TEST_F(TinyLogit0, BadOptionsNameTheirSetting) {
+  auto setting = [&](const AttributionOptions& o) {
+    try {
+      attribute(model, target, image, o);
+    } catch (const SettingError& e) {
+      return e.setting();
+    }
+    return std::string("(accepted)");
+  };
+  AttributionOptions o = with(Method::kIntegratedGradients);
+  o.integrated_gradients.steps = 0;
+  EXPECT_EQ(setting(o), "steps");
+  o = with(Method::kSmoothGrad);
+  o.smoothgrad.sigma = -1;
+  EXPECT_EQ(setting(o), "smooth_sigma");
+  o = with(Method::kOcclusion);
+  o.occlusion.stride = 0;
+  EXPECT_EQ(setting(o), "stride");
+  o = with(Method::kSaliency);
+  o.occlusion.stride = 0;  // another method's option: not read, not checked
+  o.integrated_gradients.steps = 0;
+  EXPECT_EQ(setting(o), "(accepted)");
 }
 
 TEST(Target, DefaultIsTheTopClassLogit) {

@@ -27,7 +27,7 @@ TEST(RealIntegratedGradients, CompletenessWithinTwoPercentAt64Steps) {
   const Model model = load_model("mobilenet_v2");
   AttributionOptions o;
   o.method = Method::kIntegratedGradients;
-  o.steps = 64;
+  o.integrated_gradients.steps = 64;
   for (const char* name : {"n01440764_tench.JPEG", "n02669723_academic_gown.JPEG", "n03791053_motor_scooter.JPEG"}) {
     const at::Tensor image = photo(images, name, model);
     const Attribution a = attribute(model, top1_target(model, image), image, o);
@@ -53,7 +53,7 @@ TEST(RealSanity, MapsChangeWhenTopLayersAreRandomized) {
   for (Method m : {Method::kSaliency, Method::kIntegratedGradients, Method::kGradCam, Method::kGuidedBackprop}) {
     AttributionOptions o;
     o.method = m;
-    o.steps = 16;
+    o.integrated_gradients.steps = 16;
     const Attribution before = attribute(model, target, image, o);
     const Attribution after = attribute(randomized, target, image, o);
     // Grad-CAM compares its signed map (ReLU'd maps can be all zero); the others |map|.
@@ -83,8 +83,8 @@ TEST(RealLocalization, GradCamAndOcclusionMassFallsInsideThePastedPhoto) {
     for (Method m : {Method::kGradCam, Method::kOcclusion}) {
       AttributionOptions o;
       o.method = m;
-      o.window = 32;
-      o.stride = 16;
+      o.occlusion.window = 32;
+      o.occlusion.stride = 16;
       const at::Tensor positive = attribute(model, target, canvas, o).map.clamp_min(0);
       const double inside =
           positive.slice(0, top, top + side).slice(1, left, left + side).sum().item<double>() /
@@ -112,10 +112,10 @@ TEST(RealModels, EveryMethodRunsOnAllThreeModels) {
     for (const std::string& name : method_names()) {
       AttributionOptions o;
       o.method = parse_method(name);
-      o.steps = 4;
-      o.smooth_samples = 2;
-      o.window = 112;
-      o.stride = 112;
+      o.integrated_gradients.steps = 4;
+      o.smoothgrad.samples = 2;
+      o.occlusion.window = 112;
+      o.occlusion.stride = 112;
       const Attribution a = attribute(model, target, image, o);
       EXPECT_EQ(a.map.sizes(), (std::vector<int64_t>{224, 224})) << card << " " << name;
       EXPECT_TRUE(at::isfinite(a.raw).all().item<bool>()) << card << " " << name;
