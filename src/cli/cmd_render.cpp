@@ -136,9 +136,6 @@ void run_render(const RenderArgs& args) {
       {"values", history},
       {"initial_values", values_json(result.initial_values())},
       {"final_values", values_json(result.final_values())},
-      // For channel/neuron objectives the objective on the final, untransformed image is
-      // the target unit's activation (per batch item).
-      {"final_activation", values_json(result.final_values())},
       {"steps_done", result.steps_done},
       {"interrupted", result.interrupted},
       {"timing", {{"ms_per_step", result.ms_per_step}, {"total_ms", result.total_ms}}},

@@ -87,8 +87,8 @@ TEST(RenderCli, WritesSnapshotsSheetsAndTheRecord) {
   EXPECT_EQ(steps, (std::vector<int64_t>{0, 1, 6, 12}));
   for (size_t i = 0; i < 2; ++i) {
     EXPECT_GT(j["final_values"][i].get<double>(), j["initial_values"][i].get<double>() + 0.01) << j.dump();
-    EXPECT_EQ(j["final_activation"][i], j["final_values"][i]);
   }
+  EXPECT_FALSE(j.contains("final_activation"));
   EXPECT_EQ(j["steps_done"], 12);
   EXPECT_EQ(j["interrupted"], false);
   EXPECT_GT(j["timing"]["ms_per_step"].get<double>(), 0.0);
