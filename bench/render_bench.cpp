@@ -33,7 +33,8 @@
 //   render/last     MobileNetV2/Conv2d_18_1:C              batch 1
 //   render/units32  MobileNetV2/expanded_conv_8/expand:0-31, batch 32 (unit i in item i)
 #include <featvis/model/model.h>
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
+#include <featvis/objective/parse.h>
 #include <featvis/render/param/image_param.h>
 #include <featvis/render/render.h>
 #include <featvis/render/transform/standard.h>
@@ -103,7 +104,7 @@ Options parse(int* argc, char** argv) {
 
 struct Case {
   const featvis::Model* model;
-  featvis::Objective objective;
+  featvis::objective::Objective objective;
   int64_t batch;
   int64_t steps;
   int64_t redirected_relu_steps;
@@ -176,12 +177,12 @@ int main(int argc, char** argv) {
     at::set_num_threads(opt.threads);
     const featvis::Model model = featvis::load_model(opt.model);
     std::vector<std::pair<std::string, Case>> cases = {
-        {"render/early", {&model, featvis::objectives::channel(kEarly, opt.channel), 1, opt.steps, 0}},
-        {"render/middle", {&model, featvis::objectives::channel(kMiddle, opt.channel), 1, opt.steps, 0}},
-        {"render/last", {&model, featvis::objectives::channel(kLast, opt.channel), 1, opt.steps, 0}},
+        {"render/early", {&model, featvis::objective::channel(kEarly, opt.channel), 1, opt.steps, 0}},
+        {"render/middle", {&model, featvis::objective::channel(kMiddle, opt.channel), 1, opt.steps, 0}},
+        {"render/last", {&model, featvis::objective::channel(kLast, opt.channel), 1, opt.steps, 0}},
         // the CLI form: one unit per batch item
         {"render/units32",
-         {&model, featvis::objectives::parse(std::string(kMiddle) + ":0-31", model), 32, opt.batch_steps, 0}},
+         {&model, featvis::objective::parse(std::string(kMiddle) + ":0-31", model), 32, opt.batch_steps, 0}},
     };
     for (auto& [name, c] : cases) c.redirected_relu_steps = opt.redirected_relu_steps;
 

@@ -1,11 +1,11 @@
 // attribute(): checks the options, runs the method, adds the target value and timing.
 #include "methods.h"
 
+#include <featvis/image/network_input.h>
 #include <featvis/inference/classify.h>
-#include <featvis/render/network_input.h>
-#include <featvis/render/objectives.h>
-#include <featvis/render/render.h>
-#include <featvis/util/error.h>
+#include <featvis/objective/evaluate.h>
+#include <featvis/objective/kinds.h>
+#include <featvis/util/check.h>
 
 #include <chrono>
 #include <cmath>
@@ -13,49 +13,47 @@
 namespace featvis::attribution {
 namespace {
 
-void check_options(const Objective& target, const at::Tensor& image, const AttributionOptions& o) {
-  if (!target.defined()) throw Error("attribution needs a target");
-  if (target.batch_size() > 1) {
-    throw Error("target '" + target.description() + "' needs a batch of " + std::to_string(target.batch_size()) +
+void check_options(const objective::Objective& target, const at::Tensor& image, const AttributionOptions& o) {
+  FEATVIS_CHECK(target.defined(), "attribution needs a target");
+  FEATVIS_CHECK(target.batch_size() <= 1, "target '", target.description(), "' needs a batch of ", target.batch_size(),
                 " images; attribution explains one value");
-  }
-  if (image.dim() != 3 || image.size(0) != 3) {
-    throw Error("attribution expects a [3,H,W] image, got " + c10::str(image.sizes()));
-  }
-  if (o.batch < 1) throw Error("batch must be at least 1, got " + std::to_string(o.batch));
+  FEATVIS_CHECK(image.dim() == 3 && image.size(0) == 3, "attribution expects a [3,H,W] image, got ", image.sizes());
+  FEATVIS_CHECK_SETTING(o.batch >= 1, "batch", "batch must be at least 1, got ", o.batch);
   const Method m = o.method;
-  const bool ig = m == Method::kIntegratedGradients || (m == Method::kSmoothGrad && o.smooth_on == Method::kIntegratedGradients);
-  if (ig && o.steps < 1) throw Error("integrated gradients needs at least 1 step, got " + std::to_string(o.steps));
-  if (ig && o.baseline == Baseline::kBlur && !(o.blur_sigma > 0 && std::isfinite(o.blur_sigma)))
-    throw Error("blur baseline sigma must be positive");
+  const SmoothGradOptions& sg = o.smoothgrad;
+  if (m == Method::kIntegratedGradients || (m == Method::kSmoothGrad && sg.on == Method::kIntegratedGradients)) {
+    const IntegratedGradientsOptions& ig = o.integrated_gradients;
+    FEATVIS_CHECK_SETTING(ig.steps >= 1, "steps", "integrated gradients needs at least 1 step, got ", ig.steps);
+    FEATVIS_CHECK(ig.baseline != Baseline::kBlur || (ig.blur_sigma > 0 && std::isfinite(ig.blur_sigma)),
+                  "blur baseline sigma must be positive");
+  }
   if (m == Method::kSmoothGrad) {
-    const Method inner = o.smooth_on;
-    if (inner != Method::kSaliency && inner != Method::kGradientXInput && inner != Method::kIntegratedGradients &&
-        inner != Method::kGuidedBackprop) {
-      throw Error("SmoothGrad averages a gradient method (saliency, gradxinput, ig, guided), not '" +
-                  to_string(inner) + "'");
-    }
-    if (o.smooth_samples < 1) throw Error("SmoothGrad needs at least 1 sample, got " + std::to_string(o.smooth_samples));
-    if (!(o.smooth_sigma >= 0) || !std::isfinite(o.smooth_sigma))
-      throw Error("SmoothGrad noise sigma must be >= 0");
+    FEATVIS_CHECK_SETTING(sg.on == Method::kSaliency || sg.on == Method::kGradientXInput ||
+                              sg.on == Method::kIntegratedGradients || sg.on == Method::kGuidedBackprop,
+                          "smooth_on",
+                          "SmoothGrad averages a gradient method (saliency, gradxinput, ig, guided), not '",
+                          to_string(sg.on), "'");
+    FEATVIS_CHECK_SETTING(sg.samples >= 1, "smooth_samples", "SmoothGrad needs at least 1 sample, got ", sg.samples);
+    FEATVIS_CHECK_SETTING(sg.sigma >= 0 && std::isfinite(sg.sigma), "smooth_sigma",
+                          "SmoothGrad noise sigma must be >= 0");
   }
   if (m == Method::kOcclusion) {
-    if (o.window < 1) throw Error("occlusion window must be at least 1 pixel, got " + std::to_string(o.window));
-    if (o.stride < 1) throw Error("occlusion stride must be at least 1 pixel, got " + std::to_string(o.stride));
-    if (o.window > image.size(1) || o.window > image.size(2)) {
-      throw Error("occlusion window " + std::to_string(o.window) + " is larger than the " +
-                  std::to_string(image.size(2)) + "x" + std::to_string(image.size(1)) + " image");
-    }
+    const OcclusionOptions& oc = o.occlusion;
+    FEATVIS_CHECK_SETTING(oc.window >= 1, "window", "occlusion window must be at least 1 pixel, got ", oc.window);
+    FEATVIS_CHECK_SETTING(oc.stride >= 1, "stride", "occlusion stride must be at least 1 pixel, got ", oc.stride);
+    FEATVIS_CHECK_SETTING(oc.window <= image.size(1) && oc.window <= image.size(2), "window", "occlusion window ",
+                          oc.window, " is larger than the ", image.size(2), "x", image.size(1), " image");
   }
 }
 
 }  // namespace
 
-Attribution attribute(const Model& model, const Objective& target, const at::Tensor& image,
+Attribution attribute(const Model& model, const objective::Objective& target, const at::Tensor& image,
                       const AttributionOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   check_options(target, image, options);
   const at::Tensor x = image.detach();
+  const int64_t chunk = detail::chunk_size(target, options.batch);
   detail::MethodResult r;
   switch (options.method) {
     case Method::kSaliency:
@@ -64,25 +62,27 @@ Attribution attribute(const Model& model, const Objective& target, const at::Ten
       r = detail::gradient_method(options.method, model, target, x);
       break;
     case Method::kIntegratedGradients:
-      r = detail::integrated_gradients(model, target, x, options);
+      r = detail::integrated_gradients(model, target, x, options.integrated_gradients, chunk);
       break;
     case Method::kSmoothGrad:
-      r = detail::smoothgrad(model, target, x, options);
+      r = detail::smoothgrad(model, target, x, options.smoothgrad, options.integrated_gradients, chunk);
       break;
     case Method::kGradCam:
     case Method::kGuidedGradCam:
-      r = detail::grad_cam(model, target, x, options, options.method == Method::kGuidedGradCam);
+      r = detail::grad_cam(model, target, x, options.grad_cam, options.method == Method::kGuidedGradCam);
       break;
     case Method::kOcclusion:
-      r = detail::occlusion(model, target, x, options);
+      r = detail::occlusion(model, target, x, options.occlusion, chunk);
       break;
   }
-  if (!r.map.defined()) r.map = detail::channel_map(options.method, options, r.raw);
+  if (!r.map.defined()) {
+    r.map = detail::channel_map(options.method == Method::kSmoothGrad ? options.smoothgrad.on : options.method, r.raw);
+  }
 
   Attribution result;
   result.raw = r.raw.detach().to(at::kCPU, at::kFloat).contiguous();
   result.map = r.map.detach().to(at::kCPU, at::kFloat).contiguous();
-  result.target_value = render::evaluate_objective(model, target, x.unsqueeze(0))[0];
+  result.target_value = objective::values(model, target, x.unsqueeze(0))[0];
   result.completeness = r.completeness;
   result.layer = r.layer;
   result.forward_passes = r.forward_passes + 1;
@@ -90,11 +90,11 @@ Attribution attribute(const Model& model, const Objective& target, const at::Ten
   return result;
 }
 
-Objective top1_target(const Model& model, const at::Tensor& image) {
+objective::Objective top1_target(const Model& model, const at::Tensor& image) {
   at::NoGradGuard no_grad;
   const at::Tensor scores =
-      class_scores(model, render::network_input(image.unsqueeze(0), model.card.preprocessing));
-  return objectives::logit(model.card.output, scores[0].argmax().item<int64_t>());
+      class_scores(model, network_input(image.unsqueeze(0), model.card.preprocessing));
+  return objective::logit(model.card.output, scores[0].argmax().item<int64_t>());
 }
 
 }  // namespace featvis::attribution

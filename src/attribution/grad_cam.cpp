@@ -4,7 +4,7 @@
 #include "methods.h"
 
 #include <featvis/inference/layer_info.h>
-#include <featvis/render/render.h>
+#include <featvis/objective/evaluate.h>
 #include <featvis/util/error.h>
 
 #include <ATen/core/grad_mode.h>
@@ -16,7 +16,7 @@ namespace featvis::attribution {
 namespace {
 
 // Every tensor the target's layers are computed from (themselves included).
-std::unordered_set<std::string> upstream_tensors(const Graph& graph, const Objective& target) {
+std::unordered_set<std::string> upstream_tensors(const Graph& graph, const objective::Objective& target) {
   std::unordered_set<std::string> seen;
   std::vector<std::string> stack(target.layers().begin(), target.layers().end());
   while (!stack.empty()) {
@@ -32,22 +32,22 @@ std::unordered_set<std::string> upstream_tensors(const Graph& graph, const Objec
 
 }  // namespace
 
-std::string default_cam_layer(const Model& model, const Objective& target) {
+std::string default_cam_layer(const Model& model, const objective::Objective& target) {
   const auto upstream = upstream_tensors(model.graph, target);
   std::string last;
   for (const LayerInfo& info : describe_layers(model)) {
     if (info.shape.size() == 4 && info.shape[2] * info.shape[3] > 1 && upstream.count(info.name)) last = info.name;
   }
   if (last.empty()) {
-    throw Error("no spatial [N,C,H,W] layer leads to target '" + target.description() + "'; name one with --layer");
+    throw SettingError("layer", "no spatial [N,C,H,W] layer leads to target '" + target.description() + "'; name one");
   }
   return last;
 }
 
 namespace detail {
 
-MethodResult grad_cam(const Model& model, const Objective& target, const at::Tensor& image,
-                      const AttributionOptions& options, bool guided) {
+MethodResult grad_cam(const Model& model, const objective::Objective& target, const at::Tensor& image,
+                      const GradCamOptions& options, bool guided) {
   const std::string layer = options.layer.empty() ? default_cam_layer(model, target) : options.layer;
   model.graph.require_tensor(layer);
   if (!upstream_tensors(model.graph, target).count(layer)) {
@@ -58,7 +58,7 @@ MethodResult grad_cam(const Model& model, const Objective& target, const at::Ten
     at::AutoGradMode grad_mode(true);
     // Weights never require grad, so the image must for autograd to record the layer.
     const at::Tensor x = image.unsqueeze(0).detach().requires_grad_(true);
-    const render::ObjectiveRun run = render::run_objective(model, target, x, {layer});
+    const objective::Evaluation run = objective::evaluate(model, target, x, {layer});
     const at::Tensor& activation = run.activations.at(layer);
     if (activation.dim() != 4) {
       throw Error("Grad-CAM layer '" + layer + "' has shape " + c10::str(activation.sizes()) +

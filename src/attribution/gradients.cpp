@@ -3,7 +3,7 @@
 #include "methods.h"
 
 #include <featvis/graph/relu_gradient.h>
-#include <featvis/render/render.h>
+#include <featvis/objective/evaluate.h>
 #include <featvis/util/error.h>
 
 #include <ATen/core/grad_mode.h>
@@ -11,12 +11,12 @@
 
 namespace featvis::attribution::detail {
 
-Gradients gradients(const Model& model, const Objective& target, const at::Tensor& images, int64_t chunk) {
+Gradients gradients(const Model& model, const objective::Objective& target, const at::Tensor& images, int64_t chunk) {
   at::AutoGradMode grad_mode(true);
   std::vector<at::Tensor> values, grads;
   for (int64_t begin = 0; begin < images.size(0); begin += chunk) {
     const at::Tensor x = images.slice(0, begin, begin + chunk).detach().requires_grad_(true);
-    const at::Tensor v = render::run_objective(model, target, x).values;
+    const at::Tensor v = objective::evaluate(model, target, x).values;
     if (!v.requires_grad()) throw Error("target '" + target.description() + "' does not depend on the image");
     // Items are independent, so the gradient of the sum is each item's own gradient.
     grads.push_back(torch::autograd::grad({v.sum()}, {x})[0]);
@@ -25,23 +25,16 @@ Gradients gradients(const Model& model, const Objective& target, const at::Tenso
   return {at::cat(values), at::cat(grads)};
 }
 
-int64_t chunk_size(const Objective& target, const AttributionOptions& options) {
-  return target.batch_size() == 1 ? 1 : options.batch;
+int64_t chunk_size(const objective::Objective& target, int64_t batch) {
+  return target.batch_size() == 1 ? 1 : batch;
 }
 
-at::Tensor channel_map(Method method, const AttributionOptions& options, const at::Tensor& raw) {
-  switch (method) {
-    case Method::kGradientXInput:
-    case Method::kIntegratedGradients:
-      return raw.sum(0);
-    case Method::kSmoothGrad:
-      return channel_map(options.smooth_on, options, raw);
-    default:
-      return raw.abs().amax(0);
-  }
+at::Tensor channel_map(Method method, const at::Tensor& raw) {
+  const bool product = method == Method::kGradientXInput || method == Method::kIntegratedGradients;
+  return product ? raw.sum(0) : raw.abs().amax(0);
 }
 
-MethodResult gradient_method(Method method, const Model& model, const Objective& target, const at::Tensor& image) {
+MethodResult gradient_method(Method method, const Model& model, const objective::Objective& target, const at::Tensor& image) {
   const ReluGradientGuard rectifiers(method == Method::kGuidedBackprop ? ReluGradient::kGuided
                                                                        : current_relu_gradient());
   const at::Tensor grad = gradients(model, target, image.unsqueeze(0), 1).grads[0];

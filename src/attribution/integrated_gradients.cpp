@@ -56,12 +56,11 @@ struct PathPoint {
 
 }  // namespace
 
-MethodResult integrated_gradients(const Model& model, const Objective& target, const at::Tensor& image,
-                                  const AttributionOptions& options) {
+MethodResult integrated_gradients(const Model& model, const objective::Objective& target, const at::Tensor& image,
+                                  const IntegratedGradientsOptions& options, int64_t chunk) {
   const at::Tensor baseline =
       options.baseline == Baseline::kBlack ? at::zeros_like(image) : gaussian_blur(image, options.blur_sigma);
   const at::Tensor delta = image - baseline;
-  const int64_t chunk = chunk_size(target, options);
   std::map<double, PathPoint> points;
   auto evaluate = [&](const std::vector<double>& alphas) {
     const at::Tensor a = at::tensor(alphas, at::TensorOptions().dtype(at::kDouble)).to(image.options()).view({-1, 1, 1, 1});

@@ -25,25 +25,26 @@ struct Gradients {
 
 // The target and its gradient for each of `images` ([N,3,H,W] in [0,1]), `chunk` images
 // per forward/backward pass.
-Gradients gradients(const Model& model, const Objective& target, const at::Tensor& images, int64_t chunk);
+Gradients gradients(const Model& model, const objective::Objective& target, const at::Tensor& images, int64_t chunk);
 
-// Images per pass: the options' batch, or 1 for a target fixed to a batch of one.
-int64_t chunk_size(const Objective& target, const AttributionOptions& options);
+// Images per pass: `batch`, or 1 for a target fixed to a batch of one.
+int64_t chunk_size(const objective::Objective& target, int64_t batch);
 
-// [3,H,W] raw values -> [H,W] map, each method's custom: max |.| over channels for
-// gradients (saliency, guided, guided Grad-CAM), the signed sum for products.
-at::Tensor channel_map(Method method, const AttributionOptions& options, const at::Tensor& raw);
+// [3,H,W] raw values -> [H,W] map, each gradient method's custom: max |.| over channels
+// for gradients (saliency, guided, guided Grad-CAM), the signed sum for products.
+at::Tensor channel_map(Method method, const at::Tensor& raw);
 
 // saliency, gradxinput, guided
-MethodResult gradient_method(Method method, const Model& model, const Objective& target, const at::Tensor& image);
-MethodResult integrated_gradients(const Model& model, const Objective& target, const at::Tensor& image,
-                                  const AttributionOptions& options);
-MethodResult smoothgrad(const Model& model, const Objective& target, const at::Tensor& image,
-                        const AttributionOptions& options);
-MethodResult grad_cam(const Model& model, const Objective& target, const at::Tensor& image,
-                      const AttributionOptions& options, bool guided);
-MethodResult occlusion(const Model& model, const Objective& target, const at::Tensor& image,
-                       const AttributionOptions& options);
+MethodResult gradient_method(Method method, const Model& model, const objective::Objective& target, const at::Tensor& image);
+MethodResult integrated_gradients(const Model& model, const objective::Objective& target, const at::Tensor& image,
+                                  const IntegratedGradientsOptions& options, int64_t chunk);
+// `ig`: the options of integrated gradients when SmoothGrad averages it.
+MethodResult smoothgrad(const Model& model, const objective::Objective& target, const at::Tensor& image,
+                        const SmoothGradOptions& options, const IntegratedGradientsOptions& ig, int64_t chunk);
+MethodResult grad_cam(const Model& model, const objective::Objective& target, const at::Tensor& image,
+                      const GradCamOptions& options, bool guided);
+MethodResult occlusion(const Model& model, const objective::Objective& target, const at::Tensor& image,
+                       const OcclusionOptions& options, int64_t chunk);
 
 // The photo blurred with a Gaussian of `sigma` pixels (edges replicated): IG's blur baseline.
 at::Tensor gaussian_blur(const at::Tensor& image, double sigma);

@@ -2,7 +2,7 @@
 // is the mean drop of the target over the windows that cover it.
 #include "methods.h"
 
-#include <featvis/render/render.h>
+#include <featvis/objective/evaluate.h>
 
 #include <ATen/core/grad_mode.h>
 
@@ -20,18 +20,17 @@ std::vector<int64_t> origins(int64_t size, int64_t window, int64_t stride) {
 
 }  // namespace
 
-MethodResult occlusion(const Model& model, const Objective& target, const at::Tensor& image,
-                       const AttributionOptions& options) {
+MethodResult occlusion(const Model& model, const objective::Objective& target, const at::Tensor& image,
+                       const OcclusionOptions& options, int64_t chunk) {
   at::NoGradGuard no_grad;
   const int64_t h = image.size(1), w = image.size(2), window = options.window;
   std::vector<std::pair<int64_t, int64_t>> boxes;
   for (int64_t y : origins(h, window, options.stride))
     for (int64_t x : origins(w, window, options.stride)) boxes.emplace_back(y, x);
 
-  const double base = render::run_objective(model, target, image.unsqueeze(0)).values[0].item<double>();
+  const double base = objective::evaluate(model, target, image.unsqueeze(0)).values[0].item<double>();
   at::Tensor sum = at::zeros({h, w}, image.options().dtype(at::kDouble));
   at::Tensor count = at::zeros({h, w}, sum.options());
-  const int64_t chunk = chunk_size(target, options);
   for (size_t begin = 0; begin < boxes.size(); begin += static_cast<size_t>(chunk)) {
     const size_t end = std::min(boxes.size(), begin + static_cast<size_t>(chunk));
     at::Tensor batch = image.unsqueeze(0).repeat({static_cast<int64_t>(end - begin), 1, 1, 1});
@@ -39,7 +38,7 @@ MethodResult occlusion(const Model& model, const Objective& target, const at::Te
       const auto [y, x] = boxes[k];
       batch[static_cast<int64_t>(k - begin)].slice(1, y, y + window).slice(2, x, x + window).fill_(options.fill);
     }
-    const at::Tensor drops = (base - render::run_objective(model, target, batch).values.to(at::kDouble)).to(at::kCPU);
+    const at::Tensor drops = (base - objective::evaluate(model, target, batch).values.to(at::kDouble)).to(at::kCPU);
     for (size_t k = begin; k < end; ++k) {
       const auto [y, x] = boxes[k];
       sum.slice(0, y, y + window).slice(1, x, x + window) += drops[static_cast<int64_t>(k - begin)].item<double>();

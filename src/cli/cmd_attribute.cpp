@@ -9,7 +9,8 @@
 #include <featvis/graph/layer_name.h>
 #include <featvis/image/image.h>
 #include <featvis/io/npy.h>
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
+#include <featvis/objective/parse.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
 
@@ -44,23 +45,25 @@ std::string number(double v) {
 nlohmann::ordered_json options_json(const attribution::AttributionOptions& o) {
   using attribution::Method;
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  const Method m = o.method == Method::kSmoothGrad ? o.smooth_on : o.method;
+  const Method m = o.method == Method::kSmoothGrad ? o.smoothgrad.on : o.method;
   if (o.method == Method::kSmoothGrad) {
-    j["smooth_on"] = attribution::to_string(o.smooth_on);
-    j["smooth_samples"] = o.smooth_samples;
-    j["smooth_sigma"] = o.smooth_sigma;
-    j["seed"] = o.seed;
+    const attribution::SmoothGradOptions& sg = o.smoothgrad;
+    j["smooth_on"] = attribution::to_string(sg.on);
+    j["smooth_samples"] = sg.samples;
+    j["smooth_sigma"] = sg.sigma;
+    j["seed"] = sg.seed;
   }
   if (m == Method::kIntegratedGradients) {
-    j["baseline"] = attribution::to_string(o.baseline);
-    if (o.baseline == attribution::Baseline::kBlur) j["blur_sigma"] = o.blur_sigma;
-    j["steps"] = o.steps;
-    j["rule"] = o.adaptive ? "adaptive trapezoid" : "trapezoid";
+    const attribution::IntegratedGradientsOptions& ig = o.integrated_gradients;
+    j["baseline"] = attribution::to_string(ig.baseline);
+    if (ig.baseline == attribution::Baseline::kBlur) j["blur_sigma"] = ig.blur_sigma;
+    j["steps"] = ig.steps;
+    j["rule"] = ig.adaptive ? "adaptive trapezoid" : "trapezoid";
   }
   if (m == Method::kOcclusion) {
-    j["window"] = o.window;
-    j["stride"] = o.stride;
-    j["fill"] = o.fill;
+    j["window"] = o.occlusion.window;
+    j["stride"] = o.occlusion.stride;
+    j["fill"] = o.occlusion.fill;
   }
   if (m == Method::kIntegratedGradients || m == Method::kOcclusion) j["batch"] = o.batch;
   return j;
@@ -69,8 +72,8 @@ nlohmann::ordered_json options_json(const attribution::AttributionOptions& o) {
 void run_attribute(AttributeArgs& args) {
   attribution::AttributionOptions options = args.options;
   options.method = attribution::parse_method(args.method);
-  options.baseline = attribution::parse_baseline(args.baseline);
-  options.smooth_on = attribution::parse_method(args.smooth_on);
+  options.integrated_gradients.baseline = attribution::parse_baseline(args.baseline);
+  options.smoothgrad.on = attribution::parse_method(args.smooth_on);
   if (!(args.clip_percentile > 0 && args.clip_percentile <= 100)) {
     throw Error("--clip-percentile must be in (0, 100], got " + number(args.clip_percentile));
   }
@@ -80,10 +83,10 @@ void run_attribute(AttributeArgs& args) {
   display.clip_percentile = args.clip_percentile;
 
   const Model model = open_model(args.model, args.run);
-  if (!args.layer.empty()) options.layer = resolve_layer(model.graph, args.layer);
+  if (!args.layer.empty()) options.grad_cam.layer = resolve_layer(model.graph, args.layer);
   const at::Tensor image = load_image01(args.image, model.card.preprocessing).to(model.graph.device());
-  const Objective target =
-      args.target.empty() ? attribution::top1_target(model, image) : objectives::parse(args.target, model);
+  const objective::Objective target =
+      args.target.empty() ? attribution::top1_target(model, image) : objective::parse(args.target, model);
   const attribution::Attribution result = attribution::attribute(model, target, image, options);
 
   const fs::path png(args.out);
@@ -164,20 +167,24 @@ void add_attribute_command(CLI::App& app) {
       "PNG at --out, <stem>_overlay.png (with a colour bar), <stem>.npy (raw values) and <stem>.json (summary).");
   cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
   cmd->add_option("image", args->image, "photo (JPEG, PNG, WebP, TIFF), cropped as the model card says")->required();
-  cmd->add_option("--target", args->target, "logit:K, prob:K (K index or label), LAYER:C, ... (default: top-1 logit)");
+  cmd->add_option("--target", args->target,
+                  "an objective, e.g. logit:K, prob:K (K index or label), LAYER:C; `featvis objectives` lists "
+                  "all (default: top-1 logit)");
   cmd->add_option("--method,-m", args->method,
                   "saliency, gradxinput, ig, smoothgrad, guided, gradcam, guided-gradcam or occlusion");
   cmd->add_option("--baseline", args->baseline, "integrated gradients: black or blur");
-  cmd->add_option("--steps", args->options.steps, "integrated gradients: intervals on the path (trapezoid rule)");
-  cmd->add_flag("!--even-steps", args->options.adaptive,
+  cmd->add_option("--steps", args->options.integrated_gradients.steps,
+                  "integrated gradients: intervals on the path (trapezoid rule)");
+  cmd->add_flag("!--even-steps", args->options.integrated_gradients.adaptive,
                 "integrated gradients: equal steps instead of refining where the path integrand is rough");
-  cmd->add_option("--smooth-samples", args->options.smooth_samples, "SmoothGrad: noisy copies");
-  cmd->add_option("--smooth-sigma", args->options.smooth_sigma, "SmoothGrad: noise std (fraction of pixel range)");
+  cmd->add_option("--smooth-samples", args->options.smoothgrad.samples, "SmoothGrad: noisy copies");
+  cmd->add_option("--smooth-sigma", args->options.smoothgrad.sigma,
+                  "SmoothGrad: noise std (fraction of pixel range)");
   cmd->add_option("--smooth-on", args->smooth_on, "SmoothGrad: saliency, gradxinput, ig or guided");
-  cmd->add_option("--seed", args->options.seed, "SmoothGrad: noise seed");
+  cmd->add_option("--seed", args->options.smoothgrad.seed, "SmoothGrad: noise seed");
   cmd->add_option("--layer", args->layer, "Grad-CAM layer (default: the last spatial layer before the target)");
-  cmd->add_option("--window", args->options.window, "occlusion: patch side in pixels");
-  cmd->add_option("--stride", args->options.stride, "occlusion: patch step in pixels");
+  cmd->add_option("--window", args->options.occlusion.window, "occlusion: patch side in pixels");
+  cmd->add_option("--stride", args->options.occlusion.stride, "occlusion: patch step in pixels");
   cmd->add_option("--batch", args->options.batch, "images per forward pass (IG points, occluded copies)");
   cmd->add_option("--out,-o", args->out, "heatmap PNG; the other files are named after it");
   cmd->add_option("--overlay", args->overlay,

@@ -4,11 +4,11 @@
 #include "commands.h"
 
 #include <featvis/image/image.h>
+#include <featvis/objective/kind_table.h>
+#include <featvis/objective/parse.h>
 #include <featvis/render/contact_sheet.h>
-#include <featvis/render/objectives.h>
 #include <featvis/render/preset.h>
-#include <featvis/render/render.h>
-#include <featvis/render/transform/standard.h>
+#include <featvis/render/recipe.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
 #include <featvis/util/interrupt.h>
@@ -22,7 +22,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <limits>
 #include <memory>
 
 namespace featvis::cli {
@@ -56,50 +55,31 @@ nlohmann::ordered_json values_json(const std::vector<double>& values) {
 }
 
 void run_render(const RenderArgs& args) {
-  const render::Preset preset = render::preset(args.preset);
-  const param::Space space = args.param_opt->count() ? param::parse_space(args.param) : preset.space;
-  const param::Squash squash = args.squash_opt->count() ? param::parse_squash(args.squash) : preset.squash;
-  const bool decorrelate = args.decorrelate_opt->count() ? args.decorrelate : preset.decorrelate;
-  const std::string transform_text = args.transforms_opt->count() ? args.transforms : preset.transforms;
-  const transforms::Transform transform = transforms::parse(transform_text);
-  render::RenderOptions options;
-  options.steps = args.steps;
-  options.lr = args.lr_opt->count() ? args.lr : preset.lr;
-  options.weight_decay = args.weight_decay_opt->count() ? args.weight_decay : preset.weight_decay;
-  options.redirected_relu_steps = args.redirect_relu_opt->count() ? args.redirect_relu : preset.redirected_relu_steps;
-  if (!std::isfinite(options.lr) || options.lr <= 0) throw Error("--lr must be a positive number");
-  if (options.lr > std::numeric_limits<float>::max())
-    throw Error("--lr is too large for float parameters (limit 3.4e38)");
-  if (!std::isfinite(options.weight_decay) || options.weight_decay < 0) throw Error("--weight-decay must be >= 0");
-  options.thresholds = args.thresholds;
-  for (int64_t t : options.thresholds) {
-    if (t < 0 || t > args.steps) {
-      throw Error("--thresholds: step " + std::to_string(t) + " is outside 0.." + std::to_string(args.steps) +
-                  " (--steps " + std::to_string(args.steps) + ")");
-    }
-  }
+  render::Recipe recipe;
+  recipe.preset = args.preset;
+  if (args.param_opt->count()) recipe.space = param::parse_space(args.param);
+  if (args.squash_opt->count()) recipe.squash = param::parse_squash(args.squash);
+  if (args.decorrelate_opt->count()) recipe.decorrelate = args.decorrelate;
+  if (args.transforms_opt->count()) recipe.transforms = args.transforms;
+  if (args.lr_opt->count()) recipe.lr = args.lr;
+  if (args.weight_decay_opt->count()) recipe.weight_decay = args.weight_decay;
+  if (args.redirect_relu_opt->count()) recipe.redirected_relu_steps = args.redirect_relu;
+  recipe.size = args.size;
+  recipe.batch = args.batch;
+  recipe.steps = args.steps;
+  recipe.seed = args.seed;
+  recipe.decay_power = args.decay_power;
+  recipe.sd = args.sd;
+  recipe.thresholds = args.thresholds;
 
   const Model model = open_model(args.model, args.run);
-  const Objective objective = objectives::parse(args.objective, model);
-  const int64_t batch = args.batch > 0 ? args.batch : std::max<int64_t>(1, objective.batch_size());
-  if (objective.batch_size() > 0 && batch != objective.batch_size()) {
-    throw Error("--batch " + std::to_string(batch) + ": objective '" + args.objective + "' renders " +
-                std::to_string(objective.batch_size()) + " images");
+  const objective::Objective objective = objective::parse(args.objective, model);
+  render::Prepared prepared = render::prepare(recipe, model, objective);
+  const param::ImageParamOptions& po = prepared.image;
+  const int64_t batch = po.batch;
+  if (!args.init.empty()) {
+    prepared.image.init_image = load_image01(args.init, model.card.preprocessing, po.height, po.width);
   }
-
-  param::ImageParamOptions po;
-  po.batch = batch;
-  po.height = args.size > 0 ? args.size : model.card.preprocessing.height;
-  po.width = args.size > 0 ? args.size : model.card.preprocessing.width;
-  po.space = space;
-  po.decorrelate = decorrelate;
-  po.squash = squash;
-  po.decay_power = args.decay_power;
-  po.sd = args.sd;
-  po.tensor_options = at::TensorOptions().dtype(at::kFloat).device(model.graph.device());
-  if (!args.init.empty()) po.init_image = load_image01(args.init, model.card.preprocessing, po.height, po.width);
-  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(args.seed);
-  param::ImageParam image(po, generator);
 
   make_output_dir(args.out);
   nlohmann::ordered_json written = nlohmann::ordered_json::array();
@@ -118,11 +98,11 @@ void run_render(const RenderArgs& args) {
       if (s.images.size(0) > 1) save(prefix + "_sheet.png", render::contact_sheet(s.images));
     }
   };
+  render::RenderOptions& options = prepared.options;
   options.progress = !args.quiet;
   InterruptFlag interrupt;
   options.stop_requested = [&interrupt] { return interrupt.raised(); };
-  const render::RenderResult result =
-      render::render(model, objective, image, transform, options, generator, on_snapshot);
+  const render::RenderResult result = prepared.run(model, objective, on_snapshot);
 
   nlohmann::ordered_json history = nlohmann::ordered_json::array();
   for (const auto& h : result.history) history.push_back({{"step", h.step}, {"values", values_json(h.values)}});
@@ -131,18 +111,18 @@ void run_render(const RenderArgs& args) {
       {"model_file", model.onnx_path},
       {"objective", {{"text", args.objective}, {"description", objective.description()}}},
       {"settings",
-       {{"preset", preset.name},
+       {{"preset", prepared.preset.name},
         {"steps", args.steps},
         {"size", {po.height, po.width}},
         {"batch", batch},
-        {"param", param::to_string(space)},
-        {"decorrelate", decorrelate},
-        {"squash", param::to_string(squash)},
+        {"param", param::to_string(po.space)},
+        {"decorrelate", po.decorrelate},
+        {"squash", param::to_string(po.squash)},
         {"decay_power", po.decay_power},
         {"sd", po.sd},
         {"init", args.init.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(args.init)},
-        {"transforms", transform_text},
-        {"transforms_expanded", transform.description()},
+        {"transforms", prepared.transform_text},
+        {"transforms_expanded", prepared.transform.description()},
         {"lr", options.lr},
         {"weight_decay", options.weight_decay},
         {"redirected_relu_steps", options.redirected_relu_steps},
@@ -154,9 +134,6 @@ void run_render(const RenderArgs& args) {
       {"values", history},
       {"initial_values", values_json(result.initial_values())},
       {"final_values", values_json(result.final_values())},
-      // For channel/neuron objectives the objective on the final, untransformed image is
-      // the target unit's activation (per batch item).
-      {"final_activation", values_json(result.final_values())},
       {"steps_done", result.steps_done},
       {"interrupted", result.interrupted},
       {"timing", {{"ms_per_step", result.ms_per_step}, {"total_ms", result.total_ms}}},
@@ -189,6 +166,14 @@ void run_render(const RenderArgs& args) {
   }
 }
 
+// The objective argument's help, from the kind table.
+std::string objective_help() {
+  std::string kinds;
+  for (const objective::Kind& k : objective::kinds()) kinds += (kinds.empty() ? "" : ", ") + k.signature();
+  return "what to maximize: " + kinds + "; combined as a + b, a - b, 2.5*a, -a, a | b (one per batch item); "
+         "`featvis objectives` explains each";
+}
+
 }  // namespace
 
 void add_render_command(CLI::App& app) {
@@ -199,10 +184,7 @@ void add_render_command(CLI::App& app) {
                          "(Olah et al., Distill 2017). Ctrl-C stops after the current step, keeps the snapshots\n"
                          "written so far, writes render.json with \"interrupted\": true and exits by SIGINT (130).");
   cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
-  cmd->add_option("objective", args->objective,
-                  "what to maximize: LAYER:C (channel), LAYER:C@X,Y (neuron), LAYER (deepdream), logit:K, "
-                  "prob:K, sums like 'a + 0.5*b'; see objectives.h")
-      ->required();
+  cmd->add_option("objective", args->objective, objective_help())->required();
   cmd->add_option("--preset", args->preset, "lucid (FFT, decorrelated, transforms) or naive (pixels, none)")
       ->check(CLI::IsMember(render::preset_names()));
   cmd->add_option("--steps", args->steps, "optimization steps")->check(CLI::Range(int64_t{1}, int64_t{1000000}));

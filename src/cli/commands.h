@@ -13,6 +13,7 @@ void add_classify_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_activations_command(CLI::App& app);
 void add_render_command(CLI::App& app);
+void add_objectives_command(CLI::App& app);
 void add_attribute_command(CLI::App& app);
 void add_microscope_command(CLI::App& app);
 void add_examples_command(CLI::App& app);

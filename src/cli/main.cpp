@@ -5,6 +5,7 @@
 #include <featvis/util/configure_process.h>
 #include <featvis/util/error.h>
 
+#include <algorithm>
 #include <iostream>
 
 int main(int argc, char** argv) {
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   featvis::cli::add_eval_command(app);
   featvis::cli::add_activations_command(app);
   featvis::cli::add_render_command(app);
+  featvis::cli::add_objectives_command(app);
   featvis::cli::add_attribute_command(app);
   featvis::cli::add_microscope_command(app);
   featvis::cli::add_examples_command(app);
@@ -48,6 +50,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "featvis: error: " << e.what() << " (see --help)\n";
     return 2;
+  } catch (const featvis::SettingError& e) {
+    // The library names settings as it calls them (weight_decay); the user typed flags.
+    std::string flag = e.setting();
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    std::cerr << "featvis: error: --" << flag << ": " << e.what() << "\n";
+    return 1;
   } catch (const featvis::Error& e) {
     std::cerr << "featvis: error: " << e.what() << "\n";
     return 1;

@@ -1,6 +1,7 @@
 #include <featvis/examples/scan.h>
 #include <featvis/examples/checkpoint.h>
 #include <featvis/image/image.h>
+#include <featvis/inference/layer_info.h>
 #include <featvis/util/error.h>
 #include <featvis/util/progress.h>
 
@@ -56,23 +57,18 @@ std::vector<LayerExamples> set_up_layers(const Model& model, const ScanOptions& 
       throw Error("layer '" + options.layers[i] + "' is named twice");
   }
   const auto& pre = model.card.preprocessing;
-  TensorMap probe;
-  {
-    c10::InferenceMode guard;
-    probe = model.graph.run(at::zeros({1, 3, pre.height, pre.width}, at::TensorOptions().device(model.graph.device())),
-                            options.layers);
-  }
+  const auto shapes = layer_shapes(model, options.layers);
   std::vector<LayerExamples> layers;
   for (const auto& name : options.layers) {
-    const at::Tensor& t = probe.at(name);
-    if ((t.dim() != 2 && t.dim() != 4) || !at::isFloatingType(t.scalar_type())) {
+    const LayerShape& t = shapes.at(name);
+    if ((t.sizes.size() != 2 && t.sizes.size() != 4) || !at::isFloatingType(t.dtype)) {
       std::string shape;
-      for (int64_t d : t.sizes()) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+      for (int64_t d : t.sizes) shape += (shape.empty() ? "" : "x") + std::to_string(d);
       throw Error("layer '" + name + "' has shape " + shape + "; dataset examples need [N, C] or [N, C, H, W] floats");
     }
-    const int64_t units = t.size(1);
+    const int64_t units = t.sizes[1];
     const auto opts = at::TensorOptions().device(model.graph.device());
-    layers.push_back(LayerExamples{name, std::vector<int64_t>(t.sizes().begin(), t.sizes().end()),
+    layers.push_back(LayerExamples{name, t.sizes,
                                    receptive_field(model.graph, name, pre.height, pre.width),
                                    TopK(units, options.top_k, true, opts), TopK(units, options.top_k, false, opts),
                                    TopK(units, options.top_k, true, opts)});

@@ -2,8 +2,8 @@
 // execute them in order, freeing each intermediate after its last use.
 #include <featvis/graph/graph.h>
 #include <featvis/graph/op_registry.h>
+#include <featvis/util/did_you_mean.h>
 #include <featvis/util/error.h>
-#include <featvis/util/edit_distance.h>
 
 #include <algorithm>
 #include <mutex>
@@ -23,15 +23,11 @@ bool Graph::has_tensor(const std::string& tensor) const {
 
 void Graph::require_tensor(const std::string& tensor) const {
   if (has_tensor(tensor)) return;
-  std::vector<std::pair<size_t, std::string>> scored;
-  for (const auto& [name, index] : producer_) {
-    const bool contains = !tensor.empty() && name.find(tensor) != std::string::npos;
-    scored.emplace_back(contains ? 0 : edit_distance(tensor, name), name);
-  }
-  std::sort(scored.begin(), scored.end());
+  std::vector<std::string> layers;
+  for (const auto& [name, index] : producer_) layers.push_back(name);
+  std::sort(layers.begin(), layers.end());
   std::string hint;
-  for (size_t i = 0; i < std::min<size_t>(3, scored.size()); ++i)
-    hint += (i ? ", '" : "'") + scored[i].second + "'";
+  for (size_t i : did_you_mean(tensor, layers)) hint += (hint.empty() ? "'" : ", '") + layers[i] + "'";
   throw Error("unknown layer '" + tensor + "' in model '" + origin_ + "'" +
               (hint.empty() ? "" : " (closest: " + hint + "; `featvis layers` lists all)"));
 }

@@ -20,7 +20,7 @@ at::Tensor class_scores(const Model& model, const at::Tensor& batch) {
 }
 
 std::vector<std::vector<Prediction>> classify(const Model& model, const at::Tensor& batch, int top_k) {
-  if (top_k < 1) throw Error("--top must be at least 1");
+  if (top_k < 1) throw SettingError("top", "top must be at least 1");
   c10::InferenceMode guard;
   at::Tensor logits = class_scores(model, batch).to(at::kCPU, at::kFloat);
   at::Tensor probs = at::softmax(logits, 1);

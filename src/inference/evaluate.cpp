@@ -74,7 +74,7 @@ std::vector<LabelledImage> read_labels_csv(const std::string& csv_path, const st
 }
 
 EvalResult evaluate(const Model& model, const std::vector<LabelledImage>& all, const EvalOptions& options) {
-  if (options.batch_size < 1) throw Error("--batch must be at least 1");
+  if (options.batch_size < 1) throw SettingError("batch", "batch must be at least 1");
   const size_t total = options.limit >= 0 ? std::min<size_t>(all.size(), options.limit) : all.size();
   const int64_t classes = static_cast<int64_t>(model.card.labels.size());
   for (size_t i = 0; i < total; ++i) {

@@ -8,22 +8,33 @@ std::vector<LayerInfo> describe_layers(const Model& model) {
   for (const auto& node : graph.nodes())
     for (const auto& out : node.outputs)
       if (!out.empty()) names.push_back(out);
-  c10::InferenceMode guard;
-  const auto& pre = model.card.preprocessing;
-  at::Tensor probe = at::zeros({1, 3, pre.height, pre.width}, at::TensorOptions().device(graph.device()));
-  const TensorMap values = graph.run(probe, names);
+  const auto shapes = layer_shapes(model, names);
   std::vector<LayerInfo> layers;
   for (const auto& name : names) {
-    const at::Tensor& t = values.at(name);
-    if (!at::isFloatingType(t.scalar_type()) || t.dim() < 2) continue;  // shape arithmetic
+    const LayerShape& s = shapes.at(name);
+    if (!at::isFloatingType(s.dtype) || s.sizes.size() < 2) continue;  // shape arithmetic
     LayerInfo info;
     info.name = name;
     info.op = graph.producer(name)->op_type;
-    info.shape.assign(t.sizes().begin(), t.sizes().end());
-    info.units = t.size(1);
+    info.shape = s.sizes;
+    info.units = s.sizes[1];
     layers.push_back(std::move(info));
   }
   return layers;
+}
+
+std::unordered_map<std::string, LayerShape> layer_shapes(const Model& model, const std::vector<std::string>& names) {
+  c10::InferenceMode guard;
+  const auto& pre = model.card.preprocessing;
+  const at::Tensor zeros =
+      at::zeros({1, 3, pre.height, pre.width}, at::TensorOptions().device(model.graph.device()));
+  const TensorMap values = model.graph.run(zeros, names);
+  std::unordered_map<std::string, LayerShape> shapes;
+  for (const auto& name : names) {
+    const at::Tensor& t = values.at(name);
+    shapes[name] = LayerShape{t.sizes().vec(), t.scalar_type()};
+  }
+  return shapes;
 }
 
 }  // namespace featvis

@@ -4,7 +4,7 @@
 #include <featvis/microscope/examples_lens.h>
 #include <featvis/microscope/html.h>
 #include <featvis/microscope/site_path.h>
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
 
 #include <filesystem>
 
@@ -35,9 +35,9 @@ class AttributionLens : public Lens {
         options.method = attribution::Method::kGradCam;
         // At the unit's own (spatial) layer Grad-CAM weighs only the unit's channel, so the
         // map is where it fires; a 1-D layer (logits) uses the last conv map instead.
-        if (layer.shape.size() == 4) options.layer = layer.name;
+        if (layer.shape.size() == 4) options.grad_cam.layer = layer.name;
         const attribution::Attribution a =
-            attribution::attribute(ctx.model, objectives::channel(layer.name, unit.unit), image, options);
+            attribution::attribute(ctx.model, objective::channel(layer.name, unit.unit), image, options);
         const std::string dir = unit_dir(ctx.model_dir, layer.slug, unit.unit);
         make_dirs(dir);
         const ImagePair pair =

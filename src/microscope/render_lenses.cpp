@@ -4,10 +4,8 @@
 #include <featvis/microscope/html.h>
 #include <featvis/microscope/lens.h>
 #include <featvis/microscope/site_path.h>
-#include <featvis/render/objectives.h>
-#include <featvis/render/preset.h>
-#include <featvis/render/render.h>
-#include <featvis/render/transform/standard.h>
+#include <featvis/objective/kinds.h>
+#include <featvis/render/recipe.h>
 
 #include <filesystem>
 
@@ -31,24 +29,16 @@ uint64_t seed_for(uint64_t seed, const std::string& lens, const std::string& lay
   return h;
 }
 
-render::RenderResult optimize(const LensContext& ctx, const Objective& objective, int64_t batch, uint64_t seed,
+render::RenderResult optimize(const LensContext& ctx, const objective::Objective& objective, int64_t batch, uint64_t seed,
                               const at::Tensor& init = {}, int64_t steps = 0) {
-  const render::Preset preset = render::preset("lucid");
-  param::ImageParamOptions po;
-  po.batch = batch;
-  po.height = po.width = image_size(ctx);
-  po.space = preset.space;
-  po.decorrelate = preset.decorrelate;
-  po.squash = preset.squash;
-  po.init_image = init;
-  po.tensor_options = at::TensorOptions().dtype(at::kFloat).device(ctx.model.graph.device());
-  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-  param::ImageParam image(po, generator);
-  render::RenderOptions options;
-  options.steps = steps > 0 ? steps : ctx.settings.steps;
-  options.lr = preset.lr;
-  options.weight_decay = preset.weight_decay;
-  return render::render(ctx.model, objective, image, transforms::parse(preset.transforms), options, generator);
+  render::Recipe recipe;
+  recipe.size = image_size(ctx);
+  recipe.batch = batch;
+  recipe.steps = steps > 0 ? steps : ctx.settings.steps;
+  recipe.seed = seed;
+  render::Prepared prepared = render::prepare(recipe, ctx.model, objective);
+  prepared.image.init_image = init;
+  return prepared.run(ctx.model, objective);
 }
 
 Json pair_json(const ImagePair& p) { return Json{{"image", p.image}, {"thumb", p.thumb}}; }
@@ -56,15 +46,15 @@ Json pair_json(const ImagePair& p) { return Json{{"image", p.image}, {"thumb", p
 // Channel and neuron: one unit per batch item, the whole group in one optimization.
 class PerUnitLens : public Lens {
  public:
-  using Make = Objective (*)(const std::string& layer, int64_t unit);
+  using Make = objective::Objective (*)(const std::string& layer, int64_t unit);
   PerUnitLens(std::string name, Make make) : name_(std::move(name)), make_(make) {}
   std::string name() const override { return name_; }
 
   void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
                    UnitEntries& entries) override {
-    std::vector<Objective> items;
+    std::vector<objective::Objective> items;
     for (int64_t u : group) items.push_back(make_(layer.name, u));
-    const auto result = optimize(ctx, objectives::per_item(items), static_cast<int64_t>(group.size()),
+    const auto result = optimize(ctx, objective::per_item(items), static_cast<int64_t>(group.size()),
                                  seed_for(ctx.settings.seed, name_, layer.name, group.front()));
     for (size_t i = 0; i < group.size(); ++i) {
       const std::string dir = unit_dir(ctx.model_dir, layer.slug, group[i]);
@@ -83,7 +73,7 @@ class PerUnitLens : public Lens {
 
 class ChannelLens : public PerUnitLens {
  public:
-  ChannelLens() : PerUnitLens("channel", [](const std::string& layer, int64_t unit) { return objectives::channel(layer, unit); }) {}
+  ChannelLens() : PerUnitLens("channel", [](const std::string& layer, int64_t unit) { return objective::channel(layer, unit); }) {}
   std::optional<PageSection> unit_section(const Json& entry) const override {
     if (entry.is_null()) return PageSection{"Feature visualization", html_absent("Not in this build."), true};
     return PageSection{"Feature visualization",
@@ -99,7 +89,7 @@ class ChannelLens : public PerUnitLens {
 
 class NeuronLens : public PerUnitLens {
  public:
-  NeuronLens() : PerUnitLens("neuron", [](const std::string& layer, int64_t unit) { return objectives::neuron(layer, unit); }) {}
+  NeuronLens() : PerUnitLens("neuron", [](const std::string& layer, int64_t unit) { return objective::neuron(layer, unit); }) {}
   std::optional<PageSection> unit_section(const Json& entry) const override {
     if (entry.is_null()) return PageSection{"Neuron (centre position)", html_absent("Not in this build.")};
     return PageSection{"Neuron (centre position)",
@@ -117,8 +107,8 @@ class DiversityLens : public Lens {
   void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
                    UnitEntries& entries) override {
     for (int64_t u : group) {
-      const Objective objective =
-          objectives::channel(layer.name, u) - ctx.settings.diversity_weight * objectives::diversity(layer.name);
+      const objective::Objective objective =
+          objective::channel(layer.name, u) - ctx.settings.diversity_weight * objective::diversity(layer.name);
       const auto result = optimize(ctx, objective, ctx.settings.diversity, seed_for(ctx.settings.seed, name(), layer.name, u));
       const std::string dir = unit_dir(ctx.model_dir, layer.slug, u);
       make_dirs(dir);
@@ -152,7 +142,7 @@ class DeepDreamLens : public Lens {
   Json build_layer(const LensContext& ctx, const LayerPlan& layer) override {
     const std::string dir = (fs::path(ctx.model_dir) / layer.slug).string();
     make_dirs(dir);
-    const Objective objective = objectives::deepdream(layer.name);
+    const objective::Objective objective = objective::deepdream(layer.name);
     const auto dream = optimize(ctx, objective, 1, seed_for(ctx.settings.seed, "deepdream", layer.name, -1));
     Json entry{{"dream", pair_json(save_image_pair(dir, "deepdream", dream.images[0], ctx.settings.thumb))}};
     Json caricatures = Json::array();
@@ -199,9 +189,9 @@ class DeepDreamLens : public Lens {
 }  // namespace
 
 double time_image_step(const LensContext& ctx, const LayerPlan& layer, int64_t batch) {
-  std::vector<Objective> items;
-  for (int64_t i = 0; i < batch; ++i) items.push_back(objectives::channel(layer.name, i % layer.channels));
-  const Objective objective = objectives::per_item(items);
+  std::vector<objective::Objective> items;
+  for (int64_t i = 0; i < batch; ++i) items.push_back(objective::channel(layer.name, i % layer.channels));
+  const objective::Objective objective = objective::per_item(items);
   optimize(ctx, objective, batch, ctx.settings.seed, {}, 1);  // warm-up: allocations, plan cache
   const auto timed = optimize(ctx, objective, batch, ctx.settings.seed, {}, 3);
   return timed.ms_per_step / static_cast<double>(batch);

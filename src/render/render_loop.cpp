@@ -1,6 +1,7 @@
 // The optimization loop: see render.h.
 #include <featvis/graph/relu_gradient.h>
-#include <featvis/render/network_input.h>
+#include <featvis/objective/evaluate.h>
+#include <featvis/render/recipe.h>
 #include <featvis/render/render.h>
 #include <featvis/util/error.h>
 #include <featvis/util/progress.h>
@@ -12,9 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <set>
-#include <sstream>
 
 namespace featvis::render {
 namespace {
@@ -29,75 +28,19 @@ std::string first_line(const std::string& s) { return s.substr(0, s.find('\n'));
 
 [[noreturn]] void non_finite(double value, int64_t step) {
   throw Error(std::string("objective became ") + (std::isnan(value) ? "NaN" : "infinite") + " at step " +
-              std::to_string(step) + "; try a lower --lr");
-}
-
-// [N] values from the objective, checked.
-at::Tensor objective_values(const Objective& objective, const TensorMap& activations, const at::Tensor& image) {
-  at::Tensor values = objective(ObjectiveInput{activations, image});
-  const int64_t n = image.size(0);
-  if (values.numel() != n) {
-    std::ostringstream msg;
-    msg << "objective '" << objective.description() << "' gave " << values.numel() << " values for a batch of " << n;
-    throw Error(msg.str());
-  }
-  return values.reshape({n});
-}
-
-// Activations of the objective's layers plus `extra_layers` for an image batch.
-TensorMap run_model(const Model& model, const Objective& objective, const at::Tensor& image,
-                    const std::vector<std::string>& extra_layers = {}) {
-  std::vector<std::string> layers(objective.layers().begin(), objective.layers().end());
-  for (const auto& layer : extra_layers)
-    if (!objective.layers().count(layer)) layers.push_back(layer);
-  return model.graph.run(network_input(image, model.card.preprocessing), layers);
+              std::to_string(step) + "; try a lower learning rate");
 }
 
 }  // namespace
 
-ObjectiveRun run_objective(const Model& model, const Objective& objective, const at::Tensor& images,
-                           const std::vector<std::string>& extra_layers) {
-  ObjectiveRun run;
-  run.activations = run_model(model, objective, images, extra_layers);
-  run.values = objective_values(objective, run.activations, images);
-  return run;
-}
-
-std::vector<double> evaluate_objective(const Model& model, const Objective& objective, const at::Tensor& images) {
-  at::NoGradGuard no_grad;
-  const at::Tensor values = run_objective(model, objective, images).values;
-  const at::Tensor cpu = values.to(at::kCPU, at::kDouble).contiguous();
-  return std::vector<double>(cpu.data_ptr<double>(), cpu.data_ptr<double>() + cpu.numel());
-}
-
-RenderResult render(const Model& model, const Objective& objective, param::ImageParam& param,
+RenderResult render(const Model& model, const objective::Objective& objective, param::ImageParam& param,
                     const transforms::Transform& transform, const RenderOptions& options, at::Generator generator,
                     const SnapshotCallback& on_snapshot) {
   const auto start = Clock::now();
   if (!objective.defined()) throw Error("render needs an objective");
-  if (options.redirected_relu_steps < 0) {
-    throw Error("redirected ReLU steps must be >= 0, got " + std::to_string(options.redirected_relu_steps));
-  }
-  if (options.steps < 0) throw Error("steps must be >= 0, got " + std::to_string(options.steps));
-  if (!(options.lr > 0) || !std::isfinite(options.lr)) throw Error("learning rate must be positive and finite");
-  // Adam scales float parameters by lr: beyond float's range that is an overflow error.
-  if (options.lr > std::numeric_limits<float>::max()) {
-    char text[128];
-    std::snprintf(text, sizeof text, "learning rate %g is too large for float parameters (limit 3.4e38)", options.lr);
-    throw Error(text);
-  }
-  if (!(options.weight_decay >= 0) || !std::isfinite(options.weight_decay)) throw Error("weight decay must be >= 0");
   const int64_t batch = param.options().batch;
-  if (objective.batch_size() != 0 && objective.batch_size() != batch) {
-    throw Error("objective '" + objective.description() + "' needs a batch of " +
-                std::to_string(objective.batch_size()) + ", the image batch is " + std::to_string(batch));
-  }
+  check_settings(options, batch, objective);
   const std::set<int64_t> thresholds(options.thresholds.begin(), options.thresholds.end());
-  for (int64_t t : thresholds) {
-    if (t < 0 || t > options.steps) {
-      throw Error("threshold " + std::to_string(t) + " is outside 0.." + std::to_string(options.steps) + " steps");
-    }
-  }
 
   RenderResult result;
   // Evaluates the current image untransformed, records it, and hands it over if asked.
@@ -107,7 +50,7 @@ RenderResult render(const Model& model, const Objective& objective, param::Image
       at::NoGradGuard no_grad;
       images = param.image().detach();
     }
-    std::vector<double> values = evaluate_objective(model, objective, images);
+    std::vector<double> values = objective::values(model, objective, images);
     for (double v : values)
       if (!std::isfinite(v)) non_finite(v, step);
     result.history.push_back({step, values});
@@ -143,7 +86,7 @@ RenderResult render(const Model& model, const Objective& objective, param::Image
     try {
       const ReluGradientGuard relu_gradient(step <= options.redirected_relu_steps ? ReluGradient::kRedirected
                                                                                    : ReluGradient::kExact);
-      values = objective_values(objective, run_model(model, objective, transformed), image);
+      values = objective::evaluate(model, objective, image, {}, transformed).values;
     } catch (const Error&) {
       throw;
     } catch (const std::exception& e) {  // e.g. transforms made the image too small

@@ -1,6 +1,6 @@
 // Each attribution method's arithmetic on tiny synthetic models, checked against a hand
 // computation (finite differences, the chain rule written out, explicit occlusions).
-#include "render/objective_test_models.h"
+#include "objective/test_models.h"
 #include "support/onnx_builder.h"
 #include "support/test_support.h"
 
@@ -8,10 +8,13 @@
 #include <featvis/attribution/heatmap.h>
 #include <featvis/attribution/overlay.h>
 #include <featvis/attribution/sanity.h>
-#include <featvis/graph/relu_gradient.h>
 #include <featvis/graph/op_registry.h>
-#include <featvis/render/objectives.h>
+#include <featvis/graph/relu_gradient.h>
+#include <featvis/objective/evaluate.h>
+#include <featvis/objective/kinds.h>
+#include <featvis/objective/parse.h>
 #include <featvis/render/render.h>
+#include <featvis/util/error.h>
 
 #include <torch/csrc/autograd/autograd.h>
 
@@ -40,8 +43,8 @@ at::Tensor test_image(int64_t size = 8, uint64_t seed = 3) {
   return at::rand({3, size, size});
 }
 
-double value(const Model& model, const Objective& target, const at::Tensor& image) {
-  return render::evaluate_objective(model, target, image.unsqueeze(0))[0];
+double value(const Model& model, const objective::Objective& target, const at::Tensor& image) {
+  return objective::values(model, target, image.unsqueeze(0))[0];
 }
 
 AttributionOptions with(Method method) {
@@ -54,7 +57,7 @@ AttributionOptions with(Method method) {
 class TinyLogit0 : public ::testing::Test {
  protected:
   const Model model = tiny_model();
-  const Objective target = objectives::logit("logits", 0);
+  const objective::Objective target = objective::logit("logits", 0);
   const at::Tensor image = test_image();
 };
 
@@ -70,7 +73,7 @@ TEST(Method, NamesRoundTripAndUnknownIsOneLine) {
 
 TEST(Saliency, IsTheFiniteDifferenceGradient) {
   const Model model = tiny_model();
-  const Objective target = objectives::logit("logits", 1);
+  const objective::Objective target = objective::logit("logits", 1);
   const at::Tensor image = test_image().to(at::kDouble).to(at::kFloat);
   const Attribution a = attribute(model, target, image, with(Method::kSaliency));
   ASSERT_EQ(a.raw.sizes(), image.sizes());
@@ -89,7 +92,7 @@ TEST(Saliency, IsTheFiniteDifferenceGradient) {
 
 TEST(GradientXInput, IsGradientTimesPixelsSummedOverChannels) {
   const Model model = tiny_model();
-  const Objective target = objectives::logit("logits", 2);
+  const objective::Objective target = objective::logit("logits", 2);
   const at::Tensor image = test_image();
   const Attribution s = attribute(model, target, image, with(Method::kSaliency));
   const Attribution gx = attribute(model, target, image, with(Method::kGradientXInput));
@@ -99,11 +102,11 @@ TEST(GradientXInput, IsGradientTimesPixelsSummedOverChannels) {
 
 TEST(IntegratedGradients, CompletenessAndTheLinearCase) {
   const Model model = tiny_model();
-  const Objective target = objectives::logit("logits", 0);
+  const objective::Objective target = objective::logit("logits", 0);
   const at::Tensor image = test_image();
   for (bool adaptive : {true, false}) {
     AttributionOptions o = with(Method::kIntegratedGradients);
-    o.adaptive = adaptive;
+    o.integrated_gradients.adaptive = adaptive;
     const Attribution a = attribute(model, target, image, o);
     ASSERT_TRUE(a.completeness.has_value());
     const Completeness& c = *a.completeness;
@@ -116,33 +119,33 @@ TEST(IntegratedGradients, CompletenessAndTheLinearCase) {
   // the image): IG is exactly (x - x') * gradient.
   const at::Tensor faint = image * 1e-3;
   AttributionOptions o = with(Method::kIntegratedGradients);
-  o.steps = 4;
+  o.integrated_gradients.steps = 4;
   const Attribution ig = attribute(model, target, faint, o);
   const Attribution grad = attribute(model, target, faint, with(Method::kSaliency));
   EXPECT_TRUE(at::allclose(ig.raw, faint * grad.raw, 1e-4, 1e-9));
   // Blur baseline of a flat image is the image itself: nothing to attribute.
-  o.baseline = Baseline::kBlur;
+  o.integrated_gradients.baseline = Baseline::kBlur;
   const Attribution flat = attribute(model, target, at::full({3, 8, 8}, 0.3), o);
   EXPECT_NEAR(flat.raw.abs().max().item<double>(), 0.0, 1e-6);
 }
 
 TEST(SmoothGrad, WithoutNoiseIsTheInnerMethodAndSeedsRepeat) {
   const Model model = tiny_model();
-  const Objective target = objectives::logit("logits", 1);
+  const objective::Objective target = objective::logit("logits", 1);
   const at::Tensor image = test_image();
   AttributionOptions o = with(Method::kSmoothGrad);
-  o.smooth_on = Method::kGradientXInput;
-  o.smooth_samples = 3;
-  o.smooth_sigma = 0;
+  o.smoothgrad.on = Method::kGradientXInput;
+  o.smoothgrad.samples = 3;
+  o.smoothgrad.sigma = 0;
   const Attribution plain = attribute(model, target, image, with(Method::kGradientXInput));
   const Attribution smooth0 = attribute(model, target, image, o);
   EXPECT_TRUE(at::allclose(smooth0.raw, plain.raw, 1e-5, 1e-7));
   EXPECT_TRUE(at::allclose(smooth0.map, plain.map, 1e-5, 1e-7));
-  o.smooth_sigma = 0.2;
+  o.smoothgrad.sigma = 0.2;
   const Attribution a = attribute(model, target, image, o), b = attribute(model, target, image, o);
   EXPECT_TRUE(at::equal(a.raw, b.raw));
   EXPECT_FALSE(at::allclose(a.raw, plain.raw));
-  o.smooth_on = Method::kGradCam;
+  o.smoothgrad.on = Method::kGradCam;
   EXPECT_NE(error_of([&] { attribute(model, target, image, o); }).find("not 'gradcam'"), std::string::npos);
 }
 
@@ -186,7 +189,7 @@ TEST(GuidedBackprop, RectifierOpsPassOnlyPositiveGradients) {
 TEST(GuidedBackprop, MatchesTheChainRuleOnAOneConvModel) {
   const Model model = one_conv_model();
   const int64_t k = 1;
-  const Objective target = objectives::logit("logits", k);
+  const objective::Objective target = objective::logit("logits", k);
   const at::Tensor image = test_image();
   const Attribution a = attribute(model, target, image, with(Method::kGuidedBackprop));
   const at::Tensor pre = model.graph.run(image.unsqueeze(0) * 255 / 255, {"conv1/preact"}).at("conv1/preact");
@@ -202,7 +205,7 @@ TEST(GuidedBackprop, MatchesTheChainRuleOnAOneConvModel) {
 TEST(GradCam, MatchesTheHandComputationAndUpsamples) {
   const Model model = tiny_model();
   const int64_t k = 2;
-  const Objective target = objectives::logit("logits", k);
+  const objective::Objective target = objective::logit("logits", k);
   const at::Tensor image = test_image();
   EXPECT_EQ(default_cam_layer(model, target), "block2");
   // block2 [6,4,4] -> pool -> fc: d logit / d A_c = fc.w[k,c] / 16 everywhere.
@@ -221,21 +224,21 @@ TEST(GradCam, MatchesTheHandComputationAndUpsamples) {
   EXPECT_TRUE(at::allclose(gg.raw, gb.raw * a.map.unsqueeze(0), 1e-4, 1e-7));
 
   o = with(Method::kGradCam);
-  o.layer = "flat";
+  o.grad_cam.layer = "flat";
   EXPECT_NE(error_of([&] { attribute(model, target, image, o); }).find("not a spatial"), std::string::npos);
-  o.layer = "no_such_layer";
+  o.grad_cam.layer = "no_such_layer";
   EXPECT_NE(error_of([&] { attribute(model, target, image, o); }).find("unknown layer 'no_such_layer'"),
             std::string::npos);
-  const Objective early = objectives::channel("conv1", 0);
-  o.layer = "block2";
+  const objective::Objective early = objective::channel("conv1", 0);
+  o.grad_cam.layer = "block2";
   EXPECT_NE(error_of([&] { attribute(model, early, image, o); }).find("does not lead to target"), std::string::npos);
   EXPECT_EQ(default_cam_layer(model, early), "conv1");
 }
 
 TEST_F(TinyLogit0, OcclusionIsTheMeanDropOverCoveringWindows) {
   AttributionOptions o = with(Method::kOcclusion);
-  o.window = 4;
-  o.stride = 2;  // origins 0, 2, 4 on each side: 9 windows
+  o.occlusion.window = 4;
+  o.occlusion.stride = 2;  // origins 0, 2, 4 on each side: 9 windows
   const Attribution a = attribute(model, target, image, o);
   const double base = value(model, target, image);
   auto drop = [&](int64_t y, int64_t x) {
@@ -248,8 +251,8 @@ TEST_F(TinyLogit0, OcclusionIsTheMeanDropOverCoveringWindows) {
   EXPECT_NEAR(a.map[7][2].item<double>(), (drop(4, 0) + drop(4, 2)) / 2, 1e-5);
   EXPECT_EQ(a.forward_passes, 9 + 2);
   // A window that does not fit the stride still covers the far edge (origins 0, 3, 5).
-  o.window = 3;
-  o.stride = 3;
+  o.occlusion.window = 3;
+  o.occlusion.stride = 3;
   const Attribution edge = attribute(model, target, image, o);
   EXPECT_NE(edge.map[7][7].item<double>(), 0.0);
 
@@ -258,8 +261,8 @@ TEST_F(TinyLogit0, OcclusionIsTheMeanDropOverCoveringWindows) {
            {4, 0, "stride must be at least 1 pixel, got 0"},
            {-3, 2, "got -3"},
            {9, 2, "larger than the 8x8 image"}}) {
-    o.window = window;
-    o.stride = stride;
+    o.occlusion.window = window;
+    o.occlusion.stride = stride;
     const std::string e = error_of([&] { attribute(model, target, image, o); });
     EXPECT_NE(e.find(fragment), std::string::npos) << e;
   }
@@ -267,24 +270,49 @@ TEST_F(TinyLogit0, OcclusionIsTheMeanDropOverCoveringWindows) {
 
 TEST_F(TinyLogit0, BadOptionsAreOneLineErrors) {
   AttributionOptions o = with(Method::kIntegratedGradients);
-  o.steps = 0;
+  o.integrated_gradients.steps = 0;
   EXPECT_NE(error_of([&] { attribute(model, target, image, o); }).find("at least 1 step"), std::string::npos);
   o = with(Method::kSmoothGrad);
-  o.smooth_samples = 0;
+  o.smoothgrad.samples = 0;
   EXPECT_NE(error_of([&] { attribute(model, target, image, o); }).find("at least 1 sample"), std::string::npos);
-  const Objective range = objectives::parse("conv1:0-2", model);
+  const objective::Objective range = objective::parse("conv1:0-2", model);
   EXPECT_NE(error_of([&] { attribute(model, range, image, with(Method::kSaliency)); }).find("needs a batch of 3"),
             std::string::npos);
   EXPECT_NE(error_of([&] { attribute(model, target, image[0], with(Method::kSaliency)); }).find("[3,H,W]"),
             std::string::npos);
 }
 
+// Each bad option is a SettingError named as the library calls it (the CLI adds the flag).
+TEST_F(TinyLogit0, BadOptionsNameTheirSetting) {
+  auto setting = [&](const AttributionOptions& o) {
+    try {
+      attribute(model, target, image, o);
+    } catch (const SettingError& e) {
+      return e.setting();
+    }
+    return std::string("(accepted)");
+  };
+  AttributionOptions o = with(Method::kIntegratedGradients);
+  o.integrated_gradients.steps = 0;
+  EXPECT_EQ(setting(o), "steps");
+  o = with(Method::kSmoothGrad);
+  o.smoothgrad.sigma = -1;
+  EXPECT_EQ(setting(o), "smooth_sigma");
+  o = with(Method::kOcclusion);
+  o.occlusion.stride = 0;
+  EXPECT_EQ(setting(o), "stride");
+  o = with(Method::kSaliency);
+  o.occlusion.stride = 0;  // another method's option: not read, not checked
+  o.integrated_gradients.steps = 0;
+  EXPECT_EQ(setting(o), "(accepted)");
+}
+
 TEST(Target, DefaultIsTheTopClassLogit) {
   const Model model = tiny_model();
   const at::Tensor image = test_image();
-  const Objective top = top1_target(model, image);
+  const objective::Objective top = top1_target(model, image);
   const at::Tensor logits = model.graph.run(image.unsqueeze(0), {"logits"}).at("logits")[0];
-  EXPECT_EQ(top.description(), objectives::logit("logits", logits.argmax().item<int64_t>()).description());
+  EXPECT_EQ(top.description(), objective::logit("logits", logits.argmax().item<int64_t>()).description());
   EXPECT_NEAR(value(model, top, image), logits.max().item<double>(), 1e-5);
 }
 

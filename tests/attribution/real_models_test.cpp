@@ -27,7 +27,7 @@ TEST(RealIntegratedGradients, CompletenessWithinTwoPercentAt64Steps) {
   const Model model = load_model("mobilenet_v2");
   AttributionOptions o;
   o.method = Method::kIntegratedGradients;
-  o.steps = 64;
+  o.integrated_gradients.steps = 64;
   for (const char* name : {"n01440764_tench.JPEG", "n02669723_academic_gown.JPEG", "n03791053_motor_scooter.JPEG"}) {
     const at::Tensor image = photo(images, name, model);
     const Attribution a = attribute(model, top1_target(model, image), image, o);
@@ -51,11 +51,11 @@ TEST(RealSanity, MapsChangeWhenTopLayersAreRandomized) {
   ASSERT_EQ(layers.size(), 3u);
   std::printf("[ sanity   ] randomized %s, %s, %s\n", layers[0].c_str(), layers[1].c_str(), layers[2].c_str());
   const at::Tensor image = photo(images, "n01440764_tench.JPEG", model);
-  const Objective target = top1_target(model, image);
+  const objective::Objective target = top1_target(model, image);
   for (Method m : {Method::kSaliency, Method::kIntegratedGradients, Method::kGradCam, Method::kGuidedBackprop}) {
     AttributionOptions o;
     o.method = m;
-    o.steps = 16;
+    o.integrated_gradients.steps = 16;
     const Attribution before = attribute(model, target, image, o);
     const Attribution after = attribute(randomized, target, image, o);
     // Grad-CAM compares its signed map (ReLU'd maps can be all zero); the others |map|.
@@ -84,12 +84,12 @@ TEST(RealLocalization, GradCamAndOcclusionMassFallsInsideThePastedPhoto) {
     canvas[2].fill_(0.62);
     canvas.slice(1, top, top + side).slice(2, left, left + side).copy_(
         load_image01(images + "/" + name, model.card.preprocessing, side, side));
-    const Objective target = top1_target(model, canvas);
+    const objective::Objective target = top1_target(model, canvas);
     for (Method m : {Method::kGradCam, Method::kOcclusion}) {
       AttributionOptions o;
       o.method = m;
-      o.window = 32;
-      o.stride = 16;
+      o.occlusion.window = 32;
+      o.occlusion.stride = 16;
       const at::Tensor positive = attribute(model, target, canvas, o).map.clamp_min(0);
       const double inside =
           positive.slice(0, top, top + side).slice(1, left, left + side).sum().item<double>() /
@@ -115,14 +115,14 @@ TEST(RealModels, EveryMethodRunsOnAllThreeModels) {
     ++models;
     const Model model = load_model(card);
     const at::Tensor image = photo(images, "n01530575_brambling.JPEG", model);
-    const Objective target = top1_target(model, image);
+    const objective::Objective target = top1_target(model, image);
     for (const std::string& name : method_names()) {
       AttributionOptions o;
       o.method = parse_method(name);
-      o.steps = 4;
-      o.smooth_samples = 2;
-      o.window = 112;
-      o.stride = 112;
+      o.integrated_gradients.steps = 4;
+      o.smoothgrad.samples = 2;
+      o.occlusion.window = 112;
+      o.occlusion.stride = 112;
       const Attribution a = attribute(model, target, image, o);
       EXPECT_EQ(a.map.sizes(), (std::vector<int64_t>{224, 224})) << card << " " << name;
       EXPECT_TRUE(at::isfinite(a.raw).all().item<bool>()) << card << " " << name;

@@ -92,8 +92,8 @@ TEST(RenderCli, WritesSnapshotsSheetsAndTheRecord) {
     // Rises by 0.0196 at 1 and 2 threads: the channel is far from its optimum, so every
     // step climbs; rounding changes the rise by about 1e-6.
     EXPECT_GT(j["final_values"][i].get<double>(), j["initial_values"][i].get<double>() + 0.01) << j.dump();
-    EXPECT_EQ(j["final_activation"][i], j["final_values"][i]);
   }
+  EXPECT_FALSE(j.contains("final_activation"));
   EXPECT_EQ(j["steps_done"], 12);
   EXPECT_EQ(j["interrupted"], false);
   EXPECT_GT(j["timing"]["ms_per_step"].get<double>(), 0.0);
@@ -120,7 +120,7 @@ TEST(RenderCli, ExplodingLearningRateIsOneLineNanError) {
   Workspace ws;
   const std::string out = ws.out("nan");
   const CommandResult r = run_featvis(tiny_render(ws, out, {"--lr", "1e37", "--thresholds", "1"}));
-  expect_one_line_error(r, 1, {"objective became NaN at step", "try a lower --lr"});
+  expect_one_line_error(r, 1, {"objective became NaN at step", "try a lower learning rate"});
   EXPECT_FALSE(fs::exists(out + "/final_0.png"));
 }
 

@@ -1,12 +1,13 @@
 // The render loop on a tiny synthetic model (always) and on the real MobileNetV2 (when
 // ../shared has it): the objective goes up, snapshots arrive at the thresholds, seeds
 // reproduce, NaN and interruption are reported.
-#include "support/onnx_builder.h"
+#include "render/tiny_render_model.h"
 #include "support/test_support.h"
 
+#include <featvis/image/network_input.h>
+#include <featvis/objective/evaluate.h>
+#include <featvis/objective/kinds.h>
 #include <featvis/render/contact_sheet.h>
-#include <featvis/render/network_input.h>
-#include <featvis/render/objectives.h>
 #include <featvis/render/preset.h>
 #include <featvis/render/render.h>
 #include <featvis/render/transform/standard.h>
@@ -19,7 +20,7 @@
 namespace {
 
 using featvis::Model;
-using featvis::Objective;
+using featvis::objective::Objective;
 using featvis::param::ImageParam;
 using featvis::param::ImageParamOptions;
 namespace render = featvis::render;
@@ -27,14 +28,7 @@ namespace tf = featvis::transforms;
 
 at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
 
-Model tiny_model() {
-  Model m{featvis::ModelCard{}, featvis::Graph::load_onnx_bytes(featvis::testing::tiny_classifier_onnx(3, 8), "tiny"),
-          "tiny.onnx", ""};
-  m.card.name = "tiny";
-  m.card.input = "input";
-  m.card.output = "logits";
-  return m;  // preprocessing: x = pixel / 255, i.e. the [0,1] image itself
-}
+Model tiny_model() { return featvis::testing::tiny_render_model(); }
 
 ImageParamOptions small_image(int64_t batch = 1, int64_t size = 24) {
   ImageParamOptions o;
@@ -63,12 +57,12 @@ TEST(NetworkInput, AppliesTheCardScalingAndChannelOrder) {
   pre.mean = {127.5f, 100.f, 50.f};
   pre.std = {127.5f, 50.f, 25.f};
   const at::Tensor rgb = at::tensor({0.f, 0.5f, 1.f}).view({1, 3, 1, 1});
-  at::Tensor x = render::network_input(rgb, pre);
+  at::Tensor x = network_input(rgb, pre);
   EXPECT_NEAR(x[0][0][0][0].item<float>(), -1.f, 1e-6);
   EXPECT_NEAR(x[0][1][0][0].item<float>(), (127.5f - 100.f) / 50.f, 1e-5);
   EXPECT_NEAR(x[0][2][0][0].item<float>(), (255.f - 50.f) / 25.f, 1e-5);
   pre.bgr = true;
-  x = render::network_input(rgb, pre);
+  x = network_input(rgb, pre);
   EXPECT_NEAR(x[0][0][0][0].item<float>(), (255.f - 50.f) / 25.f, 1e-5);  // blue first
   EXPECT_NEAR(x[0][2][0][0].item<float>(), -1.f, 1e-6);
 }
@@ -105,7 +99,7 @@ TEST(RenderLoop, IncreasesAChannelAndReportsThresholds) {
   render::RenderOptions options;
   options.steps = 20;
   options.thresholds = {0, 5, 20};
-  const RenderRun r = run(model, featvis::objectives::channel("conv1/preact", 1), small_image(2), options);
+  const RenderRun r = run(model, featvis::objective::channel("conv1/preact", 1), small_image(2), options);
   const auto& h = r.result.history;
   ASSERT_EQ(h.size(), 3u);  // 0 and 5 as thresholds, 20 as threshold and end
   EXPECT_EQ(h[0].step, 0);
@@ -145,9 +139,9 @@ TEST(RenderLoop, RecordedValuesAreTheObjectiveOnTheUntransformedImage) {
   const Model model = tiny_model();
   render::RenderOptions options;
   options.steps = 6;
-  const Objective objective = featvis::objectives::channel("conv1", 2);
+  const Objective objective = featvis::objective::channel("conv1", 2);
   const RenderRun r = run(model, objective, small_image(1), options, "standard");
-  const auto again = render::evaluate_objective(model, objective, r.result.images);
+  const auto again = featvis::objective::values(model, objective, r.result.images);
   EXPECT_EQ(again, r.result.final_values());
 }
 
@@ -155,7 +149,7 @@ TEST(RenderLoop, SameSeedSameImageDifferentSeedDifferent) {
   const Model model = tiny_model();
   render::RenderOptions options;
   options.steps = 8;
-  const Objective objective = featvis::objectives::channel("conv1", 0);
+  const Objective objective = featvis::objective::channel("conv1", 0);
   const auto a = run(model, objective, small_image(), options, "standard", 3).result.images;
   const auto b = run(model, objective, small_image(), options, "standard", 3).result.images;
   const auto c = run(model, objective, small_image(), options, "standard", 4).result.images;
@@ -166,7 +160,7 @@ TEST(RenderLoop, SameSeedSameImageDifferentSeedDifferent) {
 TEST(RenderLoop, NanObjectiveStopsWithOneClearError) {
   const Model model = tiny_model();
   auto calls = std::make_shared<int>(0);
-  const Objective goes_nan("nan after 3 steps", {"conv1"}, [calls](const featvis::ObjectiveInput& in) {
+  const Objective goes_nan("nan after 3 steps", {"conv1"}, [calls](const featvis::objective::ObjectiveInput& in) {
     const at::Tensor v = in.activations.at("conv1").mean({1, 2, 3});
     // Optimization steps run with gradients, the recorded evaluations without.
     if (at::GradMode::is_enabled()) ++*calls;
@@ -183,7 +177,7 @@ TEST(RenderLoop, NanObjectiveStopsWithOneClearError) {
                    [&](const render::Snapshot& s) { seen.push_back(s.step); });
     FAIL() << "NaN not detected";
   } catch (const featvis::Error& e) {
-    EXPECT_EQ(std::string(e.what()), "objective became NaN at step 4; try a lower --lr");
+    EXPECT_EQ(std::string(e.what()), "objective became NaN at step 4; try a lower learning rate");
   }
   EXPECT_EQ(seen, std::vector<int64_t>{2});  // the threshold before the failure was delivered
 }
@@ -195,7 +189,7 @@ TEST(RenderLoop, StopRequestEndsAfterTheCurrentStepWithAFinalSnapshot) {
   options.steps = 100;
   options.thresholds = {1, 2, 50};
   options.stop_requested = [&polls] { return ++polls >= 3; };
-  const RenderRun r = run(model, featvis::objectives::channel("conv1", 1), small_image(), options);
+  const RenderRun r = run(model, featvis::objective::channel("conv1", 1), small_image(), options);
   EXPECT_TRUE(r.result.interrupted);
   EXPECT_EQ(r.result.steps_done, 3);
   ASSERT_EQ(r.snapshots.size(), 3u);
@@ -210,7 +204,7 @@ TEST(RenderLoop, RejectsInconsistentSettings) {
   const Model model = tiny_model();
   render::RenderOptions options;
   options.steps = 4;
-  const Objective c = featvis::objectives::channel("conv1", 1);
+  const Objective c = featvis::objective::channel("conv1", 1);
   options.thresholds = {5};
   EXPECT_THROW(run(model, c, small_image(), options), featvis::Error);
   options.thresholds = {};
@@ -230,7 +224,7 @@ TEST(RenderLoop, StartImageIsRecordedAtStepZero) {
   render::RenderOptions options;
   options.steps = 3;
   options.thresholds = {0};
-  const RenderRun r = run(model, featvis::objectives::deepdream("conv1"), o, options);
+  const RenderRun r = run(model, featvis::objective::deepdream("conv1"), o, options);
   ASSERT_FALSE(r.snapshots.empty());
   const at::Tensor levels = (o.init_image * 255).round();
   EXPECT_TRUE(at::equal((r.snapshots[0].images[0] * 255).round(), levels));
@@ -242,7 +236,7 @@ TEST(RenderLoop, RealMobileNetV2ChannelGoesUp) {
   const Model model = featvis::load_model("mobilenet_v2");
   render::RenderOptions options;
   options.steps = 16;
-  const RenderRun r = run(model, featvis::objectives::channel("MobileNetV2/expanded_conv_8/expand", 7),
+  const RenderRun r = run(model, featvis::objective::channel("MobileNetV2/expanded_conv_8/expand", 7),
                           small_image(1, 64), options, "standard");
   std::printf("[ render   ] %.4f -> %.4f\n", r.result.initial_values()[0], r.result.final_values()[0]);
   // 0.98 -> 4.03 at 1 and 2 threads: a margin of 2.5 over the 0.5 asked.
@@ -255,7 +249,7 @@ TEST(RenderLoop, RealMobileNetV2ChannelGoesUp) {
 TEST(RenderLoop, RedirectedReluGradientWakesADeadChannel) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
   const Model model = featvis::load_model("mobilenet_v2");
-  const Objective dead = featvis::objectives::channel("MobileNetV2/Conv2d_18_1", 84);
+  const Objective dead = featvis::objective::channel("MobileNetV2/Conv2d_18_1", 84);
   render::RenderOptions options;
   options.steps = 24;
   options.redirected_relu_steps = 0;
@@ -276,7 +270,7 @@ TEST(RenderLoop, ModelThatCannotTakeTheSizeIsNamed) {
   render::RenderOptions options;
   options.steps = 2;
   try {
-    run(model, featvis::objectives::channel("MobileNetV2/expanded_conv_8/expand", 7), small_image(1, 8), options);
+    run(model, featvis::objective::channel("MobileNetV2/expanded_conv_8/expand", 7), small_image(1, 8), options);
     FAIL() << "an 8x8 image went through MobileNetV2's expanded_conv_8";
   } catch (const featvis::Error& e) {
     EXPECT_NE(std::string(e.what()).find("8x8"), std::string::npos) << e.what();

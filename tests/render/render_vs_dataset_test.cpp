@@ -7,7 +7,7 @@
 
 #include <featvis/image/image.h>
 #include <featvis/model/model.h>
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
 #include <featvis/render/render.h>
 #include <featvis/render/transform/standard.h>
 
@@ -69,14 +69,14 @@ class RenderVsDataset : public ::testing::Test {
   // most (the hardest ones to beat) and checks each render against the best photo.
   static void check(const std::vector<std::string>& layers, int64_t per_layer, int64_t steps) {
     ASSERT_EQ(photo_count_, 1000u);
-    std::vector<featvis::Objective> items;
+    std::vector<featvis::objective::Objective> items;
     std::vector<std::pair<size_t, int64_t>> targets;  // (index in kLayers, channel)
     for (const std::string& layer : layers) {
       const size_t l = std::find(kLayers.begin(), kLayers.end(), layer) - kLayers.begin();
       const at::Tensor top = std::get<1>(dataset_max_[l].topk(per_layer));
       for (int64_t k = 0; k < per_layer; ++k) {
         targets.emplace_back(l, top[k].item<int64_t>());
-        items.push_back(featvis::objectives::channel(layer, targets.back().second));
+        items.push_back(featvis::objective::channel(layer, targets.back().second));
       }
     }
     featvis::param::ImageParamOptions image;  // Lucid's default: FFT, decorrelated, sigmoid
@@ -85,7 +85,7 @@ class RenderVsDataset : public ::testing::Test {
     featvis::param::ImageParam param(image, generator);
     render::RenderOptions options;
     options.steps = steps;
-    const render::RenderResult result = render::render(*model_, featvis::objectives::per_item(items), param,
+    const render::RenderResult result = render::render(*model_, featvis::objective::per_item(items), param,
                                                        featvis::transforms::standard(), options, generator);
 
     std::cout << "layer                                       channel  best photo  render@0  render@" << steps

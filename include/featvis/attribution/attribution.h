@@ -1,11 +1,11 @@
 #pragma once
-// Attribution: which input pixels a target (a featvis Objective: logit, probability,
+// Attribution: which input pixels a target (a featvis objective: logit, probability,
 // channel, ...) depends on, for one photo. Images are [3,H,W] RGB in [0,1], the space
-// render/ works in; the card's scaling is applied inside (render::network_input), so
+// render/ works in; the card's scaling is applied inside (network_input), so
 // gradients are with respect to the [0,1] pixels.
 #include <featvis/attribution/method.h>
 #include <featvis/model/model.h>
-#include <featvis/render/objective.h>
+#include <featvis/objective/objective.h>
 
 #include <ATen/ATen.h>
 
@@ -15,28 +15,46 @@
 
 namespace featvis::attribution {
 
-struct AttributionOptions {
-  Method method = Method::kSaliency;
-  // Integrated gradients: reference image and number of intervals (trapezoid rule over
-  // steps + 1 points from the baseline to the photo). Adaptive: a quarter of the steps on
-  // an even grid, the rest in rounds of steps/16 halving the intervals with the largest
-  // trapezoid error estimate (see integrated_gradients.cpp); otherwise all steps evenly spaced.
+// Integrated gradients: reference image and number of intervals (trapezoid rule over
+// steps + 1 points from the baseline to the photo). Adaptive: a quarter of the steps on
+// an even grid, the rest in rounds of steps/16 halving the intervals with the largest
+// trapezoid error estimate (see integrated_gradients.cpp); otherwise all steps evenly spaced.
+struct IntegratedGradientsOptions {
   Baseline baseline = Baseline::kBlack;
   int64_t steps = 64;
   bool adaptive = true;
   double blur_sigma = 12.0;  // pixels, for Baseline::kBlur
-  // SmoothGrad: noisy copies, noise std as a fraction of the [0,1] pixel range, and the
-  // gradient method averaged (saliency, gradxinput, ig or guided).
-  int64_t smooth_samples = 16;
-  double smooth_sigma = 0.15;
-  Method smooth_on = Method::kSaliency;
+};
+
+// SmoothGrad: noisy copies, noise std as a fraction of the [0,1] pixel range, and the
+// gradient method averaged (saliency, gradxinput, ig or guided).
+struct SmoothGradOptions {
+  int64_t samples = 16;
+  double sigma = 0.15;
+  Method on = Method::kSaliency;
   uint64_t seed = 0;
-  // Grad-CAM: the [N,C,H,W] layer; empty = the last spatial layer the target depends on.
+};
+
+// Grad-CAM: the [N,C,H,W] layer; empty = the last spatial layer the target depends on.
+struct GradCamOptions {
   std::string layer;
-  // Occlusion: a grey (0.5) square of `window` pixels moved by `stride` pixels.
+};
+
+// Occlusion: a grey (0.5) square of `window` pixels moved by `stride` pixels.
+struct OcclusionOptions {
   int64_t window = 16;
   int64_t stride = 8;
   double fill = 0.5;
+};
+
+// The method and its options; each method reads only its own (SmoothGrad over IG reads
+// both).
+struct AttributionOptions {
+  Method method = Method::kSaliency;
+  IntegratedGradientsOptions integrated_gradients;
+  SmoothGradOptions smoothgrad;
+  GradCamOptions grad_cam;
+  OcclusionOptions occlusion;
   // Images per forward pass (IG interpolation points, occluded copies).
   int64_t batch = 16;
 };
@@ -64,17 +82,18 @@ struct Attribution {
 };
 
 // Runs one method. `image` is [3,H,W] in [0,1] on the model's device; the map and raw
-// values come back on the CPU. Throws featvis::Error (one line) for bad options (zero
-// steps or window, a window larger than the image, a Grad-CAM layer that is not spatial
-// or does not lead to the target, an objective that needs a batch of several images).
-Attribution attribute(const Model& model, const Objective& target, const at::Tensor& image,
+// values come back on the CPU. Throws featvis::SettingError (one line, naming the
+// setting: steps, window, ...) for bad options (zero steps or window, a window larger
+// than the image, a Grad-CAM layer that is not spatial or does not lead to the target),
+// featvis::Error for an objective that needs a batch of several images.
+Attribution attribute(const Model& model, const objective::Objective& target, const at::Tensor& image,
                       const AttributionOptions& options);
 
 // The default target: the logit of the model's top-1 class on `image` ("logit:K").
-Objective top1_target(const Model& model, const at::Tensor& image);
+objective::Objective top1_target(const Model& model, const at::Tensor& image);
 
 // The [N,C,H,W] layer (H*W > 1) that Grad-CAM uses by default: the last one in graph
 // order that `target` depends on, i.e. the last conv map before global pooling.
-std::string default_cam_layer(const Model& model, const Objective& target);
+std::string default_cam_layer(const Model& model, const objective::Objective& target);
 
 }  // namespace featvis::attribution

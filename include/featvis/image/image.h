@@ -27,7 +27,7 @@ at::Tensor preprocess_image(const at::Tensor& rgb8, const Preprocessing& pre);
 at::Tensor load_network_input(const std::string& path, const Preprocessing& pre);
 
 // The card's crop of a photo as a [3, H, W] RGB image in [0, 1], before the card's pixel
-// scaling (render::network_input applies that). height/width 0: the card's input size;
+// scaling (network_input applies that). height/width 0: the card's input size;
 // otherwise the crop is scaled to that size (the resize step scaled alike).
 at::Tensor load_image01(const std::string& path, const Preprocessing& pre, int64_t height = 0, int64_t width = 0);
 

@@ -1,9 +1,13 @@
 #pragma once
 // What `featvis layers` shows: every addressable tensor with its shape at the card's
-// input size and its number of units (channels).
+// input size and its number of units (channels); and the one way the library learns
+// layer shapes.
 #include <featvis/model/model.h>
 
+#include <ATen/ATen.h>
+
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace featvis {
@@ -16,5 +20,14 @@ struct LayerInfo {
 };
 
 std::vector<LayerInfo> describe_layers(const Model& model);
+
+struct LayerShape {
+  std::vector<int64_t> sizes;  // for a batch of one at the card's input size
+  at::ScalarType dtype = at::kFloat;
+};
+// Shapes of `names` from one forward pass of a zero image at the card's input size
+// (only the nodes they need run). Throws featvis::Error for an unknown name, or what
+// Graph::run throws.
+std::unordered_map<std::string, LayerShape> layer_shapes(const Model& model, const std::vector<std::string>& names);
 
 }  // namespace featvis

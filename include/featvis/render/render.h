@@ -2,10 +2,10 @@
 // Feature visualization by optimization (Olah et al., Distill 2017): starting from a
 // parameterized image, repeat  image -> random transforms -> network -> objective  and
 // take an Adam step that increases the objective. The pieces are Lucid's: objective
-// (render/objective.h), parameterization (render/param), transforms (render/transform);
+// (objective/), parameterization (render/param), transforms (render/transform);
 // this loop ties them together and records what happened.
 #include <featvis/model/model.h>
-#include <featvis/render/objective.h>
+#include <featvis/objective/objective.h>
 #include <featvis/render/param/image_param.h>
 #include <featvis/render/transform/transform.h>
 
@@ -68,23 +68,8 @@ struct RenderResult {
 // parameters are updated in place. The objective's batch size, when it has one, must
 // equal the image batch. Throws featvis::Error for a non-finite objective ("objective
 // became NaN at step N; try a lower --lr") or when the model cannot take the image.
-RenderResult render(const Model& model, const Objective& objective, param::ImageParam& param,
+RenderResult render(const Model& model, const objective::Objective& objective, param::ImageParam& param,
                     const transforms::Transform& transform, const RenderOptions& options, at::Generator generator,
                     const SnapshotCallback& on_snapshot = {});
-
-// One pass of `images` ([N,3,H,W] in [0,1]) through the card's scaling and the graph:
-// the objective's [N] values (differentiable when autograd is on and the images require
-// grad) and the activations it read plus `extra_layers` (e.g. Grad-CAM's layer).
-// Throws featvis::Error if the objective does not give one value per item.
-struct ObjectiveRun {
-  at::Tensor values;
-  TensorMap activations;
-};
-ObjectiveRun run_objective(const Model& model, const Objective& objective, const at::Tensor& images,
-                           const std::vector<std::string>& extra_layers = {});
-
-// The objective per batch item on `images` ([N,3,H,W] in [0,1]) without transforms or
-// gradients: what render() records at step 0, thresholds and the end.
-std::vector<double> evaluate_objective(const Model& model, const Objective& objective, const at::Tensor& images);
 
 }  // namespace featvis::render

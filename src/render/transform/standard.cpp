@@ -13,7 +13,7 @@ namespace featvis::transforms {
 namespace {
 
 [[noreturn]] void fail(const std::string& text, const std::string& why) {
-  throw Error("--transforms '" + text + "': " + why +
+  throw SettingError("transforms", "transforms '" + text + "': " + why +
               " (use standard, none, or a list like pad(12),jitter(8),scale(0.9,1.1),rotate(-10,10),jitter(4))");
 }
 

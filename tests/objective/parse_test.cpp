@@ -1,18 +1,19 @@
 // The objective text form: every accepted form gives the right description, layers,
 // batch size and value, and bad input gives one line naming the problem and its column.
-#include "render/objective_test_models.h"
+#include "objective/test_models.h"
 #include "support/test_support.h"
 
 #include <featvis/io/npy.h>
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
+#include <featvis/objective/parse.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
 
 #include <string>
 #include <vector>
 
-namespace fo = featvis::objectives;
-using featvis::Objective;
+namespace fo = featvis::objective;
+using featvis::objective::Objective;
 using featvis::TensorMap;
 
 namespace {

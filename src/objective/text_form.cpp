@@ -1,20 +1,17 @@
 #include "text_form.h"
 
+#include <featvis/objective/kind_table.h>
+
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
-namespace featvis::objectives::text {
+namespace featvis::objective::text {
 
 bool is_name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '/' || c == '.';
-}
-
-bool is_keyword(const std::string& word) {
-  return word == "l1" || word == "l2" || word == "tv" || word == "blur" || word == "logit" ||
-         word == "prob";
 }
 
 std::string quote(const std::string& name) {
@@ -41,4 +38,4 @@ std::string number(double value) {
   return buffer;
 }
 
-}  // namespace featvis::objectives::text
+}  // namespace featvis::objective::text

@@ -1,10 +1,10 @@
 // Objectives: each kind's value on known activations against a hand computation, the
 // algebra (descriptions, layers, batch sizes, values), and gradient ascent on an image
 // raising every kind, through a tiny network and (when present) the real MobileNetV2.
-#include "render/objective_test_models.h"
+#include "objective/test_models.h"
 #include "support/test_support.h"
 
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
 #include <featvis/util/error.h>
 
 #include <cmath>
@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-namespace fo = featvis::objectives;
-using featvis::Objective;
-using featvis::ObjectiveInput;
+namespace fo = featvis::objective;
+using featvis::objective::Objective;
+using featvis::objective::ObjectiveInput;
 using featvis::TensorMap;
 
 namespace {

@@ -1,13 +1,13 @@
 // Objectives that relate the items of a batch (Lucid's diversity, alignment and
 // channel_interpolate). Each returns per-item values that sum to Lucid's batch value.
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
 
 #include "objective_util.h"
 #include "text_form.h"
 
 #include <cmath>
 
-namespace featvis::objectives {
+namespace featvis::objective {
 
 Objective diversity(const std::string& layer) {
   return Objective("diversity(" + text::quote(layer) + ")", {layer}, [layer](const ObjectiveInput& in) {
@@ -55,4 +55,4 @@ Objective channel_interpolate(const std::string& layer1, int64_t c1, const std::
                    });
 }
 
-}  // namespace featvis::objectives
+}  // namespace featvis::objective

@@ -1,7 +1,7 @@
-#include <featvis/render/network_input.h>
+#include <featvis/image/network_input.h>
 #include <featvis/util/error.h>
 
-namespace featvis::render {
+namespace featvis {
 
 at::Tensor network_input(const at::Tensor& rgb01, const Preprocessing& pre) {
   if (rgb01.dim() != 4 || rgb01.size(1) != 3) throw Error("network_input expects an [N,3,H,W] image");
@@ -15,4 +15,4 @@ at::Tensor network_input(const at::Tensor& rgb01, const Preprocessing& pre) {
   return pre.bgr ? x.flip({1}) : x;
 }
 
-}  // namespace featvis::render
+}  // namespace featvis

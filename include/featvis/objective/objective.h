@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace featvis {
+namespace featvis::objective {
 
 struct ObjectiveInput {
   const TensorMap& activations;  // every tensor in Objective::layers(), batch-first
@@ -20,9 +20,7 @@ struct ObjectiveInput {
 };
 
 class Objective;
-namespace objectives {
 Objective per_item(const std::vector<Objective>& items);
-}
 
 class Objective {
  public:
@@ -61,7 +59,7 @@ class Objective {
   friend Objective operator*(const Objective& a, double scale);
   friend Objective operator-(const Objective& a);
   // Needs to mark its description as binding loosest ("a | b", parenthesized in sums).
-  friend Objective objectives::per_item(const std::vector<Objective>& items);
+  friend Objective per_item(const std::vector<Objective>& items);
 
  private:
   // How tightly the description binds, so that combinations add parentheses only where
@@ -76,4 +74,4 @@ class Objective {
   Binding binding_ = Binding::kAtom;
 };
 
-}  // namespace featvis
+}  // namespace featvis::objective

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace featvis::objectives {
+namespace featvis::objective {
 
 // Index of the one class that has `name` as its label or as one of its comma-separated
 // synonyms ("tench, Tinca tinca"), ignoring case and surrounding spaces. Throws
@@ -12,4 +12,4 @@ namespace featvis::objectives {
 // several do, listing them.
 int64_t find_class(const std::vector<std::string>& labels, const std::string& name);
 
-}  // namespace featvis::objectives
+}  // namespace featvis::objective

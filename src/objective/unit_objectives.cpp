@@ -1,10 +1,10 @@
 // Single units of a layer: a channel, a neuron, or all of it at once (DeepDream).
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
 
 #include "objective_util.h"
 #include "text_form.h"
 
-namespace featvis::objectives {
+namespace featvis::objective {
 
 Objective channel(const std::string& layer, int64_t c) {
   return Objective(text::quote(layer) + ":" + std::to_string(c), {layer}, [layer, c](const ObjectiveInput& in) {
@@ -32,4 +32,4 @@ Objective deepdream(const std::string& layer) {
   });
 }
 
-}  // namespace featvis::objectives
+}  // namespace featvis::objective

@@ -1,9 +1,9 @@
 // Class targets read from the model's class-score output (logits, pre-softmax).
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
 
 #include "objective_util.h"
 
-namespace featvis::objectives {
+namespace featvis::objective {
 namespace {
 
 // The output as [N, classes], with class k checked.
@@ -30,4 +30,4 @@ Objective probability(const std::string& output, int64_t k) {
   });
 }
 
-}  // namespace featvis::objectives
+}  // namespace featvis::objective

@@ -1,11 +1,11 @@
 // Penalties on the image itself (Lucid's L1, L2, total_variation, blur_input_each_step),
 // per-pixel means so that their weights do not depend on the image size.
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
 
 #include "objective_util.h"
 #include "text_form.h"
 
-namespace featvis::objectives {
+namespace featvis::objective {
 namespace {
 
 // Lucid's _tf_blur: 3x3 kernel, 1 in the centre and 0.5 around, each channel on its own,
@@ -61,4 +61,4 @@ Objective blur() {
   });
 }
 
-}  // namespace featvis::objectives
+}  // namespace featvis::objective

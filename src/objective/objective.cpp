@@ -1,14 +1,14 @@
 // The objective algebra: sums, differences, scaling and per-item alternatives build new
 // objectives whose descriptions, layers and batch sizes follow from their operands.
-#include <featvis/render/objective.h>
-#include <featvis/render/objectives.h>
-#include <featvis/util/error.h>
+#include <featvis/objective/kinds.h>
+#include <featvis/objective/objective.h>
+#include <featvis/util/check.h>
 
-#include "objectives/text_form.h"
+#include "text_form.h"
 
 #include <utility>
 
-namespace featvis {
+namespace featvis::objective {
 namespace {
 
 std::string shape_text(const at::Tensor& t) {
@@ -19,10 +19,8 @@ std::string shape_text(const at::Tensor& t) {
 
 int64_t common_batch_size(const Objective& a, const Objective& b) {
   const int64_t na = a.batch_size(), nb = b.batch_size();
-  if (na && nb && na != nb) {
-    throw Error("objectives '" + a.description() + "' and '" + b.description() +
-                "' need different batch sizes (" + std::to_string(na) + " and " + std::to_string(nb) + ")");
-  }
+  FEATVIS_CHECK(!na || !nb || na == nb, "objectives '", a.description(), "' and '", b.description(),
+                "' need different batch sizes (", na, " and ", nb, ")");
   return na ? na : nb;
 }
 
@@ -38,17 +36,15 @@ Objective::Objective(std::string description, std::set<std::string> layers, Func
     : description_(std::move(description)), layers_(std::move(layers)), function_(std::move(function)) {}
 
 at::Tensor Objective::operator()(const ObjectiveInput& input) const {
-  if (!function_) throw Error("an empty objective was evaluated");
+  FEATVIS_CHECK(function_, "an empty objective was evaluated");
   int64_t n = -1;
   if (input.image.defined()) {
     n = input.image.size(0);
   } else if (!input.activations.empty()) {
     n = input.activations.begin()->second.size(0);
   }
-  if (batch_size_ > 0 && n >= 0 && n != batch_size_) {
-    throw Error("objective '" + description_ + "' needs a batch of " + std::to_string(batch_size_) +
-                " images, got " + std::to_string(n));
-  }
+  FEATVIS_CHECK(batch_size_ == 0 || n < 0 || n == batch_size_, "objective '", description_, "' needs a batch of ",
+                batch_size_, " images, got ", n);
   at::Tensor value = function_(input);
   if (!value.defined() || value.dim() != 1 || (n >= 0 && value.size(0) != n)) {
     throw Error("objective '" + description_ + "' gave " + (value.defined() ? shape_text(value) : "nothing") +
@@ -86,7 +82,7 @@ Objective operator-(const Objective& a, const Objective& b) {
 
 Objective operator*(double scale, const Objective& a) {
   if (!a.defined()) return a;
-  Objective scaled(objectives::text::number(scale) + "*" + Objective::operand(a, Objective::Binding::kProduct),
+  Objective scaled(text::number(scale) + "*" + Objective::operand(a, Objective::Binding::kProduct),
                    a.layers_, [a, scale](const ObjectiveInput& in) { return a(in) * scale; });
   scaled.batch_size_ = a.batch_size_;
   scaled.binding_ = Objective::Binding::kProduct;
@@ -95,7 +91,7 @@ Objective operator*(double scale, const Objective& a) {
 
 Objective operator*(const Objective& a, double scale) {
   if (!a.defined()) return a;
-  Objective scaled(Objective::operand(a, Objective::Binding::kProduct) + "*" + objectives::text::number(scale),
+  Objective scaled(Objective::operand(a, Objective::Binding::kProduct) + "*" + text::number(scale),
                    a.layers_, [a, scale](const ObjectiveInput& in) { return a(in) * scale; });
   scaled.batch_size_ = a.batch_size_;
   scaled.binding_ = Objective::Binding::kProduct;
@@ -111,20 +107,16 @@ Objective operator-(const Objective& a) {
   return negated;
 }
 
-namespace objectives {
-
 Objective per_item(const std::vector<Objective>& items) {
-  if (items.empty()) throw Error("per-item objectives need at least one objective");
+  FEATVIS_CHECK(!items.empty(), "per-item objectives need at least one objective");
   const auto n = static_cast<int64_t>(items.size());
   std::string description;
   std::set<std::string> layers;
   for (size_t i = 0; i < items.size(); ++i) {
     const Objective& item = items[i];
-    if (!item.defined()) throw Error("per-item objective " + std::to_string(i) + " is empty");
-    if (item.batch_size() && item.batch_size() != n) {
-      throw Error("objective '" + item.description() + "' needs a batch of " + std::to_string(item.batch_size()) +
-                  ", but it is one of " + std::to_string(n) + " per-item objectives");
-    }
+    FEATVIS_CHECK(item.defined(), "per-item objective ", i, " is empty");
+    FEATVIS_CHECK(!item.batch_size() || item.batch_size() == n, "objective '", item.description(),
+                  "' needs a batch of ", item.batch_size(), ", but it is one of ", n, " per-item objectives");
     description += (i ? " | " : "") + Objective::operand(item, Objective::Binding::kSum);
     layers.insert(item.layers().begin(), item.layers().end());
   }
@@ -139,5 +131,4 @@ Objective per_item(const std::vector<Objective>& items) {
   return alternatives;
 }
 
-}  // namespace objectives
-}  // namespace featvis
+}  // namespace featvis::objective

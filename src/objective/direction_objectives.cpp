@@ -1,10 +1,10 @@
 // Directions in channel space (Lucid's direction / direction_neuron, dot and cosine forms).
-#include <featvis/render/objectives.h>
+#include <featvis/objective/kinds.h>
 
 #include "objective_util.h"
 #include "text_form.h"
 
-namespace featvis::objectives {
+namespace featvis::objective {
 namespace {
 
 // v as [1,C,1,1] on the activations' device and dtype, checked against the channels.
@@ -55,4 +55,4 @@ Objective direction_neuron(const std::string& layer, const at::Tensor& vector,
                    });
 }
 
-}  // namespace featvis::objectives
+}  // namespace featvis::objective

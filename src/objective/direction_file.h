@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace featvis::objectives {
+namespace featvis::objective {
 
 // A 1-D float32 CPU tensor from `path`: a .npy array of any shape (flattened), or text
 // holding numbers separated by spaces, newlines or commas ('#' starts a comment).
@@ -12,4 +12,4 @@ namespace featvis::objectives {
 // something that is not a finite number.
 at::Tensor read_direction_file(const std::string& path);
 
-}  // namespace featvis::objectives
+}  // namespace featvis::objective

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <vector>
 
-namespace featvis::objectives {
+namespace featvis::objective {
 namespace {
 
 bool has_npy_extension(const std::string& path) {
@@ -57,4 +57,4 @@ at::Tensor read_direction_file(const std::string& path) {
   return v;
 }
 
-}  // namespace featvis::objectives
+}  // namespace featvis::objective

@@ -1,13 +1,12 @@
 #include "class_label.h"
 
+#include <featvis/util/did_you_mean.h>
 #include <featvis/util/error.h>
-#include <featvis/util/edit_distance.h>
 
 #include <algorithm>
 #include <cctype>
-#include <tuple>
 
-namespace featvis::objectives {
+namespace featvis::objective {
 namespace {
 
 std::string normalized(const std::string& s) {
@@ -43,28 +42,30 @@ std::string listed(const std::vector<std::string>& labels, const std::vector<int
 int64_t find_class(const std::vector<std::string>& labels, const std::string& name) {
   const std::string wanted = normalized(name);
   std::vector<int64_t> matches;
-  // Closeness per class: a synonym containing the name counts as distance 0.
-  std::vector<std::tuple<size_t, int64_t>> scored;
+  // Every synonym of every class, in class order, for the suggestions.
+  std::vector<std::string> names;
+  std::vector<int64_t> class_of;
   for (size_t k = 0; k < labels.size(); ++k) {
-    size_t best = std::string::npos;
     for (const auto& s : synonyms(labels[k])) {
       if (s == wanted) {
         matches.push_back(static_cast<int64_t>(k));
         break;
       }
-      best = std::min(best, s.find(wanted) != std::string::npos ? 0 : edit_distance(wanted, s));
+      names.push_back(s);
+      class_of.push_back(static_cast<int64_t>(k));
     }
-    scored.emplace_back(best, static_cast<int64_t>(k));
   }
   if (matches.size() == 1) return matches[0];
   if (matches.size() > 1) {
     throw Error("label '" + name + "' is ambiguous: classes " + listed(labels, matches) + "; use the class index");
   }
-  std::sort(scored.begin(), scored.end());
   std::vector<int64_t> closest;
-  for (size_t i = 0; i < std::min<size_t>(3, scored.size()); ++i) closest.push_back(std::get<1>(scored[i]));
+  for (size_t i : did_you_mean(wanted, names, names.size())) {
+    if (closest.size() == 3) break;
+    if (std::find(closest.begin(), closest.end(), class_of[i]) == closest.end()) closest.push_back(class_of[i]);
+  }
   throw Error("unknown label '" + name + "'" +
               (closest.empty() ? std::string() : " (closest: classes " + listed(labels, closest) + ")"));
 }
 
-}  // namespace featvis::objectives
+}  // namespace featvis::objective

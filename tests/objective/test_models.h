@@ -4,7 +4,7 @@
 #include "support/onnx_builder.h"
 
 #include <featvis/model/model.h>
-#include <featvis/render/objective.h>
+#include <featvis/objective/objective.h>
 
 #include <ATen/ATen.h>
 
@@ -40,7 +40,7 @@ inline at::Tensor network_input(const at::Tensor& image, const ModelCard& card) 
 }
 
 // The objective's batch total for an image, through the model.
-inline at::Tensor evaluate(const Model& model, const Objective& objective, const at::Tensor& image) {
+inline at::Tensor evaluate(const Model& model, const objective::Objective& objective, const at::Tensor& image) {
   const std::vector<std::string> layers(objective.layers().begin(), objective.layers().end());
   const TensorMap activations =
       layers.empty() ? TensorMap{} : model.graph.run(network_input(image, model.card), layers);
@@ -68,7 +68,7 @@ struct Ascent {
 // and whether it did depended on rounding (issue 9). Later steps may find no such rise
 // once the objective is nearly at its optimum (blur near 0, a neuron whose pixels are
 // all saturated): the ascent stops there.
-inline Ascent ascend(const Model& model, const Objective& objective, int64_t batch, int64_t size, int steps = 10,
+inline Ascent ascend(const Model& model, const objective::Objective& objective, int64_t batch, int64_t size, int steps = 10,
                      double rate = 0.05) {
   // Armijo's usual constants are 1e-4..0.3; a quarter still rejects a gradient that is
   // off by more than a factor 4 in length or points elsewhere.

@@ -1,7 +1,7 @@
 #pragma once
 // Reading activations for objectives: lookup with a clear error, the [N,C,H,W] view of
 // 2-D and 3-D layers, and the range checks every unit objective repeats.
-#include <featvis/render/objective.h>
+#include <featvis/objective/objective.h>
 #include <featvis/util/error.h>
 
 #include <ATen/ATen.h>
@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-namespace featvis::objectives::detail {
+namespace featvis::objective::detail {
 
 // `layer` from the input, viewed as [N,C,H,W] ([N,C] -> [N,C,1,1], [N,C,L] -> [N,C,1,L]).
 inline at::Tensor feature_map(const ObjectiveInput& input, const std::string& layer) {
@@ -59,4 +59,4 @@ inline const at::Tensor& image_of(const ObjectiveInput& input) {
   return input.image;
 }
 
-}  // namespace featvis::objectives::detail
+}  // namespace featvis::objective::detail

@@ -1,0 +1,31 @@
+#pragma once
+// An objective evaluated on images through a model: the one forward pass that render
+// (every step and snapshot) and attribution (every method) share.
+#include <featvis/model/model.h>
+#include <featvis/objective/objective.h>
+
+#include <ATen/ATen.h>
+
+#include <string>
+#include <vector>
+
+namespace featvis::objective {
+
+// One pass of `images` ([N,3,H,W] in [0,1]) through the card's scaling and the graph:
+// the objective's [N] values (differentiable when autograd is on and the images require
+// grad) and the activations it read plus `extra_layers` (e.g. Grad-CAM's layer).
+// `network_view`, when given, is what the network sees instead (render's transformed
+// copy of the batch); image penalties always read `images`.
+// Throws featvis::Error if the objective does not give one value per item.
+struct Evaluation {
+  at::Tensor values;
+  TensorMap activations;
+};
+Evaluation evaluate(const Model& model, const Objective& objective, const at::Tensor& images,
+                    const std::vector<std::string>& extra_layers = {}, const at::Tensor& network_view = {});
+
+// The [N] values of evaluate() without gradients, as doubles: what render records at
+// step 0, thresholds and the end, and attribution's target value.
+std::vector<double> values(const Model& model, const Objective& objective, const at::Tensor& images);
+
+}  // namespace featvis::objective
