@@ -4,6 +4,7 @@
 #include <featvis/model/fetch.h>
 #include <featvis/model/model.h>
 #include <featvis/util/error.h>
+#include <featvis/util/progress.h>
 
 #include <unistd.h>
 
@@ -33,21 +34,18 @@ std::string megabytes(uint64_t bytes) {
   return text;
 }
 
-// One line redrawn in place on a terminal; every 25% on a log file.
+// One line redrawn in place on a terminal; on a log file a plain line every
+// progress_log_interval() and one when the download is complete.
 class DownloadProgress {
  public:
-  explicit DownloadProgress(std::string label) : label_(std::move(label)), tty_(isatty(STDERR_FILENO) != 0) {}
+  explicit DownloadProgress(std::string label)
+      : label_(std::move(label)), tty_(isatty(STDERR_FILENO) != 0), log_interval_(progress_log_interval()) {}
 
   void operator()(uint64_t received, uint64_t total) {
     const auto now = std::chrono::steady_clock::now();
-    const int quarter = total ? static_cast<int>(4 * received / total) : 0;
-    if (tty_) {
-      if (now - last_ < std::chrono::milliseconds(100) && received != total) return;
-    } else if (quarter == last_quarter_) {
-      return;
-    }
+    const bool complete = total && received == total;
+    if (drawn_ && !complete && now - last_ < (tty_ ? std::chrono::duration<double>(0.1) : log_interval_)) return;
     last_ = now;
-    last_quarter_ = quarter;
     drawn_ = true;
     std::string line = label_ + ": " + megabytes(received);
     if (total) line += " of " + megabytes(total) + " (" + std::to_string(100 * received / total) + "%)";
@@ -61,8 +59,8 @@ class DownloadProgress {
  private:
   std::string label_;
   bool tty_;
+  std::chrono::duration<double> log_interval_;
   bool drawn_ = false;
-  int last_quarter_ = -1;
   std::chrono::steady_clock::time_point last_{};
 };
 

@@ -8,11 +8,9 @@
 #include <string>
 
 namespace featvis {
-namespace {
 
-// Seconds between the plain lines written to a log: $FEATVIS_PROGRESS_SECONDS, else 5
-// (often enough to see a job is alive, rare enough to keep a day-long log short).
-std::chrono::duration<double> log_interval() {
+// 5 s: often enough to see a job is alive, rare enough to keep a day-long log short.
+std::chrono::duration<double> progress_log_interval() {
   const char* env = std::getenv("FEATVIS_PROGRESS_SECONDS");
   if (env && *env) {
     char* end = nullptr;
@@ -22,11 +20,9 @@ std::chrono::duration<double> log_interval() {
   return std::chrono::duration<double>(5.0);
 }
 
-}  // namespace
-
 ProgressBar::ProgressBar(int64_t total, std::string label, bool enabled)
     : total_(total), label_(std::move(label)), enabled_(enabled), tty_(isatty(STDERR_FILENO) != 0),
-      log_interval_(log_interval()), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+      log_interval_(progress_log_interval()), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 ProgressBar::~ProgressBar() {
   if (finished_) return;

@@ -154,6 +154,9 @@ TEST_F(ModelsCliTest, FetchFromLoopbackThenModelsFindsIt) {
   EXPECT_EQ(r.out.rfind("saved web_tiny to " + downloads + "/web_tiny.onnx (", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("verified"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("fetching web_tiny.onnx: "), std::string::npos) << r.err;  // progress line
+  // stderr is a file here, as in a CI or SLURM log: whole lines, the last one complete.
+  EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(100%)\n"), std::string::npos) << r.err;
 
   const auto again = run_featvis({"fetch", "web_tiny", "--dir", downloads});
   ASSERT_EQ(again.exit_code, 0) << again.err;

@@ -8,6 +8,10 @@
 
 namespace featvis {
 
+// Seconds between the plain progress lines written to a log (stderr not a terminal):
+// $FEATVIS_PROGRESS_SECONDS, else 5.
+std::chrono::duration<double> progress_log_interval();
+
 class ProgressBar {
  public:
   ProgressBar(int64_t total, std::string label, bool enabled = true);
