@@ -7,6 +7,7 @@
 #include <featvis/model/model.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 namespace {
@@ -37,9 +38,13 @@ TEST_P(Accuracy, ReproducesPublishedFigures) {
               static_cast<long>(r.top1_near_ties), static_cast<long>(r.top5_near_ties));
   // Within 0.5 points of the published figure on any CPU: here, and still when every
   // near tie (a verdict that rounding on another machine could flip) went the other way.
-  const double per_image = 100.0 / static_cast<double>(r.images);
-  EXPECT_LE(std::abs(r.top1_percent() - e.top1) + per_image * r.top1_near_ties, 0.5);
-  EXPECT_LE(std::abs(r.top5_percent() - e.top5) + per_image * r.top5_near_ties, 0.5);
+  // Counted in images, so that the bound itself is exact: 0.5 points of 1000 photos is 5.
+  const auto images_off = [&](int64_t hits, double published_percent) {
+    return std::llabs(hits - std::llround(published_percent * static_cast<double>(r.images) / 100));
+  };
+  const int64_t allowed = std::llround(0.5 * static_cast<double>(r.images) / 100);
+  EXPECT_LE(images_off(r.top1, e.top1) + r.top1_near_ties, allowed);
+  EXPECT_LE(images_off(r.top5, e.top5) + r.top5_near_ties, allowed);
 }
 
 INSTANTIATE_TEST_SUITE_P(
