@@ -81,7 +81,7 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
   if (s.steps < 1) throw Error("--steps must be at least 1");
   if (s.batch < 1) throw Error("--batch must be at least 1");
   if (s.diversity != 0 && (s.diversity < 2 || s.diversity > 4)) throw Error("--diversity must be 0 (off) or 2-4");
-  model_dir_ = (fs::path(options_.site) / layer_slug(model.card.name)).string();
+  model_dir_ = (fs::path(options_.site) / dataset_examples::layer_slug(model.card.name)).string();
 
   const std::vector<featvis::LayerInfo> all = describe_layers(model);
   std::vector<std::string> names = options_.layers;
@@ -97,7 +97,7 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
     if (std::any_of(layers_.begin(), layers_.end(), [&](const LayerPlan& p) { return p.name == name; })) continue;
     LayerPlan plan;
     plan.name = name;
-    plan.slug = layer_slug(name);
+    plan.slug = dataset_examples::layer_slug(name);
     for (const auto& cl : model.card.layers)
       if (cl.name == name) plan.title = cl.title;
     plan.shape = it->shape;
@@ -112,7 +112,7 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
   std::shared_ptr<const ExamplesSource> examples;
   if (!options_.examples.empty()) {
     examples = std::make_shared<const ExamplesSource>(read_examples_source(options_.examples));
-    const ExamplesIndex& index = examples->index;
+    const dataset_examples::ExamplesIndex& index = examples->index;
     if (index.model != model.card.name) {
       throw Error("--examples '" + options_.examples + "' was scanned on model '" + index.model + "', not '" +
                   model.card.name + "'");
