@@ -5,7 +5,7 @@
 #include <featvis/microscope/pages.h>
 #include <featvis/microscope/site_path.h>
 #include <featvis/util/atomic_file.h>
-#include <featvis/util/edit_distance.h>
+#include <featvis/util/did_you_mean.h>
 #include <featvis/util/error.h>
 #include <featvis/util/progress.h>
 
@@ -27,16 +27,6 @@ Json read_json(const std::string& path) {
   } catch (const Json::parse_error&) {
     throw Error("'" + path + "' is not valid JSON; remove it to rebuild that part");
   }
-}
-
-std::string nearest(const std::string& name, const std::vector<featvis::LayerInfo>& all) {
-  std::string best;
-  size_t best_d = std::string::npos;
-  for (const auto& l : all) {
-    const size_t d = edit_distance(name, l.name);
-    if (d < best_d) best_d = d, best = l.name;
-  }
-  return best;
 }
 
 std::vector<int64_t> select_units(const std::string& spec, int64_t channels) {
@@ -91,8 +81,11 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
   for (const auto& name : names) {
     auto it = std::find_if(all.begin(), all.end(), [&](const featvis::LayerInfo& l) { return l.name == name; });
     if (it == all.end()) {
-      throw Error("unknown layer '" + name + "' in model '" + model.card.name + "' (did you mean '" +
-                  nearest(name, all) + "'? see `featvis layers`)");
+      std::vector<std::string> known;
+      for (const auto& l : all) known.push_back(l.name);
+      const std::vector<size_t> near = did_you_mean(name, known, 1);
+      throw Error("unknown layer '" + name + "' in model '" + model.card.name + "' (" +
+                  (near.empty() ? "" : "did you mean '" + known[near[0]] + "'? ") + "see `featvis layers`)");
     }
     if (std::any_of(layers_.begin(), layers_.end(), [&](const LayerPlan& p) { return p.name == name; })) continue;
     LayerPlan plan;
