@@ -93,7 +93,7 @@ def to_valid_rgb(torch, image_f):
 
 
 def standard_transforms(torch, F, generator):
-    """featvis transforms::standard(), in torch ops (see src/render/transform/*.cpp)."""
+    """featvis render::transform::standard(), in torch ops (see src/render/transform/*.cpp)."""
     def randint(low, high):  # inclusive, as featvis' random_int
         return int(torch.randint(low, high + 1, (1,), generator=generator).item())
 

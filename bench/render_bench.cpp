@@ -17,7 +17,7 @@
 //                uses the exact gradient, as Lucent does; featvis render's default is 16).
 //
 // Every case: Lucid's default parameterization (FFT, decay 1, sd 0.01, decorrelated colour,
-// sigmoid), transforms::standard(), Adam lr 0.05, image 224x224. One iteration = a fresh
+// sigmoid), render::transform::standard(), Adam lr 0.05, image 224x224. One iteration = a fresh
 // ImageParam (seed 0) rendered for S steps; before the timed iterations, one warm-up render
 // of min(S, 4) steps (1 step at batch 32). Counters:
 //   ms/step   RenderResult::ms_per_step: mean wall time of the optimization steps alone
@@ -124,13 +124,13 @@ struct Timing {
 // One render of `steps` steps from a fresh parameter (seed 0). The process CPU time is
 // read in stop_requested, which render() polls once after each step, so the difference
 // between the first and the last poll is the CPU time of steps 2..S alone.
-Timing render_once(const Case& c, const featvis::transforms::Transform& transform, int64_t steps) {
-  featvis::param::ImageParamOptions po;
+Timing render_once(const Case& c, const featvis::render::transform::Transform& transform, int64_t steps) {
+  featvis::render::param::ImageParamOptions po;
   po.batch = c.batch;
   po.height = 224;
   po.width = 224;  // Lucid's defaults otherwise: FFT, decay 1, sd 0.01, decorrelated, sigmoid
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(0);
-  featvis::param::ImageParam image(po, generator);
+  featvis::render::param::ImageParam image(po, generator);
   featvis::render::RenderOptions options;
   options.steps = steps;
   options.lr = 0.05;
@@ -147,7 +147,7 @@ Timing render_once(const Case& c, const featvis::transforms::Transform& transfor
 }
 
 void bench_render(benchmark::State& state, const Case* c) {
-  const featvis::transforms::Transform transform = featvis::transforms::standard();
+  const featvis::render::transform::Transform transform = featvis::render::transform::standard();
   // warm-up (allocator, kernels for the transformed sizes): 4 steps at batch 1, 1 at 32
   render_once(*c, transform, c->batch > 1 ? 1 : std::min<int64_t>(c->steps, 4));
   double step_ms = 0, cpu_ms = 0;

@@ -2,7 +2,7 @@
 #include "cli_common.h"
 #include "commands.h"
 
-#include <featvis/examples/image_list.h>
+#include <featvis/dataset_examples/image_list.h>
 #include <featvis/inference/classify.h>
 
 #include <nlohmann/json.hpp>
@@ -23,7 +23,7 @@ std::vector<std::string> expand_folders(const std::vector<std::string>& named) {
       photos.push_back(path);
       continue;
     }
-    for (const auto& relative : list_images(path)) photos.push_back((std::filesystem::path(path) / relative).string());
+    for (const auto& relative : dataset_examples::list_images(path)) photos.push_back((std::filesystem::path(path) / relative).string());
   }
   return photos;
 }

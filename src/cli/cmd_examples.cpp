@@ -3,11 +3,11 @@
 #include "cli_common.h"
 #include "commands.h"
 
-#include <featvis/examples/examples_dir.h>
-#include <featvis/examples/image_list.h>
+#include <featvis/dataset_examples/examples_dir.h>
+#include <featvis/dataset_examples/image_list.h>
 #include <featvis/graph/layer_name.h>
-#include <featvis/examples/index.h>
-#include <featvis/examples/scan.h>
+#include <featvis/dataset_examples/index.h>
+#include <featvis/dataset_examples/scan.h>
 #include <featvis/util/error.h>
 #include <featvis/util/interrupt.h>
 
@@ -30,20 +30,20 @@ namespace fs = std::filesystem;
 struct ExamplesArgs {
   std::string model, images, out;
   std::vector<std::string> layers{"all"};
-  ScanOptions scan;
+  dataset_examples::ScanOptions scan;
   int thumbnail = 128;
   bool quiet = false;
   RunOptions run;
 };
 
 std::vector<std::string> layer_names(const std::vector<std::string>& asked, const Model& model) {
-  if (asked.size() == 1 && asked[0] == "all") return card_layer_names(model);
+  if (asked.size() == 1 && asked[0] == "all") return dataset_examples::card_layer_names(model);
   for (const auto& name : asked)
     if (name == "all") throw Error("--layers: 'all' cannot be combined with layer names");
   return resolve_layers(model.graph, asked);
 }
 
-std::string field_text(const ReceptiveField& f) {
+std::string field_text(const dataset_examples::ReceptiveField& f) {
   if (f.whole_input) return "whole input";
   return std::to_string(f.size[0]) + "x" + std::to_string(f.size[1]) + " /" + std::to_string(f.stride[0]);
 }
@@ -55,8 +55,8 @@ void run_examples(ExamplesArgs& args) {
   InterruptFlag interrupt;
   args.scan.stop_requested = [&interrupt] { return interrupt.raised(); };
 
-  const ExamplesDirResult run = build_examples_dir(model, args.images, args.out, args.scan, args.thumbnail);
-  const ScanResult& scan = run.scan;
+  const dataset_examples::ExamplesDirResult run = dataset_examples::build_examples_dir(model, args.images, args.out, args.scan, args.thumbnail);
+  const dataset_examples::ScanResult& scan = run.scan;
   const std::vector<std::string>& images = run.images;
   if (!scan.note.empty()) std::cerr << "featvis: note: " << scan.note << '\n';
   if (scan.resumed_from > 0)

@@ -3,8 +3,8 @@
 #include "cli_common.h"
 #include "commands.h"
 
-#include <featvis/examples/examples_dir.h>
-#include <featvis/examples/image_list.h>
+#include <featvis/dataset_examples/examples_dir.h>
+#include <featvis/dataset_examples/image_list.h>
 #include <featvis/graph/layer_name.h>
 #include <featvis/microscope/builder.h>
 #include <featvis/microscope/server.h>
@@ -47,22 +47,22 @@ std::string seconds_text(double s) {
 // (resumable through its checkpoint; reused once complete). Returns that directory, or ""
 // when nothing more should happen now (a dry run, or Ctrl-C during the scan).
 std::string scan_examples_into_site(const Model& model, const BuildArgs& args, InterruptFlag& interrupt) {
-  const std::string dir = (fs::path(args.out) / layer_slug(model.card.name) / "examples").string();
+  const std::string dir = (fs::path(args.out) / dataset_examples::layer_slug(model.card.name) / "examples").string();
   if (fs::is_regular_file(fs::path(dir) / "index.json")) return dir;
   if (args.dry_run) {
-    std::cout << "the dataset-examples scan of " << list_images(args.images).size() << " photos in " << args.images
+    std::cout << "the dataset-examples scan of " << dataset_examples::list_images(args.images).size() << " photos in " << args.images
               << " runs first (about as long as `featvis eval` on them); estimate the rest after it\n";
     return "";
   }
-  ScanOptions scan;
+  dataset_examples::ScanOptions scan;
   if (args.layers.empty()) {
-    scan.layers = card_layer_names(model);
+    scan.layers = dataset_examples::card_layer_names(model);
   } else {
     scan.layers = args.layers;
   }
   scan.progress = !args.quiet && !args.run.json;
   scan.stop_requested = [&interrupt] { return interrupt.raised(); };
-  const ExamplesDirResult run = build_examples_dir(model, args.images, dir, scan);
+  const dataset_examples::ExamplesDirResult run = dataset_examples::build_examples_dir(model, args.images, dir, scan);
   for (const auto& s : run.scan.skipped) std::cerr << "featvis: warning: skipped " << s << '\n';
   if (run.scan.interrupted) {
     std::cerr << "featvis: interrupted during the examples scan after " << run.scan.images_done << " of "

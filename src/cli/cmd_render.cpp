@@ -57,8 +57,8 @@ nlohmann::ordered_json values_json(const std::vector<double>& values) {
 void run_render(const RenderArgs& args) {
   render::Recipe recipe;
   recipe.preset = args.preset;
-  if (args.param_opt->count()) recipe.space = param::parse_space(args.param);
-  if (args.squash_opt->count()) recipe.squash = param::parse_squash(args.squash);
+  if (args.param_opt->count()) recipe.space = render::param::parse_space(args.param);
+  if (args.squash_opt->count()) recipe.squash = render::param::parse_squash(args.squash);
   if (args.decorrelate_opt->count()) recipe.decorrelate = args.decorrelate;
   if (args.transforms_opt->count()) recipe.transforms = args.transforms;
   if (args.lr_opt->count()) recipe.lr = args.lr;
@@ -75,7 +75,7 @@ void run_render(const RenderArgs& args) {
   const Model model = open_model(args.model, args.run);
   const objective::Objective objective = objective::parse(args.objective, model);
   render::Prepared prepared = render::prepare(recipe, model, objective);
-  const param::ImageParamOptions& po = prepared.image;
+  const render::param::ImageParamOptions& po = prepared.image;
   const int64_t batch = po.batch;
   if (!args.init.empty()) {
     prepared.image.init_image = load_image01(args.init, model.card.preprocessing, po.height, po.width);
@@ -115,9 +115,9 @@ void run_render(const RenderArgs& args) {
         {"steps", args.steps},
         {"size", {po.height, po.width}},
         {"batch", batch},
-        {"param", param::to_string(po.space)},
+        {"param", render::param::to_string(po.space)},
         {"decorrelate", po.decorrelate},
-        {"squash", param::to_string(po.squash)},
+        {"squash", render::param::to_string(po.squash)},
         {"decay_power", po.decay_power},
         {"sd", po.sd},
         {"init", args.init.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(args.init)},

@@ -21,12 +21,12 @@ class AttributionLens : public Lens {
 
   void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
                    UnitEntries& entries) override {
-    const ExamplesIndex& index = source_->index;
+    const dataset_examples::ExamplesIndex& index = source_->index;
     for (const auto& scanned : index.layers) {
       if (scanned.name != layer.name) continue;
-      for (const UnitExamples& unit : scanned.units) {
+      for (const dataset_examples::UnitExamples& unit : scanned.units) {
         if (unit.top_mean.empty() || std::find(group.begin(), group.end(), unit.unit) == group.end()) continue;
-        const ExampleEntry& top = unit.top_mean.front();
+        const dataset_examples::ExampleEntry& top = unit.top_mean.front();
         const std::string photo = index.images.at(static_cast<size_t>(top.image));
         const at::Tensor image =
             load_image01((fs::path(index.images_root) / photo).string(), ctx.model.card.preprocessing)

@@ -5,7 +5,7 @@
 #include <featvis/microscope/pages.h>
 #include <featvis/microscope/site_path.h>
 #include <featvis/util/atomic_file.h>
-#include <featvis/util/edit_distance.h>
+#include <featvis/util/did_you_mean.h>
 #include <featvis/util/error.h>
 #include <featvis/util/progress.h>
 
@@ -27,16 +27,6 @@ Json read_json(const std::string& path) {
   } catch (const Json::parse_error&) {
     throw Error("'" + path + "' is not valid JSON; remove it to rebuild that part");
   }
-}
-
-std::string nearest(const std::string& name, const std::vector<featvis::LayerInfo>& all) {
-  std::string best;
-  size_t best_d = std::string::npos;
-  for (const auto& l : all) {
-    const size_t d = edit_distance(name, l.name);
-    if (d < best_d) best_d = d, best = l.name;
-  }
-  return best;
 }
 
 std::vector<int64_t> select_units(const std::string& spec, int64_t channels) {
@@ -81,7 +71,7 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
   if (s.steps < 1) throw Error("--steps must be at least 1");
   if (s.batch < 1) throw Error("--batch must be at least 1");
   if (s.diversity != 0 && (s.diversity < 2 || s.diversity > 4)) throw Error("--diversity must be 0 (off) or 2-4");
-  model_dir_ = (fs::path(options_.site) / layer_slug(model.card.name)).string();
+  model_dir_ = (fs::path(options_.site) / dataset_examples::layer_slug(model.card.name)).string();
 
   const std::vector<featvis::LayerInfo> all = describe_layers(model);
   std::vector<std::string> names = options_.layers;
@@ -91,13 +81,16 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
   for (const auto& name : names) {
     auto it = std::find_if(all.begin(), all.end(), [&](const featvis::LayerInfo& l) { return l.name == name; });
     if (it == all.end()) {
-      throw Error("unknown layer '" + name + "' in model '" + model.card.name + "' (did you mean '" +
-                  nearest(name, all) + "'? see `featvis layers`)");
+      std::vector<std::string> known;
+      for (const auto& l : all) known.push_back(l.name);
+      const std::vector<size_t> near = did_you_mean(name, known, 1);
+      throw Error("unknown layer '" + name + "' in model '" + model.card.name + "' (" +
+                  (near.empty() ? "" : "did you mean '" + known[near[0]] + "'? ") + "see `featvis layers`)");
     }
     if (std::any_of(layers_.begin(), layers_.end(), [&](const LayerPlan& p) { return p.name == name; })) continue;
     LayerPlan plan;
     plan.name = name;
-    plan.slug = layer_slug(name);
+    plan.slug = dataset_examples::layer_slug(name);
     for (const auto& cl : model.card.layers)
       if (cl.name == name) plan.title = cl.title;
     plan.shape = it->shape;
@@ -112,7 +105,7 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
   std::shared_ptr<const ExamplesSource> examples;
   if (!options_.examples.empty()) {
     examples = std::make_shared<const ExamplesSource>(read_examples_source(options_.examples));
-    const ExamplesIndex& index = examples->index;
+    const dataset_examples::ExamplesIndex& index = examples->index;
     if (index.model != model.card.name) {
       throw Error("--examples '" + options_.examples + "' was scanned on model '" + index.model + "', not '" +
                   model.card.name + "'");

@@ -11,7 +11,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const LayerIndex* find_layer(const ExamplesIndex& index, const std::string& name) {
+const dataset_examples::LayerIndex* find_layer(const dataset_examples::ExamplesIndex& index, const std::string& name) {
   for (const auto& l : index.layers)
     if (l.name == name) return &l;
   return nullptr;
@@ -25,22 +25,22 @@ class ExamplesLens : public Lens {
 
   void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
                    UnitEntries& entries) override {
-    const LayerIndex* scanned = find_layer(source_->index, layer.name);
+    const dataset_examples::LayerIndex* scanned = find_layer(source_->index, layer.name);
     if (scanned == nullptr) return;  // this layer was not scanned: the page says so
     for (int64_t u : group) {
-      for (const UnitExamples& unit : scanned->units) {
+      for (const dataset_examples::UnitExamples& unit : scanned->units) {
         if (unit.unit != u) continue;
         const std::string dir = unit_dir(ctx.model_dir, layer.slug, u);
         make_dirs((fs::path(dir) / "examples").string());
         Json top = Json::array();
         int i = 0;
-        for (const ExampleEntry& e : unit.top_max) {
+        for (const dataset_examples::ExampleEntry& e : unit.top_max) {
           const std::string name = "examples/" + std::to_string(i++) + ".jpg";
           write_file_atomically((fs::path(dir) / name).string(), read_file(crop_path(e.crop)));
           top.push_back(Json{{"crop", name}, {"image", photo(e)}, {"score", e.score}, {"box", e.box}});
         }
         Json mean = Json::array();
-        for (const ExampleEntry& e : unit.top_mean) mean.push_back(Json{{"image", photo(e)}, {"score", e.score}});
+        for (const dataset_examples::ExampleEntry& e : unit.top_mean) mean.push_back(Json{{"image", photo(e)}, {"score", e.score}});
         entries[u][name()] = Json{{"top_max", top}, {"top_mean", mean}};
       }
     }
@@ -76,7 +76,7 @@ class ExamplesLens : public Lens {
     if (!fs::is_regular_file(p)) throw Error("examples index '" + index + "': crop '" + crop + "' is missing");
     return p.string();
   }
-  std::string photo(const ExampleEntry& e) const {
+  std::string photo(const dataset_examples::ExampleEntry& e) const {
     const auto& images = source_->index.images;
     if (e.image < 0 || e.image >= static_cast<int64_t>(images.size())) {
       throw Error("examples index '" + source_->dir + "/index.json': image " + std::to_string(e.image) +
@@ -95,7 +95,7 @@ ExamplesSource read_examples_source(const std::string& dir) {
   if (!fs::is_regular_file(path)) {
     throw Error("--examples '" + dir + "' has no index.json (write it with `featvis examples ... --out " + dir + "`)");
   }
-  return ExamplesSource{dir, read_examples_index(path)};
+  return ExamplesSource{dir, dataset_examples::read_examples_index(path)};
 }
 
 std::unique_ptr<Lens> examples_lens(std::shared_ptr<const ExamplesSource> source) {

@@ -43,7 +43,7 @@ Prepared prepare(const Recipe& recipe, const Model& model, const objective::Obje
   p.image.sd = recipe.sd;
   p.image.tensor_options = at::TensorOptions().dtype(at::kFloat).device(model.graph.device());
   p.transform_text = recipe.transforms.value_or(p.preset.transforms);
-  p.transform = transforms::parse(p.transform_text);
+  p.transform = transform::parse(p.transform_text);
   p.options.steps = recipe.steps;
   p.options.lr = recipe.lr.value_or(p.preset.lr);
   p.options.weight_decay = recipe.weight_decay.value_or(p.preset.weight_decay);

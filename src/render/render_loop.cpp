@@ -34,7 +34,7 @@ std::string first_line(const std::string& s) { return s.substr(0, s.find('\n'));
 }  // namespace
 
 RenderResult render(const Model& model, const objective::Objective& objective, param::ImageParam& param,
-                    const transforms::Transform& transform, const RenderOptions& options, at::Generator generator,
+                    const transform::Transform& transform, const RenderOptions& options, at::Generator generator,
                     const SnapshotCallback& on_snapshot) {
   const auto start = Clock::now();
   if (!objective.defined()) throw Error("render needs an objective");

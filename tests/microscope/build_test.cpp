@@ -27,10 +27,10 @@ std::vector<std::string> tiny_build(const TinyWorkspace& ws, const std::string& 
 }
 
 TEST(MicroscopeSite, SlugFollowsTheExamplesContract) {
-  EXPECT_EQ(featvis::layer_slug("MobileNetV2/expanded_conv_8/expand"), "MobileNetV2_expanded_conv_8_expand");
-  EXPECT_EQ(featvis::layer_slug("block 2:conv"), "block_2_conv");
-  EXPECT_EQ(featvis::layer_slug("a.b-c_d9"), "a.b-c_d9");
-  EXPECT_EQ(featvis::layer_slug(".."), "_..");
+  EXPECT_EQ(featvis::dataset_examples::layer_slug("MobileNetV2/expanded_conv_8/expand"), "MobileNetV2_expanded_conv_8_expand");
+  EXPECT_EQ(featvis::dataset_examples::layer_slug("block 2:conv"), "block_2_conv");
+  EXPECT_EQ(featvis::dataset_examples::layer_slug("a.b-c_d9"), "a.b-c_d9");
+  EXPECT_EQ(featvis::dataset_examples::layer_slug(".."), "_..");
 }
 
 TEST(MicroscopeBuild, WritesEveryLensPagesAndManifest) {

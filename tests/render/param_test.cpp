@@ -12,10 +12,10 @@
 
 namespace {
 
-using featvis::param::ImageParam;
-using featvis::param::ImageParamOptions;
-using featvis::param::Space;
-using featvis::param::Squash;
+using featvis::render::param::ImageParam;
+using featvis::render::param::ImageParamOptions;
+using featvis::render::param::Space;
+using featvis::render::param::Squash;
 
 at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
 
@@ -35,7 +35,7 @@ at::Tensor test_photo(int64_t h, int64_t w) {
 
 TEST(Spectral, FrequenciesMatchNumpy) {
   // numpy: fftfreq(4) = [0, .25, -.5, -.25]; fftfreq(5)[:3] = [0, .2, .4]
-  const at::Tensor f = featvis::param::rfft2d_freqs(4, 5, at::kDouble);
+  const at::Tensor f = featvis::render::param::rfft2d_freqs(4, 5, at::kDouble);
   ASSERT_EQ(f.sizes(), (std::vector<int64_t>{4, 3}));
   const double fy[] = {0, .25, -.5, -.25}, fx[] = {0, .2, .4};
   for (int i = 0; i < 4; ++i)
@@ -43,29 +43,29 @@ TEST(Spectral, FrequenciesMatchNumpy) {
 }
 
 TEST(Spectral, ScaleIsOneOverFrequencyFlooredAtOnePixel) {
-  const at::Tensor s = featvis::param::spectrum_scale(16, 32, 1.0, at::kDouble);
+  const at::Tensor s = featvis::render::param::spectrum_scale(16, 32, 1.0, at::kDouble);
   EXPECT_DOUBLE_EQ(s[0][0].item<double>(), 32.0);    // DC: 1 / (1/max(h,w))
   EXPECT_NEAR(s[0][16].item<double>(), 2.0, 1e-12);  // |f| = 0.5
-  const at::Tensor s2 = featvis::param::spectrum_scale(16, 32, 2.0, at::kDouble);
+  const at::Tensor s2 = featvis::render::param::spectrum_scale(16, 32, 2.0, at::kDouble);
   EXPECT_NEAR(s2[0][16].item<double>(), 4.0, 1e-12);  // decay power squares it
-  const at::Tensor flat = featvis::param::spectrum_scale(16, 32, 0.0, at::kDouble);
+  const at::Tensor flat = featvis::render::param::spectrum_scale(16, 32, 0.0, at::kDouble);
   EXPECT_TRUE(at::allclose(flat, at::ones_like(flat)));
 }
 
 TEST(Spectral, ImageRoundTripsThroughTheSpectrumEvenAndOddSizes) {
   for (auto [h, w] : {std::pair<int64_t, int64_t>{16, 12}, {15, 9}, {1, 7}}) {
     const at::Tensor image = at::randn({2, 3, h, w}, seeded(3), at::kFloat);
-    const at::Tensor scale = featvis::param::spectrum_scale(h, w, 1.0);
-    const at::Tensor spectrum = featvis::param::image_to_spectrum(image, scale);
+    const at::Tensor scale = featvis::render::param::spectrum_scale(h, w, 1.0);
+    const at::Tensor spectrum = featvis::render::param::image_to_spectrum(image, scale);
     EXPECT_EQ(spectrum.sizes(), (std::vector<int64_t>{2, 3, h, w / 2 + 1, 2}));
-    const at::Tensor back = featvis::param::spectrum_to_image(spectrum, scale, h, w);
+    const at::Tensor back = featvis::render::param::spectrum_to_image(spectrum, scale, h, w);
     EXPECT_TRUE(at::allclose(back, image, 1e-5, 1e-5))
         << h << "x" << w << " max err " << (back - image).abs().max().item<float>();
   }
 }
 
 TEST(Color, MatrixIsLucidsNormalizedByMaxColumnNorm) {
-  const at::Tensor m = featvis::param::color_correlation_sqrt(at::kDouble);
+  const at::Tensor m = featvis::render::param::color_correlation_sqrt(at::kDouble);
   const double norm0 = std::sqrt(0.26 * 0.26 + 0.27 * 0.27 + 0.27 * 0.27);  // the largest column
   EXPECT_NEAR(m[0][0].item<double>(), 0.26 / norm0, 1e-12);
   EXPECT_NEAR(m[1][2].item<double>(), -0.05 / norm0, 1e-12);
@@ -75,21 +75,21 @@ TEST(Color, MatrixIsLucidsNormalizedByMaxColumnNorm) {
 
 TEST(Color, DecorrelationMixesChannelsAndInverts) {
   const at::Tensor t = at::randn({2, 3, 5, 4}, seeded(1), at::kFloat);
-  const at::Tensor rgb = featvis::param::decorrelate_color(t);
+  const at::Tensor rgb = featvis::render::param::decorrelate_color(t);
   // Pixel (0,0) of item 1 by hand: rgb = M t.
-  const at::Tensor m = featvis::param::color_correlation_sqrt();
+  const at::Tensor m = featvis::render::param::color_correlation_sqrt();
   const at::Tensor expected = at::matmul(m, t[1].select(1, 0).select(1, 0));
   EXPECT_TRUE(at::allclose(rgb[1].select(1, 0).select(1, 0), expected, 1e-5, 1e-6));
-  EXPECT_TRUE(at::allclose(featvis::param::correlate_color(rgb), t, 1e-4, 1e-5));
+  EXPECT_TRUE(at::allclose(featvis::render::param::correlate_color(rgb), t, 1e-4, 1e-5));
 }
 
 TEST(Color, ValidRgbInvertsForEverySquashAndBasis) {
   const at::Tensor photo = test_photo(6, 7).unsqueeze(0);
   for (Squash squash : {Squash::kSigmoid, Squash::kClamp}) {
     for (bool decorrelate : {false, true}) {
-      const at::Tensor raw = featvis::param::from_valid_rgb(photo, decorrelate, squash);
-      const at::Tensor back = featvis::param::to_valid_rgb(raw, decorrelate, squash);
-      EXPECT_TRUE(at::allclose(back, photo, 0, 1.5e-3)) << featvis::param::to_string(squash) << " " << decorrelate;
+      const at::Tensor raw = featvis::render::param::from_valid_rgb(photo, decorrelate, squash);
+      const at::Tensor back = featvis::render::param::to_valid_rgb(raw, decorrelate, squash);
+      EXPECT_TRUE(at::allclose(back, photo, 0, 1.5e-3)) << featvis::render::param::to_string(squash) << " " << decorrelate;
       // Same 8-bit levels after rounding, including the saturated pixels.
       EXPECT_TRUE(at::equal((back * 255).round(), (photo * 255).round()));
     }
@@ -99,7 +99,7 @@ TEST(Color, ValidRgbInvertsForEverySquashAndBasis) {
 TEST(Color, ClampPassesGradientsStraightThrough) {
   const at::Tensor t =
       at::tensor({-3.0f, 0.0f, 0.2f, 3.0f}).view({1, 1, 1, 4}).repeat({1, 3, 1, 1}).set_requires_grad(true);
-  const at::Tensor rgb = featvis::param::to_valid_rgb(t, false, Squash::kClamp);
+  const at::Tensor rgb = featvis::render::param::to_valid_rgb(t, false, Squash::kClamp);
   EXPECT_FLOAT_EQ(rgb[0][0][0][0].item<float>(), 0.0f);  // -3 + 0.5 clipped
   EXPECT_FLOAT_EQ(rgb[0][0][0][1].item<float>(), 0.5f);  // 0 is mid grey
   EXPECT_FLOAT_EQ(rgb[0][0][0][2].item<float>(), 0.7f);
@@ -109,10 +109,10 @@ TEST(Color, ClampPassesGradientsStraightThrough) {
 }
 
 TEST(Color, ParsesNames) {
-  EXPECT_EQ(featvis::param::parse_squash("clamp"), Squash::kClamp);
-  EXPECT_EQ(featvis::param::parse_space("pixel"), Space::kPixel);
-  EXPECT_THROW(featvis::param::parse_squash("tanh"), featvis::Error);
-  EXPECT_THROW(featvis::param::parse_space("cppn"), featvis::Error);
+  EXPECT_EQ(featvis::render::param::parse_squash("clamp"), Squash::kClamp);
+  EXPECT_EQ(featvis::render::param::parse_space("pixel"), Space::kPixel);
+  EXPECT_THROW(featvis::render::param::parse_squash("tanh"), featvis::Error);
+  EXPECT_THROW(featvis::render::param::parse_space("cppn"), featvis::Error);
 }
 
 TEST(ImageParam, RandomStartIsSeededSmallNoiseAroundGrey) {
@@ -180,8 +180,8 @@ TEST(ImageParam, StartImageIsReproducedExactly) {
         ASSERT_EQ(image.sizes(), (std::vector<int64_t>{2, 3, 20, 18}));
         for (int64_t i = 0; i < 2; ++i) {
           EXPECT_TRUE(at::equal((image[i] * 255).round(), (photo * 255).round()))
-              << featvis::param::to_string(space) << " decorrelate " << decorrelate << " "
-              << featvis::param::to_string(squash) << " max err " << (image[i] - photo).abs().max().item<float>();
+              << featvis::render::param::to_string(space) << " decorrelate " << decorrelate << " "
+              << featvis::render::param::to_string(squash) << " max err " << (image[i] - photo).abs().max().item<float>();
         }
       }
     }

@@ -42,7 +42,7 @@ TEST(RenderRecipe, PresetWithOverridesAndCardSize) {
   EXPECT_EQ(p.image.height, 12);
   EXPECT_EQ(p.image.width, 10);
   EXPECT_EQ(p.image.batch, 1);
-  EXPECT_EQ(p.image.space, featvis::param::Space::kFFT);
+  EXPECT_EQ(p.image.space, featvis::render::param::Space::kFFT);
   EXPECT_EQ(p.transform_text, "standard");
   EXPECT_EQ(p.options.steps, 7);
   EXPECT_EQ(p.options.lr, 0.05);
@@ -55,7 +55,7 @@ TEST(RenderRecipe, PresetWithOverridesAndCardSize) {
   p = render::prepare(recipe, tiny_model(), o);
   EXPECT_EQ(p.image.height, 16);
   EXPECT_EQ(p.image.width, 16);
-  EXPECT_EQ(p.image.space, featvis::param::Space::kPixel);
+  EXPECT_EQ(p.image.space, featvis::render::param::Space::kPixel);
   EXPECT_EQ(p.options.lr, 0.25);
   EXPECT_EQ(p.options.weight_decay, 1e-6);
   EXPECT_EQ(p.transform_text, "jitter(2)");

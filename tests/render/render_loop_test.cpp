@@ -21,10 +21,10 @@ namespace {
 
 using featvis::Model;
 using featvis::objective::Objective;
-using featvis::param::ImageParam;
-using featvis::param::ImageParamOptions;
+using featvis::render::param::ImageParam;
+using featvis::render::param::ImageParamOptions;
 namespace render = featvis::render;
-namespace tf = featvis::transforms;
+namespace tf = featvis::render::transform;
 
 at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
 
@@ -79,13 +79,13 @@ TEST(ContactSheet, LaysItemsOutInAGrid) {
 
 TEST(Presets, LucidAndNaive) {
   const render::Preset lucid = render::preset("lucid");
-  EXPECT_EQ(lucid.space, featvis::param::Space::kFFT);
+  EXPECT_EQ(lucid.space, featvis::render::param::Space::kFFT);
   EXPECT_TRUE(lucid.decorrelate);
   EXPECT_EQ(lucid.transforms, "standard");
   EXPECT_DOUBLE_EQ(lucid.lr, 0.05);
   EXPECT_EQ(lucid.redirected_relu_steps, 16);
   const render::Preset naive = render::preset("naive");
-  EXPECT_EQ(naive.space, featvis::param::Space::kPixel);
+  EXPECT_EQ(naive.space, featvis::render::param::Space::kPixel);
   EXPECT_FALSE(naive.decorrelate);
   EXPECT_EQ(naive.transforms, "none");
   EXPECT_DOUBLE_EQ(naive.lr, 0.1);

@@ -79,14 +79,14 @@ class RenderVsDataset : public ::testing::Test {
         items.push_back(featvis::objective::channel(layer, targets.back().second));
       }
     }
-    featvis::param::ImageParamOptions image;  // Lucid's default: FFT, decorrelated, sigmoid
+    featvis::render::param::ImageParamOptions image;  // Lucid's default: FFT, decorrelated, sigmoid
     image.batch = static_cast<int64_t>(items.size());
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(0);
-    featvis::param::ImageParam param(image, generator);
+    featvis::render::param::ImageParam param(image, generator);
     render::RenderOptions options;
     options.steps = steps;
     const render::RenderResult result = render::render(*model_, featvis::objective::per_item(items), param,
-                                                       featvis::transforms::standard(), options, generator);
+                                                       featvis::render::transform::standard(), options, generator);
 
     std::cout << "layer                                       channel  best photo  render@0  render@" << steps
               << "  ratio\n";

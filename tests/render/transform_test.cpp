@@ -13,7 +13,7 @@
 
 namespace {
 
-namespace tf = featvis::transforms;
+namespace tf = featvis::render::transform;
 
 at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
 

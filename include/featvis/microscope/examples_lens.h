@@ -2,7 +2,7 @@
 // The lenses that read a dataset-examples directory (`featvis examples --out DIR`, or the
 // scan `microscope build --images` runs): "examples" puts each unit's top crops into the
 // site; "attribution" shows which part of the unit's top photo makes it fire.
-#include <featvis/examples/index.h>
+#include <featvis/dataset_examples/index.h>
 #include <featvis/microscope/lens.h>
 
 #include <memory>
@@ -12,7 +12,7 @@ namespace featvis::microscope {
 
 struct ExamplesSource {
   std::string dir;  // holds index.json and the crops it names
-  ExamplesIndex index;
+  dataset_examples::ExamplesIndex index;
 };
 
 // Reads DIR/index.json (featvis::Error naming the file and field when malformed).

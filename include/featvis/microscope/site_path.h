@@ -1,6 +1,6 @@
 #pragma once
 // Names on disk and in URLs: SITE/<model>/<layer-slug>/<unit>/ is a unit's permalink.
-#include <featvis/examples/index.h>
+#include <featvis/dataset_examples/index.h>
 
 #include <ATen/ATen.h>
 
@@ -12,7 +12,7 @@ namespace featvis::microscope {
 // The "format" of site.json, manifest.json and build.json.
 inline constexpr char kSiteFormat[] = "featvis-microscope/1";
 
-// Directory names of models and layers: featvis::layer_slug (examples/index.h), the rule
+// Directory names of models and layers: featvis::dataset_examples::layer_slug (dataset_examples/index.h), the rule
 // `featvis examples` uses for its crops, so crop paths and site paths agree.
 std::string unit_dir(const std::string& model_dir, const std::string& layer_slug, int64_t unit);
 

@@ -15,7 +15,7 @@ struct Preset {
   param::Space space = param::Space::kFFT;
   bool decorrelate = true;
   param::Squash squash = param::Squash::kSigmoid;
-  std::string transforms = "standard";  // transforms::parse text
+  std::string transforms = "standard";  // transform::parse text
   double lr = 0.05;
   double weight_decay = 0.0;
   int64_t redirected_relu_steps = 16;  // RenderOptions::redirected_relu_steps

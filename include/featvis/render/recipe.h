@@ -25,7 +25,7 @@ struct Recipe {
   std::optional<param::Space> space;
   std::optional<bool> decorrelate;
   std::optional<param::Squash> squash;
-  std::optional<std::string> transforms;  // transforms::parse text
+  std::optional<std::string> transforms;  // transform::parse text
   std::optional<double> lr;
   std::optional<double> weight_decay;
   std::optional<int64_t> redirected_relu_steps;
@@ -44,7 +44,7 @@ struct Prepared {
   Preset preset;
   param::ImageParamOptions image;  // init_image may still be set before run()
   std::string transform_text;
-  transforms::Transform transform;
+  transform::Transform transform;
   RenderOptions options;  // progress and stop_requested may still be set before run()
   at::Generator generator;
 

@@ -69,7 +69,7 @@ struct RenderResult {
 // equal the image batch. Throws featvis::Error for a non-finite objective ("objective
 // became NaN at step N; try a lower --lr") or when the model cannot take the image.
 RenderResult render(const Model& model, const objective::Objective& objective, param::ImageParam& param,
-                    const transforms::Transform& transform, const RenderOptions& options, at::Generator generator,
+                    const transform::Transform& transform, const RenderOptions& options, at::Generator generator,
                     const SnapshotCallback& on_snapshot = {});
 
 }  // namespace featvis::render

@@ -1,7 +1,7 @@
 #include <featvis/render/param/color.h>
 #include <featvis/util/error.h>
 
-namespace featvis::param {
+namespace featvis::render::param {
 namespace {
 
 // Lucid's colour mean, used as the clamp mode's origin in the decorrelated basis.
@@ -61,4 +61,4 @@ at::Tensor from_valid_rgb(const at::Tensor& rgb, bool decorrelate, Squash squash
   return decorrelate ? correlate_color(x) : x;
 }
 
-}  // namespace featvis::param
+}  // namespace featvis::render::param

@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-namespace featvis::param {
+namespace featvis::render::param {
 
 std::string to_string(Space space) { return space == Space::kFFT ? "fft" : "pixel"; }
 
@@ -66,4 +66,4 @@ std::string ImageParam::description() const {
   return s.str();
 }
 
-}  // namespace featvis::param
+}  // namespace featvis::render::param

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace featvis::param {
+namespace featvis::render::param {
 namespace {
 
 constexpr double kMagic = 4.0;  // Lucid's divisor of the irfft output
@@ -42,4 +42,4 @@ at::Tensor image_to_spectrum(const at::Tensor& image, const at::Tensor& scale) {
   return at::view_as_real(complex) / scale.unsqueeze(-1);
 }
 
-}  // namespace featvis::param
+}  // namespace featvis::render::param

@@ -1,7 +1,7 @@
 #include <featvis/render/transform/jitter.h>
 #include <featvis/util/error.h>
 
-namespace featvis::transforms {
+namespace featvis::render::transform {
 
 Transform jitter(int64_t d) {
   if (d < 0) throw Error("jitter must be >= 0 pixels, got " + std::to_string(d));
@@ -16,4 +16,4 @@ Transform jitter(int64_t d) {
   });
 }
 
-}  // namespace featvis::transforms
+}  // namespace featvis::render::transform

@@ -3,7 +3,7 @@
 
 #include <sstream>
 
-namespace featvis::transforms {
+namespace featvis::render::transform {
 
 Transform pad(int64_t width, PadOptions options) {
   if (width < 0) throw Error("pad width must be >= 0, got " + std::to_string(width));
@@ -27,4 +27,4 @@ Transform pad(int64_t width, PadOptions options) {
   });
 }
 
-}  // namespace featvis::transforms
+}  // namespace featvis::render::transform

@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-namespace featvis::transforms {
+namespace featvis::render::transform {
 
 at::Tensor rotate_image(const at::Tensor& image, double degrees) {
   if (degrees == 0) return image;
@@ -29,4 +29,4 @@ Transform random_rotate(RandomChoice degrees) {
   });
 }
 
-}  // namespace featvis::transforms
+}  // namespace featvis::render::transform

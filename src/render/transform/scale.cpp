@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-namespace featvis::transforms {
+namespace featvis::render::transform {
 
 Transform random_scale(RandomChoice scales) {
   for (double s : scales.values) {
@@ -20,4 +20,4 @@ Transform random_scale(RandomChoice scales) {
   });
 }
 
-}  // namespace featvis::transforms
+}  // namespace featvis::render::transform

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 
-namespace featvis::transforms {
+namespace featvis::render::transform {
 namespace {
 
 [[noreturn]] void fail(const std::string& text, const std::string& why) {
@@ -134,4 +134,4 @@ Transform parse(const std::string& raw) {
   return compose(list);
 }
 
-}  // namespace featvis::transforms
+}  // namespace featvis::render::transform

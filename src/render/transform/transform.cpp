@@ -3,7 +3,7 @@
 
 #include <sstream>
 
-namespace featvis::transforms {
+namespace featvis::render::transform {
 
 Transform::Transform() : description_("none") {}
 
@@ -66,4 +66,4 @@ std::string RandomChoice::text() const {
   return s.str();
 }
 
-}  // namespace featvis::transforms
+}  // namespace featvis::render::transform

@@ -7,7 +7,7 @@
 
 #include <string>
 
-namespace featvis::param {
+namespace featvis::render::param {
 
 enum class Squash {
   kSigmoid,  // rgb = sigmoid(t): always valid, never stuck
@@ -34,4 +34,4 @@ at::Tensor to_valid_rgb(const at::Tensor& t, bool decorrelate, Squash squash);
 // and an 8-bit photo still round-trips to the same bytes.
 at::Tensor from_valid_rgb(const at::Tensor& rgb, bool decorrelate, Squash squash);
 
-}  // namespace featvis::param
+}  // namespace featvis::render::param

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace featvis::param {
+namespace featvis::render::param {
 
 enum class Space {
   kPixel,  // one parameter per pixel and channel
@@ -60,4 +60,4 @@ class ImageParam {
   std::vector<at::Tensor> parameters_;
 };
 
-}  // namespace featvis::param
+}  // namespace featvis::render::param

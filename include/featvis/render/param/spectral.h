@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace featvis::param {
+namespace featvis::render::param {
 
 // |f| of every rfft2 coefficient of an h x w image: [h, w/2+1] (numpy fftfreq units).
 at::Tensor rfft2d_freqs(int64_t h, int64_t w, const at::TensorOptions& options = at::kFloat);
@@ -21,4 +21,4 @@ at::Tensor spectrum_to_image(const at::Tensor& spectrum, const at::Tensor& scale
 // Exact inverse of spectrum_to_image for a real image [N, C, h, w].
 at::Tensor image_to_spectrum(const at::Tensor& image, const at::Tensor& scale);
 
-}  // namespace featvis::param
+}  // namespace featvis::render::param

@@ -3,8 +3,8 @@
 // (Lucid's jitter; the image shrinks by d).
 #include <featvis/render/transform/transform.h>
 
-namespace featvis::transforms {
+namespace featvis::render::transform {
 
 Transform jitter(int64_t d);
 
-}  // namespace featvis::transforms
+}  // namespace featvis::render::transform

@@ -3,7 +3,7 @@
 // network's border (Lucid pads with constant 0.5 grey in its standard set).
 #include <featvis/render/transform/transform.h>
 
-namespace featvis::transforms {
+namespace featvis::render::transform {
 
 enum class PadMode { kConstant, kReflect };
 
@@ -15,4 +15,4 @@ struct PadOptions {
 // Adds `width` pixels on every side: pad(12), pad(12,reflect), pad(12,0.3).
 Transform pad(int64_t width, PadOptions options = {});
 
-}  // namespace featvis::transforms
+}  // namespace featvis::render::transform

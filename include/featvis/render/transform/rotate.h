@@ -4,7 +4,7 @@
 // Lucid's random_rotate. The image keeps its size.
 #include <featvis/render/transform/transform.h>
 
-namespace featvis::transforms {
+namespace featvis::render::transform {
 
 // rotate{-10,0,10} (one of a list) or rotate(-10,10) (uniform range), degrees.
 Transform random_rotate(RandomChoice degrees);
@@ -12,4 +12,4 @@ Transform random_rotate(RandomChoice degrees);
 // Rotates by a fixed angle (the random version's building block, also for tests).
 at::Tensor rotate_image(const at::Tensor& image, double degrees);
 
-}  // namespace featvis::transforms
+}  // namespace featvis::render::transform

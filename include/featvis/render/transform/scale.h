@@ -3,9 +3,9 @@
 // image size changes, as in Lucid).
 #include <featvis/render/transform/transform.h>
 
-namespace featvis::transforms {
+namespace featvis::render::transform {
 
 // scale{0.9,1,1.1} (one of a list) or scale(0.9,1.1) (uniform range).
 Transform random_scale(RandomChoice scales);
 
-}  // namespace featvis::transforms
+}  // namespace featvis::render::transform

@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace featvis::transforms {
+namespace featvis::render::transform {
 
 // pad(12) -> jitter(8) -> scale{1+(i-5)/50, i=0..10} -> rotate{-10..10 deg plus five
 // extra 0s} -> jitter(4), as lucid.optvis.transform.standard_transforms.
@@ -18,4 +18,4 @@ Transform standard();
 // parses back to an equivalent transform. Throws featvis::Error naming the bad part.
 Transform parse(const std::string& text);
 
-}  // namespace featvis::transforms
+}  // namespace featvis::render::transform

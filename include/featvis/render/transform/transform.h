@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace featvis::transforms {
+namespace featvis::render::transform {
 
 class Transform {
  public:
@@ -21,7 +21,7 @@ class Transform {
   Transform(std::string description, Function function);
 
   at::Tensor operator()(const at::Tensor& image, at::Generator& generator) const;
-  // Text form, parseable by transforms::parse ("pad(12),jitter(8)", "none").
+  // Text form, parseable by transform::parse ("pad(12),jitter(8)", "none").
   const std::string& description() const { return description_; }
   bool is_identity() const { return !function_; }
 
@@ -52,4 +52,4 @@ struct RandomChoice {
   std::string text() const;
 };
 
-}  // namespace featvis::transforms
+}  // namespace featvis::render::transform

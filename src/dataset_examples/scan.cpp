@@ -1,5 +1,5 @@
-#include <featvis/examples/scan.h>
-#include <featvis/examples/checkpoint.h>
+#include <featvis/dataset_examples/scan.h>
+#include <featvis/dataset_examples/checkpoint.h>
 #include <featvis/image/image.h>
 #include <featvis/inference/layer_info.h>
 #include <featvis/util/error.h>
@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <future>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 namespace {
 
 struct DecodedBatch {
@@ -164,4 +164,4 @@ ScanResult scan_examples(const Model& model, const std::string& images_root, con
   return result;
 }
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples

@@ -4,17 +4,17 @@
 #include "support/onnx_builder.h"
 #include "support/test_support.h"
 
-#include <featvis/examples/receptive_field.h>
+#include <featvis/dataset_examples/receptive_field.h>
 #include <featvis/model/model.h>
 
 namespace {
 
-using featvis::ReceptiveField;
+using featvis::dataset_examples::ReceptiveField;
 using featvis::testing::TestNode;
 
 ReceptiveField field_of(const std::vector<TestNode>& nodes, const std::string& tensor, int size = 16) {
   const auto graph = featvis::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(nodes, 3, size), "test");
-  return featvis::receptive_field(graph, tensor, size, size);
+  return featvis::dataset_examples::receptive_field(graph, tensor, size, size);
 }
 
 void expect_field(const ReceptiveField& f, int64_t size, int64_t stride, int64_t first) {
@@ -86,11 +86,11 @@ TEST(ReceptiveField, MultiInputNodesTakeTheUnion) {
 TEST(ReceptiveField, GlobalPoolingFlattenAndGemmSeeTheWholeInput) {
   const auto graph = featvis::Graph::load_onnx_bytes(featvis::testing::tiny_classifier_onnx(3, 8), "tiny");
   for (const std::string t : {"pool", "flat", "logits"}) {
-    const ReceptiveField f = featvis::receptive_field(graph, t, 8, 8);
+    const ReceptiveField f = featvis::dataset_examples::receptive_field(graph, t, 8, 8);
     EXPECT_TRUE(f.whole_input) << t;
     EXPECT_EQ(f.box(0, 0, 8, 8), (std::array<int64_t, 4>{0, 0, 8, 8})) << t;
   }
-  expect_field(featvis::receptive_field(graph, "conv1", 8, 8), 3, 1, -1);
+  expect_field(featvis::dataset_examples::receptive_field(graph, "conv1", 8, 8), 3, 1, -1);
 }
 
 TEST(ReceptiveField, BoxesAreHalfOpenAndClippedToTheInput) {
@@ -108,16 +108,16 @@ TEST(ReceptiveField, UnknownOpsAndStrideMismatchesAreOneLineErrors) {
                                         {"Constant", {}, "pads", {{"value_ints", {0, 0, 1, 1, 0, 0, 1, 1}}}, {}},
                                         {"Pad", {"r", "pads"}, "odd", {}, {}}};
   const auto pad_graph = featvis::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(padded), "padded");
-  const std::string unknown = featvis::testing::error_of([&] { featvis::receptive_field(pad_graph, "odd", 16, 16); });
+  const std::string unknown = featvis::testing::error_of([&] { featvis::dataset_examples::receptive_field(pad_graph, "odd", 16, 16); });
   EXPECT_NE(unknown.find("op Pad (node 'odd/Pad')"), std::string::npos) << unknown;
   const std::vector<TestNode> mixed = {conv("input", "half", 3, 2, {1, 1, 1, 1}), conv("input", "full", 3, 1, {1, 1, 1, 1}),
                                        {"Add", {"half", "full"}, "bad", {}, {}}};
   const auto graph = featvis::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(mixed), "mixed");
-  const std::string e = featvis::testing::error_of([&] { featvis::receptive_field(graph, "bad", 16, 16); });
+  const std::string e = featvis::testing::error_of([&] { featvis::dataset_examples::receptive_field(graph, "bad", 16, 16); });
   EXPECT_NE(e.find("Add node 'bad/Add'"), std::string::npos) << e;
   EXPECT_NE(e.find("different strides"), std::string::npos) << e;
   EXPECT_EQ(e.find('\n'), std::string::npos);
-  EXPECT_NE(featvis::testing::error_of([&] { featvis::receptive_field(graph, "nope", 16, 16); }).find("unknown layer 'nope'"),
+  EXPECT_NE(featvis::testing::error_of([&] { featvis::dataset_examples::receptive_field(graph, "nope", 16, 16); }).find("unknown layer 'nope'"),
             std::string::npos);
 }
 
@@ -141,9 +141,9 @@ TEST(ReceptiveField, MobileNetV2LayersMatchHandComputedValues) {
                         Case{"MobileNetV2/expanded_conv_8/depthwise", 107, 16, -38},
                         Case{"MobileNetV2/Conv2d_18_1", 491, 32, -214}}) {
     SCOPED_TRACE(c.layer);
-    expect_field(featvis::receptive_field(model.graph, c.layer, 224, 224), c.size, c.stride, c.first);
+    expect_field(featvis::dataset_examples::receptive_field(model.graph, c.layer, 224, 224), c.size, c.stride, c.first);
   }
-  EXPECT_TRUE(featvis::receptive_field(model.graph, "logits", 224, 224).whole_input);
+  EXPECT_TRUE(featvis::dataset_examples::receptive_field(model.graph, "logits", 224, 224).whole_input);
 }
 
 // The input gradient of one unit is zero outside its receptive field.
@@ -151,7 +151,7 @@ TEST(ReceptiveField, MobileNetV2GradientStaysInsideTheBox) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
   const featvis::Model model = featvis::load_model("mobilenet_v2");
   const std::string layer = "MobileNetV2/expanded_conv_4/project";
-  const ReceptiveField f = featvis::receptive_field(model.graph, layer, 224, 224);
+  const ReceptiveField f = featvis::dataset_examples::receptive_field(model.graph, layer, 224, 224);
   at::manual_seed(0);
   at::Tensor x = (at::rand({1, 3, 224, 224}) * 2 - 1).requires_grad_();
   const at::Tensor act = model.graph.run(x, {layer}).at(layer);

@@ -3,10 +3,10 @@
 #include <string>
 #include <vector>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 
 // Paths relative to `root` of every photo (is_photo_file_name) below it, sorted.
 // Throws featvis::Error if `root` is not a folder or holds no such file.
 std::vector<std::string> list_images(const std::string& root);
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples

@@ -1,9 +1,9 @@
-#include <featvis/examples/top_k.h>
+#include <featvis/dataset_examples/top_k.h>
 #include <featvis/util/error.h>
 
 #include <limits>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 
 TopK::TopK(int64_t units, int64_t k, bool largest, const at::TensorOptions& options) : largest_(largest) {
   if (units < 1 || k < 1) throw Error("top-k state needs at least one unit and k >= 1");
@@ -38,4 +38,4 @@ void TopK::add(const at::Tensor& scores, const at::Tensor& images, const at::Ten
   positions_ = all_positions.gather(1, order);
 }
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 
 class TopK {
  public:
@@ -33,4 +33,4 @@ class TopK {
   bool largest_;
 };
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples

@@ -3,7 +3,7 @@
 #include "support/onnx_builder.h"
 #include "support/test_support.h"
 
-#include <featvis/examples/index.h>
+#include <featvis/dataset_examples/index.h>
 #include <featvis/image/image.h>
 
 #include <nlohmann/json.hpp>
@@ -40,7 +40,7 @@ TEST(ExamplesCli, WritesTheIndexAndCrops) {
   const auto summary = nlohmann::json::parse(r.out);
   EXPECT_EQ(summary["images"], 5);
   EXPECT_EQ(summary["images_scanned"], 5);
-  const auto index = featvis::read_examples_index(out + "/index.json");
+  const auto index = featvis::dataset_examples::read_examples_index(out + "/index.json");
   ASSERT_EQ(index.layers.size(), 1u);  // --layers all: the card's one layer
   EXPECT_EQ(index.layers[0].name, "conv1");
   EXPECT_EQ(index.images_root, fs::canonical(ws.photos).string());

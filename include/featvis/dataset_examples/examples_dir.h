@@ -3,12 +3,12 @@
 // Microscope's --images write it: a resumable scan (DIR/checkpoint.cbor while it runs),
 // then DIR/index.json and the crop thumbnails. The checkpoint is removed once the index
 // holds everything.
-#include <featvis/examples/index.h>
-#include <featvis/examples/scan.h>
+#include <featvis/dataset_examples/index.h>
+#include <featvis/dataset_examples/scan.h>
 
 #include <string>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 
 struct ExamplesDirResult {
   ScanResult scan;
@@ -22,4 +22,4 @@ struct ExamplesDirResult {
 ExamplesDirResult build_examples_dir(const Model& model, const std::string& images_root, const std::string& dir,
                                      ScanOptions options, int thumbnail = 128);
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples

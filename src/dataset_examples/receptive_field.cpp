@@ -2,7 +2,7 @@
 // field is (size, stride, first pixel, feature-map extent); a Conv or pool with
 // effective kernel k, stride s and leading pad p maps it to
 //   size + (k-1)*stride,  stride*s,  first - p*stride,  (extent + pads - k)/s + 1.
-#include <featvis/examples/receptive_field.h>
+#include <featvis/dataset_examples/receptive_field.h>
 #include <featvis/util/error.h>
 
 #include "../graph/ops/op_util.h"
@@ -12,7 +12,7 @@
 #include <set>
 #include <unordered_map>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 namespace {
 
 struct Field {
@@ -159,4 +159,4 @@ ReceptiveField receptive_field(const Graph& graph, const std::string& tensor, in
   return f->rf;
 }
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples

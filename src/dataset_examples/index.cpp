@@ -1,4 +1,4 @@
-#include <featvis/examples/index.h>
+#include <featvis/dataset_examples/index.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
 
@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 namespace {
 
 using ojson = nlohmann::ordered_json;
@@ -214,4 +214,4 @@ ExamplesIndex read_examples_index(const std::string& path) {
   return index;
 }
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples

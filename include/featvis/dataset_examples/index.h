@@ -2,14 +2,14 @@
 // The dataset-examples index (format "featvis-examples/1"), shared with the Microscope
 // site and other consumers: per layer, per unit, the top/bottom photos by channel mean
 // and the top photos by maximum with position, input box and crop thumbnail.
-#include <featvis/examples/scan.h>
+#include <featvis/dataset_examples/scan.h>
 
 #include <array>
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 
 struct ExampleEntry {
   int64_t image = 0;  // index into ExamplesIndex::images
@@ -55,4 +55,4 @@ void write_examples_index(const std::string& dir, const ExamplesIndex& index);
 // Throws featvis::Error naming the file and the field for a malformed index.
 ExamplesIndex read_examples_index(const std::string& path);
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples

@@ -3,15 +3,15 @@
 // keeps, for every unit of every chosen layer, the top-K and bottom-K photos by channel
 // mean and the top-K by the unit's maximum (with its position). State is K entries per
 // unit, never the activations; a checkpoint lets an interrupted scan resume.
-#include <featvis/examples/receptive_field.h>
-#include <featvis/examples/top_k.h>
+#include <featvis/dataset_examples/receptive_field.h>
+#include <featvis/dataset_examples/top_k.h>
 #include <featvis/model/model.h>
 
 #include <functional>
 #include <string>
 #include <vector>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 
 struct LayerExamples {
   std::string name;
@@ -52,4 +52,4 @@ ScanResult scan_examples(const Model& model, const std::string& images_root, con
 // The layer list of `--layers all`: the card's layers worth visualizing.
 std::vector<std::string> card_layer_names(const Model& model);
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples

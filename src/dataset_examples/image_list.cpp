@@ -1,11 +1,11 @@
-#include <featvis/examples/image_list.h>
+#include <featvis/dataset_examples/image_list.h>
 #include <featvis/image/image.h>
 #include <featvis/util/error.h>
 
 #include <algorithm>
 #include <filesystem>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 
 std::vector<std::string> list_images(const std::string& root) {
   namespace fs = std::filesystem;
@@ -24,4 +24,4 @@ std::vector<std::string> list_images(const std::string& root) {
   return out;
 }
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples

@@ -1,6 +1,6 @@
 // The per-unit top-K state against a brute-force sort of everything seen, for any
 // batching, with ties broken towards the earlier image.
-#include <featvis/examples/top_k.h>
+#include <featvis/dataset_examples/top_k.h>
 
 #include <gtest/gtest.h>
 
@@ -23,7 +23,7 @@ std::vector<std::vector<std::pair<float, int64_t>>> brute_force(const at::Tensor
   return out;
 }
 
-void expect_matches(const featvis::TopK& state, const at::Tensor& all, int64_t k, bool largest) {
+void expect_matches(const featvis::dataset_examples::TopK& state, const at::Tensor& all, int64_t k, bool largest) {
   const auto want = brute_force(all, k, largest);
   for (int64_t u = 0; u < state.units(); ++u) {
     const auto& list = want[static_cast<size_t>(u)];
@@ -40,7 +40,7 @@ void expect_matches(const featvis::TopK& state, const at::Tensor& all, int64_t k
   }
 }
 
-void feed(featvis::TopK& state, const at::Tensor& all, int64_t batch) {
+void feed(featvis::dataset_examples::TopK& state, const at::Tensor& all, int64_t batch) {
   for (int64_t begin = 0; begin < all.size(0); begin += batch) {
     const int64_t n = std::min(batch, all.size(0) - begin);
     const at::Tensor images = at::arange(begin, begin + n, at::kLong);
@@ -55,7 +55,7 @@ TEST(TopK, MatchesBruteForceForAnyBatching) {
   for (bool largest : {true, false})
     for (int64_t batch : {1, 3, 16, 50}) {
       SCOPED_TRACE("largest " + std::to_string(largest) + " batch " + std::to_string(batch));
-      featvis::TopK state(7, 5, largest);
+      featvis::dataset_examples::TopK state(7, 5, largest);
       feed(state, all, batch);
       expect_matches(state, all, 5, largest);
     }
@@ -66,7 +66,7 @@ TEST(TopK, TiesKeepTheEarlierImage) {
   at::manual_seed(2);
   const at::Tensor all = at::randint(0, 3, {40, 4}).to(at::kFloat);
   for (int64_t batch : {1, 7, 40}) {
-    featvis::TopK state(4, 6, true);
+    featvis::dataset_examples::TopK state(4, 6, true);
     feed(state, all, batch);
     expect_matches(state, all, 6, true);
   }
@@ -74,13 +74,13 @@ TEST(TopK, TiesKeepTheEarlierImage) {
 
 TEST(TopK, FewerImagesThanKLeaveEmptySlots) {
   const at::Tensor all = at::tensor({1.f, 3.f, 2.f}).view({3, 1});
-  featvis::TopK state(1, 5, true);
+  featvis::dataset_examples::TopK state(1, 5, true);
   feed(state, all, 2);
   expect_matches(state, all, 5, true);
 }
 
 TEST(TopK, StateStaysKPerUnitHoweverManyImages) {
-  featvis::TopK state(1000, 9, true);
+  featvis::dataset_examples::TopK state(1000, 9, true);
   const int64_t bytes = state.scores().nbytes() + state.images().nbytes() + state.positions().nbytes();
   for (int64_t b = 0; b < 20; ++b) {
     const at::Tensor images = at::arange(b * 64, (b + 1) * 64, at::kLong);

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 
 // Per axis (0 = y, 1 = x), in network-input pixels; pixel i covers [i, i+1).
 struct ReceptiveField {
@@ -31,4 +31,4 @@ struct ReceptiveField {
 // naming the op and node for an op whose effect on positions is unknown.
 ReceptiveField receptive_field(const Graph& graph, const std::string& tensor, int64_t height, int64_t width);
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples

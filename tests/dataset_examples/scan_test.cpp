@@ -4,10 +4,10 @@
 #include "support/onnx_builder.h"
 #include "support/test_support.h"
 
-#include <featvis/examples/crops.h>
-#include <featvis/examples/image_list.h>
-#include <featvis/examples/index.h>
-#include <featvis/examples/scan.h>
+#include <featvis/dataset_examples/crops.h>
+#include <featvis/dataset_examples/image_list.h>
+#include <featvis/dataset_examples/index.h>
+#include <featvis/dataset_examples/scan.h>
 #include <featvis/image/image.h>
 #include <featvis/inference/evaluate.h>
 #include <featvis/util/atomic_file.h>
@@ -43,42 +43,42 @@ featvis::Model tiny_model() {
 }
 
 std::string index_text(const featvis::Model& model, const std::string& root, const std::vector<std::string>& images,
-                       const featvis::ScanResult& scan) {
+                       const featvis::dataset_examples::ScanResult& scan) {
   const std::string out = temp_dir();
-  featvis::write_examples_index(out, featvis::make_examples_index(model, root, images, scan));
+  featvis::dataset_examples::write_examples_index(out, featvis::dataset_examples::make_examples_index(model, root, images, scan));
   return featvis::read_file(out + "/index.json");
 }
 
 TEST(ImageList, RecursiveSortedCaseInsensitive) {
   const std::string dir = synthetic_photos(7);
-  const auto images = featvis::list_images(dir);
+  const auto images = featvis::dataset_examples::list_images(dir);
   ASSERT_EQ(images.size(), 7u);
   EXPECT_TRUE(std::is_sorted(images.begin(), images.end()));
   EXPECT_EQ(images[0], "a/deep/img0.PNG");
   for (const auto& i : images) EXPECT_EQ(i.find("notes"), std::string::npos);
-  EXPECT_NE(featvis::testing::error_of([] { featvis::list_images("/no/such/dir"); }).find("'/no/such/dir' does not exist"),
+  EXPECT_NE(featvis::testing::error_of([] { featvis::dataset_examples::list_images("/no/such/dir"); }).find("'/no/such/dir' does not exist"),
             std::string::npos);
   const std::string empty = temp_dir();
-  EXPECT_NE(featvis::testing::error_of([&] { featvis::list_images(empty); }).find("holds no .jpg"), std::string::npos);
+  EXPECT_NE(featvis::testing::error_of([&] { featvis::dataset_examples::list_images(empty); }).find("holds no .jpg"), std::string::npos);
 }
 
 TEST(Scan, IndexHoldsTopAndBottomPhotosWithBoxesAndCrops) {
   const featvis::Model model = tiny_model();
   const std::string root = synthetic_photos(11);
-  const auto images = featvis::list_images(root);
-  featvis::ScanOptions options;
+  const auto images = featvis::dataset_examples::list_images(root);
+  featvis::dataset_examples::ScanOptions options;
   options.layers = {"conv1", "block 2:conv", "logits"};
   options.top_k = 4;
   options.batch_size = 3;
   options.progress = false;
-  const featvis::ScanResult scan = featvis::scan_examples(model, root, images, options);
+  const featvis::dataset_examples::ScanResult scan = featvis::dataset_examples::scan_examples(model, root, images, options);
   EXPECT_EQ(scan.images_done, 11);
   EXPECT_EQ(scan.images_scanned, 11);
   const std::string out = temp_dir();
-  const featvis::ExamplesIndex built = featvis::make_examples_index(model, root, images, scan);
-  featvis::write_crops(out, built, model.card.preprocessing, 128);
-  featvis::write_examples_index(out, built);
-  const featvis::ExamplesIndex index = featvis::read_examples_index(out + "/index.json");
+  const featvis::dataset_examples::ExamplesIndex built = featvis::dataset_examples::make_examples_index(model, root, images, scan);
+  featvis::dataset_examples::write_crops(out, built, model.card.preprocessing, 128);
+  featvis::dataset_examples::write_examples_index(out, built);
+  const featvis::dataset_examples::ExamplesIndex index = featvis::dataset_examples::read_examples_index(out + "/index.json");
   EXPECT_EQ(index.model, "tiny");
   EXPECT_EQ(index.images, images);
   EXPECT_EQ(index.top_k, 4);
@@ -92,11 +92,11 @@ TEST(Scan, IndexHoldsTopAndBottomPhotosWithBoxesAndCrops) {
     means.push_back(a.mean().item<float>());
     maxima.push_back(a.max().item<float>());
   }
-  const featvis::LayerIndex& l = index.layers[1];
+  const featvis::dataset_examples::LayerIndex& l = index.layers[1];
   EXPECT_EQ(l.shape, (std::vector<int64_t>{1, 6, 4, 4}));
   EXPECT_EQ(l.field_size, (std::array<int64_t, 2>{5, 5}));
   EXPECT_EQ(l.field_stride, (std::array<int64_t, 2>{2, 2}));
-  const featvis::UnitExamples& u = l.units[5];
+  const featvis::dataset_examples::UnitExamples& u = l.units[5];
   ASSERT_EQ(u.top_mean.size(), 4u);
   ASSERT_EQ(u.bottom_mean.size(), 4u);
   ASSERT_EQ(u.top_max.size(), 4u);
@@ -123,7 +123,7 @@ TEST(Scan, IndexHoldsTopAndBottomPhotosWithBoxesAndCrops) {
   }
   EXPECT_EQ(u.top_max[0].crop, "crops/block_2_conv/5/0.jpg");
   // [N, C] layers: no position, the whole input.
-  const featvis::ExampleEntry& logit = index.layers[2].units[0].top_max[0];
+  const featvis::dataset_examples::ExampleEntry& logit = index.layers[2].units[0].top_max[0];
   EXPECT_FALSE(logit.position.has_value());
   EXPECT_EQ(logit.box, (std::array<int64_t, 4>{0, 0, 8, 8}));
 }
@@ -131,37 +131,37 @@ TEST(Scan, IndexHoldsTopAndBottomPhotosWithBoxesAndCrops) {
 TEST(Scan, BadOptionsAndLayersAreOneLineErrors) {
   const featvis::Model model = tiny_model();
   const std::string root = synthetic_photos(2);
-  const auto images = featvis::list_images(root);
-  featvis::ScanOptions options;
+  const auto images = featvis::dataset_examples::list_images(root);
+  featvis::dataset_examples::ScanOptions options;
   options.progress = false;
   options.layers = {"conv1"};
   options.top_k = 0;
-  EXPECT_NE(featvis::testing::error_of([&] { featvis::scan_examples(model, root, images, options); }).find("--top"),
+  EXPECT_NE(featvis::testing::error_of([&] { featvis::dataset_examples::scan_examples(model, root, images, options); }).find("--top"),
             std::string::npos);
   options.top_k = 3;
   options.layers = {"conv9"};
-  EXPECT_NE(featvis::testing::error_of([&] { featvis::scan_examples(model, root, images, options); })
+  EXPECT_NE(featvis::testing::error_of([&] { featvis::dataset_examples::scan_examples(model, root, images, options); })
                 .find("unknown layer 'conv9'"),
             std::string::npos);
   options.layers = {"conv1", "logits", "conv1"};
-  EXPECT_NE(featvis::testing::error_of([&] { featvis::scan_examples(model, root, images, options); })
+  EXPECT_NE(featvis::testing::error_of([&] { featvis::dataset_examples::scan_examples(model, root, images, options); })
                 .find("layer 'conv1' is named twice"),
             std::string::npos);
 }
 
 // Stops after `stop_after` batches (as Ctrl-C would), then resumes with a second scan.
-featvis::ScanResult interrupted_then_resumed(const featvis::Model& model, const std::string& root,
-                                            const std::vector<std::string>& images, featvis::ScanOptions options,
+featvis::dataset_examples::ScanResult interrupted_then_resumed(const featvis::Model& model, const std::string& root,
+                                            const std::vector<std::string>& images, featvis::dataset_examples::ScanOptions options,
                                             int stop_after) {
   options.checkpoint_path = temp_dir() + "/checkpoint.cbor";
   int batches = 0;
   options.stop_requested = [&] { return ++batches >= stop_after; };
-  const featvis::ScanResult first = featvis::scan_examples(model, root, images, options);
+  const featvis::dataset_examples::ScanResult first = featvis::dataset_examples::scan_examples(model, root, images, options);
   EXPECT_TRUE(first.interrupted);
   EXPECT_EQ(first.images_done, stop_after * options.batch_size);
   EXPECT_TRUE(fs::exists(options.checkpoint_path));
   options.stop_requested = nullptr;
-  featvis::ScanResult second = featvis::scan_examples(model, root, images, options);
+  featvis::dataset_examples::ScanResult second = featvis::dataset_examples::scan_examples(model, root, images, options);
   EXPECT_FALSE(second.interrupted);
   EXPECT_EQ(second.resumed_from, stop_after * options.batch_size);
   EXPECT_EQ(second.images_scanned, static_cast<int64_t>(images.size()) - second.resumed_from);
@@ -172,32 +172,32 @@ featvis::ScanResult interrupted_then_resumed(const featvis::Model& model, const 
 TEST(Scan, ResumedScanGivesTheSameIndexAsAnUninterruptedOne) {
   const featvis::Model model = tiny_model();
   const std::string root = synthetic_photos(13);
-  const auto images = featvis::list_images(root);
-  featvis::ScanOptions options;
+  const auto images = featvis::dataset_examples::list_images(root);
+  featvis::dataset_examples::ScanOptions options;
   options.layers = {"conv1", "logits"};
   options.top_k = 3;
   options.batch_size = 2;
   options.checkpoint_every = 100;  // only the stop writes one
   options.progress = false;
-  const std::string whole = index_text(model, root, images, featvis::scan_examples(model, root, images, options));
+  const std::string whole = index_text(model, root, images, featvis::dataset_examples::scan_examples(model, root, images, options));
   EXPECT_EQ(index_text(model, root, images, interrupted_then_resumed(model, root, images, options, 3)), whole);
 }
 
 TEST(Scan, CheckpointOfOtherSettingsIsNotUsed) {
   const featvis::Model model = tiny_model();
   const std::string root = synthetic_photos(6);
-  const auto images = featvis::list_images(root);
-  featvis::ScanOptions options;
+  const auto images = featvis::dataset_examples::list_images(root);
+  featvis::dataset_examples::ScanOptions options;
   options.layers = {"conv1"};
   options.top_k = 2;
   options.batch_size = 2;
   options.progress = false;
   options.checkpoint_path = temp_dir() + "/checkpoint.cbor";
   options.stop_requested = [] { return true; };
-  featvis::scan_examples(model, root, images, options);
+  featvis::dataset_examples::scan_examples(model, root, images, options);
   options.stop_requested = nullptr;
   options.top_k = 3;
-  const featvis::ScanResult again = featvis::scan_examples(model, root, images, options);
+  const featvis::dataset_examples::ScanResult again = featvis::dataset_examples::scan_examples(model, root, images, options);
   EXPECT_EQ(again.resumed_from, 0);
   EXPECT_NE(again.note.find("other settings (top_k)"), std::string::npos) << again.note;
   EXPECT_EQ(again.images_scanned, 6);
@@ -209,26 +209,26 @@ TEST(Scan, RealPhotosResumeGivesTheSameIndex) {
   const featvis::Model model = featvis::load_model("mobilenet_v2");
   // A dozen real photos, linked (not copied) into nested folders.
   const std::string root = temp_dir();
-  const auto all = featvis::list_images(samples);
+  const auto all = featvis::dataset_examples::list_images(samples);
   for (size_t i = 0; i < 12; ++i) {
     const fs::path sub = fs::path(root) / (i < 6 ? "first" : "second");
     fs::create_directories(sub);
     fs::create_symlink(fs::path(samples) / all[i * 80], sub / all[i * 80]);
   }
-  const auto images = featvis::list_images(root);
+  const auto images = featvis::dataset_examples::list_images(root);
   ASSERT_EQ(images.size(), 12u);
-  featvis::ScanOptions options;
+  featvis::dataset_examples::ScanOptions options;
   options.layers = {"MobileNetV2/expanded_conv_8/expand", "logits"};
   options.top_k = 4;
   options.batch_size = 4;
   options.progress = false;
-  const std::string whole = index_text(model, root, images, featvis::scan_examples(model, root, images, options));
+  const std::string whole = index_text(model, root, images, featvis::dataset_examples::scan_examples(model, root, images, options));
   EXPECT_EQ(index_text(model, root, images, interrupted_then_resumed(model, root, images, options, 1)), whole);
   // Boxes of a mid layer have the size of its field (75 px) where not clipped.
-  const auto index = featvis::read_examples_index([&] {
+  const auto index = featvis::dataset_examples::read_examples_index([&] {
     const std::string out = temp_dir();
-    featvis::write_examples_index(out, featvis::make_examples_index(model, root, images,
-                                                                     featvis::scan_examples(model, root, images, options)));
+    featvis::dataset_examples::write_examples_index(out, featvis::dataset_examples::make_examples_index(model, root, images,
+                                                                     featvis::dataset_examples::scan_examples(model, root, images, options)));
     return out + "/index.json";
   }());
   int interior = 0;
@@ -251,17 +251,17 @@ TEST(ScanAcceptance, LogitsUnitsFindThePhotoOfTheirClass) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
   FEATVIS_REQUIRE_IMAGES(samples);
   const featvis::Model model = featvis::load_model("mobilenet_v2");
-  const auto images = featvis::list_images(samples);
+  const auto images = featvis::dataset_examples::list_images(samples);
   ASSERT_EQ(images.size(), 1000u);
   std::map<std::string, int64_t> label_of;
   for (const auto& item : featvis::read_labels_csv(samples + "/labels.csv", samples))
     label_of[fs::path(item.path).filename().string()] = item.label;
-  featvis::ScanOptions options;
+  featvis::dataset_examples::ScanOptions options;
   options.layers = {"logits"};
   options.top_k = 1;
   options.batch_size = 32;
   options.progress = false;
-  const featvis::ScanResult scan = featvis::scan_examples(model, samples, images, options);
+  const featvis::dataset_examples::ScanResult scan = featvis::dataset_examples::scan_examples(model, samples, images, options);
   ASSERT_TRUE(scan.skipped.empty());
   const at::Tensor top = scan.layers[0].top_mean.images().select(1, 0).contiguous();
   int matches = 0;

@@ -1,11 +1,11 @@
-#include <featvis/examples/crops.h>
-#include <featvis/examples/examples_dir.h>
-#include <featvis/examples/image_list.h>
+#include <featvis/dataset_examples/crops.h>
+#include <featvis/dataset_examples/examples_dir.h>
+#include <featvis/dataset_examples/image_list.h>
 #include <featvis/util/error.h>
 
 #include <filesystem>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 
 namespace fs = std::filesystem;
 
@@ -28,4 +28,4 @@ ExamplesDirResult build_examples_dir(const Model& model, const std::string& imag
   return result;
 }
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples

@@ -1,4 +1,4 @@
-#include <featvis/examples/crops.h>
+#include <featvis/dataset_examples/crops.h>
 #include <featvis/image/image.h>
 #include <featvis/util/error.h>
 
@@ -10,7 +10,7 @@
 #include <map>
 #include <set>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 namespace {
 
 namespace fs = std::filesystem;
@@ -77,4 +77,4 @@ void write_crops(const std::string& dir, const ExamplesIndex& index, const Prepr
   }
 }
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples

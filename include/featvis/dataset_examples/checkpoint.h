@@ -2,12 +2,12 @@
 // Saving and resuming a dataset scan: the top-K state of every layer plus how many
 // photos are done, in one CBOR file written atomically. A checkpoint is used only by a
 // scan with the same settings (model, photos, layers, K).
-#include <featvis/examples/scan.h>
+#include <featvis/dataset_examples/scan.h>
 
 #include <string>
 #include <vector>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 
 struct ScanProgress {
   int64_t images_done = 0;
@@ -23,4 +23,4 @@ void save_checkpoint(const std::string& path, const std::string& settings, const
 bool load_checkpoint(const std::string& path, const std::string& settings, ScanProgress& progress,
                      std::vector<LayerExamples>& layers, std::string& note);
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples

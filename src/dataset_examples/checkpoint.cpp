@@ -1,4 +1,4 @@
-#include <featvis/examples/checkpoint.h>
+#include <featvis/dataset_examples/checkpoint.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
 
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
-namespace featvis {
+namespace featvis::dataset_examples {
 namespace {
 
 using json = nlohmann::json;
@@ -93,4 +93,4 @@ bool load_checkpoint(const std::string& path, const std::string& settings, ScanP
   return true;
 }
 
-}  // namespace featvis
+}  // namespace featvis::dataset_examples
