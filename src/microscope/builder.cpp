@@ -6,6 +6,7 @@
 #include <featvis/microscope/site_path.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/did_you_mean.h>
+#include <featvis/util/check.h>
 #include <featvis/util/error.h>
 #include <featvis/util/progress.h>
 
@@ -37,7 +38,7 @@ std::vector<int64_t> select_units(const std::string& spec, int64_t channels) {
       n = std::stoll(spec, &used);
       if (used != spec.size() || n < 1) throw std::invalid_argument(spec);
     } catch (const std::exception&) {
-      throw Error("--units '" + spec + "' must be a positive number or 'all'");
+      throw SettingError("units", "units per layer '" + spec + "' must be a positive number or 'all'");
     }
   }
   std::vector<int64_t> units;
@@ -68,16 +69,17 @@ std::string first_difference(const Json& a, const Json& b) {
 
 Builder::Builder(const Model& model, BuildOptions options) : model_(model), options_(std::move(options)) {
   const RenderSettings& s = options_.render;
-  if (s.steps < 1) throw Error("--steps must be at least 1");
-  if (s.batch < 1) throw Error("--batch must be at least 1");
-  if (s.diversity != 0 && (s.diversity < 2 || s.diversity > 4)) throw Error("--diversity must be 0 (off) or 2-4");
+  FEATVIS_CHECK_SETTING(s.steps >= 1, "steps", "render steps must be at least 1");
+  FEATVIS_CHECK_SETTING(s.batch >= 1, "batch", "units per render batch must be at least 1");
+  FEATVIS_CHECK_SETTING(s.diversity == 0 || (s.diversity >= 2 && s.diversity <= 4), "diversity",
+                        "diversity images per unit must be 0 (off) or 2-4");
   model_dir_ = (fs::path(options_.site) / dataset_examples::layer_slug(model.card.name)).string();
 
   const std::vector<featvis::LayerInfo> all = describe_layers(model);
   std::vector<std::string> names = options_.layers;
   if (names.empty())
     for (const auto& l : model.card.layers) names.push_back(l.name);
-  if (names.empty()) throw Error("model '" + model.card.name + "' has no card layers; choose some with --layers");
+  FEATVIS_CHECK_SETTING(!names.empty(), "layers", "model '", model.card.name, "' has no card layers; name the layers to build");
   for (const auto& name : names) {
     auto it = std::find_if(all.begin(), all.end(), [&](const featvis::LayerInfo& l) { return l.name == name; });
     if (it == all.end()) {
@@ -107,8 +109,8 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
     examples = std::make_shared<const ExamplesSource>(read_examples_source(options_.examples));
     const dataset_examples::ExamplesIndex& index = examples->index;
     if (index.model != model.card.name) {
-      throw Error("--examples '" + options_.examples + "' was scanned on model '" + index.model + "', not '" +
-                  model.card.name + "'");
+      throw SettingError("examples", "dataset examples '" + options_.examples + "' were scanned on model '" +
+                                         index.model + "', not '" + model.card.name + "'");
     }
     examples_dir_ = fs::weakly_canonical(options_.examples).string();
     if (photos.empty() && !index.images.empty()) {
@@ -126,13 +128,13 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
   const std::string settings_path = (fs::path(model_dir_) / "build.json").string();
   if (fs::exists(settings_path)) {
     if (!options_.resume) {
-      throw Error("'" + options_.site + "' already holds a microscope build of '" + model.card.name +
-                  "'; pass --resume to continue it, or choose another --out");
+      throw SettingError("resume", "'" + options_.site + "' already holds a microscope build of '" +
+                                       model.card.name + "': resume it, or build into another directory");
     }
     const std::string diff = first_difference(settings_json(), read_json(settings_path));
     if (!diff.empty()) {
-      throw Error("--resume: settings differ from the build in '" + model_dir_ + "' (" + diff +
-                  "); use the same flags or another --out");
+      throw SettingError("resume", "settings differ from the build in '" + model_dir_ + "' (" + diff +
+                                       "); use the same settings or another directory");
     }
   }
 }

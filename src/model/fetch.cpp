@@ -1,6 +1,7 @@
 // `featvis fetch`: stream a model file to disk while hashing it, and keep it only if the
 // hash is the one on its card.
 #include <featvis/model/fetch.h>
+#include <featvis/util/check.h>
 #include <featvis/util/error.h>
 
 #include <httplib.h>
@@ -98,15 +99,15 @@ std::string sha256_file(const std::string& path) {
 FetchResult fetch_model(const ModelCard& card, const FetchOptions& options) {
   const std::string url = options.url.empty() ? card.url : options.url;
   if (url.empty()) {
-    throw Error("model '" + card.name + "' has no official download URL" +
+    throw SettingError("url", "model '" + card.name + "' has no official download URL" +
                 (card.source.empty() ? "" : " (" + card.source + ")") +
-                "; copy '" + card.file + "' into a directory on the model search path, or pass --url if you have a copy online");
+                "; copy '" + card.file + "' into a directory on the model search path, or give the URL of a copy online");
   }
   if (card.sha256.empty())
     throw Error("model '" + card.name + "' has no sha256 on its card, so a download could not be verified; refusing to fetch it");
 
   std::string dir = options.dir.empty() ? default_download_dir() : options.dir;
-  if (dir.empty()) throw Error("no download directory: HOME is not set; pass --dir");
+  FEATVIS_CHECK_SETTING(!dir.empty(), "dir", "no download directory: HOME is not set; name one");
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir)) throw Error("cannot create download directory '" + dir + "'");
@@ -175,7 +176,7 @@ FetchResult fetch_model(const ModelCard& card, const FetchOptions& options) {
   if (got != card.sha256) {
     std::string why;
     if (head.rfind("version https://git-lfs", 0) == 0)
-      why = " (the server sent a Git LFS pointer instead of the file; try again later or use --url with a mirror)";
+      why = " (the server sent a Git LFS pointer instead of the file; try again later or download from a mirror's URL)";
     throw Error("download of '" + url + "' has sha256 " + got + " but card '" + card.name + "' expects " +
                 card.sha256 + "; the file was deleted" + why);
   }

@@ -125,7 +125,7 @@ TEST_F(ModelsCliTest, VerifyReportsAWrongFile) {
 TEST_F(ModelsCliTest, FetchWithoutUrlSaysSo) {
   const auto r = run_featvis({"fetch", "mobilenet_v2", "--dir", dir_});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err.rfind("featvis: error: model 'mobilenet_v2' has no official download URL (converted locally", 0), 0u)
+  EXPECT_EQ(r.err.rfind("featvis: error: --url: model 'mobilenet_v2' has no official download URL (converted locally", 0), 0u)
       << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
