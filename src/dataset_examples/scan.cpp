@@ -2,6 +2,7 @@
 #include <featvis/dataset_examples/checkpoint.h>
 #include <featvis/image/image.h>
 #include <featvis/inference/layer_info.h>
+#include <featvis/util/check.h>
 #include <featvis/util/error.h>
 #include <featvis/util/progress.h>
 
@@ -106,9 +107,9 @@ std::vector<std::string> card_layer_names(const Model& model) {
 
 ScanResult scan_examples(const Model& model, const std::string& images_root, const std::vector<std::string>& images,
                          const ScanOptions& options) {
-  if (options.top_k < 1) throw Error("--top must be at least 1");
-  if (options.batch_size < 1) throw Error("--batch must be at least 1");
-  if (options.checkpoint_every < 1) throw Error("--checkpoint-every must be at least 1");
+  FEATVIS_CHECK_SETTING(options.top_k >= 1, "top", "examples per unit must be at least 1");
+  FEATVIS_CHECK_SETTING(options.batch_size >= 1, "batch", "photos per batch must be at least 1");
+  FEATVIS_CHECK_SETTING(options.checkpoint_every >= 1, "checkpoint_every", "batches between checkpoints must be at least 1");
   if (images.empty()) throw Error("image folder '" + images_root + "' holds no photos");
   ScanResult result;
   result.layers = set_up_layers(model, options);

@@ -93,7 +93,8 @@ class ExamplesLens : public Lens {
 ExamplesSource read_examples_source(const std::string& dir) {
   const std::string path = (fs::path(dir) / "index.json").string();
   if (!fs::is_regular_file(path)) {
-    throw Error("--examples '" + dir + "' has no index.json (write it with `featvis examples ... --out " + dir + "`)");
+    throw SettingError("examples", "dataset examples '" + dir + "' have no index.json (write it with `featvis examples ... --out " +
+                                       dir + "`)");
   }
   return ExamplesSource{dir, dataset_examples::read_examples_index(path)};
 }

@@ -11,6 +11,7 @@
 #include <featvis/image/image.h>
 #include <featvis/inference/evaluate.h>
 #include <featvis/util/atomic_file.h>
+#include <featvis/util/error.h>
 
 #include <filesystem>
 #include <map>
@@ -136,8 +137,14 @@ TEST(Scan, BadOptionsAndLayersAreOneLineErrors) {
   options.progress = false;
   options.layers = {"conv1"};
   options.top_k = 0;
-  EXPECT_NE(featvis::testing::error_of([&] { featvis::dataset_examples::scan_examples(model, root, images, options); }).find("--top"),
-            std::string::npos);
+  // The library names the setting; the CLI puts the flag in front (tests/cli).
+  try {
+    featvis::dataset_examples::scan_examples(model, root, images, options);
+    ADD_FAILURE() << "top_k 0 was accepted";
+  } catch (const featvis::SettingError& e) {
+    EXPECT_EQ(e.setting(), "top");
+    EXPECT_NE(std::string(e.what()).find("examples per unit must be at least 1"), std::string::npos) << e.what();
+  }
   options.top_k = 3;
   options.layers = {"conv9"};
   EXPECT_NE(featvis::testing::error_of([&] { featvis::dataset_examples::scan_examples(model, root, images, options); })

@@ -161,7 +161,7 @@ TEST(MicroscopeBuild, BadInputGivesOneLineErrors) {
   expect_one_line_error(run_featvis(tiny_build(ws, site, {"--images", ws.photos, "--examples", ws.examples})), 1,
                         {"--images", "not both"});
   expect_one_line_error(run_featvis(tiny_build(ws, site, {"--units", "x"})), 1, {"--units: units per layer 'x'"});
-  expect_one_line_error(run_featvis(tiny_build(ws, site, {"--examples", ws.dir})), 1, {"has no index.json"});
+  expect_one_line_error(run_featvis(tiny_build(ws, site, {"--examples", ws.dir})), 1, {"--examples: dataset examples", "have no index.json"});
   fs::create_directories(ws.dir + "/bad");
   featvis::testing::write_bytes(ws.dir + "/bad/index.json", R"({"format": "featvis-examples/1", "model": "other",
       "images_root": "/nowhere", "images": [], "top_k": 1, "input_size": [8, 8], "layers": []})");
