@@ -21,8 +21,10 @@ at::Tensor array_batch(const Model& model, const py::array& array) {
   const Preprocessing& pre = model.card.preprocessing;
   at::Tensor pixels = tensor_from_numpy(array);
   if (pixels.dim() == 3) pixels = pixels.unsqueeze(0);
+  // Channels first, as torch lays images out: (N,3,H,W).
+  if (pixels.dim() == 4 && pixels.size(3) != 3 && pixels.size(1) == 3) pixels = pixels.permute({0, 2, 3, 1});
   if (pixels.dim() != 4 || pixels.size(3) != 3) {
-    throw Error("images must be an array (H,W,3) or (N,H,W,3) of RGB pixels");
+    throw Error("images must be an array (H,W,3), (N,H,W,3) or (N,3,H,W) of RGB pixels");
   }
   if (pixels.size(1) != pre.height || pixels.size(2) != pre.width) {
     throw Error("images are " + size_text(pixels.size(1), pixels.size(2)) + " but model '" + model.card.name +
@@ -44,6 +46,11 @@ at::Tensor network_batch(const Model& model, const py::handle& images) {
     batch = load_batch({images.cast<std::string>()}, model.card.preprocessing);
   } else if (py::isinstance<py::array>(images)) {
     batch = array_batch(model, images.cast<py::array>());
+  } else if (py::hasattr(images, "__array__") || py::hasattr(images, "__array_interface__")) {
+    // torch tensors, PIL images and other array-likes, through numpy.
+    const py::array array = py::array::ensure(images);
+    if (!array) throw Error("images: numpy cannot read a " + std::string(py::str(images.get_type().attr("__name__"))));
+    batch = array_batch(model, array);
   } else if (py::isinstance<py::list>(images) || py::isinstance<py::tuple>(images)) {
     std::vector<std::string> paths;
     for (const py::handle item : images) {

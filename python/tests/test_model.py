@@ -70,3 +70,23 @@ def test_activations_match_cli(mobilenet, photo):
 
 def test_resolve_short_name(mobilenet):
     assert mobilenet.resolve("expanded_conv_8/expand") == "MobileNetV2/expanded_conv_8/expand"
+
+
+def test_uint8_and_channels_first_arrays(mobilenet):
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(2, 224, 224, 3), dtype=np.uint8)
+    as_float = mobilenet.classify(pixels.astype(np.float32) / 255, top=1)
+    for other in (pixels, np.ascontiguousarray(pixels.transpose(0, 3, 1, 2))):
+        got = mobilenet.classify(other, top=1)
+        assert [p[0]["index"] for p in got] == [p[0]["index"] for p in as_float]
+        assert [p[0]["logit"] for p in got] == pytest.approx([p[0]["logit"] for p in as_float], abs=1e-5)
+
+
+def test_torch_tensor_images(mobilenet):
+    torch = pytest.importorskip("torch")
+    images = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    ours = mobilenet.classify(images, top=3)[0]
+    via_numpy = mobilenet.classify(images.permute(0, 2, 3, 1).numpy(), top=3)[0]
+    assert [p["index"] for p in ours] == [p["index"] for p in via_numpy]
+    for a, b in zip(ours, via_numpy):
+        assert a["logit"] == pytest.approx(b["logit"], abs=1e-5)
