@@ -5,8 +5,10 @@
 #include "py_objective.h"
 
 #include <featvis/graph/layer_name.h>
+#include <featvis/image/png.h>
 #include <featvis/model/model.h>
 #include <featvis/objective/parse.h>
+#include <featvis/render/contact_sheet.h>
 #include <featvis/render/param/image_param.h>
 #include <featvis/render/recipe.h>
 #include <featvis/util/error.h>
@@ -29,6 +31,10 @@ struct PyRenderResult {
   int64_t steps_done = 0;
   bool interrupted = false;
   double ms_per_step = 0;
+  at::Tensor sheet;  // [3,H,W]: the image, or a contact sheet of the batch
+
+  // Notebooks show the result as this picture.
+  py::bytes repr_png() const { return py::bytes(encode_png(sheet)); }
 };
 
 // Python-built objectives keep the layer names they were given; a short name is named
@@ -80,6 +86,7 @@ PyRenderResult render_objective(const Model& model, const py::object& objective_
   PyRenderResult out;
   out.images = numpy_from_tensor(result.images.permute({0, 2, 3, 1}));
   for (const auto& h : result.history) out.history.emplace_back(h.step, h.values);
+  out.sheet = result.images.size(0) == 1 ? result.images[0] : render::contact_sheet(result.images);
   out.steps_done = result.steps_done;
   out.interrupted = result.interrupted;
   out.ms_per_step = result.ms_per_step;
@@ -95,7 +102,8 @@ void bind_render(py::module_& m) {
                     "[(step, [value per item])]: step 0, each threshold, the last step")
       .def_readonly("steps_done", &PyRenderResult::steps_done)
       .def_readonly("interrupted", &PyRenderResult::interrupted, "True when Ctrl-C stopped it early")
-      .def_readonly("ms_per_step", &PyRenderResult::ms_per_step);
+      .def_readonly("ms_per_step", &PyRenderResult::ms_per_step)
+      .def("_repr_png_", &PyRenderResult::repr_png, "The images as one PNG (a contact sheet for a batch).");
   m.def("render", &render_objective, py::arg("model"), py::arg("objective"), py::arg("steps") = 512,
         py::arg("size") = py::none(), py::arg("batch") = py::none(), py::arg("param") = py::none(),
         py::arg("transforms") = py::none(), py::arg("seed") = 0, py::arg("thresholds") = std::vector<int64_t>{},

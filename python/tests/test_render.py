@@ -50,3 +50,16 @@ def test_ctrl_c_returns_what_is_done(mobilenet):
     assert result.interrupted
     assert 0 < result.steps_done < 100000
     assert result.images.shape == (1, 32, 32, 3)
+
+
+def png_size(png):
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def test_result_displays_itself_as_png(mobilenet):
+    one = featvis.render(mobilenet, "expanded_conv_8/expand:7", steps=1, size=32)
+    assert png_size(one._repr_png_()) == (32, 32)
+    two = featvis.render(mobilenet, "expanded_conv_8/expand:0-1", steps=1, size=32)
+    width, height = png_size(two._repr_png_())  # a contact sheet: two images and a gap
+    assert width > 32 or height > 32
