@@ -5,6 +5,7 @@
 #include "py_objective.h"
 
 #include <featvis/model/model.h>
+#include <featvis/objective/kind_table.h>
 #include <featvis/objective/kinds.h>
 #include <featvis/objective/parse.h>
 #include <featvis/util/error.h>
@@ -118,6 +119,16 @@ void bind_objective(py::module_& m) {
   o.def("total_variation", [wrap]() { return wrap(fo::total_variation()); });
   o.def("blur", [wrap]() { return wrap(fo::blur()); });
   o.def("per_item", &per_item, py::arg("items"), "Item i of the batch gets objective i (the same as a | b | ...).");
+  o.def("kinds",
+        [] {
+          py::list out;
+          for (const fo::Kind& kind : fo::kinds()) {
+            out.append(py::dict(py::arg("name") = kind.name, py::arg("signature") = kind.signature(),
+                                py::arg("summary") = kind.summary, py::arg("help") = kind.help));
+          }
+          return out;
+        },
+        "Every kind of the text form, as `featvis objectives` lists them.");
   o.def("parse", [wrap](const std::string& text, const Model& model) { return wrap(fo::parse(text, model)); },
         py::arg("text"), py::arg("model"),
         "The CLI's text form (see `featvis objectives`), checked against the model; short layer names work.");

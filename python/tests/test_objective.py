@@ -57,3 +57,15 @@ def test_python_algebra_equals_text_form(mobilenet):
     assert str(alt) == str(fo.parse(f"{layer}:1 | {layer}:2", mobilenet))
     # Short names in the text form become full names.
     assert fo.parse("expanded_conv_8/expand:7", mobilenet).layers == {layer}
+
+
+# Text-form names whose Python builder is called otherwise.
+PYTHON_NAMES = {"prob": "probability", "tv": "total_variation", "dot": "direction", "dot_neuron": "direction_neuron"}
+
+
+def test_every_kind_of_the_table_has_a_builder():
+    kinds = fo.kinds()
+    assert "diversity(LAYER)" in [k["signature"] for k in kinds]
+    for kind in kinds:
+        assert kind["summary"]
+        assert callable(getattr(fo, PYTHON_NAMES.get(kind["name"], kind["name"]), None)), kind["name"]
