@@ -4,6 +4,7 @@
 #include "numpy_tensor.h"
 #include "py_objective.h"
 
+#include <featvis/graph/layer_name.h>
 #include <featvis/model/model.h>
 #include <featvis/objective/kind_table.h>
 #include <featvis/objective/kinds.h>
@@ -33,92 +34,84 @@ Position position(std::optional<int64_t> x, std::optional<int64_t> y) {
   return std::make_pair(*x, *y);
 }
 
-PyObjective per_item(const std::vector<PyObjective>& items) {
-  std::vector<fo::Objective> objectives;
-  for (const PyObjective& item : items) objectives.push_back(item.objective);
-  return PyObjective::alternatives(objectives);
-}
-
 }  // namespace
-
-PyObjective PyObjective::alternatives(const std::vector<fo::Objective>& items) {
-  return PyObjective{fo::per_item(items), items};
-}
-
-PyObjective operator|(const PyObjective& a, const PyObjective& b) {
-  // a | b | c is one list of alternatives, as in the text form, not nested ones.
-  std::vector<fo::Objective> items = a.items.empty() ? std::vector<fo::Objective>{a.objective} : a.items;
-  if (b.items.empty()) {
-    items.push_back(b.objective);
-  } else {
-    items.insert(items.end(), b.items.begin(), b.items.end());
-  }
-  return PyObjective::alternatives(items);
-}
 
 void bind_objective(py::module_& m) {
   py::class_<PyObjective>(m, "Objective",
                           "What a render maximizes: featvis.objective kinds combined with + - * and | "
-                          "(one objective per batch item). Layer names must be full names "
-                          "(Model.resolve); featvis.objective.parse also takes short ones.")
+                          "(one objective per batch item). Layer names may be short (the end of a name), "
+                          "resolved when it is rendered; str() shows them as given.")
       .def_property_readonly("description", [](const PyObjective& o) { return o.objective.description(); })
       .def_property_readonly("layers", [](const PyObjective& o) { return o.objective.layers(); })
       .def_property_readonly("batch_size", [](const PyObjective& o) { return o.objective.batch_size(); },
                              "The batch size it needs (0 = any).")
       .def("__str__", [](const PyObjective& o) { return o.objective.description(); })
       .def("__repr__", [](const PyObjective& o) { return "featvis.Objective('" + o.objective.description() + "')"; })
-      .def("__add__", [](const PyObjective& a, const PyObjective& b) { return PyObjective{a.objective + b.objective}; })
-      .def("__sub__", [](const PyObjective& a, const PyObjective& b) { return PyObjective{a.objective - b.objective}; })
-      .def("__mul__", [](const PyObjective& a, double s) { return PyObjective{a.objective * s}; })
-      .def("__rmul__", [](const PyObjective& a, double s) { return PyObjective{s * a.objective}; })
-      .def("__neg__", [](const PyObjective& a) { return PyObjective{-a.objective}; })
+      .def("bind", [](const PyObjective& o, const Model& model) { return PyObjective::fixed(o.bind(model.graph)); },
+           py::arg("model"), "The same objective with its layer names resolved in the model.")
+      .def("__add__", [](const PyObjective& a, const PyObjective& b) { return a + b; })
+      .def("__sub__", [](const PyObjective& a, const PyObjective& b) { return a - b; })
+      .def("__mul__", [](const PyObjective& a, double s) { return a * s; })
+      .def("__rmul__", [](const PyObjective& a, double s) { return s * a; })
+      .def("__neg__", [](const PyObjective& a) { return -a; })
       .def("__or__", [](const PyObjective& a, const PyObjective& b) { return a | b; });
 
   py::module_ o = m.def_submodule("objective", "Objective kinds (Lucid's names), as in `featvis objectives`.");
-  auto wrap = [](fo::Objective objective) { return PyObjective{std::move(objective)}; };
-  o.def("channel", [wrap](const std::string& layer, int64_t c) { return wrap(fo::channel(layer, c)); },
+  // Kinds that read one layer resolve it when bound; penalties read none.
+  using L = const std::string&;
+  o.def("channel", [](L layer, int64_t c) { return PyObjective::on_layer(layer, [c](L l) { return fo::channel(l, c); }); },
         py::arg("layer"), py::arg("channel"), "Channel mean over all positions.");
   o.def("neuron",
-        [wrap](const std::string& layer, int64_t c, std::optional<int64_t> x, std::optional<int64_t> y) {
-          return wrap(fo::neuron(layer, c, position(x, y)));
+        [](L layer, int64_t c, std::optional<int64_t> x, std::optional<int64_t> y) {
+          return PyObjective::on_layer(layer, [c, xy = position(x, y)](L l) { return fo::neuron(l, c, xy); });
         },
         py::arg("layer"), py::arg("channel"), py::arg("x") = py::none(), py::arg("y") = py::none(),
         "One neuron: channel at column x, row y (default: the centre).");
-  o.def("deepdream", [wrap](const std::string& layer) { return wrap(fo::deepdream(layer)); }, py::arg("layer"),
-        "Mean of squared activations of the whole layer.");
-  o.def("logit", [wrap](const std::string& output, int64_t k) { return wrap(fo::logit(output, k)); },
+  o.def("deepdream", [](L layer) { return PyObjective::on_layer(layer, [](L l) { return fo::deepdream(l); }); },
+        py::arg("layer"), "Mean of squared activations of the whole layer.");
+  o.def("logit", [](L output, int64_t k) { return PyObjective::on_layer(output, [k](L l) { return fo::logit(l, k); }); },
         py::arg("output"), py::arg("k"), "Class k's score in `output` (model.card['output']).");
-  o.def("probability", [wrap](const std::string& output, int64_t k) { return wrap(fo::probability(output, k)); },
+  o.def("probability",
+        [](L output, int64_t k) { return PyObjective::on_layer(output, [k](L l) { return fo::probability(l, k); }); },
         py::arg("output"), py::arg("k"), "Class k's softmax probability over `output`.");
   o.def("direction",
-        [wrap](const std::string& layer, const py::array& vector, bool cosine) {
-          return wrap(fo::direction(layer, tensor_from_numpy(vector), cosine));
+        [](L layer, const py::array& vector, bool cosine) {
+          return PyObjective::on_layer(layer, [v = tensor_from_numpy(vector), cosine](L l) {
+            return fo::direction(l, v, cosine);
+          });
         },
         py::arg("layer"), py::arg("vector"), py::arg("cosine") = true,
         "A direction in channel space (one value per channel), mean over positions.");
   o.def("direction_neuron",
-        [wrap](const std::string& layer, const py::array& vector, std::optional<int64_t> x,
-               std::optional<int64_t> y, bool cosine) {
-          return wrap(fo::direction_neuron(layer, tensor_from_numpy(vector), position(x, y), cosine));
+        [](L layer, const py::array& vector, std::optional<int64_t> x, std::optional<int64_t> y, bool cosine) {
+          return PyObjective::on_layer(layer, [v = tensor_from_numpy(vector), xy = position(x, y), cosine](L l) {
+            return fo::direction_neuron(l, v, xy, cosine);
+          });
         },
         py::arg("layer"), py::arg("vector"), py::arg("x") = py::none(), py::arg("y") = py::none(),
         py::arg("cosine") = true, "A direction at one position (default: the centre).");
-  o.def("diversity", [wrap](const std::string& layer) { return wrap(fo::diversity(layer)); }, py::arg("layer"),
-        "Batch term: items' Gram matrices of `layer` unlike each other.");
-  o.def("alignment", [wrap](const std::string& layer, double decay) { return wrap(fo::alignment(layer, decay)); },
+  o.def("diversity", [](L layer) { return PyObjective::on_layer(layer, [](L l) { return fo::diversity(l); }); },
+        py::arg("layer"), "Batch term: items' Gram matrices of `layer` unlike each other.");
+  o.def("alignment",
+        [](L layer, double decay) {
+          return PyObjective::on_layer(layer, [decay](L l) { return fo::alignment(l, decay); });
+        },
         py::arg("layer"), py::arg("decay_ratio") = 2.0, "Batch term: neighbouring items alike.");
   o.def("channel_interpolate",
-        [wrap](const std::string& l1, int64_t c1, const std::string& l2, int64_t c2) {
-          return wrap(fo::channel_interpolate(l1, c1, l2, c2));
+        [](L l1, int64_t c1, L l2, int64_t c2) {
+          return PyObjective{fo::channel_interpolate(l1, c1, l2, c2), [l1 = std::string(l1), c1, l2 = std::string(l2), c2](const Graph& g) {
+                               return fo::channel_interpolate(resolve_layer(g, l1), c1, resolve_layer(g, l2), c2);
+                             }, {}};
         },
         py::arg("layer1"), py::arg("channel1"), py::arg("layer2"), py::arg("channel2"),
         "Item i maximizes a blend of two channels, from the first to the second.");
-  o.def("l1", [wrap](double constant) { return wrap(fo::l1(constant)); }, py::arg("constant") = 0.5);
-  o.def("l2", [wrap](double constant, double epsilon) { return wrap(fo::l2(constant, epsilon)); },
+  o.def("l1", [](double constant) { return PyObjective::fixed(fo::l1(constant)); }, py::arg("constant") = 0.5);
+  o.def("l2", [](double constant, double epsilon) { return PyObjective::fixed(fo::l2(constant, epsilon)); },
         py::arg("constant") = 0.5, py::arg("epsilon") = 1e-6);
-  o.def("total_variation", [wrap]() { return wrap(fo::total_variation()); });
-  o.def("blur", [wrap]() { return wrap(fo::blur()); });
-  o.def("per_item", &per_item, py::arg("items"), "Item i of the batch gets objective i (the same as a | b | ...).");
+  o.def("total_variation", [] { return PyObjective::fixed(fo::total_variation()); });
+  o.def("blur", [] { return PyObjective::fixed(fo::blur()); });
+  o.def("per_item", &PyObjective::alternatives, py::arg("items"),
+        "Item i of the batch gets objective i (the same as a | b | ...).");
   o.def("kinds",
         [] {
           py::list out;
@@ -129,7 +122,7 @@ void bind_objective(py::module_& m) {
           return out;
         },
         "Every kind of the text form, as `featvis objectives` lists them.");
-  o.def("parse", [wrap](const std::string& text, const Model& model) { return wrap(fo::parse(text, model)); },
+  o.def("parse", [](const std::string& text, const Model& model) { return PyObjective::fixed(fo::parse(text, model)); },
         py::arg("text"), py::arg("model"),
         "The CLI's text form (see `featvis objectives`), checked against the model; short layer names work.");
 }

@@ -4,7 +4,6 @@
 #include "numpy_tensor.h"
 #include "py_objective.h"
 
-#include <featvis/graph/layer_name.h>
 #include <featvis/image/png.h>
 #include <featvis/model/model.h>
 #include <featvis/objective/parse.h>
@@ -37,17 +36,6 @@ struct PyRenderResult {
   py::bytes repr_png() const { return py::bytes(encode_png(sheet)); }
 };
 
-// Python-built objectives keep the layer names they were given; a short name is named
-// with its full name here rather than failing deep inside the graph.
-void require_full_names(const Model& model, const objective::Objective& objective) {
-  for (const std::string& layer : objective.layers()) {
-    if (model.graph.has_tensor(layer)) continue;
-    const std::string full = resolve_layer(model.graph, layer);  // throws for unknown or ambiguous names
-    throw Error("objective '" + objective.description() + "': use the full layer name '" + full + "' for '" + layer +
-                "' (model.resolve gives it; featvis.objective.parse takes short names)");
-  }
-}
-
 PyRenderResult render_objective(const Model& model, const py::object& objective_or_text, int64_t steps,
                                 std::optional<int64_t> size, std::optional<int64_t> batch,
                                 std::optional<std::string> space, std::optional<std::string> transforms,
@@ -55,8 +43,7 @@ PyRenderResult render_objective(const Model& model, const py::object& objective_
                                 const std::string& preset, bool progress) {
   const objective::Objective objective = py::isinstance<py::str>(objective_or_text)
                                              ? objective::parse(objective_or_text.cast<std::string>(), model)
-                                             : objective_or_text.cast<const PyObjective&>().objective;
-  require_full_names(model, objective);
+                                             : objective_or_text.cast<const PyObjective&>().bind(model.graph);
   render::Recipe recipe;
   recipe.preset = preset;
   if (space) recipe.space = param::parse_space(*space);

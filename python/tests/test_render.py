@@ -34,9 +34,16 @@ def test_render_is_deterministic_for_a_seed(mobilenet):
     np.testing.assert_array_equal(run(), run())
 
 
-def test_python_objective_needs_full_names(mobilenet):
-    with pytest.raises(featvis.Error, match="full layer name 'MobileNetV2/expanded_conv_8/expand'"):
-        featvis.render(mobilenet, fo.channel("expanded_conv_8/expand", 7), steps=2, size=32)
+def test_python_objective_takes_short_names(mobilenet):
+    short = fo.channel("expanded_conv_8/expand", 7) - 0.5 * fo.l1()
+    assert str(short) == "expanded_conv_8/expand:7 - 0.5*l1"
+    assert str(short.bind(mobilenet)) == "MobileNetV2/expanded_conv_8/expand:7 - 0.5*l1"
+    full = featvis.render(mobilenet, short.bind(mobilenet), steps=2, size=32, seed=1)
+    np.testing.assert_array_equal(featvis.render(mobilenet, short, steps=2, size=32, seed=1).images, full.images)
+    alt = fo.channel("expanded_conv_8/expand", 1) | fo.channel("expanded_conv_8/expand", 2)
+    assert featvis.render(mobilenet, alt, steps=1, size=32).images.shape == (2, 32, 32, 3)
+    with pytest.raises(featvis.Error, match="unknown layer 'no_such_layer'"):
+        featvis.render(mobilenet, fo.channel("no_such_layer", 0) + fo.total_variation(), steps=1)
 
 
 def test_ctrl_c_returns_what_is_done(mobilenet):
