@@ -3,6 +3,7 @@
 #include "decoders.h"
 
 #include <featvis/image/image.h>
+#include <featvis/image/png.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
 
@@ -68,14 +69,19 @@ void append_bytes(void* context, void* data, int size) {
 
 }  // namespace
 
-void save_png(const std::string& path, const at::Tensor& chw01) {
-  const at::Tensor hwc = to_hwc8(chw01, "save_png");
+std::string encode_png(const at::Tensor& chw01) {
+  const at::Tensor hwc = to_hwc8(chw01, "encode_png");
   const int h = static_cast<int>(hwc.size(0)), w = static_cast<int>(hwc.size(1));
   const int c = static_cast<int>(hwc.size(2));
   std::string png;
   if (!stbi_write_png_to_func(append_bytes, &png, w, h, c, hwc.data_ptr(), w * c)) {
-    throw Error("cannot encode PNG for '" + path + "'");
+    throw Error("cannot encode a " + std::to_string(w) + "x" + std::to_string(h) + " PNG");
   }
+  return png;
+}
+
+void save_png(const std::string& path, const at::Tensor& chw01) {
+  const std::string png = encode_png(chw01);
   write_file_atomically(path, png);
 }
 

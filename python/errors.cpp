@@ -1,0 +1,20 @@
+// featvis::Error (bad input: its one line is what the CLI prints) becomes featvis.Error, a
+// ValueError, so callers can catch it by either name.
+#include "bindings.h"
+
+#include <featvis/util/error.h>
+
+namespace featvis::python {
+
+void bind_errors(pybind11::module_& m) {
+  static pybind11::exception<Error> error(m, "Error", PyExc_ValueError);
+  pybind11::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const Error& e) {
+      PyErr_SetString(error.ptr(), e.what());
+    }
+  });
+}
+
+}  // namespace featvis::python
