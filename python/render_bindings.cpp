@@ -46,7 +46,7 @@ PyRenderResult render_objective(const Model& model, const py::object& objective_
                                              : objective_or_text.cast<const PyObjective&>().bind(model.graph);
   render::Recipe recipe;
   recipe.preset = preset;
-  if (space) recipe.space = param::parse_space(*space);
+  if (space) recipe.space = render::param::parse_space(*space);
   recipe.transforms = transforms;
   recipe.lr = lr;
   recipe.size = size.value_or(0);
