@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -35,6 +36,15 @@ double relative_error(const at::Tensor& actual, const at::Tensor& expected) {
 // same ATen kernels in the same order and agree to ~1e-6 or better. A wrong op shows up
 // as 1e-2 and more.
 constexpr double kTolerance = 1e-4;
+
+// L2 form of relative_error: |actual - expected| / |expected|.
+double l2_relative_error(const at::Tensor& actual, const at::Tensor& expected) {
+  const at::Tensor a = actual.detach().to(at::kDouble), e = expected.to(at::kDouble);
+  return (a - e).norm().item<double>() / e.norm().item<double>();
+}
+
+// The gradient's bound at a thread count other than the fixtures' (see the check).
+constexpr double kOtherThreadsGradTolerance = 5e-2;
 
 class Torchvision : public ::testing::TestWithParam<std::string> {};
 
@@ -81,7 +91,27 @@ TEST_P(Torchvision, MatchesPyTorch) {
   }
   const at::Tensor expected_grad = npy("grad");
   ASSERT_EQ(grad.sizes(), expected_grad.sizes());
-  errors["grad"] = relative_error(grad, expected_grad);
+  // The fixtures are PyTorch at one thread (make_parity_fixtures.py): at one thread
+  // featvis runs the same kernels in the same order and the gradient agrees to ~1e-6, so it
+  // is held to kTolerance. At another thread count the sums split differently and their
+  // 1e-7 differences flip the rectifiers and max-pool picks that sit on near-ties; the
+  // input gradient of a deep random-weight net moves with them (inception_v3 at 2 threads:
+  // 5.8e-3 max, 4.9e-3 in L2; googlenet, densenet121: 8e-5; the fixture script measured
+  // 2e-2 to 5e-2 between PyTorch's own float32 and float64). There the gradient must agree
+  // in L2 within kOtherThreadsGradTolerance: a wrong op's gradient is off by O(1).
+  // at::set_num_threads(1) above does not reach OpenBLAS, which sized its own thread
+  // pool from $OMP_NUM_THREADS when it loaded: only that says whether the arithmetic is
+  // the fixtures' (made with OMP_NUM_THREADS=1 by scripts/test.sh's first stage).
+  const char* omp_env = std::getenv("OMP_NUM_THREADS");
+  const std::string omp_threads = omp_env ? omp_env : "unset";
+  const bool same_threads_as_fixture = omp_threads == "1";
+  const double grad_l2 = l2_relative_error(grad, expected_grad);
+  if (same_threads_as_fixture) {
+    errors["grad"] = relative_error(grad, expected_grad);
+  } else {
+    EXPECT_LE(grad_l2, kOtherThreadsGradTolerance) << arch << ": gradient differs from PyTorch by " << grad_l2
+                                                   << " in L2 at OMP_NUM_THREADS=" << omp_threads;
+  }
   // The objective is a sum of terms that can cancel; it is reported, and the logits,
   // layer_a and the gradient carry the check.
   const double expected_objective = manifest["objective"]["value"].get<double>();
@@ -89,10 +119,10 @@ TEST_P(Torchvision, MatchesPyTorch) {
                                  std::max(std::abs(expected_objective), 1e-12);
 
   using seconds = std::chrono::duration<double>;
-  std::printf("[parity] %-20s logits %.2e  layer_a %.2e  layer_b %.2e  grad %.2e  (objective %.2e;"
-              " load %.1f s, forward+backward %.1f s)\n",
-              arch.c_str(), errors["logits"], errors["layer_a"], errors["layer_b"], errors["grad"],
-              objective_error, seconds(t1 - t0).count(), seconds(t2 - t1).count());
+  std::printf("[parity] %-20s logits %.2e  layer_a %.2e  layer_b %.2e  grad %.2e (L2 %.2e, OMP_NUM_THREADS %s)"
+              "  (objective %.2e; load %.1f s, forward+backward %.1f s)\n",
+              arch.c_str(), errors["logits"], errors["layer_a"], errors["layer_b"],
+              relative_error(grad, expected_grad), grad_l2, omp_threads.c_str(), objective_error, seconds(t1 - t0).count(), seconds(t2 - t1).count());
   for (const auto& [name, error] : errors) {
     RecordProperty("relative_error_" + name, std::to_string(error));
     EXPECT_LE(error, kTolerance) << arch << ": " << name << " differs from PyTorch by " << error
