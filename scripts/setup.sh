@@ -14,7 +14,7 @@ PACKAGES=(
   # engine: LibTorch (CPU, oneDNN) + a fast BLAS (Debian's default one is the slow reference BLAS)
   libtorch-dev libopenblas0-pthread
   # ONNX protobufs, image I/O, CLI, JSON, HTTP (+TLS for `featvis fetch`)
-  libonnx-dev libprotobuf-dev protobuf-compiler libstb-dev libwebp-dev libtiff-dev libcli11-dev nlohmann-json3-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler libstb-dev libwebp-dev libtiff-dev libjpeg62-turbo-dev libcli11-dev nlohmann-json3-dev
   libcpp-httplib-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev

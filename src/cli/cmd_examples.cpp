@@ -3,6 +3,7 @@
 #include "cli_common.h"
 #include "commands.h"
 
+#include <featvis/dataset_examples/crops.h>
 #include <featvis/dataset_examples/examples_dir.h>
 #include <featvis/dataset_examples/image_list.h>
 #include <featvis/graph/layer_name.h>
@@ -31,7 +32,8 @@ struct ExamplesArgs {
   std::string model, images, out;
   std::vector<std::string> layers{"all"};
   dataset_examples::ScanOptions scan;
-  int thumbnail = 128;
+  dataset_examples::CropOptions crops;
+  bool no_crops = false;
   bool quiet = false;
   RunOptions run;
 };
@@ -43,6 +45,13 @@ std::vector<std::string> layer_names(const std::vector<std::string>& asked, cons
   return resolve_layers(model.graph, asked);
 }
 
+nlohmann::ordered_json crops_json(const dataset_examples::CropStats& s, const dataset_examples::CropOptions& o) {
+  if (!o.write) return nullptr;
+  return {{"size", o.size},      {"files", s.crops},   {"encoded", s.encoded}, {"bytes", s.bytes},
+          {"seconds", s.seconds}, {"decode_seconds", s.decode_seconds}, {"resize_seconds", s.resize_seconds},
+          {"encode_seconds", s.encode_seconds}, {"write_seconds", s.write_seconds}};
+}
+
 std::string field_text(const dataset_examples::ReceptiveField& f) {
   if (f.whole_input) return "whole input";
   return std::to_string(f.size[0]) + "x" + std::to_string(f.size[1]) + " /" + std::to_string(f.stride[0]);
@@ -52,10 +61,12 @@ void run_examples(ExamplesArgs& args) {
   const Model model = open_model(args.model, args.run);
   args.scan.layers = layer_names(args.layers, model);
   args.scan.progress = !args.quiet;
+  args.crops.write = !args.no_crops;
+  args.crops.progress = !args.quiet;
   InterruptFlag interrupt;
   args.scan.stop_requested = [&interrupt] { return interrupt.raised(); };
 
-  const dataset_examples::ExamplesDirResult run = dataset_examples::build_examples_dir(model, args.images, args.out, args.scan, args.thumbnail);
+  const dataset_examples::ExamplesDirResult run = dataset_examples::build_examples_dir(model, args.images, args.out, args.scan, args.crops);
   const dataset_examples::ScanResult& scan = run.scan;
   const std::vector<std::string>& images = run.images;
   if (!scan.note.empty()) std::cerr << "featvis: note: " << scan.note << '\n';
@@ -93,6 +104,7 @@ void run_examples(ExamplesArgs& args) {
                                         {"scan_seconds", scan.seconds},
                                         {"images_per_second", rate},
                                         {"index", index_path},
+                                        {"crops", crops_json(run.crops, args.crops)},
                                         {"layers", layers}}
                      .dump(2)
               << '\n';
@@ -102,10 +114,15 @@ void run_examples(ExamplesArgs& args) {
   for (const auto& l : scan.layers)
     rows.push_back({l.name, format_shape(l.shape), std::to_string(l.shape[1]), field_text(l.field)});
   print_table(std::cout, {"layer", "shape", "units", "receptive field"}, rows);
-  std::printf("%s: %zu photos (%lld scanned now, %.1f s, %.1f photos/s%s), top %lld per unit\nwrote %s\n",
+  std::printf("%s: %zu photos (%lld scanned now, %.1f s, %.1f photos/s%s), top %lld per unit\nwrote %s",
               model.card.name.c_str(), images.size(), static_cast<long long>(scan.images_scanned), scan.seconds, rate,
               scan.skipped.empty() ? "" : (", " + std::to_string(scan.skipped.size()) + " unreadable skipped").c_str(),
               static_cast<long long>(args.scan.top_k), index_path.c_str());
+  if (args.crops.write)
+    std::printf(" and %lld crops (%lld distinct, %.1f s)\n", static_cast<long long>(run.crops.crops),
+                static_cast<long long>(run.crops.encoded), run.crops.seconds);
+  else
+    std::printf(" (boxes only, no crops)\n");
 }
 
 }  // namespace
@@ -115,8 +132,9 @@ void add_examples_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "examples",
       "Dataset examples: for every unit of the chosen layers, the photos of a folder that excite it most\n"
-      "(and least), from one batched pass; writes OUT/index.json and crop thumbnails. Ctrl-C stops after\n"
-      "the current batch and saves a checkpoint; the same command resumes from it.");
+      "(and least), from one batched pass; writes OUT/index.json and crop thumbnails (JPEG, cut from one\n"
+      "decode per photo, encoded on --threads threads; written before the index, which names them).\n"
+      "Ctrl-C stops after the current batch and saves a checkpoint; the same command resumes from it.");
   cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
   cmd->add_option("--images", args->images, "folder of photos: JPEG, PNG, WebP, TIFF (searched recursively)")
       ->required();
@@ -127,7 +145,13 @@ void add_examples_command(CLI::App& app) {
   cmd->add_option("--batch", args->scan.batch_size, "photos per forward pass")->check(CLI::Range(int64_t{1}, int64_t{4096}));
   cmd->add_option("--checkpoint-every", args->scan.checkpoint_every, "save progress every N batches")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
-  cmd->add_option("--thumbnail", args->thumbnail, "longest side of crop thumbnails in pixels")->check(CLI::Range(8, 1024));
+  auto* size = cmd->add_option("--crop-size,--thumbnail", args->crops.size,
+                               "longest side of a crop thumbnail in pixels, 8-1024 (smaller boxes keep their size)");
+  auto* quality = cmd->add_option("--crop-quality", args->crops.quality, "JPEG quality of the crops, 1-100");
+  cmd->add_flag("--no-crops", args->no_crops,
+                "write only the index (positions and input boxes of the top photos), no crop thumbnails")
+      ->excludes(size)
+      ->excludes(quality);
   cmd->add_flag("--quiet,-q", args->quiet, "no progress bar");
   add_run_options(cmd, args->run);
   cmd->callback([args] { run_examples(*args); });

@@ -1,4 +1,3 @@
-#include <featvis/dataset_examples/crops.h>
 #include <featvis/dataset_examples/examples_dir.h>
 #include <featvis/dataset_examples/image_list.h>
 #include <featvis/util/error.h>
@@ -10,7 +9,8 @@ namespace featvis::dataset_examples {
 namespace fs = std::filesystem;
 
 ExamplesDirResult build_examples_dir(const Model& model, const std::string& images_root, const std::string& dir,
-                                     ScanOptions options, int thumbnail) {
+                                     ScanOptions options, const CropOptions& crops) {
+  check_crop_options(crops);  // before the scan, not after it
   ExamplesDirResult result;
   result.images = list_images(images_root);
   std::error_code ec;
@@ -21,8 +21,11 @@ ExamplesDirResult build_examples_dir(const Model& model, const std::string& imag
   options.checkpoint_path = result.checkpoint;
   result.scan = scan_examples(model, images_root, result.images, options);
   if (result.scan.interrupted) return result;
-  result.index = make_examples_index(model, images_root, result.images, result.scan);
-  write_crops(dir, result.index, model.card.preprocessing, thumbnail);
+  result.index = make_examples_index(model, images_root, result.images, result.scan, crops.write);
+  // An index of an earlier run would name crops about to be overwritten in place.
+  fs::remove(fs::path(dir) / "index.json", ec);
+  if (ec) throw Error("cannot remove the old index in '" + dir + "': " + ec.message());
+  result.crops = write_crops(dir, result.index, model.card.preprocessing, crops);
   write_examples_index(dir, result.index);
   fs::remove(result.checkpoint, ec);  // the index now holds everything; a rerun starts afresh
   return result;

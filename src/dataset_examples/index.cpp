@@ -45,7 +45,7 @@ ojson entry_json(const ExampleEntry& e, bool with_box) {
   if (!with_box) return j;
   j["position"] = e.position ? ojson(*e.position) : ojson(nullptr);
   j["box"] = e.box;
-  j["crop"] = e.crop;
+  j["crop"] = e.crop.empty() ? ojson(nullptr) : ojson(e.crop);
   return j;
 }
 
@@ -86,7 +86,7 @@ struct Reader {
       if (with_box) {
         if (!at(a[i], "position", w).is_null()) e.position = get<std::array<int64_t, 2>>(a[i], "position", w);
         e.box = get<std::array<int64_t, 4>>(a[i], "box", w);
-        e.crop = get<std::string>(a[i], "crop", w);
+        if (!at(a[i], "crop", w).is_null()) e.crop = get<std::string>(a[i], "crop", w);
       }
       out.push_back(std::move(e));
     }
@@ -109,7 +109,7 @@ std::string layer_slug(const std::string& name) {
 }
 
 ExamplesIndex make_examples_index(const Model& model, const std::string& images_root,
-                                  const std::vector<std::string>& images, const ScanResult& scan) {
+                                  const std::vector<std::string>& images, const ScanResult& scan, bool crops) {
   const auto& pre = model.card.preprocessing;
   ExamplesIndex index;
   index.model = model.card.name;
@@ -139,7 +139,7 @@ ExamplesIndex make_examples_index(const Model& model, const std::string& images_
         if (flat[r] >= 0) e.position = std::array<int64_t, 2>{flat[r] / width, flat[r] % width};
         e.box = e.position ? layer.field.box((*e.position)[0], (*e.position)[1], pre.height, pre.width)
                            : std::array<int64_t, 4>{0, 0, pre.width, pre.height};
-        e.crop = "crops/" + slug + "/" + std::to_string(u) + "/" + std::to_string(r) + ".jpg";
+        if (crops) e.crop = "crops/" + slug + "/" + std::to_string(u) + "/" + std::to_string(r) + ".jpg";
       }
       li.units.push_back(std::move(unit));
     }

@@ -1,8 +1,9 @@
 // Decoding photos (stb_image, WebP and TIFF by their first bytes; JPEGs turned upright by
-// their EXIF orientation) and writing PNGs with stb_image_write.
+// their EXIF orientation) and writing PNGs with stb_image_write, JPEGs with libjpeg-turbo.
 #include "decoders.h"
 
 #include <featvis/image/image.h>
+#include <featvis/image/jpeg.h>
 #include <featvis/image/png.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
@@ -89,11 +90,8 @@ void save_jpeg(const std::string& path, const at::Tensor& chw01, int quality) {
   const at::Tensor hwc = to_hwc8(chw01, "save_jpeg");
   const int h = static_cast<int>(hwc.size(0)), w = static_cast<int>(hwc.size(1));
   const int c = static_cast<int>(hwc.size(2));
-  std::string jpg;
-  if (!stbi_write_jpg_to_func(append_bytes, &jpg, w, h, c, hwc.data_ptr(), quality)) {
-    throw Error("cannot encode JPEG for '" + path + "'");
-  }
-  write_file_atomically(path, jpg);
+  const at::Tensor rgb = c == 3 ? hwc : hwc.expand({h, w, 3}).contiguous();
+  write_file_atomically(path, encode_jpeg(rgb.data_ptr<uint8_t>(), w, h, quality));
 }
 
 

@@ -71,6 +71,9 @@ class ExamplesLens : public Lens {
     bool escapes = rel.is_absolute();
     for (const auto& part : rel) escapes = escapes || part == "..";
     const std::string index = source_->dir + "/index.json";
+    if (crop.empty())
+      throw Error("examples index '" + index + "' has no crops (written with --no-crops); write them with `featvis examples` "
+                  "without --no-crops");
     if (escapes) throw Error("examples index '" + index + "': crop path '" + crop + "' leaves the directory");
     const fs::path p = fs::path(source_->dir) / rel;
     if (!fs::is_regular_file(p)) throw Error("examples index '" + index + "': crop '" + crop + "' is missing");

@@ -1,8 +1,10 @@
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -25,6 +27,22 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
     std::remove(tmp.c_str());
     throw Error("cannot move the finished file into place at '" + path + "'");
   }
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error("cannot write '" + path + "'");
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      throw Error("cannot write '" + path + "' (disk full?)");
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) throw Error("cannot write '" + path + "' (disk full?)");
 }
 
 std::string read_file(const std::string& path) {

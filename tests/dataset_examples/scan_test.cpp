@@ -1,8 +1,7 @@
 // The dataset scan: photo listing, index contents and crops on a synthetic model, resume
 // after an interruption giving the same index as one uninterrupted scan, and the
 // acceptance figure on the real photos (logits units find their own class).
-#include "support/onnx_builder.h"
-#include "support/test_support.h"
+#include "examples_test_util.h"
 
 #include <featvis/dataset_examples/crops.h>
 #include <featvis/dataset_examples/image_list.h>
@@ -21,27 +20,9 @@ namespace {
 namespace fs = std::filesystem;
 using featvis::testing::temp_dir;
 
-// A folder of small random photos in nested folders, with names in mixed case.
-std::string synthetic_photos(int count) {
-  const std::string dir = temp_dir();
-  at::manual_seed(7);
-  for (int i = 0; i < count; ++i) {
-    const fs::path sub = fs::path(dir) / (i % 2 ? "b" : "a") / (i % 3 ? "" : "deep");
-    fs::create_directories(sub);
-    const int64_t h = 10 + i % 5, w = 12 + i % 4;  // any sizes: stretched to 8x8
-    featvis::save_png((sub / ("img" + std::to_string(i) + (i % 4 ? ".png" : ".PNG"))).string(), at::rand({3, h, w}));
-  }
-  featvis::testing::write_bytes(dir + "/notes.txt", "not a photo");
-  return dir;
-}
+using featvis::testing::synthetic_photos;
 
-featvis::Model tiny_model() {
-  const std::string dir = temp_dir();
-  featvis::testing::write_bytes(dir + "/tiny.onnx", featvis::testing::tiny_two_conv_onnx(3, 8));
-  std::string card = featvis::testing::tiny_classifier_card();
-  featvis::testing::write_bytes(dir + "/tiny.card.json", card);
-  return featvis::load_model(dir + "/tiny.onnx");
-}
+featvis::Model tiny_model() { return featvis::testing::tiny_examples_model(); }
 
 std::string index_text(const featvis::Model& model, const std::string& root, const std::vector<std::string>& images,
                        const featvis::dataset_examples::ScanResult& scan) {
@@ -77,7 +58,7 @@ TEST(Scan, IndexHoldsTopAndBottomPhotosWithBoxesAndCrops) {
   EXPECT_EQ(scan.images_scanned, 11);
   const std::string out = temp_dir();
   const featvis::dataset_examples::ExamplesIndex built = featvis::dataset_examples::make_examples_index(model, root, images, scan);
-  featvis::dataset_examples::write_crops(out, built, model.card.preprocessing, 128);
+  featvis::dataset_examples::write_crops(out, built, model.card.preprocessing);
   featvis::dataset_examples::write_examples_index(out, built);
   const featvis::dataset_examples::ExamplesIndex index = featvis::dataset_examples::read_examples_index(out + "/index.json");
   EXPECT_EQ(index.model, "tiny");

@@ -3,6 +3,7 @@
 // Microscope's --images write it: a resumable scan (DIR/checkpoint.cbor while it runs),
 // then DIR/index.json and the crop thumbnails. The checkpoint is removed once the index
 // holds everything.
+#include <featvis/dataset_examples/crops.h>
 #include <featvis/dataset_examples/index.h>
 #include <featvis/dataset_examples/scan.h>
 
@@ -15,11 +16,13 @@ struct ExamplesDirResult {
   std::vector<std::string> images;  // relative to images_root, as listed
   std::string checkpoint;           // DIR/checkpoint.cbor
   ExamplesIndex index;              // empty when the scan was interrupted
+  CropStats crops;                  // zero without crops or when interrupted
 };
 
 // Scans `images_root` with `options` (its checkpoint_path is set to DIR/checkpoint.cbor)
-// and, unless interrupted, writes the crops (longest side `thumbnail`) and the index.
+// and, unless interrupted, writes the crops as `crops` says and then the index, so that
+// an index on disk never names a crop not yet complete.
 ExamplesDirResult build_examples_dir(const Model& model, const std::string& images_root, const std::string& dir,
-                                     ScanOptions options, int thumbnail = 128);
+                                     ScanOptions options, const CropOptions& crops = {});
 
 }  // namespace featvis::dataset_examples

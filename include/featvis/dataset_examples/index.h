@@ -16,7 +16,7 @@ struct ExampleEntry {
   double score = 0;
   std::optional<std::array<int64_t, 2>> position;  // [y, x]; top_max of 4-D layers only
   std::array<int64_t, 4> box{0, 0, 0, 0};          // [x0, y0, x1, y1], network-input pixels; top_max only
-  std::string crop;                                // thumbnail path relative to the index; top_max only
+  std::string crop;  // thumbnail path relative to the index; top_max only; empty in an index without crops
 };
 
 struct UnitExamples {
@@ -44,11 +44,11 @@ struct ExamplesIndex {
 // Layer name with every character outside [A-Za-z0-9_.-] replaced by '_'.
 std::string layer_slug(const std::string& name);
 
-// The index of a scan; top_max entries get boxes from the layer's receptive field and
-// crop paths "crops/<layer-slug>/<unit>/<rank>.jpg". Empty slots (fewer photos than K)
-// are left out.
+// The index of a scan; top_max entries get boxes from the layer's receptive field and,
+// with `crops`, crop paths "crops/<layer-slug>/<unit>/<rank>.jpg" (written as null
+// without). Empty slots (fewer photos than K) are left out.
 ExamplesIndex make_examples_index(const Model& model, const std::string& images_root,
-                                  const std::vector<std::string>& images, const ScanResult& scan);
+                                  const std::vector<std::string>& images, const ScanResult& scan, bool crops = true);
 
 // DIR/index.json, written atomically.
 void write_examples_index(const std::string& dir, const ExamplesIndex& index);
