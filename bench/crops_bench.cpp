@@ -56,7 +56,7 @@ double since(Clock::time_point& t) {
 
 struct Split {
   double decode = 0, resize = 0, encode = 0, write = 0, total = 0;
-  int64_t crops = 0, encoded = 0, bytes = 0;
+  int64_t crops = 0, encoded = 0, bytes = 0, files = 0;
 };
 
 void append(void* context, void* data, int size) { static_cast<std::string*>(context)->append(static_cast<char*>(data), size); }
@@ -129,7 +129,7 @@ Split old_path(const std::string& out, const ex::ExamplesIndex& index, const fea
     }
     if (fsync_each && s.crops >= 500) break;
   }
-  s.encoded = s.crops;
+  s.encoded = s.files = s.crops;
   s.total = std::chrono::duration<double>(Clock::now() - start).count();
   at::set_num_threads(threads);
   return s;
@@ -148,8 +148,8 @@ void print_split(const char* name, const std::vector<Split>& rounds) {
   };
   const Split& r = rounds.front();
   const double total = med(&Split::total);
-  std::printf("%-18s crops %7lld  encoded %7lld  wall %8.2f s  %7.3f ms/crop | decode %7.2f  resize %7.2f  encode %7.2f  write %7.2f  (s, summed over threads) | %5.0f B/encoded crop\n",
-              name, static_cast<long long>(r.crops), static_cast<long long>(r.encoded), total, 1000 * total / r.crops,
+  std::printf("%-18s crops %7lld  files %7lld  encoded %7lld  wall %8.2f s  %7.3f ms/crop | decode %7.2f  resize %7.2f  encode %7.2f  write %7.2f  (s, summed over threads) | %5.0f B/encoded crop\n",
+              name, static_cast<long long>(r.crops), static_cast<long long>(r.files), static_cast<long long>(r.encoded), total, 1000 * total / r.crops,
               med(&Split::decode), med(&Split::resize), med(&Split::encode), med(&Split::write),
               static_cast<double>(r.bytes) / std::max<int64_t>(1, r.encoded));
 }
@@ -189,9 +189,11 @@ int main(int argc, char** argv) {
         for (size_t r = 0; r < unit.top_max.size(); ++r) {
           ex::ExampleEntry e = unit.top_max[r];
           if (photos >= 0 && e.image >= photos) continue;
-          e.crop = "crops/" + ex::layer_slug(layer.name) + "/" + std::to_string(unit.unit) + "/" + std::to_string(r) + ".jpg";
+          e.crop = ex::crop_path(e.image, e.box);
           by_image[e.image].push_back(e.box);
-          crop_of[e.image].push_back(e.crop);
+          // The old layout: a file per entry.
+          crop_of[e.image].push_back("crops/" + ex::layer_slug(layer.name) + "/" + std::to_string(unit.unit) + "/" +
+                                     std::to_string(r) + ".jpg");
           kept.push_back(e);
         }
         unit.top_max = kept;
@@ -210,7 +212,7 @@ int main(int argc, char** argv) {
       olds.push_back(old_path(work + "/old", index, model.card.preprocessing, by_image, crop_of, size, false));
       const ex::CropStats c = ex::write_crops(work + "/new", index, model.card.preprocessing, options);
       news.push_back(Split{c.decode_seconds, c.resize_seconds, c.encode_seconds, c.write_seconds, c.seconds, c.crops,
-                           c.encoded, c.bytes});
+                           c.encoded, c.bytes, c.files});
     }
     print_split("old (1 thread)", olds);
     print_split("new", news);

@@ -47,7 +47,7 @@ std::vector<std::string> layer_names(const std::vector<std::string>& asked, cons
 
 nlohmann::ordered_json crops_json(const dataset_examples::CropStats& s, const dataset_examples::CropOptions& o) {
   if (!o.write) return nullptr;
-  return {{"size", o.size},      {"files", s.crops},   {"encoded", s.encoded}, {"bytes", s.bytes},
+  return {{"size", o.size},      {"entries", s.crops}, {"files", s.files},   {"encoded", s.encoded}, {"bytes", s.bytes},
           {"seconds", s.seconds}, {"decode_seconds", s.decode_seconds}, {"resize_seconds", s.resize_seconds},
           {"encode_seconds", s.encode_seconds}, {"write_seconds", s.write_seconds}};
 }
@@ -119,8 +119,8 @@ void run_examples(ExamplesArgs& args) {
               scan.skipped.empty() ? "" : (", " + std::to_string(scan.skipped.size()) + " unreadable skipped").c_str(),
               static_cast<long long>(args.scan.top_k), index_path.c_str());
   if (args.crops.write)
-    std::printf(" and %lld crops (%lld distinct, %.1f s)\n", static_cast<long long>(run.crops.crops),
-                static_cast<long long>(run.crops.encoded), run.crops.seconds);
+    std::printf(" and %lld crop files for %lld entries (%.1f s)\n", static_cast<long long>(run.crops.files),
+                static_cast<long long>(run.crops.crops), run.crops.seconds);
   else
     std::printf(" (boxes only, no crops)\n");
 }

@@ -1,6 +1,7 @@
 #include <featvis/dataset_examples/crops.h>
 #include <featvis/image/image.h>
 #include <featvis/image/jpeg.h>
+#include <featvis/image/resize_rgb8.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/check.h>
 #include <featvis/util/progress.h>
@@ -33,14 +34,16 @@ struct PhotoCrops {
   std::vector<std::vector<std::string>> paths;  // per box
 };
 
-std::vector<PhotoCrops> crops_by_photo(const std::string& dir, const ExamplesIndex& index, int64_t& files) {
+std::vector<PhotoCrops> crops_by_photo(const std::string& dir, const ExamplesIndex& index, int64_t& entries) {
   std::map<int64_t, std::map<Box, std::vector<std::string>>> by_image;
   for (const auto& layer : index.layers)
     for (const auto& unit : layer.units)
       for (const auto& e : unit.top_max) {
         FEATVIS_CHECK(!e.crop.empty(), "the examples index names no crop files (it was written without crops)");
-        by_image[e.image][e.box].push_back((fs::path(dir) / e.crop).string());
-        ++files;
+        std::vector<std::string>& paths = by_image[e.image][e.box];
+        const std::string path = (fs::path(dir) / e.crop).string();
+        if (std::find(paths.begin(), paths.end(), path) == paths.end()) paths.push_back(path);
+        ++entries;
       }
   std::vector<PhotoCrops> photos;
   for (auto& [image, boxes] : by_image) {
@@ -130,14 +133,7 @@ std::vector<at::Tensor> cut_thumbnails(const at::Tensor& hwc, const std::vector<
     if (std::max(h, w) > max_side) {
       const double scale = static_cast<double>(max_side) / std::max(h, w);
       const int64_t th = std::max<int64_t>(1, std::lround(h * scale)), tw = std::max<int64_t>(1, std::lround(w * scale));
-      // Channels-last floats, as preprocess_image resizes a photo: the same kernel, the same levels.
-      const at::Tensor x = batch.permute({0, 3, 1, 2}).to(at::kFloat);
-      batch = at::_upsample_bilinear2d_aa(x, {th, tw}, /*align_corners=*/false)
-                  .round()
-                  .clamp(0, 255)
-                  .to(at::kByte)
-                  .permute({0, 2, 3, 1})
-                  .contiguous();
+      batch = resize_rgb8_aa(batch, th, tw);
     }
     for (size_t n = 0; n < items.size(); ++n) out[items[n]] = batch[static_cast<int64_t>(n)];
   }
@@ -190,6 +186,7 @@ CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const 
       mine.bytes += static_cast<int64_t>(jpeg.size());
     }
     std::lock_guard<std::mutex> lock(mutex);
+    for (const auto& paths : photo.paths) stats.files += static_cast<int64_t>(paths.size());
     stats.encoded += static_cast<int64_t>(thumbs.size());
     stats.bytes += mine.bytes;
     stats.decode_seconds += mine.decode_seconds;

@@ -96,6 +96,11 @@ struct Reader {
 
 }  // namespace
 
+std::string crop_path(int64_t image, const std::array<int64_t, 4>& box) {
+  return "crops/" + std::to_string(image) + "/" + std::to_string(box[0]) + "-" + std::to_string(box[1]) + "-" +
+         std::to_string(box[2]) + "-" + std::to_string(box[3]) + ".jpg";
+}
+
 std::string layer_slug(const std::string& name) {
   std::string out = name;
   for (char& c : out) {
@@ -124,7 +129,6 @@ ExamplesIndex make_examples_index(const Model& model, const std::string& images_
     li.field_size = layer.field.size;
     li.field_stride = layer.field.stride;
     li.field_offset = layer.field.offset();
-    const std::string slug = layer_slug(layer.name);
     const int64_t width = layer.shape.size() == 4 ? layer.shape[3] : 1;
     const StateRows top_mean(layer.top_mean), bottom_mean(layer.bottom_mean), top_max(layer.top_max);
     for (int64_t u = 0; u < layer.top_mean.units(); ++u) {
@@ -139,7 +143,7 @@ ExamplesIndex make_examples_index(const Model& model, const std::string& images_
         if (flat[r] >= 0) e.position = std::array<int64_t, 2>{flat[r] / width, flat[r] % width};
         e.box = e.position ? layer.field.box((*e.position)[0], (*e.position)[1], pre.height, pre.width)
                            : std::array<int64_t, 4>{0, 0, pre.width, pre.height};
-        if (crops) e.crop = "crops/" + slug + "/" + std::to_string(u) + "/" + std::to_string(r) + ".jpg";
+        if (crops) e.crop = crop_path(e.image, e.box);
       }
       li.units.push_back(std::move(unit));
     }

@@ -103,7 +103,10 @@ TEST(Scan, IndexHoldsTopAndBottomPhotosWithBoxesAndCrops) {
     EXPECT_EQ(crop.size(0), box[3] - box[1]);
     EXPECT_EQ(crop.size(1), box[2] - box[0]);
   }
-  EXPECT_EQ(u.top_max[0].crop, "crops/block_2_conv/5/0.jpg");
+  // One file per photo and box: a crop is named by them.
+  const auto& b = u.top_max[0].box;
+  EXPECT_EQ(u.top_max[0].crop, "crops/" + std::to_string(u.top_max[0].image) + "/" + std::to_string(b[0]) + "-" +
+                                   std::to_string(b[1]) + "-" + std::to_string(b[2]) + "-" + std::to_string(b[3]) + ".jpg");
   // [N, C] layers: no position, the whole input.
   const featvis::dataset_examples::ExampleEntry& logit = index.layers[2].units[0].top_max[0];
   EXPECT_FALSE(logit.position.has_value());

@@ -31,7 +31,8 @@ void check_crop_options(const CropOptions& options);
 // What write_crops did. The stage times are summed over the worker threads.
 struct CropStats {
   int64_t photos = 0;   // photos decoded
-  int64_t crops = 0;    // files written (one per top_max entry)
+  int64_t crops = 0;    // top_max entries of the index
+  int64_t files = 0;    // files written (entries naming one file count once)
   int64_t encoded = 0;  // JPEGs encoded: distinct (photo, box) pairs
   int64_t bytes = 0;    // encoded bytes, once per distinct pair
   double seconds = 0;   // wall time of the whole stage
@@ -40,7 +41,7 @@ struct CropStats {
 
 // The thumbnails of `boxes` ([x0, y0, x1, y1], inside the image) of one [H, W, 3] uint8
 // image, each [h, w, 3] uint8 with its longest side at most `max_side` (antialiased
-// bilinear, the network input's filter). Boxes of one size are resized in one batch.
+// bilinear, the network input's filter, resize_rgb8_aa). Boxes of one size are resized in one batch.
 std::vector<at::Tensor> cut_thumbnails(const at::Tensor& hwc, const std::vector<std::array<int64_t, 4>>& boxes,
                                        int64_t max_side);
 

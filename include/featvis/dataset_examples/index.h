@@ -44,9 +44,12 @@ struct ExamplesIndex {
 // Layer name with every character outside [A-Za-z0-9_.-] replaced by '_'.
 std::string layer_slug(const std::string& name);
 
+// "crops/<image>/<x0>-<y0>-<x1>-<y1>.jpg": a crop is a function of the photo and the box,
+// so units that share both (a deep layer's whole-input box, often) share one file.
+std::string crop_path(int64_t image, const std::array<int64_t, 4>& box);
+
 // The index of a scan; top_max entries get boxes from the layer's receptive field and,
-// with `crops`, crop paths "crops/<layer-slug>/<unit>/<rank>.jpg" (written as null
-// without). Empty slots (fewer photos than K) are left out.
+// with `crops`, crop paths by crop_path() (written as null without). Empty slots (fewer photos than K) are left out.
 ExamplesIndex make_examples_index(const Model& model, const std::string& images_root,
                                   const std::vector<std::string>& images, const ScanResult& scan, bool crops = true);
 
