@@ -47,7 +47,7 @@ std::vector<std::string> layer_names(const std::vector<std::string>& asked, cons
 
 nlohmann::ordered_json crops_json(const dataset_examples::CropStats& s, const dataset_examples::CropOptions& o) {
   if (!o.write) return nullptr;
-  return {{"size", o.size},      {"entries", s.crops}, {"files", s.files},   {"encoded", s.encoded}, {"bytes", s.bytes},
+  return {{"size", o.size},      {"entries", s.crops}, {"files", s.files},   {"encoded", s.encoded}, {"photos", s.photos}, {"decoded", s.decoded}, {"bytes", s.bytes},
           {"seconds", s.seconds}, {"decode_seconds", s.decode_seconds}, {"resize_seconds", s.resize_seconds},
           {"encode_seconds", s.encode_seconds}, {"write_seconds", s.write_seconds}};
 }
@@ -132,8 +132,8 @@ void add_examples_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "examples",
       "Dataset examples: for every unit of the chosen layers, the photos of a folder that excite it most\n"
-      "(and least), from one batched pass; writes OUT/index.json and crop thumbnails (JPEG, cut from one\n"
-      "decode per photo, encoded on --threads threads; written before the index, which names them).\n"
+      "(and least), from one batched pass; writes OUT/index.json and crop thumbnails (JPEG, cut from the\n"
+      "photos as the scan decoded them, encoded on --threads threads; written before the index names them).\n"
       "Ctrl-C stops after the current batch and saves a checkpoint; the same command resumes from it.");
   cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
   cmd->add_option("--images", args->images, "folder of photos: JPEG, PNG, WebP, TIFF (searched recursively)")

@@ -111,6 +111,7 @@ void check_crop_options(const CropOptions& options) {
   FEATVIS_CHECK_SETTING(options.quality >= 1 && options.quality <= 100, "crop_quality",
                         "JPEG quality must be 1-100, not ", options.quality);
   FEATVIS_CHECK_SETTING(options.threads >= 0, "threads", "thread count must not be negative");
+  FEATVIS_CHECK_SETTING(options.keep_views_bytes >= 0, "keep_views_bytes", "bytes to keep must not be negative");
 }
 
 std::vector<at::Tensor> cut_thumbnails(const at::Tensor& hwc, const std::vector<Box>& boxes, int64_t max_side) {
@@ -141,7 +142,7 @@ std::vector<at::Tensor> cut_thumbnails(const at::Tensor& hwc, const std::vector<
 }
 
 CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const Preprocessing& card,
-                      const CropOptions& options) {
+                      const CropOptions& options, const std::map<int64_t, at::Tensor>& views) {
   check_crop_options(options);
   CropStats stats;
   if (!options.write) return stats;
@@ -170,9 +171,15 @@ CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const 
     const PhotoCrops& photo = photos[p];
     CropStats mine;
     Clock::time_point t = Clock::now();
-    const std::string path = (fs::path(index.images_root) / index.images.at(static_cast<size_t>(photo.image))).string();
-    const at::Tensor hwc =
-        load_network_input(path, view).round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous();
+    const auto kept = views.find(photo.image);
+    at::Tensor hwc;
+    if (kept != views.end()) {
+      hwc = kept->second;
+    } else {
+      const std::string path = (fs::path(index.images_root) / index.images.at(static_cast<size_t>(photo.image))).string();
+      hwc = load_network_input(path, view).round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous();
+      mine.decoded = 1;
+    }
     mine.decode_seconds = seconds_since(t);
     const std::vector<at::Tensor> thumbs = cut_thumbnails(hwc, photo.boxes, options.size);
     mine.resize_seconds = seconds_since(t);
@@ -188,6 +195,7 @@ CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const 
     std::lock_guard<std::mutex> lock(mutex);
     for (const auto& paths : photo.paths) stats.files += static_cast<int64_t>(paths.size());
     stats.encoded += static_cast<int64_t>(thumbs.size());
+    stats.decoded += mine.decoded;
     stats.bytes += mine.bytes;
     stats.decode_seconds += mine.decode_seconds;
     stats.resize_seconds += mine.resize_seconds;

@@ -19,13 +19,15 @@ ExamplesDirResult build_examples_dir(const Model& model, const std::string& imag
     throw Error("cannot create output directory '" + dir + "': " + (ec ? ec.message() : "not a directory"));
   result.checkpoint = (fs::path(dir) / "checkpoint.cbor").string();
   options.checkpoint_path = result.checkpoint;
+  if (crops.write) options.keep_views_bytes = crops.keep_views_bytes;
   result.scan = scan_examples(model, images_root, result.images, options);
   if (result.scan.interrupted) return result;
   result.index = make_examples_index(model, images_root, result.images, result.scan, crops.write);
   // An index of an earlier run would name crops about to be overwritten in place.
   fs::remove(fs::path(dir) / "index.json", ec);
   if (ec) throw Error("cannot remove the old index in '" + dir + "': " + ec.message());
-  result.crops = write_crops(dir, result.index, model.card.preprocessing, crops);
+  result.crops = write_crops(dir, result.index, model.card.preprocessing, crops, result.scan.views);
+  result.scan.views.clear();  // the memory is the crops' only
   write_examples_index(dir, result.index);
   fs::remove(result.checkpoint, ec);  // the index now holds everything; a rerun starts afresh
   return result;

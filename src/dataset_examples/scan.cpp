@@ -96,6 +96,15 @@ void record(LayerExamples& layer, const at::Tensor& act, const at::Tensor& image
   layer.top_max.add(max, images, where);
 }
 
+// The photo as the card cropped it, in pixel levels: the network input with the card's
+// scaling undone (exact: the levels are integers, far from a rounding tie).
+at::Tensor view_of_input(const at::Tensor& chw, const Preprocessing& pre) {
+  const at::Tensor rgb = pre.bgr ? chw.flip({0}) : chw;
+  const at::Tensor mean = at::tensor({pre.mean[0], pre.mean[1], pre.mean[2]}).view({3, 1, 1});
+  const at::Tensor std = at::tensor({pre.std[0], pre.std[1], pre.std[2]}).view({3, 1, 1});
+  return (rgb * std + mean).round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous();
+}
+
 }  // namespace
 
 std::vector<std::string> card_layer_names(const Model& model) {
@@ -130,13 +139,18 @@ ScanResult scan_examples(const Model& model, const std::string& images_root, con
   size_t begin = static_cast<size_t>(progress.images_done);
   std::future<DecodedBatch> next;
   if (begin < total) next = decode_from(begin);
-  int64_t batches = 0;
+  int64_t batches = 0, kept_bytes = 0;
+  const int64_t view_bytes = int64_t{3} * pre.height * pre.width;
   while (begin < total) {
     DecodedBatch batch = next.get();
     const size_t after = std::min(begin + step, total);
     // Decode the next batch while this one runs through the network.
     if (after < total) next = decode_from(after);
     progress.skipped.insert(progress.skipped.end(), batch.skipped.begin(), batch.skipped.end());
+    for (size_t i = 0; i < batch.inputs.size() && kept_bytes + view_bytes <= options.keep_views_bytes; ++i) {
+      result.views[batch.indices[i]] = view_of_input(batch.inputs[i], pre);
+      kept_bytes += view_bytes;
+    }
     if (!batch.inputs.empty()) {
       c10::InferenceMode guard;
       const at::Device device = model.graph.device();

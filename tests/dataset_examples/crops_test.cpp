@@ -188,6 +188,9 @@ TEST(Crops, BadOptionsNameTheSetting) {
   o.quality = 85;
   o.threads = -1;
   EXPECT_EQ(setting_of(o), "threads");
+  o.threads = 0;
+  o.keep_views_bytes = -1;
+  EXPECT_EQ(setting_of(o), "keep_views_bytes");
   // An index written without crops has nothing to cut.
   ex::ExamplesIndex bare = hand.index;
   for (auto& u : bare.layers[0].units)
@@ -229,6 +232,24 @@ TEST(ExamplesDir, NoCropsWritesTheBoxesAndNoCropFiles) {
   EXPECT_FALSE(fs::exists(out + "/crops"));
 }
 
+// The views the scan keeps give the same crops as photos decoded again.
+TEST(ExamplesDir, CropsFromTheScansViewsEqualCropsFromDecodedPhotos) {
+  const featvis::Model model = featvis::testing::tiny_examples_model();
+  const std::string root = featvis::testing::synthetic_photos(6), out = temp_dir() + "/ex", again = temp_dir();
+  const ex::ExamplesDirResult run = ex::build_examples_dir(model, root, out, tiny_scan());
+  EXPECT_EQ(run.crops.photos, 6);
+  EXPECT_EQ(run.crops.decoded, 0);
+  const ex::CropStats decoded = ex::write_crops(again, run.index, model.card.preprocessing);
+  EXPECT_EQ(decoded.decoded, 6);
+  for (const auto& layer : run.index.layers)
+    for (const auto& unit : layer.units)
+      for (const auto& e : unit.top_max) EXPECT_EQ(featvis::read_file(out + "/" + e.crop), featvis::read_file(again + "/" + e.crop));
+  // A budget of two views: the other photos are decoded again.
+  ex::CropOptions two;
+  two.keep_views_bytes = 2 * 3 * 8 * 8;
+  EXPECT_EQ(ex::build_examples_dir(model, root, temp_dir(), tiny_scan(), two).crops.decoded, 4);
+}
+
 // A crop stage that fails half-way (a photo gone since the scan, as a crash would stop it)
 // leaves no index, not even the one of an earlier run, whose crops are being rewritten.
 TEST(ExamplesDir, AFailedCropStageLeavesNoIndexNamingAMissingCrop) {
@@ -244,7 +265,10 @@ TEST(ExamplesDir, AFailedCropStageLeavesNoIndexNamingAMissingCrop) {
     if (++batches == 5) fs::remove(gone);  // after the scan has read it
     return false;
   };
-  EXPECT_NE(featvis::testing::error_of([&] { ex::build_examples_dir(model, root, out, options); }).find("cannot read image"),
+  ex::CropOptions decode_again;  // keep no views, so that the crop stage reads the photos
+  decode_again.keep_views_bytes = 0;
+  EXPECT_NE(featvis::testing::error_of([&] { ex::build_examples_dir(model, root, out, options, decode_again); })
+                .find("cannot read image"),
             std::string::npos);
   EXPECT_FALSE(fs::exists(out + "/index.json"));
   // Once the photo is back, the same call finishes, and every crop the index names exists.

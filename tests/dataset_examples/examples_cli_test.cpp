@@ -54,6 +54,70 @@ TEST(ExamplesCli, WritesTheIndexAndCrops) {
   EXPECT_NE(table.out.find("3x3 /1"), std::string::npos) << table.out;
 }
 
+TEST(ExamplesCli, NoCropsWritesTheIndexWithBoxesAndNoCropFiles) {
+  Workspace ws;
+  const std::string out = ws.dir + "/out";
+  const auto r = run_featvis({"examples", ws.model, "--images", ws.photos, "--out", out, "--top", "2", "--threads", "1",
+                              "--no-crops", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(r.out)["crops"].is_null());
+  const auto index = featvis::dataset_examples::read_examples_index(out + "/index.json");
+  int entries = 0;
+  for (const auto& u : index.layers[0].units)
+    for (const auto& e : u.top_max) {
+      ++entries;
+      EXPECT_TRUE(e.crop.empty());
+      EXPECT_TRUE(e.position.has_value());
+      EXPECT_GT(e.box[2], e.box[0]);
+    }
+  EXPECT_GT(entries, 0);
+  EXPECT_FALSE(fs::exists(out + "/crops"));
+}
+
+// --crop-size on the real model: logits see the whole 224x224 input, so every crop is
+// exactly the size asked for; a mid layer's 75x75 fields shrink to it.
+TEST(ExamplesCli, CropSizeIsHonoured) {
+  FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
+  FEATVIS_REQUIRE_IMAGES(samples);
+  const std::string photos = featvis::testing::temp_dir(), out = featvis::testing::temp_dir() + "/out";
+  for (const char* name : {"n01440764_tench.JPEG", "n01443537_goldfish.JPEG"})
+    fs::create_symlink(fs::path(samples) / name, fs::path(photos) / name);
+  const auto r = run_featvis({"examples", "mobilenet_v2", "--images", photos, "--out", out, "--layers",
+                              "logits,MobileNetV2/expanded_conv_8/expand", "--top", "1", "--threads", "1", "--crop-size",
+                              "40", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["crops"]["size"], 40);
+  const auto index = featvis::dataset_examples::read_examples_index(out + "/index.json");
+  for (const auto& layer : index.layers)
+    for (size_t u = 0; u < layer.units.size(); u += 50) {
+      const auto& e = layer.units[u].top_max.at(0);
+      const at::Tensor crop = featvis::load_image_rgb8(out + "/" + e.crop);
+      const int64_t longest = std::max(e.box[2] - e.box[0], e.box[3] - e.box[1]);
+      EXPECT_EQ(std::max(crop.size(0), crop.size(1)), std::min<int64_t>(40, longest)) << e.crop;
+      if (layer.name == "logits") EXPECT_EQ(crop.size(0), 40);
+    }
+}
+
+TEST(ExamplesCli, BadCropFlagsAreOneLineErrors) {
+  Workspace ws(1);
+  const std::string out = ws.dir + "/out";
+  const std::vector<std::string> base{"examples", ws.model, "--images", ws.photos, "--out", out};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_featvis(args);
+  };
+  expect_one_line_error(with({"--crop-size", "4"}), 1, {"--crop-size", "8-1024 pixels, not 4"});
+  expect_one_line_error(with({"--crop-size", "2000"}), 1, {"--crop-size", "not 2000"});
+  expect_one_line_error(with({"--crop-size", "big"}), 2, {"--crop-size"});
+  expect_one_line_error(with({"--crop-quality", "0"}), 1, {"--crop-quality", "1-100"});
+  expect_one_line_error(with({"--no-crops", "--crop-size", "64"}), 2, {"--crop-size", "excludes", "--no-crops"});
+  EXPECT_FALSE(fs::exists(out + "/index.json"));  // checked before the scan
+  const auto help = run_featvis({"examples", "--help"});
+  EXPECT_NE(help.out.find("--no-crops"), std::string::npos);
+  EXPECT_NE(help.out.find("--crop-size"), std::string::npos);
+}
+
 TEST(ExamplesCli, CtrlCSavesACheckpointAndTheSameCommandResumes) {
   Workspace ws(300);
   const std::string out = ws.dir + "/out";

@@ -1,7 +1,7 @@
 #pragma once
-// Thumbnails of the dataset-example crops: each photo is decoded once into the network's
-// view (the card's crop in pixel levels, before its scaling), every box of it is cut from
-// that one image, boxes of one size are resized together, and the JPEG encoding is spread
+// Thumbnails of the dataset-example crops: each photo's view (the card's crop in pixel
+// levels, before its scaling: kept by the scan, or decoded once more), every box of it
+// cut from that one image, boxes of one size are resized together, and the JPEG encoding is spread
 // over worker threads. Crop files are written plainly, without a temporary file or a sync
 // each: they are safe because the index that names them is written after them, atomically
 // (build_examples_dir removes a stale index before it touches any crop).
@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct CropOptions {
   int quality = 85;    // JPEG quality
   int threads = 0;     // photos worked on at once; 0: ATen's thread count (the CLI's --threads)
   bool progress = false;
+  // build_examples_dir: bytes of the scan's decoded photos kept for the crops (150 KiB a
+  // photo at 224x224); photos beyond it are decoded again.
+  int64_t keep_views_bytes = int64_t{1} << 30;
 };
 
 // Throws SettingError naming crop_size or crop_quality, threads for negative counts.
@@ -30,7 +34,8 @@ void check_crop_options(const CropOptions& options);
 
 // What write_crops did. The stage times are summed over the worker threads.
 struct CropStats {
-  int64_t photos = 0;   // photos decoded
+  int64_t photos = 0;   // photos cut from
+  int64_t decoded = 0;  // of those, decoded here (not kept by the scan)
   int64_t crops = 0;    // top_max entries of the index
   int64_t files = 0;    // files written (entries naming one file count once)
   int64_t encoded = 0;  // JPEGs encoded: distinct (photo, box) pairs
@@ -45,9 +50,10 @@ struct CropStats {
 std::vector<at::Tensor> cut_thumbnails(const at::Tensor& hwc, const std::vector<std::array<int64_t, 4>>& boxes,
                                        int64_t max_side);
 
-// Writes every top_max crop of `index` under `dir`. Unreadable photos are errors (they
-// were readable when scanned); nothing is written when options.write is false.
+// Writes every top_max crop of `index` under `dir`, cut from `views` (ScanResult::views)
+// where they hold the photo, else from the photo decoded again. Unreadable photos are
+// errors (they were readable when scanned); nothing is written when options.write is false.
 CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const Preprocessing& pre,
-                      const CropOptions& options = {});
+                      const CropOptions& options = {}, const std::map<int64_t, at::Tensor>& views = {});
 
 }  // namespace featvis::dataset_examples

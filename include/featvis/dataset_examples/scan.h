@@ -8,6 +8,7 @@
 #include <featvis/model/model.h>
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ struct ScanOptions {
   int64_t checkpoint_every = 8;
   bool progress = true;
   std::function<bool()> stop_requested;  // polled after each batch
+  // Bytes of photo views ([H, W, 3] uint8: the card's crop in pixel levels, what crops are
+  // cut from) kept in ScanResult::views, first come first kept, so that the crop stage
+  // need not decode those photos again; 0: none.
+  int64_t keep_views_bytes = 0;
 };
 
 struct ScanResult {
@@ -41,6 +46,7 @@ struct ScanResult {
   bool interrupted = false;
   double seconds = 0;         // this run's scanning time
   int64_t images_scanned = 0;  // photos run through the network by this run
+  std::map<int64_t, at::Tensor> views;  // photo index -> view, as keep_views_bytes allows
 };
 
 // `images` are paths relative to `images_root` (see list_images); the index of a photo
