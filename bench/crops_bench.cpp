@@ -73,28 +73,28 @@ at::Tensor old_thumbnail(const at::Tensor& levels, int64_t max_side) {
   const int64_t h = levels.size(1), w = levels.size(2);
   if (std::max(h, w) <= max_side) return levels / 255.0;
   const double scale = static_cast<double>(max_side) / std::max(h, w);
-  featvis::Preprocessing pre;
-  pre.crop = featvis::Preprocessing::Crop::kStretch;
+  featvis::model::Preprocessing pre;
+  pre.crop = featvis::model::Preprocessing::Crop::kStretch;
   pre.height = static_cast<int>(std::max<int64_t>(1, std::lround(h * scale)));
   pre.width = static_cast<int>(std::max<int64_t>(1, std::lround(w * scale)));
   pre.mean = {0.f, 0.f, 0.f};
   pre.std = {255.f, 255.f, 255.f};
-  return featvis::preprocess_image(levels.round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous(), pre);
+  return featvis::image::preprocess_image(levels.round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous(), pre);
 }
 
-featvis::Preprocessing view_of(const featvis::Preprocessing& card) {
-  featvis::Preprocessing view = card;
+featvis::model::Preprocessing view_of(const featvis::model::Preprocessing& card) {
+  featvis::model::Preprocessing view = card;
   view.mean = {0.f, 0.f, 0.f};
   view.std = {1.f, 1.f, 1.f};
   view.bgr = false;
   return view;
 }
 
-Split old_path(const std::string& out, const ex::ExamplesIndex& index, const featvis::Preprocessing& card,
+Split old_path(const std::string& out, const ex::ExamplesIndex& index, const featvis::model::Preprocessing& card,
                const std::map<int64_t, std::vector<std::array<int64_t, 4>>>& by_image,
                const std::map<int64_t, std::vector<std::string>>& crop_of, int64_t size, bool fsync_each) {
   Split s;
-  const featvis::Preprocessing view = view_of(card);
+  const featvis::model::Preprocessing view = view_of(card);
   const int threads = at::get_num_threads();
   at::set_num_threads(1);
   const auto start = Clock::now();
@@ -103,7 +103,7 @@ Split old_path(const std::string& out, const ex::ExamplesIndex& index, const fea
   for (const auto& [image, boxes] : by_image) {
     size_t n = 0;
     auto t = Clock::now();
-    const at::Tensor levels = featvis::load_network_input(index.images_root + "/" + index.images[image], view);
+    const at::Tensor levels = featvis::image::load_network_input(index.images_root + "/" + index.images[image], view);
     s.decode += since(t);
     for (const auto& b : boxes) {
       const at::Tensor thumb = old_thumbnail(levels.slice(1, b[1], b[3]).slice(2, b[0], b[2]), size);
@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
     }
     if (dir.empty()) throw featvis::Error("usage: featvis_bench_crops EXAMPLES_DIR [--threads N] [--photos P] [--size PX] [--rounds R]");
     at::set_num_threads(threads);
-    const featvis::Model model = featvis::load_model(model_name);
+    const featvis::model::Model model = featvis::model::load_model(model_name);
     ex::ExamplesIndex index = ex::read_examples_index(dir + "/index.json");
     // Keep the first `photos` photos with crops; name the crops as make_examples_index does.
     std::map<int64_t, std::vector<std::array<int64_t, 4>>> by_image;
@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
     int taken = 0;
     for (const auto& [image, boxes] : by_image) {
       if (taken++ >= 100) break;
-      const at::Tensor hwc = featvis::load_network_input(index.images_root + "/" + index.images[image], view_of(model.card.preprocessing))
+      const at::Tensor hwc = featvis::image::load_network_input(index.images_root + "/" + index.images[image], view_of(model.card.preprocessing))
                                  .round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous();
       std::vector<std::array<int64_t, 4>> distinct = boxes;
       std::sort(distinct.begin(), distinct.end());
@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
     const std::vector<std::pair<std::string, std::function<std::string(const at::Tensor&)>>> encoders{
         {"stb q85", [](const at::Tensor& t) { return stb_jpeg(t, 85); }},
         {"libjpeg-turbo q85", [](const at::Tensor& t) {
-           return featvis::encode_jpeg(t.data_ptr<uint8_t>(), static_cast<int>(t.size(1)), static_cast<int>(t.size(0)), 85);
+           return featvis::image::encode_jpeg(t.data_ptr<uint8_t>(), static_cast<int>(t.size(1)), static_cast<int>(t.size(0)), 85);
          }},
         {"webp q80 (m4)", [](const at::Tensor& t) {
            uint8_t* out = nullptr;

@@ -7,6 +7,7 @@
 #   bench/examples_bench.sh [BUILD_DIR]        (default: build)
 #
 # Environment: THREADS (2), BATCH (16), TOP (3: 3 crops per unit of ~17k units), IMAGES (../shared/images/imagenet-samples),
+# EXTRA (more `featvis examples` flags, e.g. --no-crops or --crop-size 64), LAYERS_MAX (the first N conv layers only),
 # MODEL (../shared/models/mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx), PYTHON (/usr/bin/python3).
 set -euo pipefail
 
@@ -36,6 +37,7 @@ export OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS"
 LAYERS="$("$FEATVIS" layers mobilenet_v2 --json | "$PYTHON" -c '
 import json, sys
 print(",".join(l["name"] for l in json.load(sys.stdin)["layers"] if l["op"] == "Conv" and len(l["shape"]) == 4))')"
+if [[ -n "${LAYERS_MAX:-}" ]]; then LAYERS="$(tr ',' '\n' <<< "$LAYERS" | head -n "$LAYERS_MAX" | paste -sd,)"; fi
 echo "recording $(tr ',' '\n' <<< "$LAYERS" | wc -l) conv layers" >&2
 
 "$PYTHON" "$ROOT/bench/onnx_symbolic_batch.py" "$MODEL" "$RUN/model_nbatch.onnx"
@@ -44,7 +46,7 @@ echo "recording $(tr ',' '\n' <<< "$LAYERS" | wc -l) conv layers" >&2
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 rm -rf "$RUN/out"
 /usr/bin/time -v -o "$RUN/featvis.time" "$FEATVIS" examples mobilenet_v2 --images "$IMAGES" --layers "$LAYERS" \
-  --top "$TOP" --batch "$BATCH" --threads "$THREADS" --quiet --json --out "$RUN/out" > "$RUN/featvis.json"
+  --top "$TOP" --batch "$BATCH" --threads "$THREADS" --quiet --json ${EXTRA:-} --out "$RUN/out" > "$RUN/featvis.json"
 /usr/bin/time -v -o "$RUN/ort.time" node "$ROOT/bench/ort_forward.js" --model "$RUN/model_nbatch.onnx" \
   --input-file "$RUN/images.f32" --batch "$BATCH" --threads "$THREADS" > "$RUN/ort.json"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -66,4 +68,10 @@ print("|---|---:|---:|---:|")
 print(f"| featvis examples (scan: decode + forward + top-k) | {f['images_per_second']:.1f} | {f_rss:.0f} | {f_wall:.1f} |")
 print(f"| ONNX Runtime forward only (pre-decoded input) | {o['images_per_s']:.1f} | {o_rss:.0f} | {o_wall:.1f} |")
 print(f"ratio featvis/ORT images/s: {f['images_per_second'] / o['images_per_s']:.2f}")
+print(f"featvis process wall / scan alone: {f_wall:.1f} / {f['scan_seconds']:.1f} s = {f_wall / f['scan_seconds']:.2f}")
+c = f.get("crops")
+if c:
+    print(f"crops: {c['entries']} entries, {c['files']} files, {c['photos']} photos ({c['decoded']} decoded again), "
+          f"{c['seconds']:.1f} s wall; summed over threads: decode {c['decode_seconds']:.1f}, resize {c['resize_seconds']:.1f}, "
+          f"encode {c['encode_seconds']:.1f}, write {c['write_seconds']:.1f} s; {c['bytes'] / 2**20:.1f} MiB")
 PY

@@ -134,14 +134,14 @@ std::vector<at::Tensor> cut_thumbnails(const at::Tensor& hwc, const std::vector<
     if (std::max(h, w) > max_side) {
       const double scale = static_cast<double>(max_side) / std::max(h, w);
       const int64_t th = std::max<int64_t>(1, std::lround(h * scale)), tw = std::max<int64_t>(1, std::lround(w * scale));
-      batch = resize_rgb8_aa(batch, th, tw);
+      batch = image::resize_rgb8_aa(batch, th, tw);
     }
     for (size_t n = 0; n < items.size(); ++n) out[items[n]] = batch[static_cast<int64_t>(n)];
   }
   return out;
 }
 
-CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const Preprocessing& card,
+CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const model::Preprocessing& card,
                       const CropOptions& options, const std::map<int64_t, at::Tensor>& views) {
   check_crop_options(options);
   CropStats stats;
@@ -150,7 +150,7 @@ CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const 
   const std::vector<PhotoCrops> photos = crops_by_photo(dir, index, stats.crops);
   make_folders(photos);
   // The network's view of the photo in pixel levels: the card's crop, no scaling.
-  Preprocessing view = card;
+  model::Preprocessing view = card;
   view.mean = {0.f, 0.f, 0.f};
   view.std = {1.f, 1.f, 1.f};
   view.bgr = false;
@@ -177,7 +177,7 @@ CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const 
       hwc = kept->second;
     } else {
       const std::string path = (fs::path(index.images_root) / index.images.at(static_cast<size_t>(photo.image))).string();
-      hwc = load_network_input(path, view).round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous();
+      hwc = image::load_network_input(path, view).round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous();
       mine.decoded = 1;
     }
     mine.decode_seconds = seconds_since(t);
@@ -185,7 +185,7 @@ CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const 
     mine.resize_seconds = seconds_since(t);
     for (size_t b = 0; b < thumbs.size(); ++b) {
       const at::Tensor& thumb = thumbs[b];
-      const std::string jpeg = encode_jpeg(thumb.data_ptr<uint8_t>(), static_cast<int>(thumb.size(1)),
+      const std::string jpeg = image::encode_jpeg(thumb.data_ptr<uint8_t>(), static_cast<int>(thumb.size(1)),
                                            static_cast<int>(thumb.size(0)), options.quality);
       mine.encode_seconds += seconds_since(t);
       for (const std::string& file : photo.paths[b]) write_file(file, jpeg);

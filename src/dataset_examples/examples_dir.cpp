@@ -8,7 +8,7 @@ namespace featvis::dataset_examples {
 
 namespace fs = std::filesystem;
 
-ExamplesDirResult build_examples_dir(const Model& model, const std::string& images_root, const std::string& dir,
+ExamplesDirResult build_examples_dir(const model::Model& model, const std::string& images_root, const std::string& dir,
                                      ScanOptions options, const CropOptions& crops) {
   check_crop_options(crops);  // before the scan, not after it
   ExamplesDirResult result;

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <memory>
 
-namespace featvis {
+namespace featvis::image {
 namespace {
 
 // libjpeg reports errors through a callback that must not return: jump back out.
@@ -63,4 +63,4 @@ std::string encode_jpeg(const uint8_t* rgb, int width, int height, int quality) 
   return bytes;
 }
 
-}  // namespace featvis
+}  // namespace featvis::image

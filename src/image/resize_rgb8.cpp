@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace featvis {
+namespace featvis::image {
 namespace {
 
 // For each output index: the first input index and the normalized weights, computed with
@@ -89,4 +89,4 @@ at::Tensor resize_rgb8_aa(const at::Tensor& images, int64_t height, int64_t widt
   return batch ? result : result.squeeze(0);
 }
 
-}  // namespace featvis
+}  // namespace featvis::image

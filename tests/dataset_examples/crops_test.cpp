@@ -30,10 +30,10 @@ at::Tensor smooth_photo(int64_t h, int64_t w, int seed) {
 }
 
 // The network's view as the crop stage makes it: the card's crop in pixel levels.
-at::Tensor view_of(const std::string& path, featvis::Preprocessing pre) {
+at::Tensor view_of(const std::string& path, featvis::model::Preprocessing pre) {
   pre.mean = {0.f, 0.f, 0.f};
   pre.std = {1.f, 1.f, 1.f};
-  return featvis::load_network_input(path, pre).round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous();
+  return featvis::image::load_network_input(path, pre).round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous();
 }
 
 // The path before issue 19 (crops.cpp at f75d364): each box cut and resized on its own
@@ -43,11 +43,11 @@ at::Tensor old_thumbnail(const at::Tensor& hwc, const Box& b, int64_t max_side) 
   const int64_t h = crop.size(0), w = crop.size(1);
   if (std::max(h, w) <= max_side) return crop;
   const double scale = static_cast<double>(max_side) / std::max(h, w);
-  featvis::Preprocessing pre;
-  pre.crop = featvis::Preprocessing::Crop::kStretch;
+  featvis::model::Preprocessing pre;
+  pre.crop = featvis::model::Preprocessing::Crop::kStretch;
   pre.height = static_cast<int>(std::max<int64_t>(1, std::lround(h * scale)));
   pre.width = static_cast<int>(std::max<int64_t>(1, std::lround(w * scale)));
-  return (featvis::preprocess_image(crop, pre).clamp(0, 1) * 255.0).round().to(at::kByte).permute({1, 2, 0}).contiguous();
+  return (featvis::image::preprocess_image(crop, pre).clamp(0, 1) * 255.0).round().to(at::kByte).permute({1, 2, 0}).contiguous();
 }
 
 const std::vector<Box> kBoxes{
@@ -62,11 +62,11 @@ const std::vector<Box> kBoxes{
 // Two smooth photos and an index naming every box of kBoxes in each, one unit per box.
 struct HandIndex {
   std::string photos = temp_dir();
-  featvis::Preprocessing card;  // resize 256, centre crop 224
+  featvis::model::Preprocessing card;  // resize 256, centre crop 224
   ex::ExamplesIndex index;
   HandIndex() {
-    featvis::save_png(photos + "/a.png", smooth_photo(300, 260, 0));
-    featvis::save_png(photos + "/b.png", smooth_photo(240, 320, 1));
+    featvis::image::save_png(photos + "/a.png", smooth_photo(300, 260, 0));
+    featvis::image::save_png(photos + "/b.png", smooth_photo(240, 320, 1));
     index.images_root = photos;
     index.images = {"a.png", "b.png"};
     index.top_k = 2;
@@ -127,7 +127,7 @@ TEST(Crops, FilesDecodeToTheCutsWithinJpegLossAndDuplicatesAreEncodedOnce) {
     const std::vector<at::Tensor> cuts = ex::cut_thumbnails(view, kBoxes, 128);
     for (size_t u = 0; u < kBoxes.size(); ++u) {
       const std::string file = out + "/" + hand.index.layers[0].units[u].top_max[image].crop;
-      const at::Tensor decoded = featvis::load_image_rgb8(file);
+      const at::Tensor decoded = featvis::image::load_image_rgb8(file);
       ASSERT_EQ(decoded.sizes(), cuts[u].sizes()) << file;
       // Quality 85, 4:2:0: mean error measured 0.89-1.25 levels on these photos.
       const double error = (decoded.to(at::kFloat) - cuts[u].to(at::kFloat)).abs().mean().item<double>();
@@ -147,11 +147,11 @@ TEST(Crops, CropSizeIsHonoured) {
   ex::write_crops(out, hand.index, hand.card, options);
   for (const auto& unit : hand.index.layers[0].units)
     for (const auto& e : unit.top_max) {
-      const at::Tensor decoded = featvis::load_image_rgb8(out + "/" + e.crop);
+      const at::Tensor decoded = featvis::image::load_image_rgb8(out + "/" + e.crop);
       const int64_t h = e.box[3] - e.box[1], w = e.box[2] - e.box[0];
       EXPECT_EQ(std::max(decoded.size(0), decoded.size(1)), std::min<int64_t>(32, std::max(h, w))) << e.crop;
     }
-  EXPECT_EQ(featvis::load_image_rgb8(out + "/crops/hand/4/0.jpg").sizes(), (at::IntArrayRef{24, 32, 3}));  // 150x200
+  EXPECT_EQ(featvis::image::load_image_rgb8(out + "/crops/hand/4/0.jpg").sizes(), (at::IntArrayRef{24, 32, 3}));  // 150x200
 }
 
 TEST(Crops, OneAndTwoThreadsWriteTheSameBytes) {
@@ -209,7 +209,7 @@ ex::ScanOptions tiny_scan() {
 }
 
 TEST(ExamplesDir, NoCropsWritesTheBoxesAndNoCropFiles) {
-  const featvis::Model model = featvis::testing::tiny_examples_model();
+  const featvis::model::Model model = featvis::testing::tiny_examples_model();
   const std::string root = featvis::testing::synthetic_photos(6), out = temp_dir() + "/ex";
   ex::CropOptions crops;
   crops.write = false;
@@ -234,7 +234,7 @@ TEST(ExamplesDir, NoCropsWritesTheBoxesAndNoCropFiles) {
 
 // The views the scan keeps give the same crops as photos decoded again.
 TEST(ExamplesDir, CropsFromTheScansViewsEqualCropsFromDecodedPhotos) {
-  const featvis::Model model = featvis::testing::tiny_examples_model();
+  const featvis::model::Model model = featvis::testing::tiny_examples_model();
   const std::string root = featvis::testing::synthetic_photos(6), out = temp_dir() + "/ex", again = temp_dir();
   const ex::ExamplesDirResult run = ex::build_examples_dir(model, root, out, tiny_scan());
   EXPECT_EQ(run.crops.photos, 6);
@@ -253,7 +253,7 @@ TEST(ExamplesDir, CropsFromTheScansViewsEqualCropsFromDecodedPhotos) {
 // A crop stage that fails half-way (a photo gone since the scan, as a crash would stop it)
 // leaves no index, not even the one of an earlier run, whose crops are being rewritten.
 TEST(ExamplesDir, AFailedCropStageLeavesNoIndexNamingAMissingCrop) {
-  const featvis::Model model = featvis::testing::tiny_examples_model();
+  const featvis::model::Model model = featvis::testing::tiny_examples_model();
   const std::string root = featvis::testing::synthetic_photos(6), out = temp_dir() + "/ex";
   ex::build_examples_dir(model, root, out, tiny_scan());
   ASSERT_TRUE(fs::exists(out + "/index.json"));

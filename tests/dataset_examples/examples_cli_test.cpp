@@ -26,7 +26,7 @@ struct Workspace : featvis::testing::TinyModelDir {
     at::manual_seed(3);
     for (int i = 0; i < count; ++i) {
       fs::create_directories(photos + "/sub");
-      featvis::save_png(photos + (i % 2 ? "/sub/" : "/") + "p" + std::to_string(i) + ".png", at::rand({3, 9, 11}));
+      featvis::image::save_png(photos + (i % 2 ? "/sub/" : "/") + "p" + std::to_string(i) + ".png", at::rand({3, 9, 11}));
     }
   }
 };
@@ -91,7 +91,7 @@ TEST(ExamplesCli, CropSizeIsHonoured) {
   for (const auto& layer : index.layers)
     for (size_t u = 0; u < layer.units.size(); u += 50) {
       const auto& e = layer.units[u].top_max.at(0);
-      const at::Tensor crop = featvis::load_image_rgb8(out + "/" + e.crop);
+      const at::Tensor crop = featvis::image::load_image_rgb8(out + "/" + e.crop);
       const int64_t longest = std::max(e.box[2] - e.box[0], e.box[3] - e.box[1]);
       EXPECT_EQ(std::max(crop.size(0), crop.size(1)), std::min<int64_t>(40, longest)) << e.crop;
       if (layer.name == "logits") EXPECT_EQ(crop.size(0), 40);

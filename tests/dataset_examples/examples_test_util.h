@@ -21,17 +21,17 @@ inline std::string synthetic_photos(int count) {
     const fs::path sub = fs::path(dir) / (i % 2 ? "b" : "a") / (i % 3 ? "" : "deep");
     fs::create_directories(sub);
     const int64_t h = 10 + i % 5, w = 12 + i % 4;  // any sizes: stretched to 8x8
-    save_png((sub / ("img" + std::to_string(i) + (i % 4 ? ".png" : ".PNG"))).string(), at::rand({3, h, w}));
+    image::save_png((sub / ("img" + std::to_string(i) + (i % 4 ? ".png" : ".PNG"))).string(), at::rand({3, h, w}));
   }
   write_bytes(dir + "/notes.txt", "not a photo");
   return dir;
 }
 
-inline Model tiny_examples_model() {
+inline model::Model tiny_examples_model() {
   const std::string dir = temp_dir();
   write_bytes(dir + "/tiny.onnx", tiny_two_conv_onnx(3, 8));
   write_bytes(dir + "/tiny.card.json", tiny_classifier_card());
-  return load_model(dir + "/tiny.onnx");
+  return model::load_model(dir + "/tiny.onnx");
 }
 
 }  // namespace featvis::testing

@@ -53,7 +53,7 @@ std::vector<at::Tensor> cut_thumbnails(const at::Tensor& hwc, const std::vector<
 // Writes every top_max crop of `index` under `dir`, cut from `views` (ScanResult::views)
 // where they hold the photo, else from the photo decoded again. Unreadable photos are
 // errors (they were readable when scanned); nothing is written when options.write is false.
-CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const Preprocessing& pre,
+CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const model::Preprocessing& pre,
                       const CropOptions& options = {}, const std::map<int64_t, at::Tensor>& views = {});
 
 }  // namespace featvis::dataset_examples

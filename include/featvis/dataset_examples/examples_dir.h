@@ -22,7 +22,7 @@ struct ExamplesDirResult {
 // Scans `images_root` with `options` (its checkpoint_path is set to DIR/checkpoint.cbor)
 // and, unless interrupted, writes the crops as `crops` says and then the index, so that
 // an index on disk never names a crop not yet complete.
-ExamplesDirResult build_examples_dir(const Model& model, const std::string& images_root, const std::string& dir,
+ExamplesDirResult build_examples_dir(const model::Model& model, const std::string& images_root, const std::string& dir,
                                      ScanOptions options, const CropOptions& crops = {});
 
 }  // namespace featvis::dataset_examples

@@ -50,7 +50,7 @@ std::string crop_path(int64_t image, const std::array<int64_t, 4>& box);
 
 // The index of a scan; top_max entries get boxes from the layer's receptive field and,
 // with `crops`, crop paths by crop_path() (written as null without). Empty slots (fewer photos than K) are left out.
-ExamplesIndex make_examples_index(const Model& model, const std::string& images_root,
+ExamplesIndex make_examples_index(const model::Model& model, const std::string& images_root,
                                   const std::vector<std::string>& images, const ScanResult& scan, bool crops = true);
 
 // DIR/index.json, written atomically.

@@ -6,10 +6,10 @@
 #include <cstdint>
 #include <string>
 
-namespace featvis {
+namespace featvis::image {
 
 // `rgb`: height rows of width x 3 bytes, no padding. quality 1-100. Throws featvis::Error
 // for an empty image or a bad quality.
 std::string encode_jpeg(const uint8_t* rgb, int width, int height, int quality = 85);
 
-}  // namespace featvis
+}  // namespace featvis::image

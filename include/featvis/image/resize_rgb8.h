@@ -5,7 +5,7 @@
 // which costs more than the arithmetic for thumbnail-sized images.
 #include <ATen/ATen.h>
 
-namespace featvis {
+namespace featvis::image {
 
 // [H, W, 3] uint8 -> [height, width, 3] uint8 (or [N, H, W, 3] -> [N, height, width, 3],
 // the weights computed once for the batch), rounded half to even and clamped as
@@ -14,4 +14,4 @@ namespace featvis {
 // 32 of 367,128 levels).
 at::Tensor resize_rgb8_aa(const at::Tensor& images, int64_t height, int64_t width);
 
-}  // namespace featvis
+}  // namespace featvis::image
