@@ -53,37 +53,37 @@ at::Tensor resize_rgb8_aa(const at::Tensor& images, int64_t height, int64_t widt
                 "resize_rgb8_aa expects [H, W, 3] or [N, H, W, 3] uint8 images on the CPU");
   FEATVIS_CHECK(height >= 1 && width >= 1, "cannot resize to ", width, "x", height);
   const at::Tensor in = batch ? images.contiguous() : images.unsqueeze(0).contiguous();
-  const int64_t n = in.size(0), h = in.size(1), w = in.size(2), row = width * 3;
+  const int64_t n = in.size(0), h = in.size(1), w = in.size(2), in_row = w * 3, row = width * 3;
   const Taps across = taps(w, width), down = taps(h, height);  // once for the whole batch
   at::Tensor result = at::empty({n, height, width, 3}, at::kByte);
-  std::vector<float> rows(static_cast<size_t>(h * row)), acc(static_cast<size_t>(row));
+  std::vector<float> rows(static_cast<size_t>(height * in_row));
   for (int64_t item = 0; item < n; ++item) {
-    const uint8_t* src = in.data_ptr<uint8_t>() + item * h * w * 3;
+    const uint8_t* src = in.data_ptr<uint8_t>() + item * h * in_row;
     uint8_t* dst = result.data_ptr<uint8_t>() + item * height * row;
-    // Width first, into floats.
-    for (int64_t y = 0; y < h; ++y) {
-      float* out = rows.data() + y * row;
-      for (int64_t x = 0; x < width; ++x) {
-        const std::vector<float>& wt = across.weights[x];
-        const uint8_t* p = src + (y * w + across.first[x]) * 3;
-        for (int c = 0; c < 3; ++c) {
-          float t = static_cast<float>(p[c]) * wt[0];
-          for (size_t j = 1; j < wt.size(); ++j) t += static_cast<float>(p[j * 3 + c]) * wt[j];
-          out[x * 3 + c] = t;
-        }
-      }
-    }
-    // Then height, a row of floats at a time.
+    // Height first, whole rows at a time (contiguous, so vectorized): the costlier
+    // per-pixel width pass then runs on `height` rows instead of h.
     for (int64_t y = 0; y < height; ++y) {
       const std::vector<float>& wt = down.weights[y];
-      const float* first = rows.data() + down.first[y] * row;
-      for (int64_t i = 0; i < row; ++i) acc[i] = first[i] * wt[0];
+      const uint8_t* first = src + down.first[y] * in_row;
+      float* acc = rows.data() + y * in_row;
+      for (int64_t i = 0; i < in_row; ++i) acc[i] = static_cast<float>(first[i]) * wt[0];
       for (size_t j = 1; j < wt.size(); ++j) {
-        const float* r = first + j * row;
-        for (int64_t i = 0; i < row; ++i) acc[i] += r[i] * wt[j];
+        const uint8_t* r = first + j * in_row;
+        for (int64_t i = 0; i < in_row; ++i) acc[i] += static_cast<float>(r[i]) * wt[j];
       }
-      for (int64_t i = 0; i < row; ++i)
-        dst[y * row + i] = static_cast<uint8_t>(std::clamp(std::nearbyint(acc[i]), 0.0f, 255.0f));
+    }
+    // Then width, per pixel, rounded to levels.
+    for (int64_t y = 0; y < height; ++y) {
+      const float* line = rows.data() + y * in_row;
+      for (int64_t x = 0; x < width; ++x) {
+        const std::vector<float>& wt = across.weights[x];
+        const float* p = line + across.first[x] * 3;
+        for (int c = 0; c < 3; ++c) {
+          float t = p[c] * wt[0];
+          for (size_t j = 1; j < wt.size(); ++j) t += p[j * 3 + c] * wt[j];
+          dst[y * row + x * 3 + c] = static_cast<uint8_t>(std::clamp(std::nearbyint(t), 0.0f, 255.0f));
+        }
+      }
     }
   }
   return batch ? result : result.squeeze(0);

@@ -1,17 +1,18 @@
 #pragma once
 // Antialiased bilinear downscaling of 8-bit RGB images in plain loops: the filter of
 // ATen's _upsample_bilinear2d_aa (PIL's triangle filter, support scaled with the
-// reduction; weights and sums in float, width pass first), without ATen's per-call set-up,
-// which costs more than the arithmetic for thumbnail-sized images.
+// reduction; weights and sums in float), without ATen's per-call set-up, which costs more
+// than the arithmetic for thumbnail-sized images. The height pass comes first (ATen's
+// comes second): it runs on whole rows, and the per-pixel width pass on fewer of them.
 #include <ATen/ATen.h>
 
 namespace featvis::image {
 
 // [H, W, 3] uint8 -> [height, width, 3] uint8 (or [N, H, W, 3] -> [N, height, width, 3],
 // the weights computed once for the batch), rounded half to even and clamped as
-// preprocess_image rounds. Equal to ATen's result up to float contraction: where ATen's
-// build fuses multiply-adds a level can differ by 1 (tests/dataset_examples/crops_test.cpp:
-// 32 of 367,128 levels).
+// preprocess_image rounds. Equal to ATen's result up to float rounding (the pass order,
+// fused multiply-adds in ATen's build): a level at a rounding tie can differ by 1
+// (tests/dataset_examples/crops_test.cpp: 40 of 367,128 levels).
 at::Tensor resize_rgb8_aa(const at::Tensor& images, int64_t height, int64_t width);
 
 }  // namespace featvis::image
