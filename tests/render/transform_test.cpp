@@ -206,20 +206,7 @@ TEST(Transforms, RandomChoiceDrawsEveryListEntryAndStaysInRange) {
 std::pair<std::vector<at::Tensor>, std::vector<at::Tensor>> both_ways(const std::string& chain, const at::Tensor& x,
                                                                         int draws = 20) {
   const tf::Transform once = tf::parse(chain);
-  // parse() composes with the default (one resampling); rebuild the reference from the
-  // single transforms between the commas.
-  std::vector<tf::Transform> singles;
-  size_t start = 0;
-  int depth = 0;
-  for (size_t i = 0; i <= chain.size(); ++i) {
-    if (i < chain.size() && (chain[i] == '(' || chain[i] == '{')) ++depth;
-    if (i < chain.size() && (chain[i] == ')' || chain[i] == '}')) --depth;
-    if (i == chain.size() || (chain[i] == ',' && depth == 0)) {
-      singles.push_back(tf::parse(chain.substr(start, i - start)));
-      start = i + 1;
-    }
-  }
-  const tf::Transform step_by_step = tf::compose(singles, tf::Resampling::kPerTransform);
+  const tf::Transform step_by_step = tf::compose(tf::parse_steps(chain), tf::Resampling::kPerTransform);
   at::Generator g1 = seeded(21), g2 = seeded(21);
   std::vector<at::Tensor> a, b;
   for (int i = 0; i < draws; ++i) {

@@ -87,7 +87,9 @@ at::Tensor resample_once(const std::vector<Transform>& steps, const at::Tensor& 
   at::Tensor mask;
   for (auto it = drawn.rbegin(); it != drawn.rend(); ++it) {
     suffix = times(of(it->warp.to_input), suffix);
-    if (it->fill.kind != Fill::Kind::kZero) continue;
+    // A zero-filling step that did not move anything (rotate drew 0) brings nothing in.
+    const bool moved = it->warp.to_input != std::array<double, 6>{1, 0, 0, 0, 1, 0};
+    if (it->fill.kind != Fill::Kind::kZero || !moved) continue;
     const at::Tensor frame = at::ones({1, 1, it->in_h, it->in_w}, image.options().requires_grad(false));
     const at::Tensor m = sample(frame, suffix, h, w);
     mask = mask.defined() ? mask * m : m;
