@@ -17,8 +17,8 @@ namespace {
 
 std::string size_text(int64_t h, int64_t w) { return std::to_string(h) + "x" + std::to_string(w); }
 
-at::Tensor array_batch(const Model& model, const py::array& array) {
-  const Preprocessing& pre = model.card.preprocessing;
+at::Tensor array_batch(const model::Model& model, const py::array& array) {
+  const model::Preprocessing& pre = model.card.preprocessing;
   at::Tensor pixels = tensor_from_numpy(array);
   if (pixels.dim() == 3) pixels = pixels.unsqueeze(0);
   // Channels first, as torch lays images out: (N,3,H,W).
@@ -35,15 +35,15 @@ at::Tensor array_batch(const Model& model, const py::array& array) {
   } else if (pixels.numel() > 0 && (pixels.min().item<float>() < 0 || pixels.max().item<float>() > 1)) {
     throw Error("float images must have values in [0, 1]");
   }
-  return network_input(pixels.permute({0, 3, 1, 2}).contiguous(), pre);
+  return image::network_input(pixels.permute({0, 3, 1, 2}).contiguous(), pre);
 }
 
 }  // namespace
 
-at::Tensor network_batch(const Model& model, const py::handle& images) {
+at::Tensor network_batch(const model::Model& model, const py::handle& images) {
   at::Tensor batch;
   if (py::isinstance<py::str>(images)) {
-    batch = load_batch({images.cast<std::string>()}, model.card.preprocessing);
+    batch = inference::load_batch({images.cast<std::string>()}, model.card.preprocessing);
   } else if (py::isinstance<py::array>(images)) {
     batch = array_batch(model, images.cast<py::array>());
   } else if (py::hasattr(images, "__array__") || py::hasattr(images, "__array_interface__")) {
@@ -58,7 +58,7 @@ at::Tensor network_batch(const Model& model, const py::handle& images) {
       paths.push_back(item.cast<std::string>());
     }
     if (paths.empty()) throw Error("images: the list is empty");
-    batch = load_batch(paths, model.card.preprocessing);
+    batch = inference::load_batch(paths, model.card.preprocessing);
   } else {
     throw Error("images must be a file path, a list of paths or a numpy array, not " +
                 std::string(py::str(images.get_type().attr("__name__"))));

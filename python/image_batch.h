@@ -13,6 +13,6 @@ namespace featvis::python {
 // or an array (H,W,3), (N,H,W,3) or (N,3,H,W) at the card's input size, float in [0,1]
 // or uint8: numpy, or anything numpy reads (torch tensors, PIL images).
 // Returns [N,3,H,W] on the model's device. Throws featvis::Error for anything else.
-at::Tensor network_batch(const Model& model, const pybind11::handle& images);
+at::Tensor network_batch(const model::Model& model, const pybind11::handle& images);
 
 }  // namespace featvis::python

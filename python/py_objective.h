@@ -14,7 +14,7 @@
 namespace featvis::python {
 
 struct PyObjective {
-  using Bind = std::function<objective::Objective(const Graph&)>;
+  using Bind = std::function<objective::Objective(const graph::Graph&)>;
 
   objective::Objective objective;  // names as given
   Bind bind;                       // names resolved (featvis::resolve_layer)

@@ -15,13 +15,13 @@ namespace featvis::cli {
 namespace {
 
 // The card's layer list as JSON lines, "visualize" derived from the graph.
-void print_derived_card_layers(const Model& model) {
+void print_derived_card_layers(const model::Model& model) {
   std::cout << "  \"layers\": [\n";
   for (size_t i = 0; i < model.card.layers.size(); ++i) {
-    const CardLayer& l = model.card.layers[i];
+    const model::CardLayer& l = model.card.layers[i];
     const auto quoted = [](const std::string& s) { return nlohmann::json(s).dump(); };
     std::cout << "    {\"name\": " << quoted(l.name) << ", \"title\": " << quoted(l.title);
-    const std::string visualize = derive_visualization_tensor(model.graph, l.name);
+    const std::string visualize = model::derive_visualization_tensor(model.graph, l.name);
     if (!visualize.empty()) std::cout << ", \"visualize\": " << quoted(visualize);
     std::cout << (i + 1 < model.card.layers.size() ? "},\n" : "}\n");
   }
@@ -46,16 +46,16 @@ void add_layers_command(CLI::App& app) {
                 "Relu/Clip producing the layer), to paste into the card");
   add_run_options(cmd, args->run);
   cmd->callback([args] {
-    const Model model = open_model(args->model, args->run);
+    const model::Model model = open_model(args->model, args->run);
     if (args->derive_visualize) {
       print_derived_card_layers(model);
       return;
     }
-    std::vector<LayerInfo> layers = describe_layers(model);
+    std::vector<inference::LayerInfo> layers = inference::describe_layers(model);
     std::set<std::string> featured;
     for (const auto& l : model.card.layers) featured.insert(l.name);
     if (args->card_only) {
-      std::vector<LayerInfo> kept;
+      std::vector<inference::LayerInfo> kept;
       for (auto& l : layers)
         if (featured.count(l.name)) kept.push_back(std::move(l));
       layers = std::move(kept);

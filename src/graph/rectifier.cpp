@@ -2,7 +2,7 @@
 
 #include <limits>
 
-namespace featvis {
+namespace featvis::graph {
 namespace {
 
 // The value of a scalar tensor fixed in the graph: an initializer or a Constant node.
@@ -36,4 +36,4 @@ std::optional<Rectifier> rectifier_producing(const Graph& graph, const std::stri
   return r;
 }
 
-}  // namespace featvis
+}  // namespace featvis::graph

@@ -8,7 +8,7 @@
 
 namespace fs = std::filesystem;
 
-namespace featvis {
+namespace featvis::model {
 namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -175,8 +175,8 @@ Model load_model(const std::string& ref) {
   }
 
   Model model;
-  model.graph = Graph::load_onnx(loc.onnx_path);
-  const Graph& graph = model.graph;
+  model.graph = graph::Graph::load_onnx(loc.onnx_path);
+  const graph::Graph& graph = model.graph;
   if (card.input.empty()) {  // card-less: take what the graph declares
     if (graph.inputs().empty() || graph.outputs().empty())
       throw Error("model '" + loc.onnx_path + "' declares no graph input or output; write a card for it");
@@ -223,4 +223,4 @@ std::string Model::label(int64_t index) const {
   return "class " + std::to_string(index);
 }
 
-}  // namespace featvis
+}  // namespace featvis::model

@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <sstream>
 
-namespace featvis {
+namespace featvis::model {
 
-std::string derive_visualization_tensor(const Graph& graph, const std::string& layer) {
-  const std::optional<Rectifier> r = rectifier_producing(graph, layer);
+std::string derive_visualization_tensor(const graph::Graph& graph, const std::string& layer) {
+  const std::optional<graph::Rectifier> r = graph::rectifier_producing(graph, layer);
   return r ? r->input : std::string();
 }
 
@@ -15,7 +15,7 @@ std::string capped_layer_note(const Model& model, const std::string& layer) {
   const auto& layers = model.card.layers;
   const bool on_card = std::any_of(layers.begin(), layers.end(), [&](const CardLayer& l) { return l.name == layer; });
   if (!on_card) return "";
-  const std::optional<Rectifier> r = rectifier_producing(model.graph, layer);
+  const std::optional<graph::Rectifier> r = graph::rectifier_producing(model.graph, layer);
   if (!r || !r->capped) return "";
   std::ostringstream cap;
   if (r->cap) cap << " at " << *r->cap;
@@ -25,4 +25,4 @@ std::string capped_layer_note(const Model& model, const std::string& layer) {
          instead + "' instead";
 }
 
-}  // namespace featvis
+}  // namespace featvis::model

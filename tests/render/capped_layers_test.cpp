@@ -34,7 +34,7 @@ objective::Objective channels_of(const std::string& tensor) {
   return objective::per_item(items);
 }
 
-at::Tensor render_channels(const featvis::Model& model, const std::string& tensor) {
+at::Tensor render_channels(const featvis::model::Model& model, const std::string& tensor) {
   featvis::render::Recipe recipe;  // the Microscope's: the lucid preset
   recipe.size = kSize;
   recipe.batch = kUnits;
@@ -50,22 +50,22 @@ void save_sheet(const std::string& model, const std::string& layer, const std::s
   for (char& c : name)
     if (c == '/') c = '_';
   fs::create_directories(dir);
-  featvis::save_png((fs::path(dir) / name).string(), featvis::render::contact_sheet(images, kUnits));
+  featvis::image::save_png((fs::path(dir) / name).string(), featvis::render::contact_sheet(images, kUnits));
 }
 
 class CappedLayersTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(CappedLayersTest, RenderingTheVisualizationTensorRaisesTheLayerPastTheCappedRender) {
   const std::string name = GetParam();
-  FEATVIS_REQUIRE_MODEL(file, featvis::locate_model(name).card.file);
-  const featvis::Model model = featvis::load_model(name);
+  FEATVIS_REQUIRE_MODEL(file, featvis::model::locate_model(name).card.file);
+  const featvis::model::Model model = featvis::model::load_model(name);
   const auto& layers = model.card.layers;
   ASSERT_GE(layers.size(), 2u);
   int compared = 0;
   for (size_t l = layers.size() - 2; l < layers.size(); ++l) {
     const std::string& layer = layers[l].name;
     const std::string& tensor = layers[l].visualization_tensor();
-    const auto rectifier = featvis::rectifier_producing(model.graph, layer);
+    const auto rectifier = featvis::graph::rectifier_producing(model.graph, layer);
     if (tensor == layer) {
       // Tiny Darknet: LeakyRelu and linear layers, nothing capped, nothing to compare.
       EXPECT_FALSE(rectifier.has_value() && rectifier->capped) << layer << " is capped but the card names no pre-activation";

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-namespace featvis {
+namespace featvis::graph {
 
 struct Rectifier {
   std::string op;      // "Relu" or "Clip"
@@ -21,4 +21,4 @@ struct Rectifier {
 // a weight, an unknown name).
 std::optional<Rectifier> rectifier_producing(const Graph& graph, const std::string& tensor);
 
-}  // namespace featvis
+}  // namespace featvis::graph

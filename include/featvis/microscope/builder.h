@@ -47,7 +47,7 @@ struct BuildSummary {
 class Builder {
  public:
   // Checks layers, units, lenses and (with --resume) the settings of an existing build.
-  Builder(const Model& model, BuildOptions options);
+  Builder(const model::Model& model, BuildOptions options);
   ~Builder();
 
   const std::vector<LayerPlan>& layers() const { return layers_; }
@@ -66,7 +66,7 @@ class Builder {
   void refuse_other_tensors(const Json& settings_before) const;
   Json manifest_json() const;
 
-  const Model& model_;
+  const model::Model& model_;
   BuildOptions options_;
   std::string model_dir_;
   std::vector<LayerPlan> layers_;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace featvis {
+namespace featvis::model {
 
 struct Preprocessing {
   // How a photo of any size becomes the model's input square.
@@ -65,4 +65,4 @@ struct ModelCard {
   std::string visualization_tensor(const std::string& layer) const;
 };
 
-}  // namespace featvis
+}  // namespace featvis::model

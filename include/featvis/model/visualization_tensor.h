@@ -5,14 +5,14 @@
 
 #include <string>
 
-namespace featvis {
+namespace featvis::model {
 
 // The input of the Relu or Clip that produces `layer`, or "" when another op does: what a
 // card's "visualize" field should hold (`featvis layers MODEL --derive-visualize`).
-std::string derive_visualization_tensor(const Graph& graph, const std::string& layer);
+std::string derive_visualization_tensor(const graph::Graph& graph, const std::string& layer);
 
 // For a card layer produced by a capped Clip (ReLU6): one line saying that its renders
 // saturate and naming the tensor to render instead; "" for any other layer.
 std::string capped_layer_note(const Model& model, const std::string& layer);
 
-}  // namespace featvis
+}  // namespace featvis::model
