@@ -198,7 +198,8 @@ void add_render_command(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "images rendered together (default: 1, or the objective's count)")
       ->check(CLI::Range(int64_t{1}, int64_t{1024}));
   args->param_opt =
-      cmd->add_option("--param", args->param, "parameterization: fft or pixel")->check(CLI::IsMember({"fft", "pixel"}));
+      cmd->add_option("--param", args->param, "parameterization: fft, pixel or cppn (a coordinate network, Lucid's cppn; lr 0.005 unless --lr)")
+          ->check(CLI::IsMember({"fft", "pixel", "cppn"}));
   args->decorrelate_opt =
       cmd->add_flag("--decorrelate,!--no-decorrelate", args->decorrelate, "optimize in decorrelated colour space");
   args->squash_opt = cmd->add_option("--squash", args->squash, "to valid RGB by sigmoid or clamp")
