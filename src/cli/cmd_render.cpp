@@ -4,6 +4,7 @@
 #include "commands.h"
 
 #include <featvis/image/image.h>
+#include <featvis/model/visualization_tensor.h>
 #include <featvis/objective/kind_table.h>
 #include <featvis/objective/parse.h>
 #include <featvis/render/contact_sheet.h>
@@ -74,6 +75,10 @@ void run_render(const RenderArgs& args) {
 
   const model::Model model = open_model(args.model, args.run);
   const objective::Objective objective = objective::parse(args.objective, model);
+  for (const std::string& layer : objective.layers()) {
+    const std::string note = model::capped_layer_note(model, layer);
+    if (!note.empty()) std::cerr << "featvis: note: " << note << '\n';
+  }
   render::Prepared prepared = render::prepare(recipe, model, objective);
   const render::param::ImageParamOptions& po = prepared.image;
   const int64_t batch = po.batch;

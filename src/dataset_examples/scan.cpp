@@ -107,9 +107,9 @@ at::Tensor view_of_input(const at::Tensor& chw, const model::Preprocessing& pre)
 
 }  // namespace
 
-std::vector<std::string> card_layer_names(const model::Model& model) {
+std::vector<std::string> card_ranking_tensors(const model::Model& model) {
   std::vector<std::string> names;
-  for (const auto& l : model.card.layers) names.push_back(l.name);
+  for (const auto& l : model.card.layers) names.push_back(l.visualization_tensor());
   if (names.empty()) throw Error("model card '" + model.card.name + "' lists no layers; name them with --layers");
   return names;
 }
