@@ -16,7 +16,8 @@ struct Picture {
 // An (H,W,3) or (3,H,W) image, float in [0,1] or uint8, as [3,H,W] floats in [0,1].
 at::Tensor picture_chw(const pybind11::handle& image);
 
-// [3,H,W] images of any sizes side by side (render::contact_sheet; smaller ones on white).
+// [3,H,W] images of any sizes side by side (render::contact_sheet), each scaled to fill a
+// cell of the largest one's size.
 Picture contact_sheet_of(const std::vector<at::Tensor>& pictures, int64_t columns = 0);
 
 }  // namespace featvis::python

@@ -10,6 +10,7 @@
 #include <featvis/util/error.h>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace featvis::python {
@@ -32,7 +33,8 @@ at::Tensor picture_chw(const py::handle& image) {
 
 namespace {
 
-// Pictures of different sizes on white canvases of the largest, top-left aligned.
+// Pictures of different sizes in cells of the largest: each scaled to fill its cell
+// (aspect kept, bilinear), centred on white, so small crops show beside large renders.
 at::Tensor same_size(const std::vector<at::Tensor>& pictures) {
   int64_t h = 0, w = 0;
   for (const at::Tensor& p : pictures) {
@@ -41,7 +43,15 @@ at::Tensor same_size(const std::vector<at::Tensor>& pictures) {
   }
   at::Tensor batch = at::ones({static_cast<int64_t>(pictures.size()), 3, h, w});
   for (size_t i = 0; i < pictures.size(); ++i) {
-    batch[static_cast<int64_t>(i)].slice(1, 0, pictures[i].size(1)).slice(2, 0, pictures[i].size(2)).copy_(pictures[i]);
+    at::Tensor p = pictures[i];
+    const double scale = std::min(static_cast<double>(h) / p.size(1), static_cast<double>(w) / p.size(2));
+    const int64_t ph = std::max<int64_t>(1, std::llround(p.size(1) * scale));
+    const int64_t pw = std::max<int64_t>(1, std::llround(p.size(2) * scale));
+    if (ph != p.size(1) || pw != p.size(2)) {
+      p = at::upsample_bilinear2d(p.unsqueeze(0), {ph, pw}, /*align_corners=*/false)[0].clamp(0, 1);
+    }
+    const int64_t top = (h - ph) / 2, left = (w - pw) / 2;
+    batch[static_cast<int64_t>(i)].slice(1, top, top + ph).slice(2, left, left + pw).copy_(p);
   }
   return batch;
 }
@@ -73,7 +83,7 @@ void bind_picture(py::module_& m) {
         },
         py::arg("images"), py::arg("columns") = 0,
         "Images (arrays (H,W,3) or (3,H,W), Pictures, torch tensors) side by side with white gaps, as one Picture; "
-        "columns 0 picks a near-square grid.");
+        "smaller ones are scaled to the largest one's cell. columns 0 picks a near-square grid.");
 }
 
 }  // namespace featvis::python
