@@ -18,7 +18,7 @@ inline bool is_file(const std::string& path) { return std::ifstream(path, std::i
 
 // Path of kDefaultModel, or "" with `searched` listing the directories looked in.
 inline std::string find_default_model(std::string* searched) {
-  for (const std::string& dir : model_search_path()) {
+  for (const std::string& dir : model::model_search_path()) {
     *searched += (searched->empty() ? "" : ", ") + dir;
     if (is_file(dir + "/" + kDefaultModel)) return dir + "/" + kDefaultModel;
   }

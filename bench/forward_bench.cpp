@@ -73,7 +73,7 @@ Options parse(int* argc, char** argv) {
   return o;
 }
 
-std::vector<int64_t> chw_of(const featvis::Graph& graph) {
+std::vector<int64_t> chw_of(const featvis::graph::Graph& graph) {
   std::vector<int64_t> chw{3, 224, 224};
   const auto& shape = graph.inputs().at(0).shape;
   if (shape.size() == 4)
@@ -82,15 +82,15 @@ std::vector<int64_t> chw_of(const featvis::Graph& graph) {
   return chw;
 }
 
-at::Tensor random_input(const featvis::Graph& graph, int64_t batch) {
+at::Tensor random_input(const featvis::graph::Graph& graph, int64_t batch) {
   const auto chw = chw_of(graph);
   at::manual_seed(0);
   return at::rand({batch, chw[0], chw[1], chw[2]}) * 2 - 1;  // the model's [-1, 1] range
 }
 
-std::string output_name(const featvis::Graph& graph) { return graph.outputs().at(0); }
+std::string output_name(const featvis::graph::Graph& graph) { return graph.outputs().at(0); }
 
-void bench_forward(benchmark::State& state, const featvis::Graph* graph) {
+void bench_forward(benchmark::State& state, const featvis::graph::Graph* graph) {
   const int64_t batch = state.range(0);
   const std::string out = output_name(*graph);
   const at::Tensor x = random_input(*graph, batch);
@@ -104,7 +104,7 @@ void bench_forward(benchmark::State& state, const featvis::Graph* graph) {
       benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void bench_forward_grad(benchmark::State& state, const featvis::Graph* graph, int64_t k) {
+void bench_forward_grad(benchmark::State& state, const featvis::graph::Graph* graph, int64_t k) {
   const int64_t batch = state.range(0);
   const std::string out = output_name(*graph);
   at::Tensor x = random_input(*graph, batch).requires_grad_(true);
@@ -124,7 +124,7 @@ void bench_forward_grad(benchmark::State& state, const featvis::Graph* graph, in
       benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
-int dump_logits(const featvis::Graph& graph, const std::string& in_path, const std::string& out_path) {
+int dump_logits(const featvis::graph::Graph& graph, const std::string& in_path, const std::string& out_path) {
   std::ifstream in(in_path, std::ios::binary);
   if (!in) throw featvis::Error("cannot read '" + in_path + "'");
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
   try {
     const Options opt = parse(&argc, argv);
     at::set_num_threads(opt.threads);
-    const featvis::Graph graph = featvis::Graph::load_onnx(opt.model);
+    const featvis::graph::Graph graph = featvis::graph::Graph::load_onnx(opt.model);
     if (opt.dump) return dump_logits(graph, opt.dump->first, opt.dump->second);
 
     benchmark::AddCustomContext("featvis_model", opt.model);

@@ -103,7 +103,7 @@ Options parse(int* argc, char** argv) {
 }
 
 struct Case {
-  const featvis::Model* model;
+  const featvis::model::Model* model;
   featvis::objective::Objective objective;
   int64_t batch;
   int64_t steps;
@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
   try {
     const Options opt = parse(&argc, argv);
     at::set_num_threads(opt.threads);
-    const featvis::Model model = featvis::load_model(opt.model);
+    const featvis::model::Model model = featvis::model::load_model(opt.model);
     std::vector<std::pair<std::string, Case>> cases = {
         {"render/early", {&model, featvis::objective::channel(kEarly, opt.channel), 1, opt.steps, 0}},
         {"render/middle", {&model, featvis::objective::channel(kMiddle, opt.channel), 1, opt.steps, 0}},

@@ -36,10 +36,10 @@ struct PyAttribution {
   at::Tensor overlay;  // [3,H+bar,W] as `featvis attribute` writes <stem>_overlay.png
   at::Tensor heatmap;  // [3,H,W]
 
-  py::bytes repr_png() const { return py::bytes(encode_png(overlay)); }
+  py::bytes repr_png() const { return py::bytes(image::encode_png(overlay)); }
 };
 
-PyAttribution attribute(const Model& model, const py::handle& images, const py::object& target_given,
+PyAttribution attribute(const model::Model& model, const py::handle& images, const py::object& target_given,
                         const std::string& method, int64_t steps, const std::string& baseline, bool even_steps,
                         double blur_sigma, int64_t smooth_samples, double smooth_sigma, const std::string& smooth_on,
                         uint64_t seed, const std::optional<std::string>& layer, int64_t window, int64_t stride,
@@ -54,7 +54,7 @@ PyAttribution attribute(const Model& model, const py::handle& images, const py::
   options.smoothgrad.sigma = smooth_sigma;
   options.smoothgrad.on = attribution::parse_method(smooth_on);
   options.smoothgrad.seed = seed;
-  if (layer) options.grad_cam.layer = resolve_layer(model.graph, *layer);
+  if (layer) options.grad_cam.layer = graph::resolve_layer(model.graph, *layer);
   options.occlusion.window = window;
   options.occlusion.stride = stride;
   options.batch = batch;

@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct PyExamples {
-  std::shared_ptr<Model> model;
+  std::shared_ptr<model::Model> model;
   std::string dir;
   de::ExamplesIndex index;  // empty when the scan was interrupted
   int64_t images = 0, images_done = 0, images_scanned = 0, resumed_from = 0;
@@ -38,7 +38,7 @@ struct PyExamples {
 
   const de::LayerIndex& layer(const std::string& name) const {
     if (interrupted) throw Error("the scan was interrupted; call featvis.examples again to resume it");
-    const std::string full = resolve_layer(model->graph, name);
+    const std::string full = graph::resolve_layer(model->graph, name);
     for (const de::LayerIndex& l : index.layers)
       if (l.name == full) return l;
     throw Error("layer '" + full + "' was not scanned into " + dir);
@@ -79,13 +79,13 @@ py::list unit_entries(const PyExamples& e, const std::string& layer, int64_t uni
 std::vector<at::Tensor> unit_crops(const PyExamples& e, const std::string& layer, int64_t unit) {
   std::vector<at::Tensor> out;
   for (const de::ExampleEntry& x : e.unit(layer, unit).top_max) {
-    const at::Tensor rgb8 = load_image_rgb8((fs::path(e.dir) / x.crop).string());
+    const at::Tensor rgb8 = image::load_image_rgb8((fs::path(e.dir) / x.crop).string());
     out.push_back(rgb8.permute({2, 0, 1}).to(at::kFloat) / 255);
   }
   return out;
 }
 
-PyExamples from_index(const std::shared_ptr<Model>& model, const std::string& dir, de::ExamplesIndex index) {
+PyExamples from_index(const std::shared_ptr<model::Model>& model, const std::string& dir, de::ExamplesIndex index) {
   PyExamples e;
   e.model = model;
   e.dir = dir;
@@ -95,16 +95,16 @@ PyExamples from_index(const std::shared_ptr<Model>& model, const std::string& di
   return e;
 }
 
-PyExamples examples(const std::shared_ptr<Model>& model, const std::string& images_root, const std::string& out,
+PyExamples examples(const std::shared_ptr<model::Model>& model, const std::string& images_root, const std::string& out,
                     const py::object& layers, int64_t top, int64_t batch, int64_t checkpoint_every, int thumbnail,
                     bool progress) {
   de::ScanOptions options;
   if (layers.is_none() || (py::isinstance<py::str>(layers) && layers.cast<std::string>() == "all")) {
     options.layers = de::card_layer_names(*model);
   } else if (py::isinstance<py::str>(layers)) {
-    options.layers = {resolve_layer(model->graph, layers.cast<std::string>())};
+    options.layers = {graph::resolve_layer(model->graph, layers.cast<std::string>())};
   } else {
-    options.layers = resolve_layers(model->graph, layers.cast<std::vector<std::string>>());
+    options.layers = graph::resolve_layers(model->graph, layers.cast<std::vector<std::string>>());
   }
   if (top < 1) throw SettingError("top", "top must be at least 1, got " + std::to_string(top));
   if (batch < 1) throw SettingError("batch", "batch must be at least 1, got " + std::to_string(batch));
@@ -175,7 +175,7 @@ void bind_examples(py::module_& m) {
         "card's), a name or a list (short names work). Ctrl-C stops after a batch with a checkpoint; the same "
         "call resumes.");
   m.def("load_examples",
-        [](const std::shared_ptr<Model>& model, const std::string& dir) {
+        [](const std::shared_ptr<model::Model>& model, const std::string& dir) {
           return from_index(model, dir, de::read_examples_index((fs::path(dir) / "index.json").string()));
         },
         py::arg("model"), py::arg("dir"), "An examples directory written before (by featvis.examples or the CLI).");

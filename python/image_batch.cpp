@@ -36,8 +36,8 @@ bool all_paths(const py::handle& images) {
 }
 
 // (N,H,W,3) pixels of any strides -> [N,3,H,W] in [0,1], the array itself where it can be.
-at::Tensor array_images01(const Model& model, const py::array& array, int64_t height, int64_t width) {
-  const Preprocessing& pre = model.card.preprocessing;
+at::Tensor array_images01(const model::Model& model, const py::array& array, int64_t height, int64_t width) {
+  const model::Preprocessing& pre = model.card.preprocessing;
   at::Tensor pixels = tensor_view_of_numpy(array);
   if (pixels.dim() == 3) pixels = pixels.unsqueeze(0);
   // Channels first, as torch lays images out: (N,3,H,W).
@@ -54,7 +54,7 @@ at::Tensor array_images01(const Model& model, const py::array& array, int64_t he
                   "; pass uint8 photos, PIL images or file paths to have them cropped and resized");
     }
     std::vector<at::Tensor> crops;
-    for (int64_t i = 0; i < pixels.size(0); ++i) crops.push_back(preprocess_image01(pixels[i], pre, height, width));
+    for (int64_t i = 0; i < pixels.size(0); ++i) crops.push_back(image::preprocess_image01(pixels[i], pre, height, width));
     return at::stack(crops);
   }
   const at::Tensor chw = pixels.permute({0, 3, 1, 2});
@@ -81,13 +81,13 @@ py::object as_array(const py::handle& images) {
 
 }  // namespace
 
-at::Tensor images01(const Model& model, const py::handle& images, int64_t height, int64_t width) {
-  const Preprocessing& pre = model.card.preprocessing;
+at::Tensor images01(const model::Model& model, const py::handle& images, int64_t height, int64_t width) {
+  const model::Preprocessing& pre = model.card.preprocessing;
   if (height == 0 || width == 0) {
     height = pre.height;
     width = pre.width;
   }
-  if (py::isinstance<py::str>(images)) return load_image01(images.cast<std::string>(), pre, height, width).unsqueeze(0);
+  if (py::isinstance<py::str>(images)) return image::load_image01(images.cast<std::string>(), pre, height, width).unsqueeze(0);
   if (py::isinstance<py::list>(images) || py::isinstance<py::tuple>(images)) {
     std::vector<at::Tensor> parts;
     for (const py::handle item : images) parts.push_back(images01(model, item, height, width));
@@ -102,18 +102,18 @@ at::Tensor images01(const Model& model, const py::handle& images, int64_t height
   return array_images01(model, array.cast<py::array>(), height, width);
 }
 
-at::Tensor network_batch(const Model& model, const py::handle& images) {
+at::Tensor network_batch(const model::Model& model, const py::handle& images) {
   // Paths take the CLI's way (one preprocessing step), so results equal `featvis classify`'s.
   if (all_paths(images)) {
     const std::vector<std::string> paths = py::isinstance<py::str>(images)
                                                ? std::vector<std::string>{images.cast<std::string>()}
                                                : images.cast<std::vector<std::string>>();
-    return load_batch(paths, model.card.preprocessing).to(model.graph.device());
+    return inference::load_batch(paths, model.card.preprocessing).to(model.graph.device());
   }
-  return network_input(images01(model, images).to(model.graph.device()), model.card.preprocessing).contiguous();
+  return image::network_input(images01(model, images).to(model.graph.device()), model.card.preprocessing).contiguous();
 }
 
-at::Tensor single_image01(const Model& model, const py::handle& images) {
+at::Tensor single_image01(const model::Model& model, const py::handle& images) {
   const at::Tensor batch = images01(model, images);
   if (batch.size(0) != 1) throw Error("give one image, not a batch of " + std::to_string(batch.size(0)));
   return batch[0];

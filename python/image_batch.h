@@ -20,12 +20,12 @@ namespace featvis::python {
 // [N,3,H,W] RGB in [0,1] at the card's input size, or at height x width when given (the
 // card's crop scaled alike, as `featvis render --init` does), on the CPU: the space
 // render and attribution work in.
-at::Tensor images01(const Model& model, const pybind11::handle& images, int64_t height = 0, int64_t width = 0);
+at::Tensor images01(const model::Model& model, const pybind11::handle& images, int64_t height = 0, int64_t width = 0);
 
 // The network input [N,3,H,W] (the card's scaling) on the model's device.
-at::Tensor network_batch(const Model& model, const pybind11::handle& images);
+at::Tensor network_batch(const model::Model& model, const pybind11::handle& images);
 
 // The one [3,H,W] image of `images` in [0,1] (featvis::Error for a batch of several).
-at::Tensor single_image01(const Model& model, const pybind11::handle& images);
+at::Tensor single_image01(const model::Model& model, const pybind11::handle& images);
 
 }  // namespace featvis::python

@@ -20,13 +20,13 @@ namespace py = pybind11;
 
 namespace {
 
-py::dict build(const std::shared_ptr<Model>& model, const std::string& site, const std::vector<std::string>& layers,
+py::dict build(const std::shared_ptr<model::Model>& model, const std::string& site, const std::vector<std::string>& layers,
                const py::object& units, int64_t steps, std::optional<int64_t> size, int64_t batch, int64_t diversity,
                double diversity_weight, uint64_t seed, int64_t thumbnail, const py::object& examples,
                const std::vector<std::string>& photos, bool resume, bool progress) {
   microscope::BuildOptions options;
   options.site = site;
-  options.layers = resolve_layers(model->graph, layers);
+  options.layers = graph::resolve_layers(model->graph, layers);
   options.units = py::str(units);
   options.render.steps = steps;
   if (size && *size < 8) throw SettingError("size", "size must be at least 8, got " + std::to_string(*size));

@@ -37,14 +37,14 @@ at::Device parse_device(const std::string& device_name) {
   return device;
 }
 
-void move_to(Model& model, const std::string& device_name) {
+void move_to(model::Model& model, const std::string& device_name) {
   const at::Device device = parse_device(device_name);
   if (!device.is_cpu()) model.graph.to(device);
 }
 
-std::shared_ptr<Model> open(const std::string& ref, const std::string& device_name) {
+std::shared_ptr<model::Model> open(const std::string& ref, const std::string& device_name) {
   parse_device(device_name);  // a bad device fails before the load
-  auto model = std::make_shared<Model>(load_model(ref));
+  auto model = std::make_shared<model::Model>(model::load_model(ref));
   move_to(*model, device_name);
   return model;
 }
@@ -52,7 +52,7 @@ std::shared_ptr<Model> open(const std::string& ref, const std::string& device_na
 // torch.onnx.export of `module` into memory, loaded as a featvis model. The module is
 // exported in eval mode with BatchNorm kept as its own node (as the parity fixtures are),
 // so featvis repeats PyTorch's arithmetic; its own mode is restored afterwards.
-std::shared_ptr<Model> from_torch(const py::object& module, const py::object& example_input, const std::string& name,
+std::shared_ptr<model::Model> from_torch(const py::object& module, const py::object& example_input, const std::string& name,
                                   const py::object& normalize, const std::optional<std::vector<std::string>>& labels,
                                   int opset, const std::string& device_name) {
   py::module_ torch;
@@ -90,12 +90,12 @@ std::shared_ptr<Model> from_torch(const py::object& module, const py::object& ex
   no_grad.attr("__exit__")(py::none(), py::none(), py::none());
   module.attr("train")(was_training);
 
-  ModelCard card;
+  model::ModelCard card;
   card.name = name.empty() ? std::string(py::str(module.get_type().attr("__name__"))) : name;
   card.description = "exported from PyTorch by featvis.Model.from_torch";
   card.input = "input";
   card.output = "logits";
-  Preprocessing& pre = card.preprocessing;
+  model::Preprocessing& pre = card.preprocessing;
   pre.height = example_input.attr("shape").attr("__getitem__")(2).cast<int>();
   pre.width = example_input.attr("shape").attr("__getitem__")(3).cast<int>();
   pre.resize = std::max(pre.width, pre.height) * 8 / 7;  // the usual 256/224 ImageNet ratio
@@ -112,24 +112,24 @@ std::shared_ptr<Model> from_torch(const py::object& module, const py::object& ex
     card.num_classes = static_cast<int64_t>(labels->size());
   }
   const std::string bytes = buffer.attr("getvalue")().cast<std::string>();
-  auto model = std::make_shared<Model>(model_from_onnx_bytes(bytes, card, "torch " + card.name));
+  auto model = std::make_shared<model::Model>(model::model_from_onnx_bytes(bytes, card, "torch " + card.name));
   move_to(*model, device_name);
   return model;
 }
 
-py::list layers(const Model& model) {
+py::list layers(const model::Model& model) {
   py::list out;
-  for (const LayerInfo& info : describe_layers(model)) {
+  for (const inference::LayerInfo& info : inference::describe_layers(model)) {
     out.append(py::dict(py::arg("name") = info.name, py::arg("op") = info.op,
                         py::arg("shape") = py::tuple(py::cast(info.shape)), py::arg("units") = info.units));
   }
   return out;
 }
 
-py::dict card(const Model& model) {
-  const ModelCard& c = model.card;
+py::dict card(const model::Model& model) {
+  const model::ModelCard& c = model.card;
   py::list card_layers;
-  for (const CardLayer& l : c.layers) card_layers.append(py::dict(py::arg("name") = l.name, py::arg("title") = l.title));
+  for (const model::CardLayer& l : c.layers) card_layers.append(py::dict(py::arg("name") = l.name, py::arg("title") = l.title));
   return py::dict(py::arg("name") = c.name, py::arg("description") = c.description,
                   py::arg("file") = model.onnx_path, py::arg("input") = c.input, py::arg("output") = c.output,
                   py::arg("input_size") = py::make_tuple(c.preprocessing.height, c.preprocessing.width),
@@ -137,12 +137,12 @@ py::dict card(const Model& model) {
                   py::arg("layers") = card_layers);
 }
 
-py::list classify_images(const Model& model, const py::handle& images, int top) {
+py::list classify_images(const model::Model& model, const py::handle& images, int top) {
   const at::Tensor batch = network_batch(model, images);
   py::list out;
-  for (const auto& predictions : classify(model, batch, top)) {
+  for (const auto& predictions : inference::classify(model, batch, top)) {
     py::list per_image;
-    for (const Prediction& p : predictions) {
+    for (const inference::Prediction& p : predictions) {
       per_image.append(py::dict(py::arg("index") = p.index, py::arg("label") = p.label, py::arg("logit") = p.logit,
                                 py::arg("probability") = p.probability));
     }
@@ -152,7 +152,7 @@ py::list classify_images(const Model& model, const py::handle& images, int top) 
 }
 
 // Keys are the names as given (short names included); values are [N, ...] arrays.
-py::dict activations(const Model& model, const py::handle& images, const py::handle& layer_names) {
+py::dict activations(const model::Model& model, const py::handle& images, const py::handle& layer_names) {
   std::vector<std::string> given;
   if (py::isinstance<py::str>(layer_names)) {
     given.push_back(layer_names.cast<std::string>());
@@ -160,10 +160,10 @@ py::dict activations(const Model& model, const py::handle& images, const py::han
     given = layer_names.cast<std::vector<std::string>>();
   }
   if (given.empty()) throw Error("activations: no layers given");
-  const std::vector<std::string> names = resolve_layers(model.graph, given);
+  const std::vector<std::string> names = graph::resolve_layers(model.graph, given);
   const at::Tensor batch = network_batch(model, images);
   c10::InferenceMode guard;
-  const TensorMap result = model.graph.run(batch, names);
+  const graph::TensorMap result = model.graph.run(batch, names);
   py::dict out;
   for (size_t i = 0; i < given.size(); ++i) out[py::str(given[i])] = numpy_from_tensor(result.at(names[i]));
   return out;
@@ -172,7 +172,7 @@ py::dict activations(const Model& model, const py::handle& images, const py::han
 }  // namespace
 
 void bind_model(py::module_& m) {
-  py::class_<Model, std::shared_ptr<Model>>(m, "Model",
+  py::class_<model::Model, std::shared_ptr<model::Model>>(m, "Model",
                                             "A model by card name (mobilenet_v2), .onnx path or card path, "
                                             "found on the model search path as by the CLI.")
       .def(py::init(&open), py::arg("name_or_path"), py::arg("device") = "cpu")
@@ -184,15 +184,15 @@ void bind_model(py::module_& m) {
                   "loaded. example_input: a (N, 3, H, W) tensor; H x W becomes the input size. normalize: the "
                   "(mean, std) the module expects on [0, 1] pixels (torchvision's ImageNet values by default; None: "
                   "[0, 1] pixels as they are). labels: class names, optional.")
-      .def_property_readonly("name", [](const Model& model) { return model.card.name; })
+      .def_property_readonly("name", [](const model::Model& model) { return model.card.name; })
       .def_property_readonly("card", &card, "The model card as a dict.")
       .def("layers", &layers, "Every addressable layer: dicts with name, op, shape (batch of one), units.")
-      .def("resolve", [](const Model& model, const std::string& name) { return resolve_layer(model.graph, name); },
+      .def("resolve", [](const model::Model& model, const std::string& name) { return graph::resolve_layer(model.graph, name); },
            py::arg("layer"), "The full name of a layer given by a short name (the end of its name).")
-      .def_property_readonly("labels", [](const Model& model) { return model.card.labels; },
+      .def_property_readonly("labels", [](const model::Model& model) { return model.card.labels; },
                              "Class names, index i = class i (empty when the card has none).")
       .def("crop",
-           [](const Model& model, const py::handle& images) {
+           [](const model::Model& model, const py::handle& images) {
              return numpy_from_tensor(images01(model, images).permute({0, 2, 3, 1}));
            },
            py::arg("images"),
@@ -202,7 +202,7 @@ void bind_model(py::module_& m) {
            "Top predictions per image: lists of dicts with index, label, logit, probability.")
       .def("activations", &activations, py::arg("images"), py::arg("layers"),
            "Activations of the named layers (full or short names) as {name: array [N, ...]}.")
-      .def("__repr__", [](const Model& model) { return "featvis.Model('" + model.card.name + "')"; });
+      .def("__repr__", [](const model::Model& model) { return "featvis.Model('" + model.card.name + "')"; });
 }
 
 }  // namespace featvis::python

@@ -47,7 +47,7 @@ void bind_objective(py::module_& m) {
                              "The batch size it needs (0 = any).")
       .def("__str__", [](const PyObjective& o) { return o.objective.description(); })
       .def("__repr__", [](const PyObjective& o) { return "featvis.Objective('" + o.objective.description() + "')"; })
-      .def("bind", [](const PyObjective& o, const Model& model) { return PyObjective::fixed(o.bind(model.graph)); },
+      .def("bind", [](const PyObjective& o, const model::Model& model) { return PyObjective::fixed(o.bind(model.graph)); },
            py::arg("model"), "The same objective with its layer names resolved in the model.")
       .def("__add__", [](const PyObjective& a, const PyObjective& b) { return a + b; })
       .def("__sub__", [](const PyObjective& a, const PyObjective& b) { return a - b; })
@@ -99,8 +99,8 @@ void bind_objective(py::module_& m) {
         py::arg("layer"), py::arg("decay_ratio") = 2.0, "Batch term: neighbouring items alike.");
   o.def("channel_interpolate",
         [](L l1, int64_t c1, L l2, int64_t c2) {
-          return PyObjective{fo::channel_interpolate(l1, c1, l2, c2), [l1 = std::string(l1), c1, l2 = std::string(l2), c2](const Graph& g) {
-                               return fo::channel_interpolate(resolve_layer(g, l1), c1, resolve_layer(g, l2), c2);
+          return PyObjective{fo::channel_interpolate(l1, c1, l2, c2), [l1 = std::string(l1), c1, l2 = std::string(l2), c2](const graph::Graph& g) {
+                               return fo::channel_interpolate(graph::resolve_layer(g, l1), c1, graph::resolve_layer(g, l2), c2);
                              }, {}};
         },
         py::arg("layer1"), py::arg("channel1"), py::arg("layer2"), py::arg("channel2"),
@@ -122,7 +122,7 @@ void bind_objective(py::module_& m) {
           return out;
         },
         "Every kind of the text form, as `featvis objectives` lists them.");
-  o.def("parse", [](const std::string& text, const Model& model) { return PyObjective::fixed(fo::parse(text, model)); },
+  o.def("parse", [](const std::string& text, const model::Model& model) { return PyObjective::fixed(fo::parse(text, model)); },
         py::arg("text"), py::arg("model"),
         "The CLI's text form (see `featvis objectives`), checked against the model; short layer names work.");
 }

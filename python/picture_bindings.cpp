@@ -69,9 +69,9 @@ void bind_picture(py::module_& m) {
       .def_property_readonly("array", [](const Picture& p) { return numpy_from_tensor(p.chw.permute({1, 2, 0})); })
       .def("__array__", [](const Picture& p, const py::object&) { return numpy_from_tensor(p.chw.permute({1, 2, 0})); },
            py::arg("dtype") = py::none())
-      .def("save", [](const Picture& p, const std::string& path) { save_png(path, p.chw); }, py::arg("path"),
+      .def("save", [](const Picture& p, const std::string& path) { image::save_png(path, p.chw); }, py::arg("path"),
            "Writes a PNG (atomically).")
-      .def("_repr_png_", [](const Picture& p) { return py::bytes(encode_png(p.chw)); })
+      .def("_repr_png_", [](const Picture& p) { return py::bytes(image::encode_png(p.chw)); })
       .def("__repr__", [](const Picture& p) {
         return "featvis.Picture(" + std::to_string(p.chw.size(1)) + "x" + std::to_string(p.chw.size(2)) + ")";
       });

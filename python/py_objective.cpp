@@ -9,17 +9,17 @@ namespace featvis::python {
 namespace fo = featvis::objective;
 
 PyObjective PyObjective::fixed(const fo::Objective& o) {
-  return PyObjective{o, [o](const Graph&) { return o; }, {}};
+  return PyObjective{o, [o](const graph::Graph&) { return o; }, {}};
 }
 
 PyObjective PyObjective::on_layer(const std::string& layer, const std::function<fo::Objective(const std::string&)>& make) {
-  return PyObjective{make(layer), [layer, make](const Graph& g) { return make(resolve_layer(g, layer)); }, {}};
+  return PyObjective{make(layer), [layer, make](const graph::Graph& g) { return make(graph::resolve_layer(g, layer)); }, {}};
 }
 
 PyObjective PyObjective::alternatives(const std::vector<PyObjective>& items) {
   std::vector<fo::Objective> given;
   for (const PyObjective& item : items) given.push_back(item.objective);
-  Bind bind = [items](const Graph& g) {
+  Bind bind = [items](const graph::Graph& g) {
     std::vector<fo::Objective> bound;
     for (const PyObjective& item : items) bound.push_back(item.bind(g));
     return fo::per_item(bound);
@@ -28,23 +28,23 @@ PyObjective PyObjective::alternatives(const std::vector<PyObjective>& items) {
 }
 
 PyObjective operator+(const PyObjective& a, const PyObjective& b) {
-  return PyObjective{a.objective + b.objective, [a = a.bind, b = b.bind](const Graph& g) { return a(g) + b(g); }, {}};
+  return PyObjective{a.objective + b.objective, [a = a.bind, b = b.bind](const graph::Graph& g) { return a(g) + b(g); }, {}};
 }
 
 PyObjective operator-(const PyObjective& a, const PyObjective& b) {
-  return PyObjective{a.objective - b.objective, [a = a.bind, b = b.bind](const Graph& g) { return a(g) - b(g); }, {}};
+  return PyObjective{a.objective - b.objective, [a = a.bind, b = b.bind](const graph::Graph& g) { return a(g) - b(g); }, {}};
 }
 
 PyObjective operator*(double scale, const PyObjective& a) {
-  return PyObjective{scale * a.objective, [scale, a = a.bind](const Graph& g) { return scale * a(g); }, {}};
+  return PyObjective{scale * a.objective, [scale, a = a.bind](const graph::Graph& g) { return scale * a(g); }, {}};
 }
 
 PyObjective operator*(const PyObjective& a, double scale) {
-  return PyObjective{a.objective * scale, [scale, a = a.bind](const Graph& g) { return a(g) * scale; }, {}};
+  return PyObjective{a.objective * scale, [scale, a = a.bind](const graph::Graph& g) { return a(g) * scale; }, {}};
 }
 
 PyObjective operator-(const PyObjective& a) {
-  return PyObjective{-a.objective, [a = a.bind](const Graph& g) { return -a(g); }, {}};
+  return PyObjective{-a.objective, [a = a.bind](const graph::Graph& g) { return -a(g); }, {}};
 }
 
 PyObjective operator|(const PyObjective& a, const PyObjective& b) {
@@ -57,7 +57,7 @@ PyObjective operator|(const PyObjective& a, const PyObjective& b) {
   return PyObjective::alternatives(items);
 }
 
-objective::Objective objective_for(const Model& model, const pybind11::handle& objective_or_text) {
+objective::Objective objective_for(const model::Model& model, const pybind11::handle& objective_or_text) {
   if (pybind11::isinstance<pybind11::str>(objective_or_text)) {
     return objective::parse(objective_or_text.cast<std::string>(), model);
   }

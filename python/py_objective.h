@@ -17,7 +17,7 @@
 namespace featvis::python {
 
 struct PyObjective {
-  using Bind = std::function<objective::Objective(const Graph&)>;
+  using Bind = std::function<objective::Objective(const graph::Graph&)>;
 
   objective::Objective objective;  // names as given
   Bind bind;                       // names resolved (featvis::resolve_layer)
@@ -40,6 +40,6 @@ PyObjective operator|(const PyObjective& a, const PyObjective& b);
 
 // What a Python caller gives as an objective, bound to `model`: a featvis.Objective or
 // its text form (objective::parse).
-objective::Objective objective_for(const Model& model, const pybind11::handle& objective_or_text);
+objective::Objective objective_for(const model::Model& model, const pybind11::handle& objective_or_text);
 
 }  // namespace featvis::python

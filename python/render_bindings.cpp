@@ -34,10 +34,10 @@ struct PyRenderResult {
   at::Tensor sheet;  // [3,H,W]: the image, or a contact sheet of the batch
 
   // Notebooks show the result as this picture.
-  py::bytes repr_png() const { return py::bytes(encode_png(sheet)); }
+  py::bytes repr_png() const { return py::bytes(image::encode_png(sheet)); }
 };
 
-PyRenderResult render_objective(const Model& model, const py::object& objective_or_text, int64_t steps,
+PyRenderResult render_objective(const model::Model& model, const py::object& objective_or_text, int64_t steps,
                                 std::optional<int64_t> size, std::optional<int64_t> batch,
                                 std::optional<std::string> space, std::optional<std::string> transforms,
                                 uint64_t seed, const std::vector<int64_t>& thresholds, std::optional<double> lr,

@@ -48,7 +48,7 @@ void check_options(const objective::Objective& target, const at::Tensor& image, 
 
 }  // namespace
 
-Attribution attribute(const Model& model, const objective::Objective& target, const at::Tensor& image,
+Attribution attribute(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
                       const AttributionOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   check_options(target, image, options);
@@ -90,10 +90,10 @@ Attribution attribute(const Model& model, const objective::Objective& target, co
   return result;
 }
 
-objective::Objective top1_target(const Model& model, const at::Tensor& image) {
+objective::Objective top1_target(const model::Model& model, const at::Tensor& image) {
   at::NoGradGuard no_grad;
   const at::Tensor scores =
-      class_scores(model, network_input(image.unsqueeze(0), model.card.preprocessing));
+      inference::class_scores(model, image::network_input(image.unsqueeze(0), model.card.preprocessing));
   return objective::logit(model.card.output, scores[0].argmax().item<int64_t>());
 }
 

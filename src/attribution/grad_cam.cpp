@@ -16,14 +16,14 @@ namespace featvis::attribution {
 namespace {
 
 // Every tensor the target's layers are computed from (themselves included).
-std::unordered_set<std::string> upstream_tensors(const Graph& graph, const objective::Objective& target) {
+std::unordered_set<std::string> upstream_tensors(const graph::Graph& graph, const objective::Objective& target) {
   std::unordered_set<std::string> seen;
   std::vector<std::string> stack(target.layers().begin(), target.layers().end());
   while (!stack.empty()) {
     const std::string t = stack.back();
     stack.pop_back();
     if (!seen.insert(t).second) continue;
-    if (const Node* node = graph.producer(t))
+    if (const graph::Node* node = graph.producer(t))
       for (const auto& in : node->inputs)
         if (!in.empty()) stack.push_back(in);
   }
@@ -32,10 +32,10 @@ std::unordered_set<std::string> upstream_tensors(const Graph& graph, const objec
 
 }  // namespace
 
-std::string default_cam_layer(const Model& model, const objective::Objective& target) {
+std::string default_cam_layer(const model::Model& model, const objective::Objective& target) {
   const auto upstream = upstream_tensors(model.graph, target);
   std::string last;
-  for (const LayerInfo& info : describe_layers(model)) {
+  for (const inference::LayerInfo& info : inference::describe_layers(model)) {
     if (info.shape.size() == 4 && info.shape[2] * info.shape[3] > 1 && upstream.count(info.name)) last = info.name;
   }
   if (last.empty()) {
@@ -46,7 +46,7 @@ std::string default_cam_layer(const Model& model, const objective::Objective& ta
 
 namespace detail {
 
-MethodResult grad_cam(const Model& model, const objective::Objective& target, const at::Tensor& image,
+MethodResult grad_cam(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
                       const GradCamOptions& options, bool guided) {
   const std::string layer = options.layer.empty() ? default_cam_layer(model, target) : options.layer;
   model.graph.require_tensor(layer);

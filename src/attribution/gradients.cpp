@@ -11,7 +11,7 @@
 
 namespace featvis::attribution::detail {
 
-Gradients gradients(const Model& model, const objective::Objective& target, const at::Tensor& images, int64_t chunk) {
+Gradients gradients(const model::Model& model, const objective::Objective& target, const at::Tensor& images, int64_t chunk) {
   at::AutoGradMode grad_mode(true);
   std::vector<at::Tensor> values, grads;
   for (int64_t begin = 0; begin < images.size(0); begin += chunk) {
@@ -34,9 +34,9 @@ at::Tensor channel_map(Method method, const at::Tensor& raw) {
   return product ? raw.sum(0) : raw.abs().amax(0);
 }
 
-MethodResult gradient_method(Method method, const Model& model, const objective::Objective& target, const at::Tensor& image) {
-  const ReluGradientGuard rectifiers(method == Method::kGuidedBackprop ? ReluGradient::kGuided
-                                                                       : current_relu_gradient());
+MethodResult gradient_method(Method method, const model::Model& model, const objective::Objective& target, const at::Tensor& image) {
+  const graph::ReluGradientGuard rectifiers(method == Method::kGuidedBackprop ? graph::ReluGradient::kGuided
+                                                                       : graph::current_relu_gradient());
   const at::Tensor grad = gradients(model, target, image.unsqueeze(0), 1).grads[0];
   MethodResult result;
   result.raw = method == Method::kGradientXInput ? grad * image : grad;

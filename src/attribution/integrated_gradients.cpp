@@ -56,7 +56,7 @@ struct PathPoint {
 
 }  // namespace
 
-MethodResult integrated_gradients(const Model& model, const objective::Objective& target, const at::Tensor& image,
+MethodResult integrated_gradients(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
                                   const IntegratedGradientsOptions& options, int64_t chunk) {
   const at::Tensor baseline =
       options.baseline == Baseline::kBlack ? at::zeros_like(image) : gaussian_blur(image, options.blur_sigma);

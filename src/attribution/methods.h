@@ -25,7 +25,7 @@ struct Gradients {
 
 // The target and its gradient for each of `images` ([N,3,H,W] in [0,1]), `chunk` images
 // per forward/backward pass.
-Gradients gradients(const Model& model, const objective::Objective& target, const at::Tensor& images, int64_t chunk);
+Gradients gradients(const model::Model& model, const objective::Objective& target, const at::Tensor& images, int64_t chunk);
 
 // Images per pass: `batch`, or 1 for a target fixed to a batch of one.
 int64_t chunk_size(const objective::Objective& target, int64_t batch);
@@ -35,15 +35,15 @@ int64_t chunk_size(const objective::Objective& target, int64_t batch);
 at::Tensor channel_map(Method method, const at::Tensor& raw);
 
 // saliency, gradxinput, guided
-MethodResult gradient_method(Method method, const Model& model, const objective::Objective& target, const at::Tensor& image);
-MethodResult integrated_gradients(const Model& model, const objective::Objective& target, const at::Tensor& image,
+MethodResult gradient_method(Method method, const model::Model& model, const objective::Objective& target, const at::Tensor& image);
+MethodResult integrated_gradients(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
                                   const IntegratedGradientsOptions& options, int64_t chunk);
 // `ig`: the options of integrated gradients when SmoothGrad averages it.
-MethodResult smoothgrad(const Model& model, const objective::Objective& target, const at::Tensor& image,
+MethodResult smoothgrad(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
                         const SmoothGradOptions& options, const IntegratedGradientsOptions& ig, int64_t chunk);
-MethodResult grad_cam(const Model& model, const objective::Objective& target, const at::Tensor& image,
+MethodResult grad_cam(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
                       const GradCamOptions& options, bool guided);
-MethodResult occlusion(const Model& model, const objective::Objective& target, const at::Tensor& image,
+MethodResult occlusion(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
                        const OcclusionOptions& options, int64_t chunk);
 
 // The photo blurred with a Gaussian of `sigma` pixels (edges replicated): IG's blur baseline.

@@ -20,7 +20,7 @@ std::vector<int64_t> origins(int64_t size, int64_t window, int64_t stride) {
 
 }  // namespace
 
-MethodResult occlusion(const Model& model, const objective::Objective& target, const at::Tensor& image,
+MethodResult occlusion(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
                        const OcclusionOptions& options, int64_t chunk) {
   at::NoGradGuard no_grad;
   const int64_t h = image.size(1), w = image.size(2), window = options.window;

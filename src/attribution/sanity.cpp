@@ -9,12 +9,12 @@
 
 namespace featvis::attribution {
 
-std::vector<std::string> randomize_top_layers(Graph& graph, int64_t layers, uint64_t seed) {
+std::vector<std::string> randomize_top_layers(graph::Graph& graph, int64_t layers, uint64_t seed) {
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
   std::vector<std::string> done;
   const auto& nodes = graph.nodes();
   for (auto it = nodes.rbegin(); it != nodes.rend() && static_cast<int64_t>(done.size()) < layers; ++it) {
-    const Node& node = *it;
+    const graph::Node& node = *it;
     if (node.op_type != "Conv" && node.op_type != "Gemm" && node.op_type != "MatMul") continue;
     bool changed = false;
     // Input 0 is the activation; the weight and bias follow.

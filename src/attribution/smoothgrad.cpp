@@ -6,7 +6,7 @@
 
 namespace featvis::attribution::detail {
 
-MethodResult smoothgrad(const Model& model, const objective::Objective& target, const at::Tensor& image,
+MethodResult smoothgrad(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
                         const SmoothGradOptions& options, const IntegratedGradientsOptions& ig, int64_t chunk) {
   // Noise is drawn on the CPU so that a seed gives the same copies on every device.
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);

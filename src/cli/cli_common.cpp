@@ -18,7 +18,7 @@ void add_run_options(CLI::App* command, RunOptions& options) {
   command->add_flag("--json", options.json, "machine-readable JSON on stdout");
 }
 
-Model open_model(const std::string& ref, const RunOptions& options) {
+model::Model open_model(const std::string& ref, const RunOptions& options) {
   if (options.threads > 0) at::set_num_threads(options.threads);
   at::Device device(at::kCPU);
   try {
@@ -29,7 +29,7 @@ Model open_model(const std::string& ref, const RunOptions& options) {
   if (device.is_cuda() && !at::hasCUDA()) {
     throw Error("--device " + options.device + ": this featvis was built with a CPU-only LibTorch");
   }
-  Model model = load_model(ref);
+  model::Model model = model::load_model(ref);
   if (!device.is_cpu()) model.graph.to(device);
   return model;
 }

@@ -20,7 +20,7 @@ struct RunOptions {
 void add_run_options(CLI::App* command, RunOptions& options);
 
 // Applies the thread count, loads the model and moves it to the device.
-Model open_model(const std::string& ref, const RunOptions& options);
+model::Model open_model(const std::string& ref, const RunOptions& options);
 
 // A plain left-aligned text table; numbers are right-aligned by the caller's formatting.
 void print_table(std::ostream& out, const std::vector<std::string>& header,

@@ -30,9 +30,9 @@ void add_activations_command(CLI::App& app) {
   cmd->add_option("--top,-k", args->top, "how many units")->check(CLI::Range(1, 100000));
   add_run_options(cmd, args->run);
   cmd->callback([args] {
-    const Model model = open_model(args->model, args->run);
-    args->layer = resolve_layer(model.graph, args->layer);
-    at::Tensor input = load_network_input(args->image, model.card.preprocessing).unsqueeze(0);
+    const model::Model model = open_model(args->model, args->run);
+    args->layer = graph::resolve_layer(model.graph, args->layer);
+    at::Tensor input = image::load_network_input(args->image, model.card.preprocessing).unsqueeze(0);
     c10::InferenceMode guard;
     at::Tensor act = model.graph.run(input.to(model.graph.device()), {args->layer}).at(args->layer).to(at::kCPU);
     // Channel means over all positions (dim 1 = units); 2-D outputs are used as they are.

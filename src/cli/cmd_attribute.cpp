@@ -82,9 +82,9 @@ void run_attribute(AttributeArgs& args) {
                                        : attribution::parse_overlay_style(args.overlay);
   display.clip_percentile = args.clip_percentile;
 
-  const Model model = open_model(args.model, args.run);
-  if (!args.layer.empty()) options.grad_cam.layer = resolve_layer(model.graph, args.layer);
-  const at::Tensor image = load_image01(args.image, model.card.preprocessing).to(model.graph.device());
+  const model::Model model = open_model(args.model, args.run);
+  if (!args.layer.empty()) options.grad_cam.layer = graph::resolve_layer(model.graph, args.layer);
+  const at::Tensor image = image::load_image01(args.image, model.card.preprocessing).to(model.graph.device());
   const objective::Objective target =
       args.target.empty() ? attribution::top1_target(model, image) : objective::parse(args.target, model);
   const attribution::Attribution result = attribution::attribute(model, target, image, options);
@@ -96,9 +96,9 @@ void run_attribute(AttributeArgs& args) {
   const std::string npy_path = stem.string() + ".npy";
   const std::string json_path = stem.string() + ".json";
   const at::Tensor overlay = attribution::overlay(image, result.map, display);
-  save_png(png.string(), attribution::heatmap(result.map, display.clip_percentile));
-  save_png(overlay_path, overlay);
-  save_npy(npy_path, result.raw);
+  image::save_png(png.string(), attribution::heatmap(result.map, display.clip_percentile));
+  image::save_png(overlay_path, overlay);
+  io::save_npy(npy_path, result.raw);
 
   nlohmann::ordered_json record = {
       {"model", model.card.name},

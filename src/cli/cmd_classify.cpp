@@ -46,13 +46,13 @@ void add_classify_command(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "photos per forward pass")->check(CLI::Range(1, 4096));
   add_run_options(cmd, args->run);
   cmd->callback([args] {
-    const Model model = open_model(args->model, args->run);
+    const model::Model model = open_model(args->model, args->run);
     args->images = expand_folders(args->images);
     nlohmann::json results = nlohmann::json::array();
     for (size_t begin = 0; begin < args->images.size(); begin += static_cast<size_t>(args->batch)) {
       const size_t end = std::min(args->images.size(), begin + static_cast<size_t>(args->batch));
       std::vector<std::string> paths(args->images.begin() + begin, args->images.begin() + end);
-      const auto predictions = classify(model, load_batch(paths, model.card.preprocessing), args->top);
+      const auto predictions = inference::classify(model, inference::load_batch(paths, model.card.preprocessing), args->top);
       for (size_t i = 0; i < paths.size(); ++i) {
         if (args->run.json) {
           nlohmann::json top = nlohmann::json::array();

@@ -17,7 +17,7 @@ namespace featvis::cli {
 void add_eval_command(CLI::App& app) {
   struct Args {
     std::string model, images, labels;
-    EvalOptions eval;
+    inference::EvalOptions eval;
     RunOptions run;
     bool quiet = false;
   };
@@ -34,10 +34,10 @@ void add_eval_command(CLI::App& app) {
     if (!std::filesystem::is_directory(args->images))
       throw Error("--images '" + args->images + "' is not a folder");
     const std::string labels = args->labels.empty() ? (std::filesystem::path(args->images) / "labels.csv").string() : args->labels;
-    const Model model = open_model(args->model, args->run);
-    const auto items = read_labels_csv(labels, args->images);
+    const model::Model model = open_model(args->model, args->run);
+    const auto items = inference::read_labels_csv(labels, args->images);
     args->eval.progress = !args->quiet;
-    const EvalResult r = evaluate(model, items, args->eval);
+    const inference::EvalResult r = inference::evaluate(model, items, args->eval);
     for (const auto& s : r.skipped) std::cerr << "featvis: warning: skipped " << s << '\n';
     if (args->run.json) {
       std::cout << nlohmann::json{{"model", model.card.name}, {"images", r.images}, {"top1", r.top1_percent()},

@@ -36,11 +36,11 @@ struct ExamplesArgs {
   RunOptions run;
 };
 
-std::vector<std::string> layer_names(const std::vector<std::string>& asked, const Model& model) {
+std::vector<std::string> layer_names(const std::vector<std::string>& asked, const model::Model& model) {
   if (asked.size() == 1 && asked[0] == "all") return dataset_examples::card_layer_names(model);
   for (const auto& name : asked)
     if (name == "all") throw Error("--layers: 'all' cannot be combined with layer names");
-  return resolve_layers(model.graph, asked);
+  return graph::resolve_layers(model.graph, asked);
 }
 
 std::string field_text(const dataset_examples::ReceptiveField& f) {
@@ -49,7 +49,7 @@ std::string field_text(const dataset_examples::ReceptiveField& f) {
 }
 
 void run_examples(ExamplesArgs& args) {
-  const Model model = open_model(args.model, args.run);
+  const model::Model model = open_model(args.model, args.run);
   args.scan.layers = layer_names(args.layers, model);
   args.scan.progress = !args.quiet;
   InterruptFlag interrupt;

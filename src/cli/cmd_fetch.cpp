@@ -16,11 +16,11 @@
 namespace featvis::cli {
 namespace {
 
-ModelCard find_card(const std::string& ref) {
+model::ModelCard find_card(const std::string& ref) {
   const bool is_path = ref.size() > 5 && ref.compare(ref.size() - 5, 5, ".json") == 0;
-  if (is_path) return ModelCard::from_file(ref);
+  if (is_path) return model::ModelCard::from_file(ref);
   std::string names;
-  for (auto& card : known_cards()) {
+  for (auto& card : model::known_cards()) {
     if (card.name == ref) return card;
     if (!card.url.empty()) names += (names.empty() ? "" : ", ") + card.name;
   }
@@ -69,7 +69,7 @@ class DownloadProgress {
 void add_fetch_command(CLI::App& app) {
   struct Args {
     std::string name;
-    FetchOptions options;
+    model::FetchOptions options;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -85,13 +85,13 @@ void add_fetch_command(CLI::App& app) {
   cmd->add_option("--timeout", args->options.timeout_s, "connect/read timeout in seconds")
       ->check(CLI::PositiveNumber);
   cmd->callback([args] {
-    const ModelCard card = find_card(args->name);
+    const model::ModelCard card = find_card(args->name);
     auto progress = std::make_shared<DownloadProgress>("fetching " + card.file);
-    FetchOptions options = args->options;
+    model::FetchOptions options = args->options;
     options.progress = [progress](uint64_t received, uint64_t total) { (*progress)(received, total); };
-    FetchResult result;
+    model::FetchResult result;
     try {
-      result = fetch_model(card, options);
+      result = model::fetch_model(card, options);
     } catch (...) {
       progress->end();
       throw;

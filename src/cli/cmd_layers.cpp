@@ -24,12 +24,12 @@ void add_layers_command(CLI::App& app) {
   cmd->add_flag("--card", args->card_only, "only the layers the model card marks as worth visualizing");
   add_run_options(cmd, args->run);
   cmd->callback([args] {
-    const Model model = open_model(args->model, args->run);
-    std::vector<LayerInfo> layers = describe_layers(model);
+    const model::Model model = open_model(args->model, args->run);
+    std::vector<inference::LayerInfo> layers = inference::describe_layers(model);
     std::set<std::string> featured;
     for (const auto& l : model.card.layers) featured.insert(l.name);
     if (args->card_only) {
-      std::vector<LayerInfo> kept;
+      std::vector<inference::LayerInfo> kept;
       for (auto& l : layers)
         if (featured.count(l.name)) kept.push_back(std::move(l));
       layers = std::move(kept);

@@ -46,7 +46,7 @@ std::string seconds_text(double s) {
 // --images: the dataset-examples scan of the layers to build, into SITE/<model>/examples
 // (resumable through its checkpoint; reused once complete). Returns that directory, or ""
 // when nothing more should happen now (a dry run, or Ctrl-C during the scan).
-std::string scan_examples_into_site(const Model& model, const BuildArgs& args, InterruptFlag& interrupt) {
+std::string scan_examples_into_site(const model::Model& model, const BuildArgs& args, InterruptFlag& interrupt) {
   const std::string dir = (fs::path(args.out) / dataset_examples::layer_slug(model.card.name) / "examples").string();
   if (fs::is_regular_file(fs::path(dir) / "index.json")) return dir;
   if (args.dry_run) {
@@ -74,8 +74,8 @@ std::string scan_examples_into_site(const Model& model, const BuildArgs& args, I
 
 void run_build(BuildArgs& args) {
   if (!args.images.empty() && !args.examples.empty()) throw Error("give --images (scan here) or --examples, not both");
-  const Model model = open_model(args.model, args.run);
-  args.layers = resolve_layers(model.graph, args.layers);
+  const model::Model model = open_model(args.model, args.run);
+  args.layers = graph::resolve_layers(model.graph, args.layers);
   InterruptFlag interrupt;
   std::string examples = args.examples;
   if (!args.images.empty()) {

@@ -16,7 +16,7 @@ namespace featvis::cli {
 namespace {
 
 struct Row {
-  ModelCard card;
+  model::ModelCard card;
   std::string status;  // found, missing, invalid, sha256 mismatch
   std::string path;    // ONNX file when found
   std::string labels_path;
@@ -25,11 +25,11 @@ struct Row {
   std::string sha256;  // computed with --verify
 };
 
-Row inspect(const ModelCard& card, bool verify) {
+Row inspect(const model::ModelCard& card, bool verify) {
   Row row;
   row.card = card;
   try {
-    const ModelLocation loc = locate_model(card.name);
+    const model::ModelLocation loc = model::locate_model(card.name);
     row.card = loc.card;
     row.path = loc.onnx_path;
     row.labels_path = loc.labels_path;
@@ -44,7 +44,7 @@ Row inspect(const ModelCard& card, bool verify) {
     row.error = e.what();
   }
   if (verify && !row.path.empty()) {
-    row.sha256 = sha256_file(row.path);
+    row.sha256 = model::sha256_file(row.path);
     if (!card.sha256.empty() && row.sha256 != card.sha256) row.status = "sha256 mismatch";
   }
   return row;
@@ -104,10 +104,10 @@ void add_models_command(CLI::App& app) {
   cmd->add_flag("--json", args->json, "machine-readable JSON on stdout");
   cmd->add_flag("--verify", args->verify, "also check the SHA-256 of every model file found");
   cmd->callback([args] {
-    const auto cards = known_cards();
+    const auto cards = model::known_cards();
     std::vector<Row> rows;
     for (const auto& card : cards) rows.push_back(inspect(card, args->verify));
-    const auto search = model_search_path();
+    const auto search = model::model_search_path();
 
     if (args->json) {
       nlohmann::json out;
@@ -116,7 +116,7 @@ void add_models_command(CLI::App& app) {
       out["default"] = nullptr;
       for (const auto& c : cards)
         if (c.is_default) out["default"] = c.name;
-      out["cards_dir"] = builtin_cards_dir();
+      out["cards_dir"] = model::builtin_cards_dir();
       out["search_path"] = search;
       std::cout << out.dump(2) << '\n';
       return;

@@ -72,20 +72,20 @@ void run_render(const RenderArgs& args) {
   recipe.sd = args.sd;
   recipe.thresholds = args.thresholds;
 
-  const Model model = open_model(args.model, args.run);
+  const model::Model model = open_model(args.model, args.run);
   const objective::Objective objective = objective::parse(args.objective, model);
   render::Prepared prepared = render::prepare(recipe, model, objective);
   const render::param::ImageParamOptions& po = prepared.image;
   const int64_t batch = po.batch;
   if (!args.init.empty()) {
-    prepared.image.init_image = load_image01(args.init, model.card.preprocessing, po.height, po.width);
+    prepared.image.init_image = image::load_image01(args.init, model.card.preprocessing, po.height, po.width);
   }
 
   make_output_dir(args.out);
   nlohmann::ordered_json written = nlohmann::ordered_json::array();
   auto save = [&](const std::string& name, const at::Tensor& chw) {
     const std::string path = (fs::path(args.out) / name).string();
-    save_png(path, chw);
+    image::save_png(path, chw);
     written.push_back(path);
   };
   // Snapshots are written as they come, so Ctrl-C or a NaN keeps the finished ones.

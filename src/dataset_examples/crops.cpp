@@ -26,18 +26,18 @@ at::Tensor thumbnail(const at::Tensor& levels, int max_side) {
   const int64_t h = levels.size(1), w = levels.size(2);
   if (std::max(h, w) <= max_side) return levels / 255.0;
   const double scale = static_cast<double>(max_side) / std::max(h, w);
-  Preprocessing pre;
-  pre.crop = Preprocessing::Crop::kStretch;
+  model::Preprocessing pre;
+  pre.crop = model::Preprocessing::Crop::kStretch;
   pre.height = static_cast<int>(std::max<int64_t>(1, std::lround(h * scale)));
   pre.width = static_cast<int>(std::max<int64_t>(1, std::lround(w * scale)));
   pre.mean = {0.f, 0.f, 0.f};
   pre.std = {255.f, 255.f, 255.f};
-  return preprocess_image(levels.round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous(), pre);
+  return image::preprocess_image(levels.round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous(), pre);
 }
 
 }  // namespace
 
-void write_crops(const std::string& dir, const ExamplesIndex& index, const Preprocessing& card, int max_side) {
+void write_crops(const std::string& dir, const ExamplesIndex& index, const model::Preprocessing& card, int max_side) {
   if (max_side < 1) throw Error("thumbnail size must be at least 1 pixel");
   std::map<int64_t, std::vector<Crop>> by_image;
   std::set<fs::path> folders;
@@ -53,7 +53,7 @@ void write_crops(const std::string& dir, const ExamplesIndex& index, const Prepr
     if (ec) throw Error("cannot create folder '" + f.string() + "': " + ec.message());
   }
   // The network's view of the photo in pixel levels: the card's crop, no scaling.
-  Preprocessing view = card;
+  model::Preprocessing view = card;
   view.mean = {0.f, 0.f, 0.f};
   view.std = {1.f, 1.f, 1.f};
   view.bgr = false;
@@ -68,11 +68,11 @@ void write_crops(const std::string& dir, const ExamplesIndex& index, const Prepr
   // One photo at a time, decoded once however many crops it gives.
   for (const auto& [image, crops] : by_image) {
     const std::string path = (fs::path(index.images_root) / index.images[static_cast<size_t>(image)]).string();
-    const at::Tensor levels = load_network_input(path, view);
+    const at::Tensor levels = image::load_network_input(path, view);
     for (const Crop& c : crops) {
       const auto [x0, y0, x1, y1] = c.box;
       if (x1 <= x0 || y1 <= y0) throw Error("empty crop box for '" + c.path + "'");
-      save_jpeg(c.path, thumbnail(levels.slice(1, y0, y1).slice(2, x0, x1), max_side));
+      image::save_jpeg(c.path, thumbnail(levels.slice(1, y0, y1).slice(2, x0, x1), max_side));
     }
   }
 }

@@ -9,7 +9,7 @@ namespace featvis::dataset_examples {
 
 namespace fs = std::filesystem;
 
-ExamplesDirResult build_examples_dir(const Model& model, const std::string& images_root, const std::string& dir,
+ExamplesDirResult build_examples_dir(const model::Model& model, const std::string& images_root, const std::string& dir,
                                      ScanOptions options, int thumbnail) {
   ExamplesDirResult result;
   result.images = list_images(images_root);

@@ -17,7 +17,7 @@ std::vector<std::string> list_images(const std::string& root) {
   for (; it != end; it.increment(ec)) {
     if (ec) throw Error("cannot list image folder '" + root + "': " + ec.message());
     if (!it->is_regular_file(ec)) continue;
-    if (is_photo_file_name(it->path().string())) out.push_back(fs::relative(it->path(), root).generic_string());
+    if (image::is_photo_file_name(it->path().string())) out.push_back(fs::relative(it->path(), root).generic_string());
   }
   if (out.empty()) throw Error("image folder '" + root + "' holds no .jpg, .jpeg, .png, .webp, .tif or .tiff files");
   std::sort(out.begin(), out.end());

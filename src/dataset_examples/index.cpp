@@ -108,7 +108,7 @@ std::string layer_slug(const std::string& name) {
   return out;
 }
 
-ExamplesIndex make_examples_index(const Model& model, const std::string& images_root,
+ExamplesIndex make_examples_index(const model::Model& model, const std::string& images_root,
                                   const std::vector<std::string>& images, const ScanResult& scan) {
   const auto& pre = model.card.preprocessing;
   ExamplesIndex index;

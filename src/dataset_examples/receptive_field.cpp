@@ -38,12 +38,12 @@ const std::set<std::string> kConstant = {"Shape", "Constant", "ConstantOfShape"}
 
 class Walker {
  public:
-  Walker(const Graph& graph, int64_t height, int64_t width) : graph_(graph), height_(height), width_(width) {}
+  Walker(const graph::Graph& graph, int64_t height, int64_t width) : graph_(graph), height_(height), width_(width) {}
 
   MaybeField field(const std::string& tensor) {
     if (auto it = memo_.find(tensor); it != memo_.end()) return it->second;
     MaybeField result;
-    const Node* node = graph_.producer(tensor);
+    const graph::Node* node = graph_.producer(tensor);
     if (!node) {
       if (!graph_.inputs().empty() && graph_.inputs()[0].name == tensor) {
         Field f;
@@ -67,7 +67,7 @@ class Walker {
   }
 
   // Union of the fields of several inputs (residual Add, Concat, ...).
-  Field merge(const Node& node, const std::vector<Field>& in) const {
+  Field merge(const graph::Node& node, const std::vector<Field>& in) const {
     Field out = in[0];
     for (size_t i = 1; i < in.size(); ++i) {
       const Field& f = in[i];
@@ -87,7 +87,7 @@ class Walker {
     return out;
   }
 
-  Field window(const Node& node, const Field& in) const {
+  Field window(const graph::Node& node, const Field& in) const {
     const bool conv = node.op_type == "Conv";
     std::vector<int64_t> kernel = node.attributes.get_ints("kernel_shape", {});
     if (kernel.empty() && conv && node.inputs.size() > 1) {
@@ -102,7 +102,7 @@ class Walker {
     const std::vector<int64_t> extent = {(kernel[0] - 1) * dilations[0] + 1, (kernel[1] - 1) * dilations[1] + 1};
     // Only the spatial sizes of the probe matter (SAME padding); meta tensors hold no data.
     const at::Tensor probe = at::empty({1, 1, in.extent[0], in.extent[1]}, at::TensorOptions().device(at::kMeta));
-    const ops::SpatialPads pads = ops::spatial_pads(node, probe, extent, strides);
+    const graph::ops::SpatialPads pads = graph::ops::spatial_pads(node, probe, extent, strides);
     const bool ceil_mode = !conv && node.attributes.get_int("ceil_mode", 0) != 0;
     Field out = in;
     for (int a = 0; a < 2; ++a) {
@@ -115,7 +115,7 @@ class Walker {
     return out;
   }
 
-  MaybeField apply(const Node& node) {
+  MaybeField apply(const graph::Node& node) {
     std::vector<Field> in;
     for (const auto& name : node.inputs)
       if (!name.empty())
@@ -137,7 +137,7 @@ class Walker {
                 "') has no known effect on positions");
   }
 
-  const Graph& graph_;
+  const graph::Graph& graph_;
   int64_t height_, width_;
   std::unordered_map<std::string, MaybeField> memo_;
 };
@@ -151,7 +151,7 @@ std::array<int64_t, 4> ReceptiveField::box(int64_t y, int64_t x, int64_t height,
           std::clamp<int64_t>(x0 + size[1], 0, width), std::clamp<int64_t>(y0 + size[0], 0, height)};
 }
 
-ReceptiveField receptive_field(const Graph& graph, const std::string& tensor, int64_t height, int64_t width) {
+ReceptiveField receptive_field(const graph::Graph& graph, const std::string& tensor, int64_t height, int64_t width) {
   graph.require_tensor(tensor);
   Walker walker(graph, height, width);
   const MaybeField f = walker.field(tensor);

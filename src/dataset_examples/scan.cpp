@@ -23,11 +23,11 @@ struct DecodedBatch {
 };
 
 DecodedBatch decode(const std::string& root, const std::vector<std::string>& images, size_t begin, size_t end,
-                    const Preprocessing& pre) {
+                    const model::Preprocessing& pre) {
   DecodedBatch batch;
   for (size_t i = begin; i < end; ++i) {
     try {
-      batch.inputs.push_back(load_network_input((std::filesystem::path(root) / images[i]).string(), pre));
+      batch.inputs.push_back(image::load_network_input((std::filesystem::path(root) / images[i]).string(), pre));
       batch.indices.push_back(static_cast<int64_t>(i));
     } catch (const Error& e) {
       batch.skipped.push_back(e.what());
@@ -37,7 +37,7 @@ DecodedBatch decode(const std::string& root, const std::vector<std::string>& ima
 }
 
 // What decides the content of the state: a checkpoint is resumed only if these match.
-std::string settings_of(const Model& model, const std::string& root, const std::vector<std::string>& images,
+std::string settings_of(const model::Model& model, const std::string& root, const std::vector<std::string>& images,
                         const ScanOptions& options) {
   nlohmann::json list_digest = std::hash<std::string>{}(nlohmann::json(images).dump());
   return nlohmann::json{{"model", model.card.name},
@@ -50,7 +50,7 @@ std::string settings_of(const Model& model, const std::string& root, const std::
       .dump();
 }
 
-std::vector<LayerExamples> set_up_layers(const Model& model, const ScanOptions& options) {
+std::vector<LayerExamples> set_up_layers(const model::Model& model, const ScanOptions& options) {
   if (options.layers.empty()) throw Error("no layers to scan");
   for (size_t i = 0; i < options.layers.size(); ++i) {
     model.graph.require_tensor(options.layers[i]);
@@ -58,10 +58,10 @@ std::vector<LayerExamples> set_up_layers(const Model& model, const ScanOptions& 
       throw Error("layer '" + options.layers[i] + "' is named twice");
   }
   const auto& pre = model.card.preprocessing;
-  const auto shapes = layer_shapes(model, options.layers);
+  const auto shapes = inference::layer_shapes(model, options.layers);
   std::vector<LayerExamples> layers;
   for (const auto& name : options.layers) {
-    const LayerShape& t = shapes.at(name);
+    const inference::LayerShape& t = shapes.at(name);
     if ((t.sizes.size() != 2 && t.sizes.size() != 4) || !at::isFloatingType(t.dtype)) {
       std::string shape;
       for (int64_t d : t.sizes) shape += (shape.empty() ? "" : "x") + std::to_string(d);
@@ -98,14 +98,14 @@ void record(LayerExamples& layer, const at::Tensor& act, const at::Tensor& image
 
 }  // namespace
 
-std::vector<std::string> card_layer_names(const Model& model) {
+std::vector<std::string> card_layer_names(const model::Model& model) {
   std::vector<std::string> names;
   for (const auto& l : model.card.layers) names.push_back(l.name);
   if (names.empty()) throw Error("model card '" + model.card.name + "' lists no layers; name them with --layers");
   return names;
 }
 
-ScanResult scan_examples(const Model& model, const std::string& images_root, const std::vector<std::string>& images,
+ScanResult scan_examples(const model::Model& model, const std::string& images_root, const std::vector<std::string>& images,
                          const ScanOptions& options) {
   FEATVIS_CHECK_SETTING(options.top_k >= 1, "top", "examples per unit must be at least 1");
   FEATVIS_CHECK_SETTING(options.batch_size >= 1, "batch", "photos per batch must be at least 1");
@@ -121,7 +121,7 @@ ScanResult scan_examples(const Model& model, const std::string& images_root, con
   }
   const auto start = std::chrono::steady_clock::now();
   const size_t total = images.size(), step = static_cast<size_t>(options.batch_size);
-  const Preprocessing& pre = model.card.preprocessing;
+  const model::Preprocessing& pre = model.card.preprocessing;
   ProgressBar bar(static_cast<int64_t>(total), "examples", options.progress);
   auto decode_from = [&](size_t begin) {
     return std::async(std::launch::async, decode, std::cref(images_root), std::cref(images), begin,
@@ -140,7 +140,7 @@ ScanResult scan_examples(const Model& model, const std::string& images_root, con
     if (!batch.inputs.empty()) {
       c10::InferenceMode guard;
       const at::Device device = model.graph.device();
-      const TensorMap acts = model.graph.run(at::stack(batch.inputs).to(device), options.layers);
+      const graph::TensorMap acts = model.graph.run(at::stack(batch.inputs).to(device), options.layers);
       const at::Tensor indices = at::tensor(batch.indices, at::TensorOptions().dtype(at::kLong)).to(device);
       for (auto& layer : result.layers) record(layer, acts.at(layer.name), indices);
       result.images_scanned += static_cast<int64_t>(batch.inputs.size());

@@ -1,7 +1,7 @@
 #include <featvis/graph/attributes.h>
 #include <featvis/util/error.h>
 
-namespace featvis {
+namespace featvis::graph {
 namespace {
 
 template <typename T>
@@ -54,4 +54,4 @@ std::vector<std::string> Attributes::names() const {
   return out;
 }
 
-}  // namespace featvis
+}  // namespace featvis::graph

@@ -9,7 +9,7 @@
 #include <mutex>
 #include <unordered_set>
 
-namespace featvis {
+namespace featvis::graph {
 
 const Node* Graph::producer(const std::string& tensor) const {
   auto it = producer_.find(tensor);
@@ -148,4 +148,4 @@ void Graph::to(const at::Device& device) {
   device_ = device;
 }
 
-}  // namespace featvis
+}  // namespace featvis::graph

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-namespace featvis {
+namespace featvis::graph {
 
 std::string resolve_layer(const Graph& graph, const std::string& name) {
   if (name.empty() || graph.has_tensor(name)) {
@@ -32,4 +32,4 @@ std::vector<std::string> resolve_layers(const Graph& graph, const std::vector<st
   return full;
 }
 
-}  // namespace featvis
+}  // namespace featvis::graph

@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-namespace featvis {
+namespace featvis::graph {
 namespace {
 
 at::ScalarType element_type(int type, const std::string& name) {
@@ -257,4 +257,4 @@ Graph Graph::load_onnx_bytes(const std::string& bytes, const std::string& origin
   return graph;
 }
 
-}  // namespace featvis
+}  // namespace featvis::graph

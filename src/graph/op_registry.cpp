@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-namespace featvis {
+namespace featvis::graph {
 
 // Each op family lives in its own file under ops/ and registers itself here. Explicit
 // calls (not static initializers) because the engine is a static library.
@@ -53,4 +53,4 @@ std::vector<std::string> supported_ops() {
   return names;
 }
 
-}  // namespace featvis
+}  // namespace featvis::graph

@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace featvis::image_detail {
+namespace featvis::image::detail {
 
 bool is_webp(const std::string& bytes);
 at::Tensor decode_webp(const std::string& bytes, const std::string& path);
@@ -18,4 +18,4 @@ int jpeg_exif_orientation(const std::string& bytes);
 // Turns a decoded [H, W, 3] photo upright for an EXIF orientation 1-8.
 at::Tensor apply_exif_orientation(const at::Tensor& hwc, int orientation);
 
-}  // namespace featvis::image_detail
+}  // namespace featvis::image::detail

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace featvis::image_detail {
+namespace featvis::image::detail {
 namespace {
 
 // Reads the orientation tag (0x0112) from IFD0 of the TIFF structure inside an Exif APP1.
@@ -64,4 +64,4 @@ at::Tensor apply_exif_orientation(const at::Tensor& hwc, int orientation) {
   }
 }
 
-}  // namespace featvis::image_detail
+}  // namespace featvis::image::detail

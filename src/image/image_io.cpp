@@ -17,7 +17,7 @@
 #include <filesystem>
 #include <memory>
 
-namespace featvis {
+namespace featvis::image {
 
 bool is_photo_file_name(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
@@ -33,8 +33,8 @@ at::Tensor load_image_rgb8(const std::string& path) {
     throw Error("cannot read image '" + path + "': file missing or unreadable");
   }
   if (bytes.empty()) throw Error("cannot read image '" + path + "': file is empty");
-  if (image_detail::is_webp(bytes)) return image_detail::decode_webp(bytes, path);
-  if (image_detail::is_tiff(bytes)) return image_detail::decode_tiff(bytes, path);
+  if (detail::is_webp(bytes)) return detail::decode_webp(bytes, path);
+  if (detail::is_tiff(bytes)) return detail::decode_tiff(bytes, path);
   int width = 0, height = 0, channels = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
@@ -46,7 +46,7 @@ at::Tensor load_image_rgb8(const std::string& path) {
   }
   at::Tensor rgb = at::empty({height, width, 3}, at::kByte);
   std::memcpy(rgb.data_ptr(), pixels.get(), static_cast<size_t>(width) * height * 3);
-  return image_detail::apply_exif_orientation(rgb, image_detail::jpeg_exif_orientation(bytes));
+  return detail::apply_exif_orientation(rgb, detail::jpeg_exif_orientation(bytes));
 }
 
 namespace {
@@ -97,4 +97,4 @@ void save_jpeg(const std::string& path, const at::Tensor& chw01, int quality) {
 }
 
 
-}  // namespace featvis
+}  // namespace featvis::image

@@ -1,9 +1,9 @@
 #include <featvis/image/network_input.h>
 #include <featvis/util/error.h>
 
-namespace featvis {
+namespace featvis::image {
 
-at::Tensor network_input(const at::Tensor& rgb01, const Preprocessing& pre) {
+at::Tensor network_input(const at::Tensor& rgb01, const model::Preprocessing& pre) {
   if (rgb01.dim() != 4 || rgb01.size(1) != 3) throw Error("network_input expects an [N,3,H,W] image");
   const at::TensorOptions cpu = at::TensorOptions().dtype(at::kFloat);
   const at::Tensor mean = at::tensor({pre.mean[0], pre.mean[1], pre.mean[2]}, cpu).view({1, 3, 1, 1});
@@ -15,4 +15,4 @@ at::Tensor network_input(const at::Tensor& rgb01, const Preprocessing& pre) {
   return pre.bgr ? x.flip({1}) : x;
 }
 
-}  // namespace featvis
+}  // namespace featvis::image

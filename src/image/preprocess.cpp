@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace featvis {
+namespace featvis::image {
 namespace {
 
 // [H,W,3] uint8 -> [1,3,h,w] float, antialiased bilinear, rounded back to 8-bit levels.
@@ -24,14 +24,14 @@ at::Tensor crop(const at::Tensor& nchw, int64_t top, int64_t left, int64_t h, in
 
 }  // namespace
 
-at::Tensor preprocess_image(const at::Tensor& rgb8, const Preprocessing& pre) {
+at::Tensor preprocess_image(const at::Tensor& rgb8, const model::Preprocessing& pre) {
   if (rgb8.dim() != 3 || rgb8.size(2) != 3 || rgb8.scalar_type() != at::kByte) {
     throw Error("preprocess_image expects an [H,W,3] uint8 photo");
   }
   const int64_t h = rgb8.size(0), w = rgb8.size(1);
   at::Tensor x;
   switch (pre.crop) {
-    case Preprocessing::Crop::kResizeCrop: {
+    case model::Preprocessing::Crop::kResizeCrop: {
       // torchvision Resize(int) + CenterCrop: shorter side -> resize, then centre crop.
       const int64_t nh = h <= w ? pre.resize : static_cast<int64_t>(pre.resize * h / static_cast<double>(w));
       const int64_t nw = w <= h ? pre.resize : static_cast<int64_t>(pre.resize * w / static_cast<double>(h));
@@ -41,7 +41,7 @@ at::Tensor preprocess_image(const at::Tensor& rgb8, const Preprocessing& pre) {
       x = crop(x, top, left, pre.height, pre.width);
       break;
     }
-    case Preprocessing::Crop::kCentralFraction: {
+    case model::Preprocessing::Crop::kCentralFraction: {
       // TF-slim eval: the centred square of central_fraction x shorter side, resized.
       const int64_t side = std::max<int64_t>(1, static_cast<int64_t>(std::min(h, w) * pre.central_fraction));
       const int64_t top = (h - side) / 2, left = (w - side) / 2;
@@ -49,7 +49,7 @@ at::Tensor preprocess_image(const at::Tensor& rgb8, const Preprocessing& pre) {
       x = resize_rgb8(square, pre.height, pre.width);
       break;
     }
-    case Preprocessing::Crop::kStretch:
+    case model::Preprocessing::Crop::kStretch:
       x = resize_rgb8(rgb8, pre.height, pre.width);
       break;
   }
@@ -60,16 +60,16 @@ at::Tensor preprocess_image(const at::Tensor& rgb8, const Preprocessing& pre) {
   return x.squeeze(0).contiguous();
 }
 
-at::Tensor load_network_input(const std::string& path, const Preprocessing& pre) {
+at::Tensor load_network_input(const std::string& path, const model::Preprocessing& pre) {
   return preprocess_image(load_image_rgb8(path), pre);
 }
 
-at::Tensor load_image01(const std::string& path, const Preprocessing& card, int64_t height, int64_t width) {
+at::Tensor load_image01(const std::string& path, const model::Preprocessing& card, int64_t height, int64_t width) {
   return preprocess_image01(load_image_rgb8(path), card, height, width);
 }
 
-at::Tensor preprocess_image01(const at::Tensor& rgb8, const Preprocessing& card, int64_t height, int64_t width) {
-  Preprocessing pre = card;
+at::Tensor preprocess_image01(const at::Tensor& rgb8, const model::Preprocessing& card, int64_t height, int64_t width) {
+  model::Preprocessing pre = card;
   if (height > 0 && width > 0) {
     pre.resize = static_cast<int>(std::lround(card.resize * static_cast<double>(width) / card.width));
     pre.width = static_cast<int>(width);
@@ -81,4 +81,4 @@ at::Tensor preprocess_image01(const at::Tensor& rgb8, const Preprocessing& card,
   return preprocess_image(rgb8, pre);
 }
 
-}  // namespace featvis
+}  // namespace featvis::image

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <memory>
 
-namespace featvis::image_detail {
+namespace featvis::image::detail {
 namespace {
 
 // libtiff's client I/O on a byte string.
@@ -71,4 +71,4 @@ at::Tensor decode_tiff(const std::string& bytes, const std::string& path) {
   return rgba.slice(2, 0, 3).contiguous();
 }
 
-}  // namespace featvis::image_detail
+}  // namespace featvis::image::detail

@@ -5,7 +5,7 @@
 
 #include <webp/decode.h>
 
-namespace featvis::image_detail {
+namespace featvis::image::detail {
 
 bool is_webp(const std::string& bytes) {
   return bytes.size() >= 12 && bytes.compare(0, 4, "RIFF") == 0 && bytes.compare(8, 4, "WEBP") == 0;
@@ -25,4 +25,4 @@ at::Tensor decode_webp(const std::string& bytes, const std::string& path) {
   return rgb;
 }
 
-}  // namespace featvis::image_detail
+}  // namespace featvis::image::detail

@@ -4,22 +4,22 @@
 
 #include <algorithm>
 
-namespace featvis {
+namespace featvis::inference {
 
-at::Tensor load_batch(const std::vector<std::string>& paths, const Preprocessing& pre) {
+at::Tensor load_batch(const std::vector<std::string>& paths, const model::Preprocessing& pre) {
   std::vector<at::Tensor> images;
   images.reserve(paths.size());
-  for (const auto& p : paths) images.push_back(load_network_input(p, pre));
+  for (const auto& p : paths) images.push_back(image::load_network_input(p, pre));
   return at::stack(images);
 }
 
-at::Tensor class_scores(const Model& model, const at::Tensor& batch) {
+at::Tensor class_scores(const model::Model& model, const at::Tensor& batch) {
   const std::string& output = model.card.output;
   at::Tensor scores = model.graph.run(batch.to(model.graph.device()), {output}).at(output);
   return scores.reshape({scores.size(0), -1});
 }
 
-std::vector<std::vector<Prediction>> classify(const Model& model, const at::Tensor& batch, int top_k) {
+std::vector<std::vector<Prediction>> classify(const model::Model& model, const at::Tensor& batch, int top_k) {
   if (top_k < 1) throw SettingError("top", "top must be at least 1");
   c10::InferenceMode guard;
   at::Tensor logits = class_scores(model, batch).to(at::kCPU, at::kFloat);
@@ -40,4 +40,4 @@ std::vector<std::vector<Prediction>> classify(const Model& model, const at::Tens
   return out;
 }
 
-}  // namespace featvis
+}  // namespace featvis::inference

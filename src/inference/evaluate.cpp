@@ -12,7 +12,7 @@
 #include <future>
 #include <limits>
 
-namespace featvis {
+namespace featvis::inference {
 namespace {
 
 struct LoadedBatch {
@@ -21,11 +21,11 @@ struct LoadedBatch {
   std::vector<std::string> skipped;
 };
 
-LoadedBatch load(const std::vector<LabelledImage>& images, size_t begin, size_t end, const Preprocessing& pre) {
+LoadedBatch load(const std::vector<LabelledImage>& images, size_t begin, size_t end, const model::Preprocessing& pre) {
   LoadedBatch batch;
   for (size_t i = begin; i < end; ++i) {
     try {
-      batch.inputs.push_back(load_network_input(images[i].path, pre));
+      batch.inputs.push_back(image::load_network_input(images[i].path, pre));
       batch.labels.push_back(images[i].label);
     } catch (const Error& e) {
       batch.skipped.push_back(e.what());
@@ -73,7 +73,7 @@ std::vector<LabelledImage> read_labels_csv(const std::string& csv_path, const st
   return out;
 }
 
-EvalResult evaluate(const Model& model, const std::vector<LabelledImage>& all, const EvalOptions& options) {
+EvalResult evaluate(const model::Model& model, const std::vector<LabelledImage>& all, const EvalOptions& options) {
   if (options.batch_size < 1) throw SettingError("batch", "batch must be at least 1");
   const size_t total = options.limit >= 0 ? std::min<size_t>(all.size(), options.limit) : all.size();
   const int64_t classes = static_cast<int64_t>(model.card.labels.size());
@@ -86,7 +86,7 @@ EvalResult evaluate(const Model& model, const std::vector<LabelledImage>& all, c
   EvalResult result;
   ProgressBar bar(static_cast<int64_t>(total), "eval", options.progress);
   const size_t step = static_cast<size_t>(options.batch_size);
-  const Preprocessing& pre = model.card.preprocessing;
+  const model::Preprocessing& pre = model.card.preprocessing;
   // Decode the next batch on another thread while this one runs through the network.
   auto next = std::async(std::launch::async, load, std::cref(all), 0, std::min(step, total), std::cref(pre));
   for (size_t begin = 0; begin < total; begin += step) {
@@ -122,4 +122,4 @@ EvalResult evaluate(const Model& model, const std::vector<LabelledImage>& all, c
   return result;
 }
 
-}  // namespace featvis
+}  // namespace featvis::inference

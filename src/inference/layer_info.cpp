@@ -1,9 +1,9 @@
 #include <featvis/inference/layer_info.h>
 
-namespace featvis {
+namespace featvis::inference {
 
-std::vector<LayerInfo> describe_layers(const Model& model) {
-  const Graph& graph = model.graph;
+std::vector<LayerInfo> describe_layers(const model::Model& model) {
+  const graph::Graph& graph = model.graph;
   std::vector<std::string> names;
   for (const auto& node : graph.nodes())
     for (const auto& out : node.outputs)
@@ -23,12 +23,12 @@ std::vector<LayerInfo> describe_layers(const Model& model) {
   return layers;
 }
 
-std::unordered_map<std::string, LayerShape> layer_shapes(const Model& model, const std::vector<std::string>& names) {
+std::unordered_map<std::string, LayerShape> layer_shapes(const model::Model& model, const std::vector<std::string>& names) {
   c10::InferenceMode guard;
   const auto& pre = model.card.preprocessing;
   const at::Tensor zeros =
       at::zeros({1, 3, pre.height, pre.width}, at::TensorOptions().device(model.graph.device()));
-  const TensorMap values = model.graph.run(zeros, names);
+  const graph::TensorMap values = model.graph.run(zeros, names);
   std::unordered_map<std::string, LayerShape> shapes;
   for (const auto& name : names) {
     const at::Tensor& t = values.at(name);
@@ -37,4 +37,4 @@ std::unordered_map<std::string, LayerShape> layer_shapes(const Model& model, con
   return shapes;
 }
 
-}  // namespace featvis
+}  // namespace featvis::inference

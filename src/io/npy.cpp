@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace featvis {
+namespace featvis::io {
 namespace {
 
 const char kMagic[] = "\x93NUMPY";
@@ -156,4 +156,4 @@ void save_npy(const std::string& path, const at::Tensor& tensor) {
   write_file_atomically(path, bytes);
 }
 
-}  // namespace featvis
+}  // namespace featvis::io

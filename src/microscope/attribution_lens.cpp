@@ -29,7 +29,7 @@ class AttributionLens : public Lens {
         const dataset_examples::ExampleEntry& top = unit.top_mean.front();
         const std::string photo = index.images.at(static_cast<size_t>(top.image));
         const at::Tensor image =
-            load_image01((fs::path(index.images_root) / photo).string(), ctx.model.card.preprocessing)
+            image::load_image01((fs::path(index.images_root) / photo).string(), ctx.model.card.preprocessing)
                 .to(ctx.model.graph.device());
         attribution::AttributionOptions options;
         options.method = attribution::Method::kGradCam;

@@ -67,7 +67,7 @@ std::string first_difference(const Json& a, const Json& b) {
 
 }  // namespace
 
-Builder::Builder(const Model& model, BuildOptions options) : model_(model), options_(std::move(options)) {
+Builder::Builder(const model::Model& model, BuildOptions options) : model_(model), options_(std::move(options)) {
   const RenderSettings& s = options_.render;
   FEATVIS_CHECK_SETTING(s.steps >= 1, "steps", "render steps must be at least 1");
   FEATVIS_CHECK_SETTING(s.batch >= 1, "batch", "units per render batch must be at least 1");
@@ -75,13 +75,13 @@ Builder::Builder(const Model& model, BuildOptions options) : model_(model), opti
                         "diversity images per unit must be 0 (off) or 2-4");
   model_dir_ = (fs::path(options_.site) / dataset_examples::layer_slug(model.card.name)).string();
 
-  const std::vector<featvis::LayerInfo> all = describe_layers(model);
+  const std::vector<featvis::inference::LayerInfo> all = inference::describe_layers(model);
   std::vector<std::string> names = options_.layers;
   if (names.empty())
     for (const auto& l : model.card.layers) names.push_back(l.name);
   FEATVIS_CHECK_SETTING(!names.empty(), "layers", "model '", model.card.name, "' has no card layers; name the layers to build");
   for (const auto& name : names) {
-    auto it = std::find_if(all.begin(), all.end(), [&](const featvis::LayerInfo& l) { return l.name == name; });
+    auto it = std::find_if(all.begin(), all.end(), [&](const featvis::inference::LayerInfo& l) { return l.name == name; });
     if (it == all.end()) {
       std::vector<std::string> known;
       for (const auto& l : all) known.push_back(l.name);

@@ -149,7 +149,7 @@ class DeepDreamLens : public Lens {
     if (!photos_.empty()) {
       const int64_t size = image_size(ctx);
       std::vector<at::Tensor> starts;
-      for (const auto& p : photos_) starts.push_back(load_image01(p, ctx.model.card.preprocessing, size, size));
+      for (const auto& p : photos_) starts.push_back(image::load_image01(p, ctx.model.card.preprocessing, size, size));
       const at::Tensor init = at::stack(starts);
       const auto result = optimize(ctx, objective, init.size(0),
                                    seed_for(ctx.settings.seed, "caricature", layer.name, -1), init.to(ctx.model.graph.device()));

@@ -23,14 +23,14 @@ void make_dirs(const std::string& dir) {
 
 ImagePair save_image_pair(const std::string& dir, const std::string& stem, const at::Tensor& chw01, int64_t thumb) {
   ImagePair pair{stem + ".png", stem + ".jpg"};
-  save_png((fs::path(dir) / pair.image).string(), chw01);
+  image::save_png((fs::path(dir) / pair.image).string(), chw01);
   at::Tensor small = chw01.detach().to(at::kFloat);
   const int64_t h = small.size(1), w = small.size(2), longest = std::max(h, w);
   if (thumb > 0 && longest > thumb) {
     const int64_t th = std::max<int64_t>(1, h * thumb / longest), tw = std::max<int64_t>(1, w * thumb / longest);
     small = at::adaptive_avg_pool2d(small.unsqueeze(0), {th, tw}).squeeze(0);
   }
-  save_jpeg((fs::path(dir) / pair.thumb).string(), small, 88);
+  image::save_jpeg((fs::path(dir) / pair.thumb).string(), small, 88);
   return pair;
 }
 

@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <set>
 
-namespace featvis {
+namespace featvis::model {
 namespace {
 
 using nlohmann::json;
@@ -248,4 +248,4 @@ ModelCard ModelCard::from_file(const std::string& path) {
   return from_json_text(read_file(path), path);
 }
 
-}  // namespace featvis
+}  // namespace featvis::model

@@ -15,7 +15,7 @@
 
 namespace fs = std::filesystem;
 
-namespace featvis {
+namespace featvis::model {
 namespace {
 
 // EVP_MD_CTX with its lifetime tied to scope.
@@ -190,4 +190,4 @@ FetchResult fetch_model(const ModelCard& card, const FetchOptions& options) {
   return result;
 }
 
-}  // namespace featvis
+}  // namespace featvis::model

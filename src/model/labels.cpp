@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-namespace featvis {
+namespace featvis::model {
 
 std::vector<std::string> read_labels_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -35,4 +35,4 @@ std::vector<std::string> read_labels_file(const std::string& path) {
   return labels;
 }
 
-}  // namespace featvis
+}  // namespace featvis::model

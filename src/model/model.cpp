@@ -8,7 +8,7 @@
 
 namespace fs = std::filesystem;
 
-namespace featvis {
+namespace featvis::model {
 namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -164,10 +164,10 @@ ModelLocation locate_model(const std::string& ref) {
 namespace {
 
 // The card checked against the graph; a card without input/output takes the graph's.
-Model model_from_graph(Graph graph_in, ModelCard card, const std::string& onnx_path) {
+Model model_from_graph(graph::Graph graph_in, ModelCard card, const std::string& onnx_path) {
   Model model;
   model.graph = std::move(graph_in);
-  const Graph& graph = model.graph;
+  const graph::Graph& graph = model.graph;
   if (card.input.empty()) {  // card-less: take what the graph declares
     if (graph.inputs().empty() || graph.outputs().empty())
       throw Error("model '" + onnx_path + "' declares no graph input or output; write a card for it");
@@ -214,14 +214,14 @@ Model load_model(const std::string& ref) {
                 "' not found beside the card, beside the model or on the model search path");
   }
 
-  Model model = model_from_graph(Graph::load_onnx(loc.onnx_path), std::move(card), loc.onnx_path);
+  Model model = model_from_graph(graph::Graph::load_onnx(loc.onnx_path), std::move(card), loc.onnx_path);
   if (!loc.note.empty()) std::cerr << "featvis: note: " << loc.note << "\n";
   model.note = loc.note;
   return model;
 }
 
 Model model_from_onnx_bytes(const std::string& bytes, ModelCard card, const std::string& origin) {
-  return model_from_graph(Graph::load_onnx_bytes(bytes, origin), std::move(card), origin);
+  return model_from_graph(graph::Graph::load_onnx_bytes(bytes, origin), std::move(card), origin);
 }
 
 std::string Model::label(int64_t index) const {
@@ -229,4 +229,4 @@ std::string Model::label(int64_t index) const {
   return "class " + std::to_string(index);
 }
 
-}  // namespace featvis
+}  // namespace featvis::model

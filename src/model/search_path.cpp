@@ -11,7 +11,7 @@
 
 namespace fs = std::filesystem;
 
-namespace featvis {
+namespace featvis::model {
 namespace {
 
 std::string identity_of(const std::string& dir) {
@@ -93,4 +93,4 @@ std::string default_model_name() {
   return cards.front().name;
 }
 
-}  // namespace featvis
+}  // namespace featvis::model

@@ -51,7 +51,7 @@ at::Tensor read_text_vector(const std::string& path) {
 at::Tensor read_direction_file(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw Error("direction file '" + path + "' not found");
-  at::Tensor v = has_npy_extension(path) ? load_npy(path).to(at::kFloat).reshape({-1}) : read_text_vector(path);
+  at::Tensor v = has_npy_extension(path) ? io::load_npy(path).to(at::kFloat).reshape({-1}) : read_text_vector(path);
   if (v.numel() == 0) throw Error("direction file '" + path + "' holds no numbers");
   if (!at::isfinite(v).all().item<bool>()) throw Error("direction file '" + path + "' holds NaN or infinite values");
   return v;

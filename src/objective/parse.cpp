@@ -24,7 +24,7 @@ using XY = std::pair<int64_t, int64_t>;
 
 class Binder {
  public:
-  Binder(const std::string& text, const Model& model) : text_(text), model_(model) {}
+  Binder(const std::string& text, const model::Model& model) : text_(text), model_(model) {}
 
   Objective bind(const Node& root) {
     collect_layers(root);
@@ -65,11 +65,11 @@ class Binder {
   // Checks every layer named, then reads all their shapes with one forward pass.
   void read_shapes() {
     std::vector<std::string> names;
-    const Graph& graph = model_.graph;
+    const graph::Graph& graph = model_.graph;
     const std::string input = graph.inputs().empty() ? "" : graph.inputs()[0].name;
     for (const auto& [layer, pos] : uses_) {
       try {
-        resolved_[layer] = resolve_layer(graph, layer);
+        resolved_[layer] = graph::resolve_layer(graph, layer);
       } catch (const Error& e) {
         fail(pos, e.what());
       }
@@ -78,14 +78,14 @@ class Binder {
       if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
     }
     if (names.empty()) return;
-    std::unordered_map<std::string, LayerShape> shapes;
+    std::unordered_map<std::string, inference::LayerShape> shapes;
     try {
-      shapes = layer_shapes(model_, names);
+      shapes = inference::layer_shapes(model_, names);
     } catch (const Error& e) {
       fail(uses_.front().second, std::string("cannot read layer shapes: ") + e.what());
     }
     for (const auto& [layer, pos] : uses_) {
-      const LayerShape& s = shapes.at(full(layer));
+      const inference::LayerShape& s = shapes.at(full(layer));
       shapes_[full(layer)] = s.sizes;
       if (!at::isFloatingType(s.dtype) || s.sizes.size() < 2 || s.sizes.size() > 4) {
         fail(pos, "'" + layer + "' is not a feature map (" + std::to_string(s.sizes.size()) + "-D " +
@@ -238,7 +238,7 @@ class Binder {
   }
 
   const std::string& text_;
-  const Model& model_;
+  const model::Model& model_;
   std::vector<std::pair<std::string, size_t>> uses_;  // layer, position: in text order
   std::unordered_map<std::string, std::vector<int64_t>> shapes_;
   std::unordered_map<std::string, std::string> resolved_;  // as written -> graph name
@@ -246,7 +246,7 @@ class Binder {
 
 }  // namespace
 
-Objective parse(const std::string& text, const Model& model) {
+Objective parse(const std::string& text, const model::Model& model) {
   return Binder(text, model).bind(syntax::parse(text));
 }
 

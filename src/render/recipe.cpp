@@ -30,9 +30,9 @@ void check_settings(const RenderOptions& options, int64_t batch, const objective
                         batch);
 }
 
-Prepared prepare(const Recipe& recipe, const Model& model, const objective::Objective& objective) {
+Prepared prepare(const Recipe& recipe, const model::Model& model, const objective::Objective& objective) {
   Prepared p{preset(recipe.preset), {}, {}, {}, {}, at::make_generator<at::CPUGeneratorImpl>(recipe.seed)};
-  const Preprocessing& card = model.card.preprocessing;
+  const model::Preprocessing& card = model.card.preprocessing;
   p.image.batch = recipe.batch > 0 ? recipe.batch : std::max<int64_t>(1, objective.batch_size());
   p.image.height = recipe.size > 0 ? recipe.size : card.height;
   p.image.width = recipe.size > 0 ? recipe.size : card.width;
@@ -53,7 +53,7 @@ Prepared prepare(const Recipe& recipe, const Model& model, const objective::Obje
   return p;
 }
 
-RenderResult Prepared::run(const Model& model, const objective::Objective& objective,
+RenderResult Prepared::run(const model::Model& model, const objective::Objective& objective,
                            const SnapshotCallback& on_snapshot) {
   param::ImageParam param(image, generator);
   return render(model, objective, param, transform, options, generator, on_snapshot);

@@ -33,7 +33,7 @@ std::string first_line(const std::string& s) { return s.substr(0, s.find('\n'));
 
 }  // namespace
 
-RenderResult render(const Model& model, const objective::Objective& objective, param::ImageParam& param,
+RenderResult render(const model::Model& model, const objective::Objective& objective, param::ImageParam& param,
                     const transform::Transform& transform, const RenderOptions& options, at::Generator generator,
                     const SnapshotCallback& on_snapshot) {
   const auto start = Clock::now();
@@ -84,8 +84,8 @@ RenderResult render(const Model& model, const objective::Objective& objective, p
     const at::Tensor transformed = transform(image, generator);
     at::Tensor values;
     try {
-      const ReluGradientGuard relu_gradient(step <= options.redirected_relu_steps ? ReluGradient::kRedirected
-                                                                                   : ReluGradient::kExact);
+      const graph::ReluGradientGuard relu_gradient(step <= options.redirected_relu_steps ? graph::ReluGradient::kRedirected
+                                                                                   : graph::ReluGradient::kExact);
       values = objective::evaluate(model, objective, image, {}, transformed).values;
     } catch (const Error&) {
       throw;

@@ -24,12 +24,12 @@ TEST_P(Accuracy, ReproducesPublishedFigures) {
   const Expected e = GetParam();
   FEATVIS_REQUIRE_MODEL(model_path, e.file);
   FEATVIS_REQUIRE_IMAGES(images);
-  const featvis::Model model = featvis::load_model(e.card);
-  const auto items = featvis::read_labels_csv(images + "/labels.csv", images);
+  const featvis::model::Model model = featvis::model::load_model(e.card);
+  const auto items = featvis::inference::read_labels_csv(images + "/labels.csv", images);
   ASSERT_EQ(items.size(), 1000u);
-  featvis::EvalOptions options;
+  featvis::inference::EvalOptions options;
   options.progress = false;
-  const featvis::EvalResult r = featvis::evaluate(model, items, options);
+  const featvis::inference::EvalResult r = featvis::inference::evaluate(model, items, options);
   EXPECT_TRUE(r.skipped.empty()) << r.skipped.size() << " photos unreadable, first: " << r.skipped.front();
   EXPECT_EQ(r.images, 1000);
   std::printf("[ accuracy ] %s: top-1 %.2f%% (published %.1f), top-5 %.2f%% (published %.1f), %.1f images/s; "

@@ -27,15 +27,15 @@ using featvis::testing::error_of;
 using featvis::testing::tiny_model;
 
 // tiny_classifier_onnx (one conv, ReLU, pool, fc) with 3 classes at 8x8, pixel/255.
-Model one_conv_model() {
-  ModelCard card;
+model::Model one_conv_model() {
+  model::ModelCard card;
   card.name = "tiny1";
   card.input = "input";
   card.output = "logits";
   card.num_classes = 3;
   card.preprocessing.width = 8;
   card.preprocessing.height = 8;
-  return Model{card, Graph::load_onnx_bytes(featvis::testing::tiny_classifier_onnx(3, 8), "tiny1.onnx"), "", ""};
+  return model::Model{card, graph::Graph::load_onnx_bytes(featvis::testing::tiny_classifier_onnx(3, 8), "tiny1.onnx"), "", ""};
 }
 
 at::Tensor test_image(int64_t size = 8, uint64_t seed = 3) {
@@ -43,7 +43,7 @@ at::Tensor test_image(int64_t size = 8, uint64_t seed = 3) {
   return at::rand({3, size, size});
 }
 
-double value(const Model& model, const objective::Objective& target, const at::Tensor& image) {
+double value(const model::Model& model, const objective::Objective& target, const at::Tensor& image) {
   return objective::values(model, target, image.unsqueeze(0))[0];
 }
 
@@ -56,7 +56,7 @@ AttributionOptions with(Method method) {
 // The two-conv test model, target logit 0, a random 8x8 photo.
 class TinyLogit0 : public ::testing::Test {
  protected:
-  const Model model = tiny_model();
+  const model::Model model = tiny_model();
   const objective::Objective target = objective::logit("logits", 0);
   const at::Tensor image = test_image();
 };
@@ -72,7 +72,7 @@ TEST(Method, NamesRoundTripAndUnknownIsOneLine) {
 }
 
 TEST(Saliency, IsTheFiniteDifferenceGradient) {
-  const Model model = tiny_model();
+  const model::Model model = tiny_model();
   const objective::Objective target = objective::logit("logits", 1);
   const at::Tensor image = test_image().to(at::kDouble).to(at::kFloat);
   const Attribution a = attribute(model, target, image, with(Method::kSaliency));
@@ -91,7 +91,7 @@ TEST(Saliency, IsTheFiniteDifferenceGradient) {
 }
 
 TEST(GradientXInput, IsGradientTimesPixelsSummedOverChannels) {
-  const Model model = tiny_model();
+  const model::Model model = tiny_model();
   const objective::Objective target = objective::logit("logits", 2);
   const at::Tensor image = test_image();
   const Attribution s = attribute(model, target, image, with(Method::kSaliency));
@@ -101,7 +101,7 @@ TEST(GradientXInput, IsGradientTimesPixelsSummedOverChannels) {
 }
 
 TEST(IntegratedGradients, CompletenessAndTheLinearCase) {
-  const Model model = tiny_model();
+  const model::Model model = tiny_model();
   const objective::Objective target = objective::logit("logits", 0);
   const at::Tensor image = test_image();
   for (bool adaptive : {true, false}) {
@@ -130,7 +130,7 @@ TEST(IntegratedGradients, CompletenessAndTheLinearCase) {
 }
 
 TEST(SmoothGrad, WithoutNoiseIsTheInnerMethodAndSeedsRepeat) {
-  const Model model = tiny_model();
+  const model::Model model = tiny_model();
   const objective::Objective target = objective::logit("logits", 1);
   const at::Tensor image = test_image();
   AttributionOptions o = with(Method::kSmoothGrad);
@@ -162,23 +162,23 @@ TEST(GuidedBackprop, RectifierOpsPassOnlyPositiveGradients) {
       {"LeakyRelu", {-1, 0.5, 3, 7}, {0.1f, -1, 1, 1}, {0.1f, 0, 1, 1}},
   };
   for (const Case& c : cases) {
-    Node node;
+    graph::Node node;
     node.name = c.op + "_test";
     node.op_type = c.op;
     node.inputs = {"x"};
     node.outputs = {"y"};
-    OpInputs in;
+    graph::OpInputs in;
     if (c.op == "Clip") in = {at::Tensor(), at::tensor(0.f), at::tensor(6.f)};
     if (c.op == "LeakyRelu") node.attributes.set("alpha", 0.1f);
     for (bool guided : {false, true}) {
       at::Tensor x = at::tensor(c.x).requires_grad_(true);
-      std::vector<at::Tensor> args = in.empty() ? OpInputs{x} : OpInputs{x, in[1], in[2]};
+      std::vector<at::Tensor> args = in.empty() ? graph::OpInputs{x} : graph::OpInputs{x, in[1], in[2]};
       at::Tensor y;
       {
-        const featvis::ReluGradientGuard mode(guided ? featvis::ReluGradient::kGuided : featvis::ReluGradient::kExact);
-        y = (*find_op(c.op))(node, args)[0];
+        const featvis::graph::ReluGradientGuard mode(guided ? featvis::graph::ReluGradient::kGuided : featvis::graph::ReluGradient::kExact);
+        y = (*graph::find_op(c.op))(node, args)[0];
       }
-      EXPECT_EQ(featvis::current_relu_gradient(), featvis::ReluGradient::kExact);
+      EXPECT_EQ(featvis::graph::current_relu_gradient(), featvis::graph::ReluGradient::kExact);
       const at::Tensor g = torch::autograd::grad({y}, {x}, {at::tensor(upstream)})[0];
       EXPECT_TRUE(at::allclose(g, at::tensor(guided ? c.guided : c.plain))) << c.op << (guided ? " guided" : "") << g;
     }
@@ -187,7 +187,7 @@ TEST(GuidedBackprop, RectifierOpsPassOnlyPositiveGradients) {
 
 // One conv -> ReLU -> mean -> fc: the guided gradient written out by the chain rule.
 TEST(GuidedBackprop, MatchesTheChainRuleOnAOneConvModel) {
-  const Model model = one_conv_model();
+  const model::Model model = one_conv_model();
   const int64_t k = 1;
   const objective::Objective target = objective::logit("logits", k);
   const at::Tensor image = test_image();
@@ -203,7 +203,7 @@ TEST(GuidedBackprop, MatchesTheChainRuleOnAOneConvModel) {
 }
 
 TEST(GradCam, MatchesTheHandComputationAndUpsamples) {
-  const Model model = tiny_model();
+  const model::Model model = tiny_model();
   const int64_t k = 2;
   const objective::Objective target = objective::logit("logits", k);
   const at::Tensor image = test_image();
@@ -308,7 +308,7 @@ TEST_F(TinyLogit0, BadOptionsNameTheirSetting) {
 }
 
 TEST(Target, DefaultIsTheTopClassLogit) {
-  const Model model = tiny_model();
+  const model::Model model = tiny_model();
   const at::Tensor image = test_image();
   const objective::Objective top = top1_target(model, image);
   const at::Tensor logits = model.graph.run(image.unsqueeze(0), {"logits"}).at("logits")[0];
@@ -377,8 +377,8 @@ TEST(Sanity, SpearmanByHand) {
 }
 
 TEST(Sanity, RandomizesTopLayersOnlyWithTheirSpread) {
-  Model model = tiny_model();
-  const Model original = tiny_model();
+  model::Model model = tiny_model();
+  const model::Model original = tiny_model();
   const std::vector<std::string> done = randomize_top_layers(model.graph, 2, 5);
   EXPECT_EQ(done, (std::vector<std::string>{"fc", "conv2/Conv"}));
   EXPECT_TRUE(at::equal(model.graph.weight("conv1.w"), original.graph.weight("conv1.w")));
@@ -388,7 +388,7 @@ TEST(Sanity, RandomizesTopLayersOnlyWithTheirSpread) {
                 0.35 * original.graph.weight(w).std().item<double>())
         << w;
   }
-  Model again = tiny_model();
+  model::Model again = tiny_model();
   randomize_top_layers(again.graph, 2, 5);
   EXPECT_TRUE(at::equal(again.graph.weight("fc.w"), model.graph.weight("fc.w")));  // seeded
   EXPECT_NE(error_of([&] { model.graph.set_weight("fc.w", at::zeros({2, 2})); }).find("has shape"), std::string::npos);

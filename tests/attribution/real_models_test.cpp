@@ -16,15 +16,15 @@ namespace {
 
 const char* kMobileNetV2 = "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx";
 
-at::Tensor photo(const std::string& dir, const std::string& file, const Model& model) {
-  return load_image01(dir + "/" + file, model.card.preprocessing);
+at::Tensor photo(const std::string& dir, const std::string& file, const model::Model& model) {
+  return image::load_image01(dir + "/" + file, model.card.preprocessing);
 }
 
 // Completeness at 64 steps (black baseline, the default adaptive trapezoid rule).
 TEST(RealIntegratedGradients, CompletenessWithinTwoPercentAt64Steps) {
   FEATVIS_REQUIRE_MODEL(file, kMobileNetV2);
   FEATVIS_REQUIRE_IMAGES(images);
-  const Model model = load_model("mobilenet_v2");
+  const model::Model model = model::load_model("mobilenet_v2");
   AttributionOptions o;
   o.method = Method::kIntegratedGradients;
   o.integrated_gradients.steps = 64;
@@ -45,8 +45,8 @@ TEST(RealIntegratedGradients, CompletenessWithinTwoPercentAt64Steps) {
 TEST(RealSanity, MapsChangeWhenTopLayersAreRandomized) {
   FEATVIS_REQUIRE_MODEL(file, kMobileNetV2);
   FEATVIS_REQUIRE_IMAGES(images);
-  const Model model = load_model("mobilenet_v2");
-  Model randomized = model;  // weights are shared until replaced
+  const model::Model model = model::load_model("mobilenet_v2");
+  model::Model randomized = model;  // weights are shared until replaced
   const std::vector<std::string> layers = randomize_top_layers(randomized.graph, 3, 2018);
   ASSERT_EQ(layers.size(), 3u);
   std::printf("[ sanity   ] randomized %s, %s, %s\n", layers[0].c_str(), layers[1].c_str(), layers[2].c_str());
@@ -75,7 +75,7 @@ TEST(RealSanity, MapsChangeWhenTopLayersAreRandomized) {
 TEST(RealLocalization, GradCamAndOcclusionMassFallsInsideThePastedPhoto) {
   FEATVIS_REQUIRE_MODEL(file, kMobileNetV2);
   FEATVIS_REQUIRE_IMAGES(images);
-  const Model model = load_model("mobilenet_v2");
+  const model::Model model = model::load_model("mobilenet_v2");
   const int64_t top = 24, left = 88, side = 112;
   for (const char* name : {"n01443537_goldfish.JPEG", "n02690373_airliner.JPEG"}) {
     at::Tensor canvas = at::empty({3, 224, 224});
@@ -83,7 +83,7 @@ TEST(RealLocalization, GradCamAndOcclusionMassFallsInsideThePastedPhoto) {
     canvas[1].fill_(0.74);
     canvas[2].fill_(0.62);
     canvas.slice(1, top, top + side).slice(2, left, left + side).copy_(
-        load_image01(images + "/" + name, model.card.preprocessing, side, side));
+        image::load_image01(images + "/" + name, model.card.preprocessing, side, side));
     const objective::Objective target = top1_target(model, canvas);
     for (Method m : {Method::kGradCam, Method::kOcclusion}) {
       AttributionOptions o;
@@ -113,7 +113,7 @@ TEST(RealModels, EveryMethodRunsOnAllThreeModels) {
            {"darknet_tiny", "darknet_tiny_imagenet.onnx"}}) {
     if (testing::find_model_file(file).empty()) continue;
     ++models;
-    const Model model = load_model(card);
+    const model::Model model = model::load_model(card);
     const at::Tensor image = photo(images, "n01530575_brambling.JPEG", model);
     const objective::Objective target = top1_target(model, image);
     for (const std::string& name : method_names()) {

@@ -22,7 +22,7 @@ struct TinyWorkspace : featvis::testing::TinyModelDir {
   std::string photo = dir + "/photo.png";
   TinyWorkspace() {
     at::manual_seed(1);
-    featvis::save_png(photo, at::rand({3, 12, 10}));
+    featvis::image::save_png(photo, at::rand({3, 12, 10}));
   }
 };
 
@@ -39,7 +39,7 @@ TEST(AttributeCli, WritesHeatmapOverlayRawAndSummary) {
   EXPECT_LT(j["completeness"]["relative_error"].get<double>(), 0.05);
   for (const std::string f : {"/out/attr.png", "/out/attr_overlay.png", "/out/attr.npy", "/out/attr.json"})
     EXPECT_TRUE(std::filesystem::exists(ws.dir + f)) << f;
-  const at::Tensor raw = featvis::load_npy(ws.dir + "/out/attr.npy");
+  const at::Tensor raw = featvis::io::load_npy(ws.dir + "/out/attr.npy");
   EXPECT_EQ(raw.sizes(), (std::vector<int64_t>{3, 8, 8}));
   EXPECT_NEAR(raw.sum().item<double>(), j["completeness"]["attribution_sum"].get<double>(), 1e-4);
   EXPECT_EQ(nlohmann::json::parse(featvis::read_file(ws.dir + "/out/attr.json")), j);

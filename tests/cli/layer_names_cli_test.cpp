@@ -20,7 +20,7 @@ using featvis::testing::write_bytes;
 // A grey 8x8 photo in `dir`.
 std::string grey_photo(const std::string& dir) {
   const std::string path = dir + "/photo.png";
-  featvis::save_png(path, at::full({3, 8, 8}, 0.5));
+  featvis::image::save_png(path, at::full({3, 8, 8}, 0.5));
   return path;
 }
 

@@ -118,7 +118,7 @@ TEST_F(ModelsCliTest, VerifyReportsAWrongFile) {
   for (const auto& m : nlohmann::json::parse(r.out).at("models")) {
     if (m.at("name") != "tiny_cli") continue;
     EXPECT_EQ(m.at("status"), "sha256 mismatch");
-    EXPECT_EQ(m.at("sha256_actual"), sha256_file(dir_ + "/tiny.onnx"));
+    EXPECT_EQ(m.at("sha256_actual"), model::sha256_file(dir_ + "/tiny.onnx"));
   }
 }
 
@@ -146,7 +146,7 @@ TEST_F(ModelsCliTest, FetchFromLoopbackThenModelsFindsIt) {
   const std::string downloads = testing::temp_dir();
   write_file_atomically(cards + "/web.card.json",
                         R"({"name": "web_tiny", "file": "web_tiny.onnx", "input": "input", "output": "logits", "url": ")" +
-                            server.url("/moved") + R"(", "sha256": ")" + sha256_file(body_path) + "\", " + kTinyPre + "}");
+                            server.url("/moved") + R"(", "sha256": ")" + model::sha256_file(body_path) + "\", " + kTinyPre + "}");
   ScopedEnv path("FEATVIS_MODEL_PATH", cards + ":" + downloads);
 
   const auto r = run_featvis({"fetch", "web_tiny", "--dir", downloads});

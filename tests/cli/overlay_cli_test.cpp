@@ -19,7 +19,7 @@ using featvis::testing::run_featvis;
 // Mean absolute difference (in [0,1] per channel) between the overlay's picture (above
 // its colour bar) and the photo crop the network saw.
 double difference_from_photo(const std::string& overlay_png, const at::Tensor& photo01) {
-  const at::Tensor overlay = featvis::load_image_rgb8(overlay_png).permute({2, 0, 1}).to(at::kFloat) / 255.0;
+  const at::Tensor overlay = featvis::image::load_image_rgb8(overlay_png).permute({2, 0, 1}).to(at::kFloat) / 255.0;
   EXPECT_GT(overlay.size(1), photo01.size(1)) << "no colour bar below the picture";
   return (overlay.narrow(1, 0, photo01.size(1)) - photo01).abs().mean().item<double>();
 }
@@ -28,7 +28,7 @@ TEST(OverlayCli, EveryMethodsOverlayDiffersVisiblyFromThePhoto) {
   FEATVIS_REQUIRE_MODEL(onnx, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
   FEATVIS_REQUIRE_IMAGES(images);
   const std::string photo = images + "/n01443537_goldfish.JPEG";
-  const at::Tensor crop = featvis::load_image01(photo, featvis::load_model("mobilenet_v2").card.preprocessing);
+  const at::Tensor crop = featvis::image::load_image01(photo, featvis::model::load_model("mobilenet_v2").card.preprocessing);
   const std::string out = featvis::testing::temp_dir();
   const std::vector<std::vector<std::string>> methods = {
       {"saliency"}, {"gradxinput"}, {"ig", "--steps", "16"}, {"smoothgrad", "--smooth-samples", "4"},
@@ -58,7 +58,7 @@ TEST(OverlayCli, StyleAndClipFlags) {
   featvis::testing::TinyModelDir ws;
   const std::string photo = ws.dir + "/photo.png";
   at::manual_seed(2);
-  featvis::save_png(photo, at::rand({3, 8, 8}));
+  featvis::image::save_png(photo, at::rand({3, 8, 8}));
   const std::string out = ws.dir + "/a.png";
   const CommandResult r = run_featvis({"attribute", ws.model, photo, "--method", "gradcam", "--overlay", "mask",
                                        "--clip-percentile", "100", "--out", out, "--json"});

@@ -38,8 +38,8 @@ TEST(PhotosCli, ClassifyTakesAFolderOfPhotos) {
   std::filesystem::create_directories(photos + "/more");
   at::manual_seed(3);
   const at::Tensor a = at::rand({3, 10, 12}), b = at::rand({3, 9, 9});
-  featvis::save_png(photos + "/a.png", a);
-  featvis::save_png(photos + "/more/b.png", b);
+  featvis::image::save_png(photos + "/a.png", a);
+  featvis::image::save_png(photos + "/more/b.png", b);
   write_bytes(photos + "/notes.txt", "not a photo: skipped by extension");
   // The folder classifies its photos (sorted, recursive) exactly as naming them does.
   const nlohmann::json from_folder = classified({ws.model, photos});
@@ -60,8 +60,8 @@ TEST(PhotosCli, ClassifyTakesAFolderOfPhotos) {
 TEST(PhotosCli, WebpAndTiffPhotosClassifyAsThePng) {
   FEATVIS_REQUIRE_IMAGES(images);
   featvis::testing::TinyModelDir ws;
-  const at::Tensor photo = featvis::load_image_rgb8(images + "/n01443537_goldfish.JPEG");
-  featvis::save_png(ws.dir + "/goldfish.png", photo.permute({2, 0, 1}).to(at::kFloat) / 255.0);
+  const at::Tensor photo = featvis::image::load_image_rgb8(images + "/n01443537_goldfish.JPEG");
+  featvis::image::save_png(ws.dir + "/goldfish.png", photo.permute({2, 0, 1}).to(at::kFloat) / 255.0);
   write_bytes(ws.dir + "/goldfish.webp", featvis::testing::encode_webp_lossless(photo));
   write_bytes(ws.dir + "/goldfish.tif", featvis::testing::encode_tiff(photo));
   write_bytes(ws.dir + "/goldfish-lzw.tiff", featvis::testing::encode_tiff(photo, true));
@@ -81,10 +81,10 @@ TEST(PhotosCli, ExifRotatedJpegIsTurnedUpright) {
   FEATVIS_REQUIRE_IMAGES(images);
   featvis::testing::TinyModelDir ws;
   const std::string sideways = ws.dir + "/sideways.jpg";
-  featvis::save_jpeg(sideways, featvis::load_image_rgb8(images + "/n01443537_goldfish.JPEG")
+  featvis::image::save_jpeg(sideways, featvis::image::load_image_rgb8(images + "/n01443537_goldfish.JPEG")
                                    .permute({2, 0, 1}).to(at::kFloat).div(255.0), 95);
   const std::string jpeg = featvis::read_file(sideways);
-  const at::Tensor stored = featvis::load_image_rgb8(sideways);  // no EXIF: as stored
+  const at::Tensor stored = featvis::image::load_image_rgb8(sideways);  // no EXIF: as stored
   const std::vector<std::pair<int, at::Tensor>> cases = {
       {6, stored.transpose(0, 1).flip({1})},  // 90 degrees clockwise
       {3, stored.flip({0, 1})},               // 180 degrees
@@ -93,8 +93,8 @@ TEST(PhotosCli, ExifRotatedJpegIsTurnedUpright) {
     const std::string rotated = ws.dir + "/exif" + std::to_string(orientation) + ".jpg";
     const std::string reference = ws.dir + "/upright" + std::to_string(orientation) + ".png";
     write_bytes(rotated, featvis::testing::with_exif_orientation(jpeg, orientation));
-    featvis::save_png(reference, upright.permute({2, 0, 1}).to(at::kFloat) / 255.0);
-    EXPECT_TRUE(at::equal(featvis::load_image_rgb8(rotated), upright)) << orientation;
+    featvis::image::save_png(reference, upright.permute({2, 0, 1}).to(at::kFloat) / 255.0);
+    EXPECT_TRUE(at::equal(featvis::image::load_image_rgb8(rotated), upright)) << orientation;
     const nlohmann::json turned = classified({ws.model, rotated});
     const nlohmann::json expected = classified({ws.model, reference});
     ASSERT_EQ(turned.size(), 1u);

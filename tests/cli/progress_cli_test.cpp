@@ -67,7 +67,7 @@ TEST(ProgressCli, LogGetsAPlainLineEveryIntervalAndAtTheEnd) {
 
 TEST(ProgressCli, ExamplesScanLogsItsEnd) {
   featvis::testing::TinyModelDir ws;
-  for (int i = 0; i < 3; ++i) featvis::save_png(ws.dir + "/p" + std::to_string(i) + ".png", at::rand({3, 8, 8}));
+  for (int i = 0; i < 3; ++i) featvis::image::save_png(ws.dir + "/p" + std::to_string(i) + ".png", at::rand({3, 8, 8}));
   const CommandResult r = run_with_interval("", {"examples", ws.model, "--images", ws.dir, "--layers", "conv1",
                                                  "--top", "1", "--out", ws.dir + "/ex"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

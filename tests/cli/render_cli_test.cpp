@@ -49,7 +49,7 @@ nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse
 
 void expect_png(const std::string& path, int64_t height, int64_t width) {
   ASSERT_TRUE(fs::is_regular_file(path)) << path;
-  const at::Tensor img = featvis::load_image_rgb8(path);
+  const at::Tensor img = featvis::image::load_image_rgb8(path);
   EXPECT_EQ(img.size(0), height) << path;
   EXPECT_EQ(img.size(1), width) << path;
 }
@@ -154,11 +154,11 @@ TEST(RenderCli, NaivePresetAndOverrides) {
 TEST(RenderCli, InitStartsFromThePhoto) {
   Workspace ws;
   const std::string photo = ws.out("photo.png");
-  featvis::save_png(photo, at::rand({3, 16, 16}, at::make_generator<at::CPUGeneratorImpl>(5), at::kFloat));
+  featvis::image::save_png(photo, at::rand({3, 16, 16}, at::make_generator<at::CPUGeneratorImpl>(5), at::kFloat));
   const std::string out = ws.out("init");
   const CommandResult r = run_featvis(tiny_render(ws, out, {"--init", photo, "--thresholds", "0", "--steps", "2"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(at::equal(featvis::load_image_rgb8(out + "/0_0.png"), featvis::load_image_rgb8(photo)));
+  EXPECT_TRUE(at::equal(featvis::image::load_image_rgb8(out + "/0_0.png"), featvis::image::load_image_rgb8(photo)));
   EXPECT_EQ(read_json(out + "/render.json")["settings"]["init"], photo);
   expect_one_line_error(run_featvis(tiny_render(ws, out, {"--init", ws.out("missing.jpg")})), 1, {"missing.jpg"});
 }

@@ -26,7 +26,7 @@ struct Workspace : featvis::testing::TinyModelDir {
     at::manual_seed(3);
     for (int i = 0; i < count; ++i) {
       fs::create_directories(photos + "/sub");
-      featvis::save_png(photos + (i % 2 ? "/sub/" : "/") + "p" + std::to_string(i) + ".png", at::rand({3, 9, 11}));
+      featvis::image::save_png(photos + (i % 2 ? "/sub/" : "/") + "p" + std::to_string(i) + ".png", at::rand({3, 9, 11}));
     }
   }
 };

@@ -13,7 +13,7 @@ using featvis::dataset_examples::ReceptiveField;
 using featvis::testing::TestNode;
 
 ReceptiveField field_of(const std::vector<TestNode>& nodes, const std::string& tensor, int size = 16) {
-  const auto graph = featvis::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(nodes, 3, size), "test");
+  const auto graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(nodes, 3, size), "test");
   return featvis::dataset_examples::receptive_field(graph, tensor, size, size);
 }
 
@@ -84,7 +84,7 @@ TEST(ReceptiveField, MultiInputNodesTakeTheUnion) {
 }
 
 TEST(ReceptiveField, GlobalPoolingFlattenAndGemmSeeTheWholeInput) {
-  const auto graph = featvis::Graph::load_onnx_bytes(featvis::testing::tiny_classifier_onnx(3, 8), "tiny");
+  const auto graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::tiny_classifier_onnx(3, 8), "tiny");
   for (const std::string t : {"pool", "flat", "logits"}) {
     const ReceptiveField f = featvis::dataset_examples::receptive_field(graph, t, 8, 8);
     EXPECT_TRUE(f.whole_input) << t;
@@ -107,12 +107,12 @@ TEST(ReceptiveField, UnknownOpsAndStrideMismatchesAreOneLineErrors) {
   const std::vector<TestNode> padded = {{"Relu", {"input"}, "r", {}, {}},
                                         {"Constant", {}, "pads", {{"value_ints", {0, 0, 1, 1, 0, 0, 1, 1}}}, {}},
                                         {"Pad", {"r", "pads"}, "odd", {}, {}}};
-  const auto pad_graph = featvis::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(padded), "padded");
+  const auto pad_graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(padded), "padded");
   const std::string unknown = featvis::testing::error_of([&] { featvis::dataset_examples::receptive_field(pad_graph, "odd", 16, 16); });
   EXPECT_NE(unknown.find("op Pad (node 'odd/Pad')"), std::string::npos) << unknown;
   const std::vector<TestNode> mixed = {conv("input", "half", 3, 2, {1, 1, 1, 1}), conv("input", "full", 3, 1, {1, 1, 1, 1}),
                                        {"Add", {"half", "full"}, "bad", {}, {}}};
-  const auto graph = featvis::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(mixed), "mixed");
+  const auto graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(mixed), "mixed");
   const std::string e = featvis::testing::error_of([&] { featvis::dataset_examples::receptive_field(graph, "bad", 16, 16); });
   EXPECT_NE(e.find("Add node 'bad/Add'"), std::string::npos) << e;
   EXPECT_NE(e.find("different strides"), std::string::npos) << e;
@@ -126,7 +126,7 @@ TEST(ReceptiveField, UnknownOpsAndStrideMismatchesAreOneLineErrors) {
 // doubles the stride; 1x1 convs and residual adds change nothing.
 TEST(ReceptiveField, MobileNetV2LayersMatchHandComputedValues) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
-  const featvis::Model model = featvis::load_model("mobilenet_v2");
+  const featvis::model::Model model = featvis::model::load_model("mobilenet_v2");
   struct Case {
     const char* layer;
     int64_t size, stride, first;
@@ -149,7 +149,7 @@ TEST(ReceptiveField, MobileNetV2LayersMatchHandComputedValues) {
 // The input gradient of one unit is zero outside its receptive field.
 TEST(ReceptiveField, MobileNetV2GradientStaysInsideTheBox) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
-  const featvis::Model model = featvis::load_model("mobilenet_v2");
+  const featvis::model::Model model = featvis::model::load_model("mobilenet_v2");
   const std::string layer = "MobileNetV2/expanded_conv_4/project";
   const ReceptiveField f = featvis::dataset_examples::receptive_field(model.graph, layer, 224, 224);
   at::manual_seed(0);

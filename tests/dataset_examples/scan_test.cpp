@@ -29,21 +29,21 @@ std::string synthetic_photos(int count) {
     const fs::path sub = fs::path(dir) / (i % 2 ? "b" : "a") / (i % 3 ? "" : "deep");
     fs::create_directories(sub);
     const int64_t h = 10 + i % 5, w = 12 + i % 4;  // any sizes: stretched to 8x8
-    featvis::save_png((sub / ("img" + std::to_string(i) + (i % 4 ? ".png" : ".PNG"))).string(), at::rand({3, h, w}));
+    featvis::image::save_png((sub / ("img" + std::to_string(i) + (i % 4 ? ".png" : ".PNG"))).string(), at::rand({3, h, w}));
   }
   featvis::testing::write_bytes(dir + "/notes.txt", "not a photo");
   return dir;
 }
 
-featvis::Model tiny_model() {
+featvis::model::Model tiny_model() {
   const std::string dir = temp_dir();
   featvis::testing::write_bytes(dir + "/tiny.onnx", featvis::testing::tiny_two_conv_onnx(3, 8));
   std::string card = featvis::testing::tiny_classifier_card();
   featvis::testing::write_bytes(dir + "/tiny.card.json", card);
-  return featvis::load_model(dir + "/tiny.onnx");
+  return featvis::model::load_model(dir + "/tiny.onnx");
 }
 
-std::string index_text(const featvis::Model& model, const std::string& root, const std::vector<std::string>& images,
+std::string index_text(const featvis::model::Model& model, const std::string& root, const std::vector<std::string>& images,
                        const featvis::dataset_examples::ScanResult& scan) {
   const std::string out = temp_dir();
   featvis::dataset_examples::write_examples_index(out, featvis::dataset_examples::make_examples_index(model, root, images, scan));
@@ -64,7 +64,7 @@ TEST(ImageList, RecursiveSortedCaseInsensitive) {
 }
 
 TEST(Scan, IndexHoldsTopAndBottomPhotosWithBoxesAndCrops) {
-  const featvis::Model model = tiny_model();
+  const featvis::model::Model model = tiny_model();
   const std::string root = synthetic_photos(11);
   const auto images = featvis::dataset_examples::list_images(root);
   featvis::dataset_examples::ScanOptions options;
@@ -88,7 +88,7 @@ TEST(Scan, IndexHoldsTopAndBottomPhotosWithBoxesAndCrops) {
   // Brute force over all photos for one unit of the 4x4 layer: channel means and maxima.
   std::vector<float> means, maxima;
   for (const auto& i : images) {
-    const at::Tensor x = featvis::load_network_input(root + "/" + i, model.card.preprocessing).unsqueeze(0);
+    const at::Tensor x = featvis::image::load_network_input(root + "/" + i, model.card.preprocessing).unsqueeze(0);
     const at::Tensor a = model.graph.run(x, {"block 2:conv"}).at("block 2:conv")[0][5];
     means.push_back(a.mean().item<float>());
     maxima.push_back(a.max().item<float>());
@@ -118,7 +118,7 @@ TEST(Scan, IndexHoldsTopAndBottomPhotosWithBoxesAndCrops) {
     const std::array<int64_t, 4> box{std::max<int64_t>(0, x * 2 - 2), std::max<int64_t>(0, y * 2 - 2),
                                      std::min<int64_t>(8, x * 2 + 3), std::min<int64_t>(8, y * 2 + 3)};
     EXPECT_EQ(e.box, box);
-    const at::Tensor crop = featvis::load_image_rgb8(out + "/" + e.crop);
+    const at::Tensor crop = featvis::image::load_image_rgb8(out + "/" + e.crop);
     EXPECT_EQ(crop.size(0), box[3] - box[1]);
     EXPECT_EQ(crop.size(1), box[2] - box[0]);
   }
@@ -130,7 +130,7 @@ TEST(Scan, IndexHoldsTopAndBottomPhotosWithBoxesAndCrops) {
 }
 
 TEST(Scan, BadOptionsAndLayersAreOneLineErrors) {
-  const featvis::Model model = tiny_model();
+  const featvis::model::Model model = tiny_model();
   const std::string root = synthetic_photos(2);
   const auto images = featvis::dataset_examples::list_images(root);
   featvis::dataset_examples::ScanOptions options;
@@ -157,7 +157,7 @@ TEST(Scan, BadOptionsAndLayersAreOneLineErrors) {
 }
 
 // Stops after `stop_after` batches (as Ctrl-C would), then resumes with a second scan.
-featvis::dataset_examples::ScanResult interrupted_then_resumed(const featvis::Model& model, const std::string& root,
+featvis::dataset_examples::ScanResult interrupted_then_resumed(const featvis::model::Model& model, const std::string& root,
                                             const std::vector<std::string>& images, featvis::dataset_examples::ScanOptions options,
                                             int stop_after) {
   options.checkpoint_path = temp_dir() + "/checkpoint.cbor";
@@ -177,7 +177,7 @@ featvis::dataset_examples::ScanResult interrupted_then_resumed(const featvis::Mo
 }
 
 TEST(Scan, ResumedScanGivesTheSameIndexAsAnUninterruptedOne) {
-  const featvis::Model model = tiny_model();
+  const featvis::model::Model model = tiny_model();
   const std::string root = synthetic_photos(13);
   const auto images = featvis::dataset_examples::list_images(root);
   featvis::dataset_examples::ScanOptions options;
@@ -191,7 +191,7 @@ TEST(Scan, ResumedScanGivesTheSameIndexAsAnUninterruptedOne) {
 }
 
 TEST(Scan, CheckpointOfOtherSettingsIsNotUsed) {
-  const featvis::Model model = tiny_model();
+  const featvis::model::Model model = tiny_model();
   const std::string root = synthetic_photos(6);
   const auto images = featvis::dataset_examples::list_images(root);
   featvis::dataset_examples::ScanOptions options;
@@ -213,7 +213,7 @@ TEST(Scan, CheckpointOfOtherSettingsIsNotUsed) {
 TEST(Scan, RealPhotosResumeGivesTheSameIndex) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
   FEATVIS_REQUIRE_IMAGES(samples);
-  const featvis::Model model = featvis::load_model("mobilenet_v2");
+  const featvis::model::Model model = featvis::model::load_model("mobilenet_v2");
   // A dozen real photos, linked (not copied) into nested folders.
   const std::string root = temp_dir();
   const auto all = featvis::dataset_examples::list_images(samples);
@@ -257,11 +257,11 @@ TEST(Scan, RealPhotosResumeGivesTheSameIndex) {
 TEST(ScanAcceptance, LogitsUnitsFindThePhotoOfTheirClass) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
   FEATVIS_REQUIRE_IMAGES(samples);
-  const featvis::Model model = featvis::load_model("mobilenet_v2");
+  const featvis::model::Model model = featvis::model::load_model("mobilenet_v2");
   const auto images = featvis::dataset_examples::list_images(samples);
   ASSERT_EQ(images.size(), 1000u);
   std::map<std::string, int64_t> label_of;
-  for (const auto& item : featvis::read_labels_csv(samples + "/labels.csv", samples))
+  for (const auto& item : featvis::inference::read_labels_csv(samples + "/labels.csv", samples))
     label_of[fs::path(item.path).filename().string()] = item.label;
   featvis::dataset_examples::ScanOptions options;
   options.layers = {"logits"};

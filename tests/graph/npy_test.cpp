@@ -40,7 +40,7 @@ std::string write_temp(const std::string& name, const std::string& bytes) {
 void expect_error(const std::string& bytes, const std::string& fragment) {
   const std::string path = write_temp("bad.npy", bytes);
   try {
-    featvis::load_npy(path);
+    featvis::io::load_npy(path);
     ADD_FAILURE() << "expected an error mentioning '" << fragment << "'";
   } catch (const featvis::Error& e) {
     EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
@@ -50,7 +50,7 @@ void expect_error(const std::string& bytes, const std::string& fragment) {
 
 TEST(Npy, ReadsNumpyFloat32) {
   ASSERT_EQ(kFloat32.size(), 152u);
-  const at::Tensor t = featvis::load_npy(write_temp("a.npy", kFloat32));
+  const at::Tensor t = featvis::io::load_npy(write_temp("a.npy", kFloat32));
   EXPECT_EQ(t.scalar_type(), at::kFloat);
   EXPECT_EQ(t.sizes().vec(), (std::vector<int64_t>{2, 3}));
   EXPECT_TRUE(at::equal(t, at::tensor({1.5f, -2.f, 3.f, 4.f, 5.f, 6.25f}).reshape({2, 3})));
@@ -64,7 +64,7 @@ TEST(Npy, ReadsNumpyVersion2Int64) {
                             std::string(3, '\0') + header +
                             from_hex("0100000000000000feffffffffffffff0300000000000000");
   ASSERT_EQ(bytes.size(), 152u);
-  const at::Tensor t = featvis::load_npy(write_temp("b.npy", bytes));
+  const at::Tensor t = featvis::io::load_npy(write_temp("b.npy", bytes));
   EXPECT_EQ(t.scalar_type(), at::kLong);
   EXPECT_TRUE(at::equal(t, at::tensor({int64_t{1}, int64_t{-2}, int64_t{3}})));
 }
@@ -74,7 +74,7 @@ TEST(Npy, ReadsNumpyScalarFloat64) {
   const std::string bytes =
       numpy_v1("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", 62, "0000000000000440");
   ASSERT_EQ(bytes.size(), 136u);
-  const at::Tensor t = featvis::load_npy(write_temp("c.npy", bytes));
+  const at::Tensor t = featvis::io::load_npy(write_temp("c.npy", bytes));
   EXPECT_EQ(t.scalar_type(), at::kDouble);
   EXPECT_EQ(t.dim(), 0);
   EXPECT_EQ(t.item<double>(), 2.5);
@@ -82,7 +82,7 @@ TEST(Npy, ReadsNumpyScalarFloat64) {
 
 TEST(Npy, WritesWhatNumpyWrites) {
   const std::string path = featvis::testing::temp_dir() + "/out.npy";
-  featvis::save_npy(path, at::tensor({1.5f, -2.f, 3.f, 4.f, 5.f, 6.25f}).reshape({2, 3}));
+  featvis::io::save_npy(path, at::tensor({1.5f, -2.f, 3.f, 4.f, 5.f, 6.25f}).reshape({2, 3}));
   EXPECT_EQ(featvis::read_file(path), kFloat32);
   for (const auto& entry : fs::directory_iterator(fs::path(path).parent_path()))
     EXPECT_EQ(entry.path().filename().string(), "out.npy") << "temporary file left behind";
@@ -92,32 +92,32 @@ TEST(Npy, SavesFloatsAsFloat32AndIntegersAsInt64) {
   const std::string dir = featvis::testing::temp_dir();
   // A transposed (non-contiguous) double tensor that requires grad.
   const at::Tensor d = at::arange(12, at::kDouble).reshape({3, 4}).t().requires_grad_(true);
-  featvis::save_npy(dir + "/d.npy", d);
-  const at::Tensor back = featvis::load_npy(dir + "/d.npy");
+  featvis::io::save_npy(dir + "/d.npy", d);
+  const at::Tensor back = featvis::io::load_npy(dir + "/d.npy");
   EXPECT_EQ(back.scalar_type(), at::kFloat);
   EXPECT_TRUE(at::equal(back, d.detach().to(at::kFloat)));
 
   const at::Tensor i = at::tensor({7, -8, 9}, at::kInt);
-  featvis::save_npy(dir + "/i.npy", i);
-  const at::Tensor ib = featvis::load_npy(dir + "/i.npy");
+  featvis::io::save_npy(dir + "/i.npy", i);
+  const at::Tensor ib = featvis::io::load_npy(dir + "/i.npy");
   EXPECT_EQ(ib.scalar_type(), at::kLong);
   EXPECT_TRUE(at::equal(ib, i.to(at::kLong)));
 
   const at::Tensor s = at::scalar_tensor(3.25, at::kFloat);
-  featvis::save_npy(dir + "/s.npy", s);
-  EXPECT_EQ(featvis::load_npy(dir + "/s.npy").dim(), 0);
-  EXPECT_EQ(featvis::load_npy(dir + "/s.npy").item<float>(), 3.25f);
+  featvis::io::save_npy(dir + "/s.npy", s);
+  EXPECT_EQ(featvis::io::load_npy(dir + "/s.npy").dim(), 0);
+  EXPECT_EQ(featvis::io::load_npy(dir + "/s.npy").item<float>(), 3.25f);
 
   const at::Tensor e = at::empty({0, 5});
-  featvis::save_npy(dir + "/e.npy", e);
-  EXPECT_EQ(featvis::load_npy(dir + "/e.npy").sizes().vec(), (std::vector<int64_t>{0, 5}));
+  featvis::io::save_npy(dir + "/e.npy", e);
+  EXPECT_EQ(featvis::io::load_npy(dir + "/e.npy").sizes().vec(), (std::vector<int64_t>{0, 5}));
 }
 
 TEST(Npy, DataIsAligned) {
   const std::string dir = featvis::testing::temp_dir();
   for (int64_t rank = 1; rank <= 8; ++rank) {
     std::vector<int64_t> shape(rank, 3);
-    featvis::save_npy(dir + "/x.npy", at::zeros(shape));
+    featvis::io::save_npy(dir + "/x.npy", at::zeros(shape));
     const std::string bytes = featvis::read_file(dir + "/x.npy");
     int64_t numel = 1;
     for (int64_t s : shape) numel *= s;
@@ -141,7 +141,7 @@ TEST(Npy, RejectsBadFiles) {
 
 TEST(Npy, MissingFileIsNamed) {
   try {
-    featvis::load_npy("/nonexistent/dir/x.npy");
+    featvis::io::load_npy("/nonexistent/dir/x.npy");
     FAIL() << "expected an error";
   } catch (const featvis::Error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/x.npy"), std::string::npos);

@@ -9,7 +9,7 @@
 
 namespace {
 
-using featvis::Graph;
+using featvis::graph::Graph;
 using featvis::testing::error_of;
 using featvis::testing::onnx_from_nodes;
 using featvis::testing::TestNode;

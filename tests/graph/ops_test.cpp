@@ -18,7 +18,7 @@
 
 namespace {
 
-using featvis::Graph;
+using featvis::graph::Graph;
 
 // --- building models ---------------------------------------------------------------
 
@@ -398,27 +398,27 @@ TEST(Ops, RedirectedReluGradientOnlyForItemsWithNoTrueGradient) {
   // Item 1: one unit inside the range, so it keeps the true gradient.
   const at::Tensor x0 = at::tensor({-1.f, -1.f, 7.f, 7.f, -3.f, -1.f, -1.f, 7.f, 7.f, 3.f}).reshape({2, 5, 1, 1});
   const at::Tensor g = at::tensor({1.f, -1.f, 1.f, -1.f, -2.f, 1.f, -1.f, 1.f, -1.f, 4.f}).reshape({2, 5, 1, 1});
-  auto gradient = [&](featvis::ReluGradient mode) {
+  auto gradient = [&](featvis::graph::ReluGradient mode) {
     const at::Tensor x = x0.clone().requires_grad_(true);
     {
-      const featvis::ReluGradientGuard guard(mode);
+      const featvis::graph::ReluGradientGuard guard(mode);
       (graph.run(x, {"y"}).at("y") * g).sum().backward();
     }
     return x.grad().reshape({2, 5});
   };
   // Redirected where a descent step moves x back into range; blocked where it pushes
   // further out (x < 0 with g > 0, x > 6 with g < 0).
-  expect_close(gradient(featvis::ReluGradient::kRedirected)[0], at::tensor({0.f, -1.f, 1.f, 0.f, -2.f}));
-  expect_close(gradient(featvis::ReluGradient::kRedirected)[1], at::tensor({0.f, 0.f, 0.f, 0.f, 4.f}));
-  expect_close(gradient(featvis::ReluGradient::kExact), at::tensor({0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 4.f}).reshape({2, 5}));
-  EXPECT_EQ(featvis::current_relu_gradient(), featvis::ReluGradient::kExact);  // the guard restored it
+  expect_close(gradient(featvis::graph::ReluGradient::kRedirected)[0], at::tensor({0.f, -1.f, 1.f, 0.f, -2.f}));
+  expect_close(gradient(featvis::graph::ReluGradient::kRedirected)[1], at::tensor({0.f, 0.f, 0.f, 0.f, 4.f}));
+  expect_close(gradient(featvis::graph::ReluGradient::kExact), at::tensor({0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 4.f}).reshape({2, 5}));
+  EXPECT_EQ(featvis::graph::current_relu_gradient(), featvis::graph::ReluGradient::kExact);  // the guard restored it
 
   ModelBuilder relu;
   relu.input("x", {1, 3, 1, 1}).output("y");
   relu.node("Relu", {"x"}, {"y"});
   const at::Tensor x = at::tensor({-1.f, -2.f, -3.f}).reshape({1, 3, 1, 1}).requires_grad_(true);
   {
-    const featvis::ReluGradientGuard guard(featvis::ReluGradient::kRedirected);
+    const featvis::graph::ReluGradientGuard guard(featvis::graph::ReluGradient::kRedirected);
     const at::Tensor y = relu.load().run(x, {"y"}).at("y");
     expect_close(y, at::zeros({1, 3, 1, 1}));
     (y * at::tensor({-1.f, 1.f, -0.5f}).reshape({1, 3, 1, 1})).sum().backward();
@@ -682,7 +682,7 @@ TEST(Ops, EarlyLayerRunsOnlyTheNodesItNeeds) {
   m.weight("bad_shape", ints({7, 7, 7}));
   const Graph g = m.load();
   const at::Tensor x = random({1, 2, 3, 3}, 23);
-  featvis::TensorMap out;
+  featvis::graph::TensorMap out;
   ASSERT_NO_THROW(out = g.run(x, {"early"}));
   EXPECT_EQ(out.size(), 1u);
   EXPECT_TRUE(at::equal(out.at("early"), x.relu()));
@@ -725,9 +725,9 @@ TEST(Ops, RegistryListsWhatTorchvisionExports) {
   for (const char* op : {"Conv", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Gemm",
                          "Concat", "Add", "Mul", "Sigmoid", "HardSigmoid", "Clip", "Constant", "Pad",
                          "Identity", "BatchNormalization"}) {
-    EXPECT_NE(featvis::find_op(op), nullptr) << op;
+    EXPECT_NE(featvis::graph::find_op(op), nullptr) << op;
   }
-  EXPECT_EQ(featvis::find_op("FancyOp"), nullptr);
+  EXPECT_EQ(featvis::graph::find_op("FancyOp"), nullptr);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 
 namespace {
 
-using featvis::Preprocessing;
+using featvis::model::Preprocessing;
 using featvis::testing::temp_dir;
 
 at::Tensor gradient_photo(int64_t h, int64_t w) {
@@ -22,8 +22,8 @@ at::Tensor gradient_photo(int64_t h, int64_t w) {
 TEST(Image, PngRoundTripKeepsPixels) {
   const std::string path = temp_dir() + "/g.png";
   at::Tensor photo = gradient_photo(20, 30);
-  featvis::save_png(path, photo.permute({2, 0, 1}).to(at::kFloat) / 255.0);
-  at::Tensor back = featvis::load_image_rgb8(path);
+  featvis::image::save_png(path, photo.permute({2, 0, 1}).to(at::kFloat) / 255.0);
+  at::Tensor back = featvis::image::load_image_rgb8(path);
   ASSERT_EQ(back.sizes(), photo.sizes());
   EXPECT_TRUE(at::equal(back, photo));
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
@@ -33,13 +33,13 @@ TEST(Image, NotAnImageIsAClearError) {
   const std::string path = temp_dir() + "/notes.jpg";
   featvis::testing::write_bytes(path, "this is text, not a JPEG");
   try {
-    featvis::load_image_rgb8(path);
+    featvis::image::load_image_rgb8(path);
     FAIL() << "expected an error";
   } catch (const featvis::Error& e) {
     EXPECT_NE(std::string(e.what()).find("cannot read image"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
   }
-  EXPECT_THROW(featvis::load_image_rgb8(temp_dir() + "/missing.png"), featvis::Error);
+  EXPECT_THROW(featvis::image::load_image_rgb8(temp_dir() + "/missing.png"), featvis::Error);
 }
 
 TEST(Image, ResizeCropTakesTheCentreAtTheCardSize) {
@@ -49,7 +49,7 @@ TEST(Image, ResizeCropTakesTheCentreAtTheCardSize) {
   pre.width = pre.height = 48;
   pre.mean = {0, 0, 0};
   pre.std = {255, 255, 255};
-  at::Tensor x = featvis::preprocess_image(gradient_photo(100, 200), pre);  // -> 64x128, crop 48
+  at::Tensor x = featvis::image::preprocess_image(gradient_photo(100, 200), pre);  // -> 64x128, crop 48
   ASSERT_EQ(x.sizes(), (std::vector<int64_t>{3, 48, 48}));
   // The crop is centred: mean red (horizontal ramp) and green (vertical ramp) stay ~0.5.
   EXPECT_NEAR(x[0].mean().item<double>(), 0.5, 0.02);
@@ -68,7 +68,7 @@ TEST(Image, CentralFractionAndScalingFollowTheCard) {
   pre.mean = {127.5f, 127.5f, 127.5f};
   pre.std = {127.5f, 127.5f, 127.5f};
   pre.bgr = true;
-  at::Tensor x = featvis::preprocess_image(gradient_photo(64, 64), pre);
+  at::Tensor x = featvis::image::preprocess_image(gradient_photo(64, 64), pre);
   ASSERT_EQ(x.sizes(), (std::vector<int64_t>{3, 16, 16}));
   // BGR: channel 0 is the constant blue 77 -> (77-127.5)/127.5.
   EXPECT_NEAR(x[0].mean().item<double>(), (77 - 127.5) / 127.5, 1e-5);
@@ -79,7 +79,7 @@ TEST(Image, CentralFractionAndScalingFollowTheCard) {
 
 TEST(Image, RealPhotoDecodes) {
   FEATVIS_REQUIRE_IMAGES(images);
-  at::Tensor photo = featvis::load_image_rgb8(images + "/n01440764_tench.JPEG");
+  at::Tensor photo = featvis::image::load_image_rgb8(images + "/n01440764_tench.JPEG");
   EXPECT_EQ(photo.dim(), 3);
   EXPECT_EQ(photo.size(2), 3);
   EXPECT_GT(photo.to(at::kFloat).std().item<double>(), 10.0);

@@ -31,21 +31,21 @@ char block(const at::Tensor& hwc, int64_t r, int64_t c) {
 
 std::string jpeg_of(const at::Tensor& hwc) {
   const std::string path = temp_dir() + "/plain.jpg";
-  featvis::save_jpeg(path, hwc.permute({2, 0, 1}).to(at::kFloat) / 255.0, 100);
+  featvis::image::save_jpeg(path, hwc.permute({2, 0, 1}).to(at::kFloat) / 255.0, 100);
   return featvis::read_file(path);
 }
 
 TEST(PhotoFormats, LosslessWebpKeepsPixels) {
   const std::string path = temp_dir() + "/p.webp";
   write_bytes(path, featvis::testing::encode_webp_lossless(marked_photo()));
-  EXPECT_TRUE(at::equal(featvis::load_image_rgb8(path), marked_photo()));
+  EXPECT_TRUE(at::equal(featvis::image::load_image_rgb8(path), marked_photo()));
 }
 
 TEST(PhotoFormats, TiffKeepsPixelsPlainAndLzw) {
   for (const bool lzw : {false, true}) {
     const std::string path = temp_dir() + "/p.tif";
     write_bytes(path, featvis::testing::encode_tiff(marked_photo(), lzw));
-    EXPECT_TRUE(at::equal(featvis::load_image_rgb8(path), marked_photo())) << "lzw " << lzw;
+    EXPECT_TRUE(at::equal(featvis::image::load_image_rgb8(path), marked_photo())) << "lzw " << lzw;
   }
 }
 
@@ -53,9 +53,9 @@ TEST(PhotoFormats, CorruptWebpAndTiffAreOneClearError) {
   const std::string webp = temp_dir() + "/cut.webp", tiff = temp_dir() + "/cut.tiff";
   write_bytes(webp, featvis::testing::encode_webp_lossless(marked_photo()).substr(0, 30));
   write_bytes(tiff, featvis::testing::encode_tiff(marked_photo()).substr(0, 40));
-  EXPECT_NE(featvis::testing::error_of([&] { featvis::load_image_rgb8(webp); }).find("cannot read image '" + webp),
+  EXPECT_NE(featvis::testing::error_of([&] { featvis::image::load_image_rgb8(webp); }).find("cannot read image '" + webp),
             std::string::npos);
-  EXPECT_NE(featvis::testing::error_of([&] { featvis::load_image_rgb8(tiff); }).find("cannot read image '" + tiff),
+  EXPECT_NE(featvis::testing::error_of([&] { featvis::image::load_image_rgb8(tiff); }).find("cannot read image '" + tiff),
             std::string::npos);
 }
 
@@ -75,7 +75,7 @@ TEST(PhotoFormats, ExifOrientationTurnsJpegsUpright) {
   for (const auto& [orientation, big_endian, layout] : cases) {
     const std::string path = temp_dir() + "/exif.jpg";
     write_bytes(path, featvis::testing::with_exif_orientation(plain, orientation, big_endian));
-    const at::Tensor photo = featvis::load_image_rgb8(path);
+    const at::Tensor photo = featvis::image::load_image_rgb8(path);
     ASSERT_EQ(photo.size(0), 8 * static_cast<int64_t>(layout.size())) << orientation;
     ASSERT_EQ(photo.size(1), 8 * static_cast<int64_t>(layout[0].size())) << orientation;
     for (size_t r = 0; r < layout.size(); ++r)

@@ -53,9 +53,9 @@ TEST(MicroscopeBuild, WritesEveryLensPagesAndManifest) {
   // Layer lenses: DeepDream from noise and the two caricatures from the index's photos.
   const auto& dd = manifest["layers"][0]["lenses"]["deepdream"];
   EXPECT_EQ(dd["caricatures"].size(), 2u);
-  const at::Tensor dream = featvis::load_image_rgb8(site + "/tiny/conv1/" + dd["dream"]["image"].get<std::string>());
+  const at::Tensor dream = featvis::image::load_image_rgb8(site + "/tiny/conv1/" + dd["dream"]["image"].get<std::string>());
   EXPECT_EQ(dream.size(0), 16);
-  const at::Tensor thumb = featvis::load_image_rgb8(site + "/tiny/conv1/" + dd["dream"]["thumb"].get<std::string>());
+  const at::Tensor thumb = featvis::image::load_image_rgb8(site + "/tiny/conv1/" + dd["dream"]["thumb"].get<std::string>());
   EXPECT_EQ(thumb.size(0), 8);
 
   for (const std::string layer : {"conv1", "block2"}) {
@@ -65,7 +65,7 @@ TEST(MicroscopeBuild, WritesEveryLensPagesAndManifest) {
       EXPECT_EQ(unit["unit"], u);
       const auto& lenses = unit["lenses"];
       for (const std::string lens : {"channel", "neuron"}) {
-        const at::Tensor img = featvis::load_image_rgb8(dir + "/" + lenses[lens]["image"].get<std::string>());
+        const at::Tensor img = featvis::image::load_image_rgb8(dir + "/" + lenses[lens]["image"].get<std::string>());
         EXPECT_EQ(img.size(0), 16) << dir;
         EXPECT_TRUE(lenses[lens]["activation"].is_number());
       }
@@ -76,7 +76,7 @@ TEST(MicroscopeBuild, WritesEveryLensPagesAndManifest) {
         ASSERT_EQ(lenses["examples"]["top_max"].size(), 2u);
         EXPECT_EQ(lenses["examples"]["top_max"][0]["image"], "cls/a.png");
         EXPECT_EQ(lenses["examples"]["top_max"][0]["score"], 2.0);
-        EXPECT_EQ(featvis::load_image_rgb8(dir + "/examples/0.jpg").size(0), 6);
+        EXPECT_EQ(featvis::image::load_image_rgb8(dir + "/examples/0.jpg").size(0), 6);
       }
       const std::string html = featvis::read_file(dir + "/index.html");
       EXPECT_NE(html.find("Feature visualization"), std::string::npos);
@@ -133,7 +133,7 @@ TEST(MicroscopeBuild, ImagesAreScannedIntoTheSiteAndTopPhotosAttributed) {
     ASSERT_TRUE(lenses.contains("attribution")) << dir;
     // The attributed photo is the unit's top photo by channel mean.
     EXPECT_EQ(lenses["attribution"]["photo"], lenses["examples"]["top_mean"][0]["image"]);
-    const at::Tensor attribution = featvis::load_image_rgb8(dir + "/attribution.png");
+    const at::Tensor attribution = featvis::image::load_image_rgb8(dir + "/attribution.png");
     EXPECT_EQ(attribution.size(1), 8);  // the card's 8x8 view ...
     EXPECT_GT(attribution.size(0), 8);  // ... above its colour bar
   }

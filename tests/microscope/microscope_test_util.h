@@ -31,7 +31,7 @@ struct TinyWorkspace : TinyModelDir {
     fs::create_directories(examples + "/crops/conv1");
     std::vector<std::string> images{"cls/a.png", "cls/b.png"};
     for (size_t i = 0; i < images.size(); ++i) {
-      save_png(photos + "/" + images[i], at::rand({3, 20, 24}, at::TensorOptions().dtype(at::kFloat)) * 0.5 + 0.25 * i);
+      image::save_png(photos + "/" + images[i], at::rand({3, 20, 24}, at::TensorOptions().dtype(at::kFloat)) * 0.5 + 0.25 * i);
     }
     nlohmann::json units = nlohmann::json::array();
     for (int u = 0; u < 3; ++u) {
@@ -39,7 +39,7 @@ struct TinyWorkspace : TinyModelDir {
       for (int k = 0; k < 2; ++k) {
         const std::string crop = "crops/conv1/" + std::to_string(u) + "/" + std::to_string(k) + ".jpg";
         fs::create_directories(fs::path(examples + "/" + crop).parent_path());
-        save_jpeg(examples + "/" + crop, at::rand({3, 6, 6}));
+        image::save_jpeg(examples + "/" + crop, at::rand({3, 6, 6}));
         top.push_back({{"image", k}, {"score", 2.0 - k}, {"position", {1, 1}}, {"box", {0, 0, 6, 6}}, {"crop", crop}});
       }
       units.push_back({{"unit", u},
@@ -78,7 +78,7 @@ inline std::string unreadable_file(const std::string& dir) {
     const std::string path = dir + "/" + f;
     const std::string ext = fs::path(f).extension().string();
     try {
-      if (ext == ".png" || ext == ".jpg") load_image_rgb8(path);
+      if (ext == ".png" || ext == ".jpg") image::load_image_rgb8(path);
       if (ext == ".json" && !nlohmann::json::accept(read_file(path))) return path + " (not JSON)";
       if (ext == ".html" && read_file(path).find("</html>") == std::string::npos) return path + " (truncated html)";
     } catch (const std::exception& e) {

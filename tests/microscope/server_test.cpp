@@ -31,7 +31,7 @@ struct FakeSite {
     write_bytes(site + "/m/manifest.json", R"({"model": "m"})");
     write_bytes(site + "/m/layer/3/unit.json", R"({"unit": 3})");
     write_bytes(site + "/m/layer/3/index.html", "<html>unit 3</html>");
-    featvis::save_png(site + "/m/layer/3/channel.png", at::full({3, 4, 4}, 0.5));
+    featvis::image::save_png(site + "/m/layer/3/channel.png", at::full({3, 4, 4}, 0.5));
     write_bytes(root + "/secret.txt", "secret");
     write_bytes(root + "/outside/secret.txt", "secret");
     fs::create_symlink(root + "/secret.txt", site + "/link.txt");

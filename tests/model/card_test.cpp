@@ -33,10 +33,10 @@ json good_card() {
   })");
 }
 
-ModelCard parse(const json& j) { return ModelCard::from_json_text(j.dump(), "x.card.json"); }
+model::ModelCard parse(const json& j) { return model::ModelCard::from_json_text(j.dump(), "x.card.json"); }
 
 TEST(CardTest, GoodCardKeepsEveryField) {
-  const ModelCard c = parse(good_card());
+  const model::ModelCard c = parse(good_card());
   EXPECT_EQ(c.name, "tiny_v1");
   EXPECT_EQ(c.description, "a test card");
   EXPECT_TRUE(c.is_default);
@@ -49,8 +49,8 @@ TEST(CardTest, GoodCardKeepsEveryField) {
   EXPECT_EQ(c.num_classes, 3);
   EXPECT_EQ(c.labels_file, "tiny_labels.txt");
   EXPECT_EQ(c.card_path, "x.card.json");
-  const Preprocessing& p = c.preprocessing;
-  EXPECT_EQ(p.crop, Preprocessing::Crop::kResizeCrop);
+  const model::Preprocessing& p = c.preprocessing;
+  EXPECT_EQ(p.crop, model::Preprocessing::Crop::kResizeCrop);
   EXPECT_EQ(p.resize, 40);
   EXPECT_EQ(p.width, 32);
   EXPECT_EQ(p.height, 24);
@@ -64,7 +64,7 @@ TEST(CardTest, GoodCardKeepsEveryField) {
 }
 
 TEST(CardTest, MinimalCardUsesDefaults) {
-  const ModelCard c = ModelCard::from_json_text(R"({"name": "m", "file": "m.onnx", "input": "x", "output": "y",
+  const model::ModelCard c = model::ModelCard::from_json_text(R"({"name": "m", "file": "m.onnx", "input": "x", "output": "y",
       "preprocessing": {"crop": "central_fraction", "central_fraction": 0.5, "width": 10, "height": 10,
                         "mean": [0, 0, 0], "std": [1, 1, 1]}})",
                                                 "m.card.json");
@@ -73,7 +73,7 @@ TEST(CardTest, MinimalCardUsesDefaults) {
   EXPECT_TRUE(c.url.empty());
   EXPECT_EQ(c.num_classes, 0);
   EXPECT_TRUE(c.layers.empty());
-  EXPECT_EQ(c.preprocessing.crop, Preprocessing::Crop::kCentralFraction);
+  EXPECT_EQ(c.preprocessing.crop, model::Preprocessing::Crop::kCentralFraction);
   EXPECT_DOUBLE_EQ(c.preprocessing.central_fraction, 0.5);
   EXPECT_FALSE(c.preprocessing.bgr);
 }
@@ -81,7 +81,7 @@ TEST(CardTest, MinimalCardUsesDefaults) {
 TEST(CardTest, StretchCrop) {
   json j = good_card();
   j["preprocessing"] = {{"crop", "stretch"}, {"width", 8}, {"height", 8}, {"mean", {0, 0, 0}}, {"std", {255, 255, 255}}};
-  EXPECT_EQ(parse(j).preprocessing.crop, Preprocessing::Crop::kStretch);
+  EXPECT_EQ(parse(j).preprocessing.crop, model::Preprocessing::Crop::kStretch);
 }
 
 struct BadCase {
@@ -183,7 +183,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(CardTest, NotJsonSaysWhere) {
   try {
-    ModelCard::from_json_text("{\"name\": \"a\",\n  \"file\" 3}", "broken.card.json");
+    model::ModelCard::from_json_text("{\"name\": \"a\",\n  \"file\" 3}", "broken.card.json");
     FAIL();
   } catch (const Error& e) {
     const std::string msg = e.what();
@@ -197,7 +197,7 @@ TEST(CardTest, TopLevelMustBeObject) {
   EXPECT_THROW(
       {
         try {
-          ModelCard::from_json_text("[1, 2]", "list.card.json");
+          model::ModelCard::from_json_text("[1, 2]", "list.card.json");
         } catch (const Error& e) {
           EXPECT_STREQ(e.what(), "card 'list.card.json': must be a JSON object {\"name\": ..., \"file\": ..., ...}");
           throw;
@@ -208,7 +208,7 @@ TEST(CardTest, TopLevelMustBeObject) {
 
 TEST(CardTest, MissingFileIsAnError) {
   try {
-    ModelCard::from_file("/nonexistent/dir/none.card.json");
+    model::ModelCard::from_file("/nonexistent/dir/none.card.json");
     FAIL();
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "card '/nonexistent/dir/none.card.json' not found");

@@ -53,7 +53,7 @@ class ModelsLocateTest : public ::testing::Test {
 
 TEST(ModelsSearchPathTest, EnvironmentEntriesComeFirstInOrder) {
   ScopedEnv env("FEATVIS_MODEL_PATH", std::string("/tmp/fv-a::/tmp/fv-b:"));
-  const auto dirs = model_search_path();
+  const auto dirs = model::model_search_path();
   ASSERT_GE(dirs.size(), 4u);
   EXPECT_EQ(dirs[0], "/tmp/fv-a");
   EXPECT_EQ(dirs[1], "/tmp/fv-b");  // empty entries are skipped
@@ -63,12 +63,12 @@ TEST(ModelsSearchPathTest, EnvironmentEntriesComeFirstInOrder) {
 TEST(ModelsSearchPathTest, DefaultsWithoutEnvironment) {
   ScopedEnv env("FEATVIS_MODEL_PATH", std::nullopt);
   ScopedEnv home("HOME", std::string("/tmp/fv-home"));
-  const auto dirs = model_search_path();
+  const auto dirs = model::model_search_path();
   ASSERT_FALSE(dirs.empty());
   EXPECT_EQ(dirs.front(), "./models");
   EXPECT_NE(std::find(dirs.begin(), dirs.end(), "../shared/models"), dirs.end());
   EXPECT_EQ(dirs.back(), "/tmp/fv-home/.cache/featvis/models");
-  EXPECT_EQ(default_download_dir(), "/tmp/fv-home/.cache/featvis/models");
+  EXPECT_EQ(model::default_download_dir(), "/tmp/fv-home/.cache/featvis/models");
   // <source>/../shared/models is listed unless it is the same directory as ../shared/models.
   const std::string source_shared = (fs::path(testing::source_dir()) / "../shared/models").lexically_normal().string();
   const bool same = fs::weakly_canonical("../shared/models") == fs::weakly_canonical(source_shared);
@@ -78,7 +78,7 @@ TEST(ModelsSearchPathTest, DefaultsWithoutEnvironment) {
 TEST(ModelsSearchPathTest, SameDirectoryListedOnce) {
   const std::string d = testing::temp_dir();
   ScopedEnv env("FEATVIS_MODEL_PATH", d + ":" + d + "/:" + d + "/.");
-  const auto dirs = model_search_path();
+  const auto dirs = model::model_search_path();
   EXPECT_EQ(std::count(dirs.begin(), dirs.end(), d), 1);
   EXPECT_EQ(dirs[1], "./models");
 }
@@ -86,35 +86,35 @@ TEST(ModelsSearchPathTest, SameDirectoryListedOnce) {
 TEST(ModelsSearchPathTest, NoHomeMeansNoDownloadDirectory) {
   ScopedEnv env("FEATVIS_MODEL_PATH", std::nullopt);
   ScopedEnv home("HOME", std::nullopt);
-  EXPECT_EQ(default_download_dir(), "");
-  for (const auto& d : model_search_path()) EXPECT_EQ(d.find(".cache"), std::string::npos) << d;
+  EXPECT_EQ(model::default_download_dir(), "");
+  for (const auto& d : model::model_search_path()) EXPECT_EQ(d.find(".cache"), std::string::npos) << d;
 }
 
 TEST_F(ModelsLocateTest, ShippedCardsAreKnownAndMobileNetV2IsDefault) {
-  const auto cards = known_cards();
+  const auto cards = model::known_cards();
   std::vector<std::string> names;
   for (const auto& c : cards) names.push_back(c.name);
   for (const char* n : {"mobilenet_v2", "mobilenet_v1", "darknet_tiny", "tiny_test"})
     EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
-  EXPECT_EQ(default_model_name(), "mobilenet_v2");
+  EXPECT_EQ(model::default_model_name(), "mobilenet_v2");
 }
 
 TEST_F(ModelsLocateTest, FirstCardWithANameWins) {
   // A card on the search path cannot silently replace a shipped card of the same name.
   write_text(dir_ + "/impostor.card.json", tiny_card("mobilenet_v2", "tiny.onnx"));
-  for (const auto& c : known_cards())
+  for (const auto& c : model::known_cards())
     if (c.name == "mobilenet_v2") EXPECT_EQ(c.file, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
 }
 
 TEST_F(ModelsLocateTest, MalformedCardOnSearchPathIsAnError) {
   write_text(dir_ + "/bad.card.json", R"({"name": "bad", "file": "b.onnx", "input": "i", "output": "o",
       "preprocessing": {"crop": "stretch", "width": 8, "height": 8, "mean": [0, 0, 0], "std": [1, 0, 1]}})");
-  EXPECT_EQ(error_of([] { known_cards(); }),
+  EXPECT_EQ(error_of([] { model::known_cards(); }),
             "card '" + dir_ + "/bad.card.json': field 'preprocessing.std' must be 3 positive numbers");
 }
 
 TEST_F(ModelsLocateTest, ByName) {
-  const ModelLocation loc = locate_model("tiny_test");
+  const model::ModelLocation loc = model::locate_model("tiny_test");
   EXPECT_EQ(loc.onnx_path, dir_ + "/tiny.onnx");
   EXPECT_EQ(loc.card.card_path, dir_ + "/tiny.card.json");
   EXPECT_EQ(loc.labels_path, dir_ + "/tiny_labels.txt");
@@ -125,7 +125,7 @@ TEST_F(ModelsLocateTest, ByName) {
 }
 
 TEST_F(ModelsLocateTest, LoadByNameChecksTheGraph) {
-  const Model m = load_model("tiny_test");
+  const model::Model m = model::load_model("tiny_test");
   EXPECT_EQ(m.onnx_path, dir_ + "/tiny.onnx");
   EXPECT_TRUE(m.graph.has_tensor("logits"));
   EXPECT_EQ(m.label(1), "banana");
@@ -135,7 +135,7 @@ TEST_F(ModelsLocateTest, LoadByNameChecksTheGraph) {
 }
 
 TEST_F(ModelsLocateTest, ByOnnxPathFindsStemCard) {
-  const ModelLocation loc = locate_model(dir_ + "/tiny.onnx");
+  const model::ModelLocation loc = model::locate_model(dir_ + "/tiny.onnx");
   EXPECT_EQ(loc.card.name, "tiny_test");
   EXPECT_EQ(loc.onnx_path, dir_ + "/tiny.onnx");
   EXPECT_EQ(loc.card.labels.size(), 3u);
@@ -146,17 +146,17 @@ TEST_F(ModelsLocateTest, ByOnnxPathFindsFileCardFirst) {
   testing::write_bytes(d + "/net.onnx", testing::tiny_classifier_onnx(3, 8));
   write_text(d + "/net.onnx.card.json", tiny_card("from_file_card", "net.onnx"));
   write_text(d + "/net.card.json", tiny_card("from_stem_card", "net.onnx"));
-  EXPECT_EQ(locate_model(d + "/net.onnx").card.name, "from_file_card");
+  EXPECT_EQ(model::locate_model(d + "/net.onnx").card.name, "from_file_card");
 }
 
 TEST_F(ModelsLocateTest, BareOnnxFileNameIsLookedUpOnTheSearchPath) {
-  EXPECT_EQ(locate_model("tiny.onnx").onnx_path, dir_ + "/tiny.onnx");
+  EXPECT_EQ(model::locate_model("tiny.onnx").onnx_path, dir_ + "/tiny.onnx");
 }
 
 TEST_F(ModelsLocateTest, ByCardPath) {
   const std::string d = testing::temp_dir();
   write_text(d + "/elsewhere.card.json", tiny_card("elsewhere", "tiny.onnx"));
-  const ModelLocation loc = locate_model(d + "/elsewhere.card.json");
+  const model::ModelLocation loc = model::locate_model(d + "/elsewhere.card.json");
   EXPECT_EQ(loc.card.name, "elsewhere");
   EXPECT_EQ(loc.onnx_path, dir_ + "/tiny.onnx");  // not beside the card, so from the search path
   ASSERT_GE(loc.searched.size(), 2u);
@@ -167,10 +167,10 @@ TEST_F(ModelsLocateTest, ByCardPath) {
 TEST_F(ModelsLocateTest, OnnxWithoutCardUsesGraphDefaultsAndSaysSo) {
   const std::string d = testing::temp_dir();
   testing::write_bytes(d + "/anon.onnx", testing::tiny_classifier_onnx(5, 16));
-  const ModelLocation loc = locate_model(d + "/anon.onnx");
+  const model::ModelLocation loc = model::locate_model(d + "/anon.onnx");
   EXPECT_EQ(loc.card.name, "anon");
   EXPECT_NE(loc.note.find("no card for '" + d + "/anon.onnx'"), std::string::npos) << loc.note;
-  const Model m = load_model(d + "/anon.onnx");
+  const model::Model m = model::load_model(d + "/anon.onnx");
   EXPECT_EQ(m.card.input, "input");
   EXPECT_EQ(m.card.output, "logits");
   EXPECT_EQ(m.card.preprocessing.width, 16);
@@ -183,7 +183,7 @@ TEST_F(ModelsLocateTest, OnnxWithoutCardUsesGraphDefaultsAndSaysSo) {
 }
 
 TEST_F(ModelsLocateTest, UnknownNameListsKnownOnes) {
-  const std::string msg = error_of([] { locate_model("no_such_model"); });
+  const std::string msg = error_of([] { model::locate_model("no_such_model"); });
   EXPECT_EQ(msg.rfind("unknown model 'no_such_model' (known: ", 0), 0u) << msg;
   EXPECT_NE(msg.find("mobilenet_v2"), std::string::npos) << msg;
   EXPECT_NE(msg.find("tiny_test"), std::string::npos) << msg;
@@ -191,9 +191,9 @@ TEST_F(ModelsLocateTest, UnknownNameListsKnownOnes) {
 
 TEST_F(ModelsLocateTest, MissingModelFileNamesEverySearchedDirectory) {
   write_text(dir_ + "/ghost.card.json", tiny_card("ghost", "ghost.onnx"));
-  const ModelLocation loc = locate_model("ghost");
+  const model::ModelLocation loc = model::locate_model("ghost");
   EXPECT_TRUE(loc.onnx_path.empty());
-  const std::string msg = error_of([] { load_model("ghost"); });
+  const std::string msg = error_of([] { model::load_model("ghost"); });
   std::string searched;
   for (const auto& d : loc.searched) searched += (searched.empty() ? "" : ", ") + d;
   EXPECT_EQ(msg, "model 'ghost' not found; searched: " + searched + " for 'ghost.onnx'");
@@ -206,43 +206,43 @@ TEST_F(ModelsLocateTest, MissingFetchableModelSuggestsFetch) {
   write_text(dir_ + "/web.card.json",
              tiny_card("web_model", "web.onnx",
                        R"("url": "http://127.0.0.1:9/web.onnx", "sha256": ")" + std::string(64, 'a') + R"(", )"));
-  const std::string msg = error_of([] { load_model("web_model"); });
+  const std::string msg = error_of([] { model::load_model("web_model"); });
   EXPECT_NE(msg.find("not found; searched: "), std::string::npos) << msg;
   EXPECT_NE(msg.find("download it with `featvis fetch web_model`"), std::string::npos) << msg;
 }
 
 TEST_F(ModelsLocateTest, MissingOnnxPathIsAnError) {
-  EXPECT_EQ(error_of([] { locate_model("/nonexistent/x.onnx"); }),
+  EXPECT_EQ(error_of([] { model::locate_model("/nonexistent/x.onnx"); }),
             "model '/nonexistent/x.onnx' not found; searched: /nonexistent/x.onnx");
-  const std::string msg = error_of([] { locate_model("nothing-here.onnx"); });
+  const std::string msg = error_of([] { model::locate_model("nothing-here.onnx"); });
   EXPECT_EQ(msg.rfind("model 'nothing-here.onnx' not found; searched: . (current directory), " + dir_, 0), 0u)
       << msg;
-  EXPECT_EQ(error_of([] { locate_model("/nonexistent/x.card.json"); }), "card '/nonexistent/x.card.json' not found");
+  EXPECT_EQ(error_of([] { model::locate_model("/nonexistent/x.card.json"); }), "card '/nonexistent/x.card.json' not found");
 }
 
 TEST_F(ModelsLocateTest, LabelCountMustMatchClasses) {
   write_text(dir_ + "/tiny_labels.txt", "apple\nbanana\n");
-  const std::string msg = error_of([] { locate_model("tiny_test"); });
+  const std::string msg = error_of([] { model::locate_model("tiny_test"); });
   EXPECT_EQ(msg, "card '" + dir_ + "/tiny.card.json': labels file '" + dir_ +
                      "/tiny_labels.txt' has 2 lines but field 'classes' is 3");
 }
 
 TEST_F(ModelsLocateTest, ClassesDefaultToLabelCount) {
   write_text(dir_ + "/nocount.card.json", tiny_card("nocount", "tiny.onnx", R"("labels_file": "tiny_labels.txt", )"));
-  EXPECT_EQ(locate_model("nocount").card.num_classes, 3);
+  EXPECT_EQ(model::locate_model("nocount").card.num_classes, 3);
 }
 
 TEST_F(ModelsLocateTest, MissingLabelsFileFailsLoad) {
   fs::remove(dir_ + "/tiny_labels.txt");
-  EXPECT_TRUE(locate_model("tiny_test").labels_path.empty());
-  const std::string msg = error_of([] { load_model("tiny_test"); });
+  EXPECT_TRUE(model::locate_model("tiny_test").labels_path.empty());
+  const std::string msg = error_of([] { model::load_model("tiny_test"); });
   EXPECT_EQ(msg.rfind("labels file 'tiny_labels.txt' of model 'tiny_test' not found", 0), 0u) << msg;
 }
 
 TEST_F(ModelsLocateTest, LabelsFoundBesideTheOnnxWhenNotBesideTheCard) {
   const std::string d = testing::temp_dir();
   write_text(d + "/split.card.json", tiny_card("split", "tiny.onnx", R"("labels_file": "tiny_labels.txt", )"));
-  const ModelLocation loc = locate_model(d + "/split.card.json");
+  const model::ModelLocation loc = model::locate_model(d + "/split.card.json");
   EXPECT_EQ(loc.labels_path, dir_ + "/tiny_labels.txt");
 }
 
@@ -250,7 +250,7 @@ TEST_F(ModelsLocateTest, CardTensorsMustExistInTheGraph) {
   write_text(dir_ + "/badout.card.json",
              R"({"name": "badout", "file": "tiny.onnx", "input": "input", "output": "logitz",
                  "preprocessing": {"crop": "stretch", "width": 8, "height": 8, "mean": [0,0,0], "std": [1,1,1]}})");
-  const std::string out_msg = error_of([] { load_model("badout"); });
+  const std::string out_msg = error_of([] { model::load_model("badout"); });
   EXPECT_EQ(out_msg.rfind("card '" + dir_ + "/badout.card.json': field 'output': unknown layer 'logitz'", 0), 0u)
       << out_msg;
   EXPECT_NE(out_msg.find("'logits'"), std::string::npos) << out_msg;  // the close match is suggested
@@ -258,26 +258,26 @@ TEST_F(ModelsLocateTest, CardTensorsMustExistInTheGraph) {
   write_text(dir_ + "/badin.card.json",
              R"({"name": "badin", "file": "tiny.onnx", "input": "conv1", "output": "logits",
                  "preprocessing": {"crop": "stretch", "width": 8, "height": 8, "mean": [0,0,0], "std": [1,1,1]}})");
-  const std::string in_msg = error_of([] { load_model("badin"); });
+  const std::string in_msg = error_of([] { model::load_model("badin"); });
   EXPECT_EQ(in_msg.rfind("card '" + dir_ + "/badin.card.json': field 'input': ", 0), 0u) << in_msg;
 }
 
 TEST(CardLabelsFileTest, TrailingBlankLinesAndCrlfAreFine) {
   const std::string d = testing::temp_dir();
   write_text(d + "/l.txt", "a, alpha\r\nb\r\n\n\n");
-  EXPECT_EQ(read_labels_file(d + "/l.txt"), (std::vector<std::string>{"a, alpha", "b"}));
+  EXPECT_EQ(model::read_labels_file(d + "/l.txt"), (std::vector<std::string>{"a, alpha", "b"}));
   write_text(d + "/nonl.txt", "a\nb");
-  EXPECT_EQ(read_labels_file(d + "/nonl.txt").size(), 2u);
+  EXPECT_EQ(model::read_labels_file(d + "/nonl.txt").size(), 2u);
 }
 
 TEST(CardLabelsFileTest, BlankLineInTheMiddleIsAnError) {
   const std::string d = testing::temp_dir();
   write_text(d + "/l.txt", "a\n\nc\n");
-  EXPECT_EQ(error_of([&] { read_labels_file(d + "/l.txt"); }),
+  EXPECT_EQ(error_of([&] { model::read_labels_file(d + "/l.txt"); }),
             "labels file '" + d + "/l.txt': line 2 is empty (line i names class i-1, so every line needs a label)");
   write_text(d + "/empty.txt", "\n");
-  EXPECT_EQ(error_of([&] { read_labels_file(d + "/empty.txt"); }), "labels file '" + d + "/empty.txt' is empty");
-  EXPECT_EQ(error_of([&] { read_labels_file(d + "/none.txt"); }), "cannot read labels file '" + d + "/none.txt'");
+  EXPECT_EQ(error_of([&] { model::read_labels_file(d + "/empty.txt"); }), "labels file '" + d + "/empty.txt' is empty");
+  EXPECT_EQ(error_of([&] { model::read_labels_file(d + "/none.txt"); }), "cannot read labels file '" + d + "/none.txt'");
 }
 
 }  // namespace

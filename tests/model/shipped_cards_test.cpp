@@ -21,12 +21,12 @@ namespace {
 
 using testing::ScopedEnv;
 
-std::vector<ModelCard> shipped_cards() {
-  std::vector<ModelCard> cards;
-  for (const auto& entry : fs::directory_iterator(builtin_cards_dir())) {
+std::vector<model::ModelCard> shipped_cards() {
+  std::vector<model::ModelCard> cards;
+  for (const auto& entry : fs::directory_iterator(model::builtin_cards_dir())) {
     const std::string name = entry.path().filename().string();
     if (name.size() > 10 && name.substr(name.size() - 10) == ".card.json")
-      cards.push_back(ModelCard::from_file(entry.path().string()));
+      cards.push_back(model::ModelCard::from_file(entry.path().string()));
   }
   return cards;
 }
@@ -63,20 +63,20 @@ TEST(ShippedCardsTest, LocallyConvertedModelsHaveNoUrlAndZooModelsDo) {
 
 TEST(ShippedCardsTest, PreprocessingFollowsTheModelsReadme) {
   ScopedEnv env("FEATVIS_MODEL_PATH", std::nullopt);
-  std::map<std::string, ModelCard> by_name;
+  std::map<std::string, model::ModelCard> by_name;
   for (auto& c : shipped_cards()) by_name[c.name] = c;
-  const Preprocessing& v2 = by_name.at("mobilenet_v2").preprocessing;
-  EXPECT_EQ(v2.crop, Preprocessing::Crop::kResizeCrop);
+  const model::Preprocessing& v2 = by_name.at("mobilenet_v2").preprocessing;
+  EXPECT_EQ(v2.crop, model::Preprocessing::Crop::kResizeCrop);
   EXPECT_EQ(v2.resize, 256);
   EXPECT_FLOAT_EQ(v2.mean[0], 127.5f);  // x = pixel/127.5 - 1
   EXPECT_FLOAT_EQ(v2.std[2], 127.5f);
-  const Preprocessing& v1 = by_name.at("mobilenet_v1").preprocessing;
-  EXPECT_EQ(v1.crop, Preprocessing::Crop::kCentralFraction);
+  const model::Preprocessing& v1 = by_name.at("mobilenet_v1").preprocessing;
+  EXPECT_EQ(v1.crop, model::Preprocessing::Crop::kCentralFraction);
   EXPECT_DOUBLE_EQ(v1.central_fraction, 0.875);
-  const Preprocessing& dk = by_name.at("darknet_tiny").preprocessing;
+  const model::Preprocessing& dk = by_name.at("darknet_tiny").preprocessing;
   EXPECT_FLOAT_EQ(dk.mean[1], 0.f);  // x = pixel/255
   EXPECT_FLOAT_EQ(dk.std[1], 255.f);
-  const Preprocessing& zoo = by_name.at("squeezenet1_1").preprocessing;
+  const model::Preprocessing& zoo = by_name.at("squeezenet1_1").preprocessing;
   EXPECT_FLOAT_EQ(zoo.mean[0], 0.485f * 255);
   EXPECT_FLOAT_EQ(zoo.std[2], 0.225f * 255);
   for (const auto& [name, c] : by_name) {
@@ -90,12 +90,12 @@ class SharedModelTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(SharedModelTest, CardMatchesTheRealModel) {
   ScopedEnv env("FEATVIS_MODEL_PATH", std::nullopt);
-  const ModelLocation loc = locate_model(GetParam());
+  const model::ModelLocation loc = model::locate_model(GetParam());
   FEATVIS_REQUIRE_MODEL(path, loc.card.file);
 
-  const Model m = load_model(GetParam());
+  const model::Model m = model::load_model(GetParam());
   EXPECT_EQ(fs::canonical(m.onnx_path), fs::canonical(path));
-  EXPECT_EQ(m.card.sha256, sha256_file(m.onnx_path)) << "the card's sha256 is not the file's";
+  EXPECT_EQ(m.card.sha256, model::sha256_file(m.onnx_path)) << "the card's sha256 is not the file's";
   ASSERT_EQ(m.card.labels.size(), 1000u);
   EXPECT_EQ(m.label(0), "tench, Tinca tinca");
   EXPECT_EQ(m.label(999), "toilet tissue, toilet paper, bathroom tissue");
@@ -105,9 +105,9 @@ TEST_P(SharedModelTest, CardMatchesTheRealModel) {
 
 TEST_P(SharedModelTest, GivenByPathItStillGetsItsCard) {
   ScopedEnv env("FEATVIS_MODEL_PATH", std::nullopt);
-  const ModelLocation by_name = locate_model(GetParam());
+  const model::ModelLocation by_name = model::locate_model(GetParam());
   FEATVIS_REQUIRE_MODEL(path, by_name.card.file);
-  const ModelLocation by_path = locate_model(path);
+  const model::ModelLocation by_path = model::locate_model(path);
   EXPECT_EQ(by_path.card.name, GetParam());
   EXPECT_EQ(by_path.card.labels.size(), 1000u);
   EXPECT_TRUE(by_path.note.empty());
@@ -120,15 +120,15 @@ TEST(ShippedCardsTest, ZooModelsAreFoundWhenDownloaded) {
   // how to get them rather than fail obscurely.
   ScopedEnv env("FEATVIS_MODEL_PATH", std::nullopt);
   for (const char* name : {"mobilenetv2_7", "squeezenet1_1", "resnet18_v2", "resnet50_v1"}) {
-    const ModelLocation loc = locate_model(name);
+    const model::ModelLocation loc = model::locate_model(name);
     EXPECT_EQ(loc.card.labels.size(), 1000u) << name;  // labels ship beside the cards
     if (!loc.onnx_path.empty()) {
-      const Model m = load_model(name);
+      const model::Model m = model::load_model(name);
       for (const auto& layer : m.card.layers) EXPECT_TRUE(m.graph.has_tensor(layer.name)) << name << ": " << layer.name;
       continue;
     }
     try {
-      load_model(name);
+      model::load_model(name);
       ADD_FAILURE() << name << " loaded without a file";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("featvis fetch " + std::string(name)), std::string::npos) << e.what();

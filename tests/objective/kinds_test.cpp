@@ -15,7 +15,7 @@
 namespace fo = featvis::objective;
 using featvis::objective::Objective;
 using featvis::objective::ObjectiveInput;
-using featvis::TensorMap;
+using featvis::graph::TensorMap;
 
 namespace {
 
@@ -310,7 +310,7 @@ std::vector<Case> every_kind(const std::string& early, const std::string& late, 
   return cases;
 }
 
-void expect_every_kind_rises(const featvis::Model& model, const std::vector<Case>& cases, int64_t size) {
+void expect_every_kind_rises(const featvis::model::Model& model, const std::vector<Case>& cases, int64_t size) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name + ": " + c.objective.description());
     const featvis::testing::Ascent a = featvis::testing::ascend(model, c.objective, c.batch, size);
@@ -326,13 +326,13 @@ void expect_every_kind_rises(const featvis::Model& model, const std::vector<Case
 }
 
 TEST(ObjectiveGradients, AscentRaisesEveryKindOnATinyNetwork) {
-  const featvis::Model model = featvis::testing::tiny_model(16);
+  const featvis::model::Model model = featvis::testing::tiny_model(16);
   expect_every_kind_rises(model, every_kind("conv1/preact", "block 2:conv", 6, "logits"), 16);
 }
 
 TEST(ObjectiveGradients, AscentRaisesEveryKindOnMobileNetV2) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
-  const featvis::Model model = featvis::load_model("mobilenet_v2");
+  const featvis::model::Model model = featvis::model::load_model("mobilenet_v2");
   expect_every_kind_rises(model,
                           every_kind("MobileNetV2/expanded_conv_2/expand/preact",
                                      "MobileNetV2/expanded_conv_8/expand/preact", 384, model.card.output),

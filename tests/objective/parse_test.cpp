@@ -14,12 +14,12 @@
 
 namespace fo = featvis::objective;
 using featvis::objective::Objective;
-using featvis::TensorMap;
+using featvis::graph::TensorMap;
 
 namespace {
 
-const featvis::Model& tiny() {
-  static const featvis::Model model = featvis::testing::tiny_model(8);
+const featvis::model::Model& tiny() {
+  static const featvis::model::Model model = featvis::testing::tiny_model(8);
   return model;
 }
 
@@ -46,7 +46,7 @@ void expect_form(const std::string& text, const std::string& description, int64_
 }
 
 // The message of the featvis::Error that parsing `text` throws.
-std::string parse_error(const std::string& text, const featvis::Model& model = tiny()) {
+std::string parse_error(const std::string& text, const featvis::model::Model& model = tiny()) {
   try {
     fo::parse(text, model);
   } catch (const featvis::Error& e) {
@@ -57,7 +57,7 @@ std::string parse_error(const std::string& text, const featvis::Model& model = t
 
 // One line: "objective '<text>' at <column>: <what...>".
 void expect_error(const std::string& text, int column, const std::string& what,
-                  const featvis::Model& model = tiny()) {
+                  const featvis::model::Model& model = tiny()) {
   SCOPED_TRACE(text);
   const std::string message = parse_error(text, model);
   const std::string prefix = "objective '" + text + "' at " + std::to_string(column) + ": ";
@@ -120,7 +120,7 @@ TEST(ObjectiveParser, ClassTargetsByIndexOrLabel) {
 TEST(ObjectiveParser, DirectionsFromTextAndNpyFiles) {
   const std::string text = write_temp("v4.txt", "# a direction\n0.5, -1\n2 0.25e1\n");
   const std::string npy = featvis::testing::temp_dir() + "/v6.npy";
-  featvis::save_npy(npy, at::tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, at::kDouble).reshape({2, 3}));
+  featvis::io::save_npy(npy, at::tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, at::kDouble).reshape({2, 3}));
   expect_form("direction(conv1, " + text + ")", "direction(conv1, " + as_written(text) + ")", 0, {"conv1"});
   expect_form("dot(conv1, '" + text + "')", "dot(conv1, " + as_written(text) + ")", 0, {"conv1"});
   expect_form("direction_neuron(conv1, " + text + ")", "direction_neuron(conv1, " + as_written(text) + ")", 0,
@@ -235,7 +235,7 @@ TEST(ObjectiveParserErrors, UnitsOutOfRange) {
 TEST(ObjectiveParserErrors, Labels) {
   expect_error("logit:tenchh", 7, "unknown label 'tenchh' (closest: classes 0 'tench, Tinca tinca'");
   expect_error("prob:crane", 6, "label 'crane' is ambiguous: classes 2 'crane', 3 'crane, whooping crane'");
-  featvis::Model unlabelled = featvis::testing::tiny_model(8);
+  featvis::model::Model unlabelled = featvis::testing::tiny_model(8);
   unlabelled.card.labels.clear();
   expect_error("logit:tench", 7, "model 'tiny' has no labels; use a class index", unlabelled);
 }
@@ -249,7 +249,7 @@ TEST(ObjectiveParserErrors, DirectionFiles) {
   const std::string bad = write_temp("bad.txt", "1 2\n3 x4\n");
   expect_error("dot(conv1, '" + bad + "')", 12, "line 2: 'x4' is not a finite number");
   const std::string npy = featvis::testing::temp_dir() + "/v5.npy";
-  featvis::save_npy(npy, at::ones({5}));
+  featvis::io::save_npy(npy, at::ones({5}));
   expect_error("direction_neuron(block2, " + npy + ")", 26, "has 5 values but layer 'block2' has 6 channels");
   const std::string four = write_temp("v4b.txt", "1 2 3 4");
   expect_error("dot_neuron(conv1, " + four + ", 8, 0)", 21 + static_cast<int>(four.size()),
@@ -266,7 +266,7 @@ TEST(ObjectiveParserErrors, BatchSizes) {
 
 TEST(ObjectiveParser, MobileNetV2LayersAndLabels) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
-  const featvis::Model model = featvis::load_model("mobilenet_v2");
+  const featvis::model::Model model = featvis::model::load_model("mobilenet_v2");
   const std::string layer = "MobileNetV2/expanded_conv_5/expand";
   EXPECT_EQ(fo::parse(layer + ":191@27,27", model).description(), layer + ":191@27,27");
   EXPECT_EQ(fo::parse("logit:'tiger cat'", model).description(), "logit:282");

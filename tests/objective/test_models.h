@@ -19,8 +19,8 @@ namespace featvis::testing {
 
 // tiny_two_conv_onnx with 4 classes at size x size: conv1 [4, size, size],
 // "block 2:conv" / block2 [6, size/2, size/2], logits [4].
-inline Model tiny_model(int size = 8) {
-  ModelCard card;
+inline model::Model tiny_model(int size = 8) {
+  model::ModelCard card;
   card.name = "tiny";
   card.input = "input";
   card.output = "logits";
@@ -28,11 +28,11 @@ inline Model tiny_model(int size = 8) {
   card.preprocessing.width = size;
   card.preprocessing.height = size;
   card.labels = {"tench, Tinca tinca", "tiger cat", "crane", "crane, whooping crane"};
-  return Model{card, Graph::load_onnx_bytes(tiny_two_conv_onnx(4, size), "tiny.onnx"), "", ""};
+  return model::Model{card, graph::Graph::load_onnx_bytes(tiny_two_conv_onnx(4, size), "tiny.onnx"), "", ""};
 }
 
 // The network input for an image in [0,1], per the card: (255 x - mean) / std.
-inline at::Tensor network_input(const at::Tensor& image, const ModelCard& card) {
+inline at::Tensor network_input(const at::Tensor& image, const model::ModelCard& card) {
   const auto& pre = card.preprocessing;
   const at::Tensor mean = at::tensor({pre.mean[0], pre.mean[1], pre.mean[2]}, image.options()).reshape({1, 3, 1, 1});
   const at::Tensor std = at::tensor({pre.std[0], pre.std[1], pre.std[2]}, image.options()).reshape({1, 3, 1, 1});
@@ -40,10 +40,10 @@ inline at::Tensor network_input(const at::Tensor& image, const ModelCard& card) 
 }
 
 // The objective's batch total for an image, through the model.
-inline at::Tensor evaluate(const Model& model, const objective::Objective& objective, const at::Tensor& image) {
+inline at::Tensor evaluate(const model::Model& model, const objective::Objective& objective, const at::Tensor& image) {
   const std::vector<std::string> layers(objective.layers().begin(), objective.layers().end());
-  const TensorMap activations =
-      layers.empty() ? TensorMap{} : model.graph.run(network_input(image, model.card), layers);
+  const graph::TensorMap activations =
+      layers.empty() ? graph::TensorMap{} : model.graph.run(network_input(image, model.card), layers);
   return objective({activations, image}).sum();
 }
 
@@ -68,7 +68,7 @@ struct Ascent {
 // and whether it did depended on rounding (issue 9). Later steps may find no such rise
 // once the objective is nearly at its optimum (blur near 0, a neuron whose pixels are
 // all saturated): the ascent stops there.
-inline Ascent ascend(const Model& model, const objective::Objective& objective, int64_t batch, int64_t size, int steps = 10,
+inline Ascent ascend(const model::Model& model, const objective::Objective& objective, int64_t batch, int64_t size, int steps = 10,
                      double rate = 0.05) {
   // Armijo's usual constants are 1e-4..0.3; a quarter still rejects a gradient that is
   // off by more than a factor 4 in length or points elsewhere.

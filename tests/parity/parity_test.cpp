@@ -60,7 +60,7 @@ TEST_P(Torchvision, MatchesPyTorch) {
   }
   nlohmann::json manifest;
   std::ifstream(manifest_path) >> manifest;
-  auto npy = [&](const std::string& what) { return featvis::load_npy(dir + "/" + arch + "." + what + ".npy"); };
+  auto npy = [&](const std::string& what) { return featvis::io::load_npy(dir + "/" + arch + "." + what + ".npy"); };
 
   // The fixtures were made with one thread. A convolution sums in an order that depends
   // on the thread count; the 1e-7 differences that follow flip the few ReLUs and
@@ -68,12 +68,12 @@ TEST_P(Torchvision, MatchesPyTorch) {
   // by up to ~5e-2 (as much as PyTorch's own float32 result differs from float64).
   at::set_num_threads(1);
   const auto t0 = std::chrono::steady_clock::now();
-  const featvis::Graph graph = featvis::Graph::load_onnx(dir + "/" + manifest["onnx"].get<std::string>());
+  const featvis::graph::Graph graph = featvis::graph::Graph::load_onnx(dir + "/" + manifest["onnx"].get<std::string>());
   const auto t1 = std::chrono::steady_clock::now();
 
   const at::Tensor input = npy("input").requires_grad_(true);
   ASSERT_EQ(input.sizes().vec(), manifest["input"].get<std::vector<int64_t>>());
-  const featvis::TensorMap out = graph.run(input, {"logits", "layer_a", "layer_b"});
+  const featvis::graph::TensorMap out = graph.run(input, {"logits", "layer_a", "layer_b"});
 
   const int64_t channel = manifest["objective"]["channel"].get<int64_t>();
   const int64_t logit = manifest["objective"]["logit"].get<int64_t>();

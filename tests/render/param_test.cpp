@@ -198,17 +198,17 @@ TEST(ImageParam, RealPhotoRoundTripsThroughTheFftToTheSameBytes) {
     }
   }
   ASSERT_FALSE(jpg.empty()) << "no JPEG in " << images;
-  featvis::Preprocessing pre;  // resize 256 + centre crop 224, values in [0,1]
+  featvis::model::Preprocessing pre;  // resize 256 + centre crop 224, values in [0,1]
   pre.mean = {0, 0, 0};
   pre.std = {255, 255, 255};
-  const at::Tensor photo = featvis::preprocess_image(featvis::load_image_rgb8(jpg), pre);
+  const at::Tensor photo = featvis::image::preprocess_image(featvis::image::load_image_rgb8(jpg), pre);
   ImageParamOptions o;  // Lucid's default: fft + decorrelate + sigmoid
   o.init_image = photo;
   const at::Tensor image = ImageParam(o, seeded(1)).image()[0];
   const std::string dir = featvis::testing::temp_dir();
-  featvis::save_png(dir + "/photo.png", photo);
-  featvis::save_png(dir + "/start.png", image);
-  EXPECT_TRUE(at::equal(featvis::load_image_rgb8(dir + "/photo.png"), featvis::load_image_rgb8(dir + "/start.png")));
+  featvis::image::save_png(dir + "/photo.png", photo);
+  featvis::image::save_png(dir + "/start.png", image);
+  EXPECT_TRUE(at::equal(featvis::image::load_image_rgb8(dir + "/photo.png"), featvis::image::load_image_rgb8(dir + "/start.png")));
 }
 
 TEST(ImageParam, RejectsBadOptions) {

@@ -12,7 +12,7 @@
 
 namespace {
 
-using featvis::Model;
+using featvis::model::Model;
 namespace objective = featvis::objective;
 namespace render = featvis::render;
 

@@ -19,7 +19,7 @@
 
 namespace {
 
-using featvis::Model;
+using featvis::model::Model;
 using featvis::objective::Objective;
 using featvis::render::param::ImageParam;
 using featvis::render::param::ImageParamOptions;
@@ -53,16 +53,16 @@ RenderRun run(const Model& model, const Objective& objective, const ImageParamOp
 }
 
 TEST(NetworkInput, AppliesTheCardScalingAndChannelOrder) {
-  featvis::Preprocessing pre;
+  featvis::model::Preprocessing pre;
   pre.mean = {127.5f, 100.f, 50.f};
   pre.std = {127.5f, 50.f, 25.f};
   const at::Tensor rgb = at::tensor({0.f, 0.5f, 1.f}).view({1, 3, 1, 1});
-  at::Tensor x = network_input(rgb, pre);
+  at::Tensor x = featvis::image::network_input(rgb, pre);
   EXPECT_NEAR(x[0][0][0][0].item<float>(), -1.f, 1e-6);
   EXPECT_NEAR(x[0][1][0][0].item<float>(), (127.5f - 100.f) / 50.f, 1e-5);
   EXPECT_NEAR(x[0][2][0][0].item<float>(), (255.f - 50.f) / 25.f, 1e-5);
   pre.bgr = true;
-  x = network_input(rgb, pre);
+  x = featvis::image::network_input(rgb, pre);
   EXPECT_NEAR(x[0][0][0][0].item<float>(), (255.f - 50.f) / 25.f, 1e-5);  // blue first
   EXPECT_NEAR(x[0][2][0][0].item<float>(), -1.f, 1e-6);
 }
@@ -233,7 +233,7 @@ TEST(RenderLoop, StartImageIsRecordedAtStepZero) {
 
 TEST(RenderLoop, RealMobileNetV2ChannelGoesUp) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
-  const Model model = featvis::load_model("mobilenet_v2");
+  const Model model = featvis::model::load_model("mobilenet_v2");
   render::RenderOptions options;
   options.steps = 16;
   const RenderRun r = run(model, featvis::objective::channel("MobileNetV2/expanded_conv_8/expand", 7),
@@ -248,7 +248,7 @@ TEST(RenderLoop, RealMobileNetV2ChannelGoesUp) {
 // Lucid's redirected ReLU gradient in the first steps lets it move.
 TEST(RenderLoop, RedirectedReluGradientWakesADeadChannel) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
-  const Model model = featvis::load_model("mobilenet_v2");
+  const Model model = featvis::model::load_model("mobilenet_v2");
   const Objective dead = featvis::objective::channel("MobileNetV2/Conv2d_18_1", 84);
   render::RenderOptions options;
   options.steps = 24;
@@ -266,7 +266,7 @@ TEST(RenderLoop, RedirectedReluGradientWakesADeadChannel) {
 
 TEST(RenderLoop, ModelThatCannotTakeTheSizeIsNamed) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
-  const Model model = featvis::load_model("mobilenet_v2");
+  const Model model = featvis::model::load_model("mobilenet_v2");
   render::RenderOptions options;
   options.steps = 2;
   try {

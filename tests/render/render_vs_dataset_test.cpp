@@ -32,15 +32,15 @@ const std::vector<std::string> kLayers = {
 };
 
 // Per layer of kLayers: the maximum over the photos of each channel's mean activation, [C].
-std::vector<at::Tensor> dataset_channel_max(const featvis::Model& model, const std::vector<std::string>& photos) {
+std::vector<at::Tensor> dataset_channel_max(const featvis::model::Model& model, const std::vector<std::string>& photos) {
   at::NoGradGuard no_grad;
   std::vector<at::Tensor> best(kLayers.size());
   constexpr size_t kBatch = 20;
   for (size_t begin = 0; begin < photos.size(); begin += kBatch) {
     std::vector<at::Tensor> inputs;
     for (size_t i = begin; i < std::min(photos.size(), begin + kBatch); ++i)
-      inputs.push_back(featvis::load_network_input(photos[i], model.card.preprocessing));
-    const featvis::TensorMap out = model.graph.run(at::stack(inputs), kLayers);
+      inputs.push_back(featvis::image::load_network_input(photos[i], model.card.preprocessing));
+    const featvis::graph::TensorMap out = model.graph.run(at::stack(inputs), kLayers);
     for (size_t l = 0; l < kLayers.size(); ++l) {
       const at::Tensor batch_max = std::get<0>(out.at(kLayers[l]).mean({2, 3}).max(0));
       best[l] = best[l].defined() ? at::maximum(best[l], batch_max) : batch_max;
@@ -55,7 +55,7 @@ class RenderVsDataset : public ::testing::Test {
     const std::string images = featvis::testing::sample_images_dir();
     if (featvis::testing::find_model_file("mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx").empty() || images.empty())
       return;
-    model_ = std::make_unique<featvis::Model>(featvis::load_model("mobilenet_v2"));
+    model_ = std::make_unique<featvis::model::Model>(featvis::model::load_model("mobilenet_v2"));
     std::vector<std::string> photos;
     for (const auto& entry : fs::directory_iterator(images))
       if (entry.path().extension() == ".JPEG") photos.push_back(entry.path().string());
@@ -106,11 +106,11 @@ class RenderVsDataset : public ::testing::Test {
               << " ms/step\n";
   }
 
-  static std::unique_ptr<featvis::Model> model_;
+  static std::unique_ptr<featvis::model::Model> model_;
   static std::vector<at::Tensor> dataset_max_;
   static size_t photo_count_;
 };
-std::unique_ptr<featvis::Model> RenderVsDataset::model_;
+std::unique_ptr<featvis::model::Model> RenderVsDataset::model_;
 std::vector<at::Tensor> RenderVsDataset::dataset_max_;
 size_t RenderVsDataset::photo_count_ = 0;
 

@@ -6,8 +6,8 @@
 
 namespace featvis::testing {
 
-inline Model tiny_render_model() {
-  Model m{ModelCard{}, Graph::load_onnx_bytes(tiny_classifier_onnx(3, 8), "tiny"), "tiny.onnx", ""};
+inline model::Model tiny_render_model() {
+  model::Model m{model::ModelCard{}, graph::Graph::load_onnx_bytes(tiny_classifier_onnx(3, 8), "tiny"), "tiny.onnx", ""};
   m.card.name = "tiny";
   m.card.input = "input";
   m.card.output = "logits";

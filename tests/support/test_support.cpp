@@ -21,7 +21,7 @@ std::string source_dir() { return FEATVIS_SOURCE_DIR; }
 std::string fixtures_dir() { return FEATVIS_FIXTURES_DIR; }
 
 std::string find_model_file(const std::string& file_name) {
-  for (const auto& dir : model_search_path()) {
+  for (const auto& dir : model::model_search_path()) {
     const fs::path p = fs::path(dir) / file_name;
     if (fs::is_regular_file(p)) return p.string();
   }

@@ -86,14 +86,14 @@ struct Attribution {
 // setting: steps, window, ...) for bad options (zero steps or window, a window larger
 // than the image, a Grad-CAM layer that is not spatial or does not lead to the target),
 // featvis::Error for an objective that needs a batch of several images.
-Attribution attribute(const Model& model, const objective::Objective& target, const at::Tensor& image,
+Attribution attribute(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
                       const AttributionOptions& options);
 
 // The default target: the logit of the model's top-1 class on `image` ("logit:K").
-objective::Objective top1_target(const Model& model, const at::Tensor& image);
+objective::Objective top1_target(const model::Model& model, const at::Tensor& image);
 
 // The [N,C,H,W] layer (H*W > 1) that Grad-CAM uses by default: the last one in graph
 // order that `target` depends on, i.e. the last conv map before global pooling.
-std::string default_cam_layer(const Model& model, const objective::Objective& target);
+std::string default_cam_layer(const model::Model& model, const objective::Objective& target);
 
 }  // namespace featvis::attribution

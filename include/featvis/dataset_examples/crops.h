@@ -11,6 +11,6 @@ namespace featvis::dataset_examples {
 
 // Writes every top_max crop of `index` under `dir`, longest side at most `max_side`
 // pixels. Unreadable photos are errors (they were readable when scanned).
-void write_crops(const std::string& dir, const ExamplesIndex& index, const Preprocessing& pre, int max_side = 128);
+void write_crops(const std::string& dir, const ExamplesIndex& index, const model::Preprocessing& pre, int max_side = 128);
 
 }  // namespace featvis::dataset_examples

@@ -19,7 +19,7 @@ struct ExamplesDirResult {
 
 // Scans `images_root` with `options` (its checkpoint_path is set to DIR/checkpoint.cbor)
 // and, unless interrupted, writes the crops (longest side `thumbnail`) and the index.
-ExamplesDirResult build_examples_dir(const Model& model, const std::string& images_root, const std::string& dir,
+ExamplesDirResult build_examples_dir(const model::Model& model, const std::string& images_root, const std::string& dir,
                                      ScanOptions options, int thumbnail = 128);
 
 }  // namespace featvis::dataset_examples

@@ -47,7 +47,7 @@ std::string layer_slug(const std::string& name);
 // The index of a scan; top_max entries get boxes from the layer's receptive field and
 // crop paths "crops/<layer-slug>/<unit>/<rank>.jpg". Empty slots (fewer photos than K)
 // are left out.
-ExamplesIndex make_examples_index(const Model& model, const std::string& images_root,
+ExamplesIndex make_examples_index(const model::Model& model, const std::string& images_root,
                                   const std::vector<std::string>& images, const ScanResult& scan);
 
 // DIR/index.json, written atomically.

@@ -29,6 +29,6 @@ struct ReceptiveField {
 // BatchNormalization, Add and Concat pass fields through (several inputs: their union);
 // global pooling, Flatten, Gemm, Reshape, ... see the whole input. Throws featvis::Error
 // naming the op and node for an op whose effect on positions is unknown.
-ReceptiveField receptive_field(const Graph& graph, const std::string& tensor, int64_t height, int64_t width);
+ReceptiveField receptive_field(const graph::Graph& graph, const std::string& tensor, int64_t height, int64_t width);
 
 }  // namespace featvis::dataset_examples

@@ -46,10 +46,10 @@ struct ScanResult {
 // `images` are paths relative to `images_root` (see list_images); the index of a photo
 // in `images` is what the state records. Throws featvis::Error for an unknown layer, a
 // layer that is not [N, C] or [N, C, H, W], or bad options.
-ScanResult scan_examples(const Model& model, const std::string& images_root, const std::vector<std::string>& images,
+ScanResult scan_examples(const model::Model& model, const std::string& images_root, const std::vector<std::string>& images,
                          const ScanOptions& options);
 
 // The layer list of `--layers all`: the card's layers worth visualizing.
-std::vector<std::string> card_layer_names(const Model& model);
+std::vector<std::string> card_layer_names(const model::Model& model);
 
 }  // namespace featvis::dataset_examples

@@ -9,7 +9,7 @@
 #include <variant>
 #include <vector>
 
-namespace featvis {
+namespace featvis::graph {
 
 using AttributeValue = std::variant<int64_t, float, std::string, std::vector<int64_t>,
                                     std::vector<float>, at::Tensor>;
@@ -33,4 +33,4 @@ class Attributes {
   std::map<std::string, AttributeValue> values_;
 };
 
-}  // namespace featvis
+}  // namespace featvis::graph

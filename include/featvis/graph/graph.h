@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace featvis {
+namespace featvis::graph {
 
 using TensorMap = std::unordered_map<std::string, at::Tensor>;
 
@@ -76,4 +76,4 @@ class Graph {
       std::make_shared<std::unordered_map<std::string, std::shared_ptr<const Plan>>>();
 };
 
-}  // namespace featvis
+}  // namespace featvis::graph

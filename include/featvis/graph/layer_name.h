@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace featvis {
+namespace featvis::graph {
 
 // `name` itself if the graph has that tensor, else the one layer whose name ends with it
 // in whole '/'-separated segments ("expanded_conv_8/expand" for
@@ -16,4 +16,4 @@ std::string resolve_layer(const Graph& graph, const std::string& name);
 // resolve_layer of each name, in order.
 std::vector<std::string> resolve_layers(const Graph& graph, const std::vector<std::string>& names);
 
-}  // namespace featvis
+}  // namespace featvis::graph

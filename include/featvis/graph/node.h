@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace featvis {
+namespace featvis::graph {
 
 // The ai.onnx opset of a model that imports none (ONNX before IR version 3).
 inline constexpr int64_t kDefaultOpset = 13;
@@ -21,4 +21,4 @@ struct Node {
   int64_t opset = kDefaultOpset;  // the model's ai.onnx opset: some ops changed meaning over versions
 };
 
-}  // namespace featvis
+}  // namespace featvis::graph

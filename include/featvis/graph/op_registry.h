@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace featvis {
+namespace featvis::graph {
 
 // Inputs in ONNX order; an omitted optional input is an undefined at::Tensor.
 using OpInputs = std::vector<at::Tensor>;
@@ -24,4 +24,4 @@ std::vector<std::string> supported_ops();
 // Used by the op files to register themselves (see src/graph/ops/*.cpp).
 void register_op(const std::string& op_type, OpFunction fn);
 
-}  // namespace featvis
+}  // namespace featvis::graph

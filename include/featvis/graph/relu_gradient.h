@@ -13,7 +13,7 @@
 // kGuided is guided backpropagation (Springenberg et al. 2015), used for attribution:
 // besides the usual mask of where the input was active, a rectifier (Relu, Clip, LeakyRelu)
 // passes back only positive gradients. Forward values are unchanged in every mode.
-namespace featvis {
+namespace featvis::graph {
 
 enum class ReluGradient { kExact, kRedirected, kGuided };
 
@@ -30,4 +30,4 @@ class ReluGradientGuard {
   ReluGradient previous_;
 };
 
-}  // namespace featvis
+}  // namespace featvis::graph

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-namespace featvis {
+namespace featvis::image {
 
 // Whether a file name has a photo extension featvis decodes (.jpg .jpeg .png .webp .tif
 // .tiff, any case): what folder walks pick up.
@@ -21,18 +21,18 @@ at::Tensor load_image_rgb8(const std::string& path);
 
 // Crops/resizes/scales a [H, W, 3] uint8 photo into a [3, h, w] float network input
 // following the card (antialiased bilinear resize, like PIL).
-at::Tensor preprocess_image(const at::Tensor& rgb8, const Preprocessing& pre);
+at::Tensor preprocess_image(const at::Tensor& rgb8, const model::Preprocessing& pre);
 
 // Convenience: load + preprocess.
-at::Tensor load_network_input(const std::string& path, const Preprocessing& pre);
+at::Tensor load_network_input(const std::string& path, const model::Preprocessing& pre);
 
 // The card's crop of a photo as a [3, H, W] RGB image in [0, 1], before the card's pixel
 // scaling (network_input applies that). height/width 0: the card's input size;
 // otherwise the crop is scaled to that size (the resize step scaled alike).
-at::Tensor load_image01(const std::string& path, const Preprocessing& pre, int64_t height = 0, int64_t width = 0);
+at::Tensor load_image01(const std::string& path, const model::Preprocessing& pre, int64_t height = 0, int64_t width = 0);
 
 // The same for a decoded [H, W, 3] uint8 photo (any strides).
-at::Tensor preprocess_image01(const at::Tensor& rgb8, const Preprocessing& pre, int64_t height = 0, int64_t width = 0);
+at::Tensor preprocess_image01(const at::Tensor& rgb8, const model::Preprocessing& pre, int64_t height = 0, int64_t width = 0);
 
 // Writes a [3, H, W] float image with values in [0, 1] (clamped) as an 8-bit PNG,
 // atomically (temporary file + rename).
@@ -41,4 +41,4 @@ void save_png(const std::string& path, const at::Tensor& chw01);
 // The same as a JPEG (quality 1-100), for thumbnails.
 void save_jpeg(const std::string& path, const at::Tensor& chw01, int quality = 85);
 
-}  // namespace featvis
+}  // namespace featvis::image

@@ -4,10 +4,10 @@
 
 #include <ATen/ATen.h>
 
-namespace featvis {
+namespace featvis::image {
 
 // [N,3,H,W] RGB in [0,1] -> (x * 255 - mean) / std per channel, channels flipped to BGR
 // when the card says so. Differentiable; stays on the image's device.
-at::Tensor network_input(const at::Tensor& rgb01, const Preprocessing& preprocessing);
+at::Tensor network_input(const at::Tensor& rgb01, const model::Preprocessing& preprocessing);
 
-}  // namespace featvis
+}  // namespace featvis::image

@@ -5,9 +5,9 @@
 
 #include <string>
 
-namespace featvis {
+namespace featvis::image {
 
 // Throws featvis::Error for another shape or when encoding fails.
 std::string encode_png(const at::Tensor& chw01);
 
-}  // namespace featvis
+}  // namespace featvis::image

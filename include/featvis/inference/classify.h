@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace featvis {
+namespace featvis::inference {
 
 struct Prediction {
   int64_t index = 0;
@@ -17,12 +17,12 @@ struct Prediction {
 };
 
 // Loads and preprocesses photos into one [N,3,H,W] batch.
-at::Tensor load_batch(const std::vector<std::string>& paths, const Preprocessing& pre);
+at::Tensor load_batch(const std::vector<std::string>& paths, const model::Preprocessing& pre);
 
 // Scores of the card's output tensor for a batch, as [N, classes].
-at::Tensor class_scores(const Model& model, const at::Tensor& batch);
+at::Tensor class_scores(const model::Model& model, const at::Tensor& batch);
 
 // Top-k predictions per image of a batch.
-std::vector<std::vector<Prediction>> classify(const Model& model, const at::Tensor& batch, int top_k);
+std::vector<std::vector<Prediction>> classify(const model::Model& model, const at::Tensor& batch, int top_k);
 
-}  // namespace featvis
+}  // namespace featvis::inference

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace featvis {
+namespace featvis::inference {
 
 struct LabelledImage {
   std::string path;
@@ -38,6 +38,6 @@ struct EvalResult {
   double top5_percent() const { return images ? 100.0 * top5 / images : 0.0; }
 };
 
-EvalResult evaluate(const Model& model, const std::vector<LabelledImage>& images, const EvalOptions& options);
+EvalResult evaluate(const model::Model& model, const std::vector<LabelledImage>& images, const EvalOptions& options);
 
-}  // namespace featvis
+}  // namespace featvis::inference

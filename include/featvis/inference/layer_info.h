@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace featvis {
+namespace featvis::inference {
 
 struct LayerInfo {
   std::string name;
@@ -19,7 +19,7 @@ struct LayerInfo {
   int64_t units = 0;           // channels (dim 1), or the size of a 1-D output
 };
 
-std::vector<LayerInfo> describe_layers(const Model& model);
+std::vector<LayerInfo> describe_layers(const model::Model& model);
 
 struct LayerShape {
   std::vector<int64_t> sizes;  // for a batch of one at the card's input size
@@ -28,6 +28,6 @@ struct LayerShape {
 // Shapes of `names` from one forward pass of a zero image at the card's input size
 // (only the nodes they need run). Throws featvis::Error for an unknown name, or what
 // Graph::run throws.
-std::unordered_map<std::string, LayerShape> layer_shapes(const Model& model, const std::vector<std::string>& names);
+std::unordered_map<std::string, LayerShape> layer_shapes(const model::Model& model, const std::vector<std::string>& names);
 
-}  // namespace featvis
+}  // namespace featvis::inference

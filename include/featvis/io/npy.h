@@ -5,9 +5,9 @@
 
 #include <string>
 
-namespace featvis {
+namespace featvis::io {
 
 at::Tensor load_npy(const std::string& path);  // throws featvis::Error on bad files
 void save_npy(const std::string& path, const at::Tensor& tensor);  // atomic write
 
-}  // namespace featvis
+}  // namespace featvis::io

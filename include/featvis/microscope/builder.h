@@ -47,7 +47,7 @@ struct BuildSummary {
 class Builder {
  public:
   // Checks layers, units, lenses and (with --resume) the settings of an existing build.
-  Builder(const Model& model, BuildOptions options);
+  Builder(const model::Model& model, BuildOptions options);
   ~Builder();
 
   const std::vector<LayerPlan>& layers() const { return layers_; }
@@ -65,7 +65,7 @@ class Builder {
   Json settings_json() const;
   Json manifest_json() const;
 
-  const Model& model_;
+  const model::Model& model_;
   BuildOptions options_;
   std::string model_dir_;
   std::vector<LayerPlan> layers_;

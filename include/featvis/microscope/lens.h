@@ -41,7 +41,7 @@ struct LayerPlan {
 };
 
 struct LensContext {
-  const Model& model;
+  const model::Model& model;
   const RenderSettings& settings;
   std::string model_dir;  // SITE/<model-slug>
 };

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace featvis {
+namespace featvis::model {
 
 struct Preprocessing {
   // How a photo of any size becomes the model's input square.
@@ -55,4 +55,4 @@ struct ModelCard {
   static ModelCard from_file(const std::string& path);
 };
 
-}  // namespace featvis
+}  // namespace featvis::model

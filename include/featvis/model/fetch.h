@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-namespace featvis {
+namespace featvis::model {
 
 struct FetchOptions {
   std::string dir;   // destination directory; "" = default_download_dir()
@@ -38,4 +38,4 @@ std::string sha256_file(const std::string& path);
 // (no URL, HTTP status, network error, hash mismatch naming both hashes).
 FetchResult fetch_model(const ModelCard& card, const FetchOptions& options = {});
 
-}  // namespace featvis
+}  // namespace featvis::model

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace featvis {
+namespace featvis::model {
 
 // Directories searched for model files and cards, in order: FEATVIS_MODEL_PATH
 // (':'-separated), then ./models, ../shared/models, <source dir>/../shared/models,
@@ -43,7 +43,7 @@ ModelLocation locate_model(const std::string& ref);
 
 struct Model {
   ModelCard card;
-  Graph graph;
+  graph::Graph graph;
   std::string onnx_path;
   std::string note;  // ModelLocation::note (also printed to stderr by load_model)
 
@@ -61,4 +61,4 @@ Model load_model(const std::string& ref);
 // card without input and output takes the graph's first ones and its input size.
 Model model_from_onnx_bytes(const std::string& bytes, ModelCard card, const std::string& origin);
 
-}  // namespace featvis
+}  // namespace featvis::model

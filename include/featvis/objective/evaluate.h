@@ -19,13 +19,13 @@ namespace featvis::objective {
 // Throws featvis::Error if the objective does not give one value per item.
 struct Evaluation {
   at::Tensor values;
-  TensorMap activations;
+  graph::TensorMap activations;
 };
-Evaluation evaluate(const Model& model, const Objective& objective, const at::Tensor& images,
+Evaluation evaluate(const model::Model& model, const Objective& objective, const at::Tensor& images,
                     const std::vector<std::string>& extra_layers = {}, const at::Tensor& network_view = {});
 
 // The [N] values of evaluate() without gradients, as doubles: what render records at
 // step 0, thresholds and the end, and attribution's target value.
-std::vector<double> values(const Model& model, const Objective& objective, const at::Tensor& images);
+std::vector<double> values(const model::Model& model, const Objective& objective, const at::Tensor& images);
 
 }  // namespace featvis::objective

@@ -15,7 +15,7 @@
 namespace featvis::objective {
 
 struct ObjectiveInput {
-  const TensorMap& activations;  // every tensor in Objective::layers(), batch-first
+  const graph::TensorMap& activations;  // every tensor in Objective::layers(), batch-first
   const at::Tensor& image;       // the parameterized image [N,3,H,W] in [0,1], before transforms
 };
 

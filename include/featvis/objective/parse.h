@@ -21,6 +21,6 @@ namespace featvis::objective {
 // Layer shapes come from one forward pass of a zero image at the card's input size.
 // Errors are featvis::Error, one line, with the 1-based column:
 //   "objective 'x:9999' at 3: channel 9999 out of range ...".
-Objective parse(const std::string& text, const Model& model);
+Objective parse(const std::string& text, const model::Model& model);
 
 }  // namespace featvis::objective

@@ -49,14 +49,14 @@ struct Prepared {
   at::Generator generator;
 
   // Builds the start image from `generator` and runs the loop (render()).
-  RenderResult run(const Model& model, const objective::Objective& objective,
+  RenderResult run(const model::Model& model, const objective::Objective& objective,
                    const SnapshotCallback& on_snapshot = {});
 };
 
 // Throws featvis::SettingError (the setting's name: preset, lr, weight_decay, steps,
 // thresholds, batch) when a setting is out of range or the batch does not fit the
 // objective.
-Prepared prepare(const Recipe& recipe, const Model& model, const objective::Objective& objective);
+Prepared prepare(const Recipe& recipe, const model::Model& model, const objective::Objective& objective);
 
 // The checks of loop options and batch that prepare() and render() share.
 void check_settings(const RenderOptions& options, int64_t batch, const objective::Objective& objective);

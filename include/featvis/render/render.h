@@ -68,7 +68,7 @@ struct RenderResult {
 // parameters are updated in place. The objective's batch size, when it has one, must
 // equal the image batch. Throws featvis::Error for a non-finite objective ("objective
 // became NaN at step N; try a lower --lr") or when the model cannot take the image.
-RenderResult render(const Model& model, const objective::Objective& objective, param::ImageParam& param,
+RenderResult render(const model::Model& model, const objective::Objective& objective, param::ImageParam& param,
                     const transform::Transform& transform, const RenderOptions& options, at::Generator generator,
                     const SnapshotCallback& on_snapshot = {});
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <limits>
 
-namespace featvis {
+namespace featvis::graph {
 namespace {
 
 using ops::arg;
@@ -109,4 +109,4 @@ void register_activation_ops() {
   });
 }
 
-}  // namespace featvis
+}  // namespace featvis::graph

@@ -2,7 +2,7 @@
 // padding (TensorFlow "SAME" exports: [0,0,1,1]) becomes an explicit pad first.
 #include "op_util.h"
 
-namespace featvis {
+namespace featvis::graph {
 
 void register_conv_ops() {
   register_op("Conv", [](const Node& node, const OpInputs& in) {
@@ -34,4 +34,4 @@ void register_conv_ops() {
   });
 }
 
-}  // namespace featvis
+}  // namespace featvis::graph

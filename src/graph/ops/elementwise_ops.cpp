@@ -1,7 +1,7 @@
 // Broadcasting binary arithmetic (numpy rules, as ONNX specifies) and n-ary Sum/Max/Min.
 #include "op_util.h"
 
-namespace featvis {
+namespace featvis::graph {
 namespace {
 
 using ops::arg;
@@ -48,4 +48,4 @@ void register_elementwise_ops() {
   });
 }
 
-}  // namespace featvis
+}  // namespace featvis::graph

@@ -1,7 +1,7 @@
 // Fully connected layers: Gemm (alpha*A'B' + beta*C) and MatMul.
 #include "op_util.h"
 
-namespace featvis {
+namespace featvis::graph {
 
 void register_linear_ops() {
   register_op("Gemm", [](const Node& n, const OpInputs& in) {
@@ -25,4 +25,4 @@ void register_linear_ops() {
   });
 }
 
-}  // namespace featvis
+}  // namespace featvis::graph

@@ -1,7 +1,7 @@
 // Inference-time normalization: BatchNormalization with running statistics, LRN.
 #include "op_util.h"
 
-namespace featvis {
+namespace featvis::graph {
 
 void register_normalization_ops() {
   register_op("BatchNormalization", [](const Node& n, const OpInputs& in) {
@@ -31,4 +31,4 @@ void register_normalization_ops() {
   });
 }
 
-}  // namespace featvis
+}  // namespace featvis::graph

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace featvis::ops {
+namespace featvis::graph::ops {
 
 // Input i, which must be present.
 inline const at::Tensor& arg(const Node& node, const OpInputs& in, size_t i) {
@@ -90,4 +90,4 @@ inline std::vector<int64_t> torch_pad_order(const SpatialPads& p) {
 
 inline std::vector<at::Tensor> one(at::Tensor t) { return {std::move(t)}; }
 
-}  // namespace featvis::ops
+}  // namespace featvis::graph::ops

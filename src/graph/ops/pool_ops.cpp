@@ -5,7 +5,7 @@
 
 #include <limits>
 
-namespace featvis {
+namespace featvis::graph {
 namespace {
 
 struct PoolParams {
@@ -99,4 +99,4 @@ void register_pool_ops() {
   });
 }
 
-}  // namespace featvis
+}  // namespace featvis::graph

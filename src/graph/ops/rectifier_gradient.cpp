@@ -2,7 +2,7 @@
 
 #include <torch/autograd.h>
 
-namespace featvis::ops {
+namespace featvis::graph::ops {
 namespace {
 
 class RedirectedClamp : public torch::autograd::Function<RedirectedClamp> {
@@ -56,4 +56,4 @@ at::Tensor guided_output(const at::Tensor& output) {
   return output;
 }
 
-}  // namespace featvis::ops
+}  // namespace featvis::graph::ops

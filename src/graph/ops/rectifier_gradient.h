@@ -3,7 +3,7 @@
 #include <ATen/ATen.h>
 #include <c10/util/Optional.h>
 
-namespace featvis::ops {
+namespace featvis::graph::ops {
 
 // clamp(x, lo, hi) whose backward is Lucid's redirected ReLU gradient. Either bound may be
 // absent (Relu = lower bound 0).
@@ -14,4 +14,4 @@ at::Tensor redirected_clamp(const at::Tensor& x, c10::optional<double> lo, c10::
 // mask to positive gradients only: guided backpropagation.
 at::Tensor guided_output(const at::Tensor& output);
 
-}  // namespace featvis::ops
+}  // namespace featvis::graph::ops

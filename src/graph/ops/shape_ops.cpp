@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <limits>
 
-namespace featvis {
+namespace featvis::graph {
 namespace {
 
 using ops::arg;
@@ -252,4 +252,4 @@ void register_shape_ops() {
   });
 }
 
-}  // namespace featvis
+}  // namespace featvis::graph
