@@ -129,7 +129,10 @@ py::list layers(const model::Model& model) {
 py::dict card(const model::Model& model) {
   const model::ModelCard& c = model.card;
   py::list card_layers;
-  for (const model::CardLayer& l : c.layers) card_layers.append(py::dict(py::arg("name") = l.name, py::arg("title") = l.title));
+  for (const model::CardLayer& l : c.layers) {
+    card_layers.append(py::dict(py::arg("name") = l.name, py::arg("title") = l.title,
+                                py::arg("visualize") = l.visualization_tensor()));
+  }
   return py::dict(py::arg("name") = c.name, py::arg("description") = c.description,
                   py::arg("file") = model.onnx_path, py::arg("input") = c.input, py::arg("output") = c.output,
                   py::arg("input_size") = py::make_tuple(c.preprocessing.height, c.preprocessing.width),

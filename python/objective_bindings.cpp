@@ -5,6 +5,7 @@
 #include "py_objective.h"
 
 #include <featvis/graph/layer_name.h>
+#include <featvis/image/image.h>
 #include <featvis/model/model.h>
 #include <featvis/objective/kind_table.h>
 #include <featvis/objective/kinds.h>
@@ -110,6 +111,16 @@ void bind_objective(py::module_& m) {
         py::arg("constant") = 0.5, py::arg("epsilon") = 1e-6);
   o.def("total_variation", [] { return PyObjective::fixed(fo::total_variation()); });
   o.def("blur", [] { return PyObjective::fixed(fo::blur()); });
+  o.def(
+      "distance",
+      [](const std::string& photo) {
+        // The whole photo (the text form reads the card's crop, which needs the model).
+        const at::Tensor rgb = image::load_image_rgb8(photo).permute({2, 0, 1}).to(at::kFloat) / 255.0;
+        return PyObjective::fixed(fo::distance(rgb, photo));
+      },
+      py::arg("photo"),
+      "Penalty: RMS distance to a photo file, resized to the image (feature accentuation: start from the same "
+      "photo).");
   o.def("per_item", &PyObjective::alternatives, py::arg("items"),
         "Item i of the batch gets objective i (the same as a | b | ...).");
   o.def("kinds",

@@ -37,7 +37,7 @@ struct ExamplesArgs {
 };
 
 std::vector<std::string> layer_names(const std::vector<std::string>& asked, const model::Model& model) {
-  if (asked.size() == 1 && asked[0] == "all") return dataset_examples::card_layer_names(model);
+  if (asked.size() == 1 && asked[0] == "all") return dataset_examples::card_ranking_tensors(model);
   for (const auto& name : asked)
     if (name == "all") throw Error("--layers: 'all' cannot be combined with layer names");
   return graph::resolve_layers(model.graph, asked);
@@ -120,7 +120,7 @@ void add_examples_command(CLI::App& app) {
   cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
   cmd->add_option("--images", args->images, "folder of photos: JPEG, PNG, WebP, TIFF (searched recursively)")
       ->required();
-  cmd->add_option("--layers,-l", args->layers, "comma-separated layer names, or 'all' (the card's layers)")
+  cmd->add_option("--layers,-l", args->layers, "comma-separated layer names, or 'all' (the card's layers, each by its visualization tensor)")
       ->delimiter(',');
   cmd->add_option("--top,-k", args->scan.top_k, "photos kept per unit and list")->check(CLI::Range(int64_t{1}, int64_t{1000}));
   cmd->add_option("--out,-o", args->out, "output directory")->required();

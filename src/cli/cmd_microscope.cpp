@@ -56,9 +56,9 @@ std::string scan_examples_into_site(const model::Model& model, const BuildArgs& 
   }
   dataset_examples::ScanOptions scan;
   if (args.layers.empty()) {
-    scan.layers = dataset_examples::card_layer_names(model);
-  } else {
-    scan.layers = args.layers;
+    scan.layers = dataset_examples::card_ranking_tensors(model);
+  } else {  // what the examples lens looks up (LayerPlan::tensor)
+    for (const auto& layer : args.layers) scan.layers.push_back(model.card.visualization_tensor(layer));
   }
   scan.progress = !args.quiet && !args.run.json;
   scan.stop_requested = [&interrupt] { return interrupt.raised(); };

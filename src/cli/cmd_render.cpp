@@ -4,6 +4,7 @@
 #include "commands.h"
 
 #include <featvis/image/image.h>
+#include <featvis/model/visualization_tensor.h>
 #include <featvis/objective/kind_table.h>
 #include <featvis/objective/parse.h>
 #include <featvis/render/contact_sheet.h>
@@ -74,6 +75,10 @@ void run_render(const RenderArgs& args) {
 
   const model::Model model = open_model(args.model, args.run);
   const objective::Objective objective = objective::parse(args.objective, model);
+  for (const std::string& layer : objective.layers()) {
+    const std::string note = model::capped_layer_note(model, layer);
+    if (!note.empty()) std::cerr << "featvis: note: " << note << '\n';
+  }
   render::Prepared prepared = render::prepare(recipe, model, objective);
   const render::param::ImageParamOptions& po = prepared.image;
   const int64_t batch = po.batch;
@@ -193,7 +198,8 @@ void add_render_command(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "images rendered together (default: 1, or the objective's count)")
       ->check(CLI::Range(int64_t{1}, int64_t{1024}));
   args->param_opt =
-      cmd->add_option("--param", args->param, "parameterization: fft or pixel")->check(CLI::IsMember({"fft", "pixel"}));
+      cmd->add_option("--param", args->param, "parameterization: fft, pixel or cppn (a coordinate network, Lucid's cppn; lr 0.005 unless --lr)")
+          ->check(CLI::IsMember({"fft", "pixel", "cppn"}));
   args->decorrelate_opt =
       cmd->add_flag("--decorrelate,!--no-decorrelate", args->decorrelate, "optimize in decorrelated colour space");
   args->squash_opt = cmd->add_option("--squash", args->squash, "to valid RGB by sigmoid or clamp")

@@ -98,9 +98,9 @@ void record(LayerExamples& layer, const at::Tensor& act, const at::Tensor& image
 
 }  // namespace
 
-std::vector<std::string> card_layer_names(const model::Model& model) {
+std::vector<std::string> card_ranking_tensors(const model::Model& model) {
   std::vector<std::string> names;
-  for (const auto& l : model.card.layers) names.push_back(l.name);
+  for (const auto& l : model.card.layers) names.push_back(l.visualization_tensor());
   if (names.empty()) throw Error("model card '" + model.card.name + "' lists no layers; name them with --layers");
   return names;
 }

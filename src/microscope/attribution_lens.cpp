@@ -22,35 +22,35 @@ class AttributionLens : public Lens {
   void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
                    UnitEntries& entries) override {
     const dataset_examples::ExamplesIndex& index = source_->index;
-    for (const auto& scanned : index.layers) {
-      if (scanned.name != layer.name) continue;
-      for (const dataset_examples::UnitExamples& unit : scanned.units) {
-        if (unit.top_mean.empty() || std::find(group.begin(), group.end(), unit.unit) == group.end()) continue;
-        const dataset_examples::ExampleEntry& top = unit.top_mean.front();
-        const std::string photo = index.images.at(static_cast<size_t>(top.image));
-        const at::Tensor image =
-            image::load_image01((fs::path(index.images_root) / photo).string(), ctx.model.card.preprocessing)
-                .to(ctx.model.graph.device());
-        attribution::AttributionOptions options;
-        options.method = attribution::Method::kGradCam;
-        // At the unit's own (spatial) layer Grad-CAM weighs only the unit's channel, so the
-        // map is where it fires; a 1-D layer (logits) uses the last conv map instead.
-        if (layer.shape.size() == 4) options.grad_cam.layer = layer.name;
-        const attribution::Attribution a =
-            attribution::attribute(ctx.model, objective::channel(layer.name, unit.unit), image, options);
-        const std::string dir = unit_dir(ctx.model_dir, layer.slug, unit.unit);
-        make_dirs(dir);
-        const ImagePair pair =
-            save_image_pair(dir, "attribution",
-                            attribution::overlay(image, a.map, {attribution::default_overlay_style(options.method)}),
-                            ctx.settings.thumb);
-        entries[unit.unit][name()] = Json{{"image", pair.image},
-                                          {"thumb", pair.thumb},
-                                          {"photo", photo},
-                                          {"method", "gradcam"},
-                                          {"layer", a.layer},
-                                          {"value", a.target_value}};
-      }
+    const dataset_examples::LayerIndex* scanned = ranking_of(index, layer);
+    if (scanned == nullptr) return;
+    for (const dataset_examples::UnitExamples& unit : scanned->units) {
+      if (unit.top_mean.empty() || std::find(group.begin(), group.end(), unit.unit) == group.end()) continue;
+      const dataset_examples::ExampleEntry& top = unit.top_mean.front();
+      const std::string photo = index.images.at(static_cast<size_t>(top.image));
+      const at::Tensor image =
+          image::load_image01((fs::path(index.images_root) / photo).string(), ctx.model.card.preprocessing)
+              .to(ctx.model.graph.device());
+      attribution::AttributionOptions options;
+      options.method = attribution::Method::kGradCam;
+      // At the unit's own (spatial) layer Grad-CAM weighs only the unit's channel, so the
+      // map is where it fires; a 1-D layer (logits) uses the last conv map instead.
+      // The tensor the photo was ranked by: a capped (ReLU6) unit has no gradient where it saturates.
+      if (layer.shape.size() == 4) options.grad_cam.layer = scanned->name;
+      const attribution::Attribution a =
+          attribution::attribute(ctx.model, objective::channel(scanned->name, unit.unit), image, options);
+      const std::string dir = unit_dir(ctx.model_dir, layer.slug, unit.unit);
+      make_dirs(dir);
+      const ImagePair pair =
+          save_image_pair(dir, "attribution",
+                          attribution::overlay(image, a.map, {attribution::default_overlay_style(options.method)}),
+                          ctx.settings.thumb);
+      entries[unit.unit][name()] = Json{{"image", pair.image},
+                                        {"thumb", pair.thumb},
+                                        {"photo", photo},
+                                        {"method", "gradcam"},
+                                        {"layer", a.layer},
+                                        {"value", a.target_value}};
     }
   }
 

@@ -97,6 +97,15 @@ Builder::Builder(const model::Model& model, BuildOptions options) : model_(model
       if (cl.name == name) plan.title = cl.title;
     plan.shape = it->shape;
     plan.channels = it->units;
+    plan.tensor = model.card.visualization_tensor(name);
+    if (plan.tensor != name) {
+      auto tensor = std::find_if(all.begin(), all.end(),
+                                 [&](const featvis::inference::LayerInfo& l) { return l.name == plan.tensor; });
+      if (tensor == all.end() || tensor->shape != plan.shape) {
+        throw Error("model card '" + model.card.name + "': the visualization tensor '" + plan.tensor + "' of layer '" + name +
+                    "' " + (tensor == all.end() ? "is not a layer" : "has another shape than the layer"));
+      }
+    }
     plan.units = select_units(options_.units, plan.channels);
     for (const auto& other : layers_)
       if (other.slug == plan.slug) throw Error("layers '" + other.name + "' and '" + name + "' have the same directory name");
@@ -131,7 +140,9 @@ Builder::Builder(const model::Model& model, BuildOptions options) : model_(model
       throw SettingError("resume", "'" + options_.site + "' already holds a microscope build of '" +
                                        model.card.name + "': resume it, or build into another directory");
     }
-    const std::string diff = first_difference(settings_json(), read_json(settings_path));
+    const Json before = read_json(settings_path);
+    refuse_other_tensors(before);
+    const std::string diff = first_difference(settings_json(), before);
     if (!diff.empty()) {
       throw SettingError("resume", "settings differ from the build in '" + model_dir_ + "' (" + diff +
                                        "); use the same settings or another directory");
@@ -151,23 +162,44 @@ std::vector<std::string> Builder::lens_names() const {
 Json Builder::settings_json() const {
   const RenderSettings& s = options_.render;
   Json layers = Json::array();
-  for (const auto& l : layers_) layers.push_back(l.name);
-  return Json{{"format", kSiteFormat},
-              {"model", model_.card.name},
-              {"model_file", fs::path(model_.onnx_path).filename().string()},
-              {"layers", layers},
-              {"units", options_.units},
-              {"steps", s.steps},
-              {"size", s.size > 0 ? s.size : model_.card.preprocessing.height},
-              {"batch", s.batch},
-              {"diversity", s.diversity},
-              {"diversity_weight", s.diversity_weight},
-              {"seed", s.seed},
-              {"thumb", s.thumb},
-              {"preset", "lucid"},
-              {"lenses", lens_names()},
-              {"examples", examples_dir_},
-              {"photos", options_.photos}};
+  Json visualized = Json::object();  // only the layers optimized as another tensor
+  for (const auto& l : layers_) {
+    layers.push_back(l.name);
+    if (l.tensor != l.name) visualized[l.name] = l.tensor;
+  }
+  Json settings{{"format", kSiteFormat},
+                {"model", model_.card.name},
+                {"model_file", fs::path(model_.onnx_path).filename().string()},
+                {"layers", layers},
+                {"units", options_.units},
+                {"steps", s.steps},
+                {"size", s.size > 0 ? s.size : model_.card.preprocessing.height},
+                {"batch", s.batch},
+                {"diversity", s.diversity},
+                {"diversity_weight", s.diversity_weight},
+                {"seed", s.seed},
+                {"thumb", s.thumb},
+                {"preset", "lucid"},
+                {"lenses", lens_names()},
+                {"examples", examples_dir_},
+                {"photos", options_.photos}};
+  // Absent when every layer is optimized as itself, so such builds resume as before.
+  if (!visualized.empty()) settings["visualized"] = visualized;
+  return settings;
+}
+
+// A site built before the card named a layer's visualization tensor (or with another one)
+// holds pictures of other tensors; mixing them would make the pages lie.
+void Builder::refuse_other_tensors(const Json& before) const {
+  const Json old = before.value("visualized", Json::object());
+  for (const auto& l : layers_) {
+    const std::string then = old.value(l.name, l.name);
+    if (then != l.tensor) {
+      throw SettingError("resume", "the build in '" + model_dir_ + "' optimized layer '" + l.name + "' as '" + then +
+                                       "', this one optimizes '" + l.tensor +
+                                       "' (the model card's \"visualize\"); rebuild it in another directory");
+    }
+  }
 }
 
 bool Builder::unit_done(const LayerPlan& layer, int64_t unit) const {
@@ -243,7 +275,7 @@ BuildSummary Builder::build() {
         Json entry = lens->build_layer(ctx, layer);
         if (!entry.is_null()) lenses[lens->name()] = entry;
       }
-      const Json record{{"name", layer.name},  {"slug", layer.slug},         {"title", layer.title},
+      const Json record{{"name", layer.name},  {"tensor", layer.tensor},     {"slug", layer.slug},  {"title", layer.title},
                         {"shape", layer.shape}, {"channels", layer.channels}, {"units", layer.units},
                         {"lenses", lenses}};
       write_file_atomically(layer_json, record.dump(2) + "\n");

@@ -17,6 +17,15 @@ const dataset_examples::LayerIndex* find_layer(const dataset_examples::ExamplesI
   return nullptr;
 }
 
+}  // namespace
+
+const dataset_examples::LayerIndex* ranking_of(const dataset_examples::ExamplesIndex& index, const LayerPlan& layer) {
+  const dataset_examples::LayerIndex* ranked = find_layer(index, layer.tensor);
+  return ranked != nullptr ? ranked : find_layer(index, layer.name);
+}
+
+namespace {
+
 class ExamplesLens : public Lens {
  public:
   explicit ExamplesLens(std::shared_ptr<const ExamplesSource> source) : source_(std::move(source)) {}
@@ -25,7 +34,7 @@ class ExamplesLens : public Lens {
 
   void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
                    UnitEntries& entries) override {
-    const dataset_examples::LayerIndex* scanned = find_layer(source_->index, layer.name);
+    const dataset_examples::LayerIndex* scanned = ranking_of(source_->index, layer);
     if (scanned == nullptr) return;  // this layer was not scanned: the page says so
     for (int64_t u : group) {
       for (const dataset_examples::UnitExamples& unit : scanned->units) {
@@ -41,7 +50,7 @@ class ExamplesLens : public Lens {
         }
         Json mean = Json::array();
         for (const dataset_examples::ExampleEntry& e : unit.top_mean) mean.push_back(Json{{"image", photo(e)}, {"score", e.score}});
-        entries[u][name()] = Json{{"top_max", top}, {"top_mean", mean}};
+        entries[u][name()] = Json{{"top_max", top}, {"top_mean", mean}, {"tensor", scanned->name}};
       }
     }
   }
@@ -60,7 +69,9 @@ class ExamplesLens : public Lens {
       html += "<figure>" + html_img(e["crop"], e["image"].get<std::string>()) + "<figcaption>" +
               html_number(e["score"].get<double>()) + "</figcaption></figure>";
     }
-    html += "</div><p class=\"sub\">Crops of the photos that excite the unit most: what it <em>correlates</em> with.</p>";
+    html += "</div><p class=\"sub\">Crops of the photos that excite the unit most: what it <em>correlates</em> with.";
+    if (entry.contains("tensor")) html += " Ranked by the maximum of <code>" + html_escape(entry["tensor"].get<std::string>()) + "</code>.";
+    html += "</p>";
     return PageSection{title, html, true};
   }
 

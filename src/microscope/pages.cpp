@@ -57,6 +57,13 @@ std::string layer_label(const Json& layer) {
   return title.empty() ? layer.at("name").get<std::string>() : title;
 }
 
+// " · optimized as T" when the lenses optimized another tensor than the layer (a ReLU6
+// layer's pre-activation), so nobody reads its pictures as the layer's own.
+std::string optimized_text(const Json& layer) {
+  const std::string tensor = layer.value("tensor", layer.at("name").get<std::string>());
+  return tensor == layer.at("name") ? std::string() : " · optimized as <code>" + html_escape(tensor) + "</code>";
+}
+
 std::string shape_text(const Json& shape) {
   std::string s;
   for (const auto& d : shape) s += (s.empty() ? "" : "x") + std::to_string(d.get<int64_t>());
@@ -148,7 +155,8 @@ std::string layer_page(const Json& manifest, size_t li, const std::vector<Json>&
   if (li + 1 < layers.size()) nav.next_layer = nav.next = "../" + layers[li + 1].at("slug").get<std::string>() + "/";
   std::string m = "<h1>" + html_escape(layer.at("name")) + "</h1>\n<p class=\"sub\">" + html_escape(layer_label(layer)) +
                   " · shape " + shape_text(layer.at("shape")) + " · " + std::to_string(layer.at("units").size()) + " of " +
-                  std::to_string(layer.at("channels").get<int64_t>()) + " units built</p>\n<p class=\"neighbours\">";
+                  std::to_string(layer.at("channels").get<int64_t>()) + " units built" + optimized_text(layer) +
+                  "</p>\n<p class=\"neighbours\">";
   if (!nav.prev.empty()) m += "<a href=\"" + nav.prev + "\">[ " + html_escape(layers[li - 1].at("name").get<std::string>()) + "</a>";
   if (!nav.next.empty()) m += "<a href=\"" + nav.next + "\">" + html_escape(layers[li + 1].at("name").get<std::string>()) + " ]</a>";
   m += "</p>\n<h2>Units</h2>\n<div class=\"grid\">";
@@ -172,7 +180,7 @@ std::string overview_page(const Json& manifest, const std::vector<std::vector<Js
     const Json& layer = layers[li];
     m += "<section class=\"row\"><h2><a href=\"" + html_escape(layer.at("slug").get<std::string>()) + "/\">" +
          html_escape(layer.at("name")) + "</a></h2><p class=\"sub\">" + html_escape(layer_label(layer)) + " · " +
-         shape_text(layer.at("shape")) + "</p><div class=\"thumbs\">";
+         shape_text(layer.at("shape")) + optimized_text(layer) + "</p><div class=\"thumbs\">";
     for (size_t i = 0; i < std::min<size_t>(units[li].size(), 8); ++i) m += unit_cell("", layer, units[li][i], lenses);
     m += "</div></section>\n";
   }

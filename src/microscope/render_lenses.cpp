@@ -41,6 +41,13 @@ render::RenderResult optimize(const LensContext& ctx, const objective::Objective
   return prepared.run(ctx.model, objective);
 }
 
+// The tensor a render optimized, for its page section (entries written before it was
+// recorded optimized the layer itself).
+std::string optimized_tensor(const Json& entry) {
+  if (!entry.contains("tensor")) return "the layer";
+  return "<code>" + html_escape(entry["tensor"].get<std::string>()) + "</code>";
+}
+
 Json pair_json(const ImagePair& p) { return Json{{"image", p.image}, {"thumb", p.thumb}}; }
 
 // Channel and neuron: one unit per batch item, the whole group in one optimization.
@@ -53,7 +60,7 @@ class PerUnitLens : public Lens {
   void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
                    UnitEntries& entries) override {
     std::vector<objective::Objective> items;
-    for (int64_t u : group) items.push_back(make_(layer.name, u));
+    for (int64_t u : group) items.push_back(make_(layer.tensor, u));
     const auto result = optimize(ctx, objective::per_item(items), static_cast<int64_t>(group.size()),
                                  seed_for(ctx.settings.seed, name_, layer.name, group.front()));
     for (size_t i = 0; i < group.size(); ++i) {
@@ -61,6 +68,7 @@ class PerUnitLens : public Lens {
       make_dirs(dir);
       Json entry = pair_json(save_image_pair(dir, name_, result.images[static_cast<int64_t>(i)], ctx.settings.thumb));
       entry["activation"] = result.final_values()[i];
+      entry["tensor"] = layer.tensor;
       entries[group[i]][name_] = entry;
     }
   }
@@ -78,8 +86,9 @@ class ChannelLens : public PerUnitLens {
     if (entry.is_null()) return PageSection{"Feature visualization", html_absent("Not in this build."), true};
     return PageSection{"Feature visualization",
                        html_img(entry["image"], "channel visualization", "big") +
-                           "<p class=\"sub\">Optimized to maximize the channel's mean activation (reached " +
-                           html_number(entry.value("activation", 0.0)) + "): what <em>causes</em> the unit to fire.</p>",
+                           "<p class=\"sub\">Optimized to maximize the channel's mean of " + optimized_tensor(entry) +
+                           " (reached " + html_number(entry.value("activation", 0.0)) +
+                           "): what <em>causes</em> the unit to fire.</p>",
                        true};
   }
   std::string unit_thumbnail(const Json& entry) const override {
@@ -94,7 +103,7 @@ class NeuronLens : public PerUnitLens {
     if (entry.is_null()) return PageSection{"Neuron (centre position)", html_absent("Not in this build.")};
     return PageSection{"Neuron (centre position)",
                        "<div class=\"figs\"><figure>" + html_img(entry["image"], "neuron visualization") +
-                           "<figcaption>activation " + html_number(entry.value("activation", 0.0)) +
+                           "<figcaption>" + optimized_tensor(entry) + " " + html_number(entry.value("activation", 0.0)) +
                            "</figcaption></figure></div>"};
   }
 };
@@ -108,7 +117,7 @@ class DiversityLens : public Lens {
                    UnitEntries& entries) override {
     for (int64_t u : group) {
       const objective::Objective objective =
-          objective::channel(layer.name, u) - ctx.settings.diversity_weight * objective::diversity(layer.name);
+          objective::channel(layer.tensor, u) - ctx.settings.diversity_weight * objective::diversity(layer.tensor);
       const auto result = optimize(ctx, objective, ctx.settings.diversity, seed_for(ctx.settings.seed, name(), layer.name, u));
       const std::string dir = unit_dir(ctx.model_dir, layer.slug, u);
       make_dirs(dir);
@@ -116,7 +125,7 @@ class DiversityLens : public Lens {
       for (int64_t i = 0; i < ctx.settings.diversity; ++i) {
         images.push_back(pair_json(save_image_pair(dir, "diversity_" + std::to_string(i), result.images[i], ctx.settings.thumb)));
       }
-      entries[u][name()] = Json{{"images", images}};
+      entries[u][name()] = Json{{"images", images}, {"tensor", layer.tensor}};
     }
   }
   double unit_image_steps(const RenderSettings& s) const override {
@@ -127,7 +136,7 @@ class DiversityLens : public Lens {
     std::string html = "<div class=\"figs\">";
     int i = 0;
     for (const auto& d : entry["images"]) html += "<figure>" + html_img(d["image"], "diversity " + std::to_string(i++)) + "</figure>";
-    return PageSection{"Diversity", html + "</div>"};
+    return PageSection{"Diversity", html + "</div><p class=\"sub\">Optimized: " + optimized_tensor(entry) + ".</p>"};
   }
 
  private:
@@ -142,7 +151,7 @@ class DeepDreamLens : public Lens {
   Json build_layer(const LensContext& ctx, const LayerPlan& layer) override {
     const std::string dir = (fs::path(ctx.model_dir) / layer.slug).string();
     make_dirs(dir);
-    const objective::Objective objective = objective::deepdream(layer.name);
+    const objective::Objective objective = objective::deepdream(layer.tensor);
     const auto dream = optimize(ctx, objective, 1, seed_for(ctx.settings.seed, "deepdream", layer.name, -1));
     Json entry{{"dream", pair_json(save_image_pair(dir, "deepdream", dream.images[0], ctx.settings.thumb))}};
     Json caricatures = Json::array();
@@ -162,6 +171,7 @@ class DeepDreamLens : public Lens {
       }
     }
     entry["caricatures"] = caricatures;
+    entry["tensor"] = layer.tensor;
     return entry;
   }
   double layer_image_steps(const RenderSettings& s) const override {
@@ -179,6 +189,7 @@ class DeepDreamLens : public Lens {
     }
     html += "</div>";
     if (entry["caricatures"].empty()) html += html_absent("No caricatures: the build had no photos.");
+    html += "<p class=\"sub\">Optimized: DeepDream of " + optimized_tensor(entry) + ".</p>";
     return PageSection{title, html};
   }
 
@@ -190,7 +201,7 @@ class DeepDreamLens : public Lens {
 
 double time_image_step(const LensContext& ctx, const LayerPlan& layer, int64_t batch) {
   std::vector<objective::Objective> items;
-  for (int64_t i = 0; i < batch; ++i) items.push_back(objective::channel(layer.name, i % layer.channels));
+  for (int64_t i = 0; i < batch; ++i) items.push_back(objective::channel(layer.tensor, i % layer.channels));
   const objective::Objective objective = objective::per_item(items);
   optimize(ctx, objective, batch, ctx.settings.seed, {}, 1);  // warm-up: allocations, plan cache
   const auto timed = optimize(ctx, objective, batch, ctx.settings.seed, {}, 3);

@@ -177,11 +177,13 @@ std::vector<CardLayer> read_layers(const CardReader& r, const json& card) {
     const json& l = (*it)[i];
     const std::string field = "layers[" + std::to_string(i) + "]";
     if (!l.is_object()) r.fail(field, "must be an object {\"name\": ..., \"title\": ...}");
-    r.reject_unknown(l, field + ".", {"name", "title"});
+    r.reject_unknown(l, field + ".", {"name", "title", "visualize"});
     CardLayer layer;
     layer.name = r.string(l, "name", field + ".name", true);
     layer.title = r.string(l, "title", field + ".title", false);
     if (layer.title.empty()) layer.title = layer.name;
+    layer.visualize = r.string(l, "visualize", field + ".visualize", false);
+    if (layer.visualize == layer.name) layer.visualize.clear();
     if (!seen.insert(layer.name).second) r.fail(field + ".name", "repeats layer '" + layer.name + "'");
     layers.push_back(std::move(layer));
   }
@@ -241,6 +243,12 @@ ModelCard ModelCard::from_json_text(const std::string& text, const std::string& 
   c.num_classes = r.positive_int(card, "classes", "classes", 0, 1000000);
   c.layers = read_layers(r, card);
   return c;
+}
+
+std::string ModelCard::visualization_tensor(const std::string& layer) const {
+  for (const auto& l : layers)
+    if (l.name == layer) return l.visualization_tensor();
+  return layer;
 }
 
 ModelCard ModelCard::from_file(const std::string& path) {

@@ -189,6 +189,14 @@ Model model_from_graph(graph::Graph graph_in, ModelCard card, const std::string&
       throw Error("card '" + origin + "': field '" + field + "': " + e.what());
     }
   }
+  for (size_t i = 0; i < card.layers.size(); ++i) {
+    if (card.layers[i].visualize.empty()) continue;
+    try {
+      graph.require_tensor(card.layers[i].visualize);
+    } catch (const Error& e) {
+      throw Error("card '" + origin + "': field 'layers[" + std::to_string(i) + "].visualize': " + e.what());
+    }
+  }
   bool input_is_graph_input = false;
   for (const auto& in : graph.inputs()) input_is_graph_input |= in.name == card.input;
   if (!input_is_graph_input)

@@ -1,6 +1,7 @@
 // Penalties on the image itself (Lucid's L1, L2, total_variation, blur_input_each_step),
 // per-pixel means so that their weights do not depend on the image size.
 #include <featvis/objective/kinds.h>
+#include <featvis/util/check.h>
 
 #include "objective_util.h"
 #include "text_form.h"
@@ -50,6 +51,18 @@ Objective total_variation() {
     if (h > 1) value = value - detail::mean_per_item((x.narrow(2, 1, h - 1) - x.narrow(2, 0, h - 1)).abs());
     if (w > 1) value = value - detail::mean_per_item((x.narrow(3, 1, w - 1) - x.narrow(3, 0, w - 1)).abs());
     return value;
+  });
+}
+
+Objective distance(const at::Tensor& photo, const std::string& name) {
+  FEATVIS_CHECK(photo.dim() == 3 && photo.size(0) == 3, "distance: the photo must be [3,H,W], got ", photo.sizes());
+  return Objective("distance(" + name + ")", {}, [photo](const ObjectiveInput& in) {
+    const at::Tensor& x = detail::image_of(in);
+    at::Tensor target = photo.to(x.options()).unsqueeze(0);
+    if (target.size(2) != x.size(2) || target.size(3) != x.size(3)) {
+      target = at::_upsample_bilinear2d_aa(target, {x.size(2), x.size(3)}, /*align_corners=*/false);
+    }
+    return -(detail::mean_per_item((x - target).pow(2)) + 1e-12).sqrt();
   });
 }
 

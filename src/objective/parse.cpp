@@ -3,6 +3,7 @@
 // channel, position, class and direction file checked where it was written, and each
 // kind made by its factory in the kind table.
 #include <featvis/graph/layer_name.h>
+#include <featvis/image/image.h>
 #include <featvis/inference/layer_info.h>
 #include <featvis/objective/kinds.h>
 #include <featvis/objective/parse.h>
@@ -164,6 +165,7 @@ class Binder {
           }
           break;
         case ParamType::kDirection: out.vector = direction_vector(w, first_layer); break;
+        case ParamType::kPhoto: out.photo = photo(w); break;
         case ParamType::kNumber: break;
         case ParamType::kPosition: check_position(first_layer, {w.x, w.y}, w.pos); break;
         case ParamType::kClass:
@@ -180,6 +182,14 @@ class Binder {
       items.push_back(kind.factory(arguments));
     }
     return per_item(items);
+  }
+
+  at::Tensor photo(const Written& w) const {
+    try {
+      return image::load_image01(w.text, model_.card.preprocessing);
+    } catch (const Error& e) {
+      fail(w.pos, e.what());
+    }
   }
 
   at::Tensor direction_vector(const Written& w, const std::string& layer) const {

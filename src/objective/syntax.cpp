@@ -397,7 +397,8 @@ class Parser {
         w.value_pos = i_;
         w.first = w.last = integer("a channel number");
         break;
-      case ParamType::kDirection: w.text = path(); break;
+      case ParamType::kDirection:
+      case ParamType::kPhoto: w.text = path(); break;
       case ParamType::kNumber:
         w.number = number_argument();
         if (param.positive && !(w.number > 0)) fail(w.pos, kind.name + "'s " + param.what + " must be positive");

@@ -45,7 +45,8 @@ Prepared prepare(const Recipe& recipe, const model::Model& model, const objectiv
   p.transform_text = recipe.transforms.value_or(p.preset.transforms);
   p.transform = transform::parse(p.transform_text);
   p.options.steps = recipe.steps;
-  p.options.lr = recipe.lr.value_or(p.preset.lr);
+  // A CPPN's weights move the whole picture at once: Lucid optimizes it with lr 0.005.
+  p.options.lr = recipe.lr.value_or(p.image.space == param::Space::kCPPN ? 0.005 : p.preset.lr);
   p.options.weight_decay = recipe.weight_decay.value_or(p.preset.weight_decay);
   p.options.redirected_relu_steps = recipe.redirected_relu_steps.value_or(p.preset.redirected_relu_steps);
   p.options.thresholds = recipe.thresholds;

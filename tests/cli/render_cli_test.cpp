@@ -149,6 +149,11 @@ TEST(RenderCli, NaivePresetAndOverrides) {
   EXPECT_EQ(s["decorrelate"], false);
   EXPECT_EQ(s["param"], "pixel");
   EXPECT_EQ(s["transforms"], "standard");
+  r = run_featvis(tiny_render(ws, out, {"--param", "cppn"}));  // Lucid's CPPN learning rate
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  s = read_json(out + "/render.json")["settings"];
+  EXPECT_EQ(s["param"], "cppn");
+  EXPECT_EQ(s["lr"], 0.005);
 }
 
 TEST(RenderCli, InitStartsFromThePhoto) {
@@ -161,6 +166,8 @@ TEST(RenderCli, InitStartsFromThePhoto) {
   EXPECT_TRUE(at::equal(featvis::image::load_image_rgb8(out + "/0_0.png"), featvis::image::load_image_rgb8(photo)));
   EXPECT_EQ(read_json(out + "/render.json")["settings"]["init"], photo);
   expect_one_line_error(run_featvis(tiny_render(ws, out, {"--init", ws.out("missing.jpg")})), 1, {"missing.jpg"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--init", photo, "--param", "cppn"})), 1,
+                        {"--param", "CPPN cannot start from an image"});
 }
 
 TEST(RenderCli, CtrlCKeepsTheSnapshotsWritten) {
@@ -217,7 +224,7 @@ TEST(RenderCli, BadFlagsAreOneLineErrors) {
   expect_one_line_error(run_featvis(tiny_render(ws, out, {"--size", "-3"})), 2, {"--size"});
   expect_one_line_error(run_featvis(tiny_render(ws, out, {"--size", "0"})), 2, {"--size"});
   expect_one_line_error(run_featvis(tiny_render(ws, out, {"--batch", "0"})), 2, {"--batch"});
-  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--param", "cppn"})), 2, {"--param", "cppn"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--param", "wavelet"})), 2, {"--param", "wavelet"});
   expect_one_line_error(run_featvis(tiny_render(ws, out, {"--preset", "fancy"})), 2, {"--preset", "fancy"});
   expect_one_line_error(run_featvis(tiny_render(ws, out, {"--squash", "tanh"})), 2, {"--squash"});
   expect_one_line_error(run_featvis(tiny_render(ws, out, {"--transforms", "wobble(3)"})), 1,

@@ -153,6 +153,40 @@ TEST(MicroscopeBuild, RefusesToOverwriteAndChecksSettingsOnResume) {
   EXPECT_EQ(nlohmann::json::parse(again.out)["units_skipped"], 2);
 }
 
+// A card layer with a visualization tensor ("visualize"): every lens optimizes and ranks
+// that tensor, the pages say so, and a site built with other tensors is not resumed.
+TEST(MicroscopeBuild, OptimizesTheCardsVisualizationTensorAndResumeRefusesOtherTensors) {
+  TinyWorkspace ws;
+  const std::string old_site = ws.dir + "/old";
+  ASSERT_EQ(run_featvis(tiny_build(ws, old_site, {"--layers", "conv1", "--units", "1"})).exit_code, 0);
+  featvis::testing::write_bytes(ws.card, featvis::testing::tiny_classifier_card("conv1/preact"));
+  expect_one_line_error(run_featvis(tiny_build(ws, old_site, {"--layers", "conv1", "--units", "1", "--resume"})), 1,
+                        {"--resume", "optimized layer 'conv1' as 'conv1'", "this one optimizes 'conv1/preact'"});
+
+  const std::string site = ws.dir + "/site";
+  const CommandResult r = run_featvis(tiny_build(ws, site, {"--images", ws.photos, "--layers", "conv1", "--units", "1"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_json(site + "/tiny/build.json")["visualized"], nlohmann::json({{"conv1", "conv1/preact"}}));
+  EXPECT_EQ(read_json(site + "/tiny/examples/index.json")["layers"][0]["name"], "conv1/preact");  // ranked by it
+  const auto layer = read_json(site + "/tiny/manifest.json")["layers"][0];
+  EXPECT_EQ(layer["name"], "conv1");
+  EXPECT_EQ(layer["tensor"], "conv1/preact");
+  EXPECT_EQ(layer["lenses"]["deepdream"]["tensor"], "conv1/preact");
+  const auto lenses = read_json(site + "/tiny/conv1/0/unit.json")["lenses"];
+  for (const char* lens : {"channel", "neuron", "diversity", "examples"}) EXPECT_EQ(lenses[lens]["tensor"], "conv1/preact") << lens;
+  EXPECT_EQ(lenses["attribution"]["layer"], "conv1/preact");
+  EXPECT_NE(featvis::read_file(site + "/tiny/conv1/index.html").find("optimized as <code>conv1/preact</code>"), std::string::npos);
+  EXPECT_NE(featvis::read_file(site + "/tiny/conv1/0/index.html").find("mean of <code>conv1/preact</code>"), std::string::npos);
+
+  // The same card and settings resume; an index scanned before the card named the tensor
+  // still gives the layer's own ranking, and says which.
+  const CommandResult again = run_featvis(tiny_build(ws, site, {"--images", ws.photos, "--layers", "conv1", "--units", "1", "--resume"}));
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  const std::string older = ws.dir + "/older";
+  ASSERT_EQ(run_featvis(tiny_build(ws, older, {"--examples", ws.examples, "--layers", "conv1", "--units", "1"})).exit_code, 0);
+  EXPECT_EQ(read_json(older + "/tiny/conv1/0/unit.json")["lenses"]["examples"]["tensor"], "conv1");
+}
+
 TEST(MicroscopeBuild, BadInputGivesOneLineErrors) {
   TinyWorkspace ws;
   const std::string site = ws.dir + "/site";

@@ -28,7 +28,7 @@ json good_card() {
     "labels_file": "tiny_labels.txt",
     "preprocessing": {"crop": "resize_crop", "resize": 40, "width": 32, "height": 24,
                       "mean": [1, 2.5, 3], "std": [4, 5, 6.5], "channels": "bgr"},
-    "layers": [{"name": "conv1", "title": "first conv"}, {"name": "pool"}],
+    "layers": [{"name": "conv1", "title": "first conv", "visualize": "conv1/preact"}, {"name": "pool"}],
     "comment": "free text"
   })");
 }
@@ -60,6 +60,11 @@ TEST(CardTest, GoodCardKeepsEveryField) {
   ASSERT_EQ(c.layers.size(), 2u);
   EXPECT_EQ(c.layers[0].title, "first conv");
   EXPECT_EQ(c.layers[1].title, "pool");  // title defaults to the tensor name
+  EXPECT_EQ(c.layers[0].visualization_tensor(), "conv1/preact");
+  EXPECT_EQ(c.layers[1].visualization_tensor(), "pool");  // none named: the layer itself
+  EXPECT_EQ(c.visualization_tensor("conv1"), "conv1/preact");
+  EXPECT_EQ(c.visualization_tensor("pool"), "pool");
+  EXPECT_EQ(c.visualization_tensor("conv1/preact"), "conv1/preact");  // not a card layer
   EXPECT_TRUE(c.labels.empty());           // labels are read by locate_model, not the parser
 }
 
@@ -174,7 +179,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"layer typo", [](json& j) { j["layers"][0]["tittle"] = "t"; },
                 "field 'layers[0].tittle' is not a card field"},
         BadCase{"repeated layer", [](json& j) { j["layers"][1]["name"] = "conv1"; },
-                "field 'layers[1].name' repeats layer 'conv1'"}),
+                "field 'layers[1].name' repeats layer 'conv1'"},
+        BadCase{"visualize not text", [](json& j) { j["layers"][0]["visualize"] = 3; },
+                "field 'layers[0].visualize' must be a string"}),
     [](const ::testing::TestParamInfo<BadCase>& info) {
       std::string name;
       for (char c : info.param.what) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';

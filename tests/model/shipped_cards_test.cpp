@@ -6,6 +6,7 @@
 
 #include <featvis/model/fetch.h>
 #include <featvis/model/model.h>
+#include <featvis/model/visualization_tensor.h>
 #include <featvis/util/error.h>
 
 #include <gtest/gtest.h>
@@ -113,6 +114,22 @@ TEST_P(SharedModelTest, GivenByPathItStillGetsItsCard) {
   EXPECT_TRUE(by_path.note.empty());
 }
 
+// "visualize" is derived (`featvis layers MODEL --derive-visualize`), not typed: on every
+// layer produced by a Relu/Clip it is that node's input, and it is absent elsewhere.
+TEST_P(SharedModelTest, VisualizeIsTheInputOfTheRectifierProducingTheLayer) {
+  ScopedEnv env("FEATVIS_MODEL_PATH", std::nullopt);
+  FEATVIS_REQUIRE_MODEL(path, model::locate_model(GetParam()).card.file);
+  const model::Model m = model::load_model(GetParam());
+  int filled = 0;
+  for (const auto& layer : m.card.layers) {
+    EXPECT_EQ(layer.visualize, model::derive_visualization_tensor(m.graph, layer.name)) << layer.name;
+    filled += !layer.visualize.empty();
+  }
+  // The MobileNets' card layers are all ReLU6 outputs; Tiny Darknet's are LeakyRelu or linear.
+  const size_t expected = GetParam() == "darknet_tiny" ? 0 : m.card.layers.size();
+  EXPECT_EQ(static_cast<size_t>(filled), expected);
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, SharedModelTest, ::testing::Values("mobilenet_v2", "mobilenet_v1", "darknet_tiny"));
 
 TEST(ShippedCardsTest, ZooModelsAreFoundWhenDownloaded) {
@@ -124,7 +141,12 @@ TEST(ShippedCardsTest, ZooModelsAreFoundWhenDownloaded) {
     EXPECT_EQ(loc.card.labels.size(), 1000u) << name;  // labels ship beside the cards
     if (!loc.onnx_path.empty()) {
       const model::Model m = model::load_model(name);
-      for (const auto& layer : m.card.layers) EXPECT_TRUE(m.graph.has_tensor(layer.name)) << name << ": " << layer.name;
+      for (const auto& layer : m.card.layers) {
+        EXPECT_TRUE(m.graph.has_tensor(layer.name)) << name << ": " << layer.name;
+        // Not filled yet (the files were never here to derive it from); what is filled must hold.
+        if (!layer.visualize.empty())
+          EXPECT_EQ(layer.visualize, model::derive_visualization_tensor(m.graph, layer.name)) << name << ": " << layer.name;
+      }
       continue;
     }
     try {

@@ -187,6 +187,16 @@ TEST(ObjectiveValues, BlurGradientPullsTowardTheBlurredImage) {
   for (int i = 0; i < 4; ++i) EXPECT_NEAR(image.grad().reshape({-1})[i].item<float>(), want[i], 1e-6);
 }
 
+TEST(ObjectiveValues, DistanceIsTheRmsToThePhotoAtTheImagesSize) {
+  const at::Tensor photo = at::full({3, 4, 4}, 0.25);
+  at::Tensor image = at::full({2, 3, 2, 2}, 0.25);
+  image[1].fill_(0.75);
+  // The photo is resized to 2x2 (a flat photo stays flat): 0 and 0.5 away.
+  expect_near(values(fo::distance(photo, "p.jpg"), TensorMap{}, image), {-1e-6, -0.5});
+  EXPECT_EQ(fo::distance(photo, "p.jpg").description(), "distance(p.jpg)");
+  EXPECT_THROW(fo::distance(at::zeros({4, 4}), "bad"), featvis::Error);
+}
+
 TEST(ObjectiveValues, PenaltiesArePerItem) {
   at::Tensor image = at::full({2, 3, 4, 4}, 0.5);
   image[1].fill_(1.0);

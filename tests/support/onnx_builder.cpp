@@ -163,13 +163,14 @@ std::string onnx_from_nodes(const std::vector<TestNode>& nodes, int channels, in
   return bytes;
 }
 
-std::string tiny_classifier_card() {
+std::string tiny_classifier_card(const std::string& visualize) {
   return R"({
   "name": "tiny", "description": "synthetic test model", "file": "tiny.onnx",
   "input": "input", "output": "logits",
   "preprocessing": {"crop": "stretch", "width": 8, "height": 8,
                     "mean": [0, 0, 0], "std": [255, 255, 255], "channels": "rgb"},
-  "layers": [{"name": "conv1", "title": "first conv"}]
+  "layers": [{"name": "conv1", "title": "first conv")" +
+         (visualize.empty() ? std::string() : R"(, "visualize": ")" + visualize + '"') + R"(}]
 })";
 }
 

@@ -39,8 +39,9 @@ struct TestNode {
 // Concat adds channels up). The last node's output is the graph output.
 std::string onnx_from_nodes(const std::vector<TestNode>& nodes, int channels = 3, int size = 16);
 
-// The model card of tiny_classifier_onnx saved as "tiny.onnx": 8x8 stretch, pixel/255.
-std::string tiny_classifier_card();
+// The model card of tiny_classifier_onnx saved as "tiny.onnx": 8x8 stretch, pixel/255;
+// its layer "conv1" optimized as `visualize` when given (e.g. "conv1/preact").
+std::string tiny_classifier_card(const std::string& visualize = "");
 
 // Writes bytes to a file (for CLI tests).
 void write_bytes(const std::string& path, const std::string& bytes);

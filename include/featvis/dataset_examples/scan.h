@@ -49,7 +49,8 @@ struct ScanResult {
 ScanResult scan_examples(const model::Model& model, const std::string& images_root, const std::vector<std::string>& images,
                          const ScanOptions& options);
 
-// The layer list of `--layers all`: the card's layers worth visualizing.
-std::vector<std::string> card_layer_names(const model::Model& model);
+// The tensors `--layers all` ranks: for each of the card's layers, its visualization
+// tensor (the pre-activation of a ReLU6 layer, whose maxima would tie at 6).
+std::vector<std::string> card_ranking_tensors(const model::Model& model);
 
 }  // namespace featvis::dataset_examples

@@ -63,6 +63,7 @@ class Builder {
  private:
   bool unit_done(const LayerPlan& layer, int64_t unit) const;
   Json settings_json() const;
+  void refuse_other_tensors(const Json& settings_before) const;
   Json manifest_json() const;
 
   const model::Model& model_;

@@ -15,6 +15,10 @@ struct ExamplesSource {
   dataset_examples::ExamplesIndex index;
 };
 
+// The scanned ranking of a layer's units: its visualization tensor's (LayerPlan::tensor),
+// else, in a scan made before the card named one, the layer's own; null when not scanned.
+const dataset_examples::LayerIndex* ranking_of(const dataset_examples::ExamplesIndex& index, const LayerPlan& layer);
+
 // Reads DIR/index.json (featvis::Error naming the file and field when malformed).
 ExamplesSource read_examples_source(const std::string& dir);
 

@@ -33,6 +33,9 @@ struct RenderSettings {
 
 struct LayerPlan {
   std::string name;   // ONNX tensor name
+  // What the render lenses optimize and the dataset examples rank: the card's
+  // visualization tensor (the pre-activation of a ReLU6 layer), or `name`. Same shape.
+  std::string tensor;
   std::string slug;   // directory name (site_path.h)
   std::string title;  // the card's title, or ""
   std::vector<int64_t> shape;  // at the card's input size, batch of one

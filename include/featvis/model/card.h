@@ -30,6 +30,12 @@ struct Preprocessing {
 struct CardLayer {
   std::string name;   // ONNX tensor name
   std::string title;  // short human title ("block 5 expand")
+  // The tensor optimized and ranked for this layer ("visualize"), usually the input of
+  // the Relu/Clip that produces `name`: a ReLU6 output stops at 6, so its renders
+  // saturate grey and its dataset examples tie. Empty: the layer itself.
+  std::string visualize;
+
+  const std::string& visualization_tensor() const { return visualize.empty() ? name : visualize; }
 };
 
 struct ModelCard {
@@ -53,6 +59,10 @@ struct ModelCard {
   // Parses and validates; throws featvis::Error naming the file and the bad field.
   static ModelCard from_json_text(const std::string& text, const std::string& origin);
   static ModelCard from_file(const std::string& path);
+
+  // What to optimize and rank for `layer`: its card entry's visualization tensor, or the
+  // layer itself when it is not on the card.
+  std::string visualization_tensor(const std::string& layer) const;
 };
 
 }  // namespace featvis::model

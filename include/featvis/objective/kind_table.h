@@ -31,6 +31,7 @@ enum class ParamType {
   kNumber,     // a signed decimal number
   kPosition,   // X, Y: a column and row of the kind's first layer
   kClass,      // a class index or label of the card
+  kPhoto,      // a photo file, read as the card's crop in [0, 1]
 };
 
 struct Param {
@@ -44,12 +45,13 @@ struct Param {
 // One argument, checked against the model (binding), in the order of Kind::params.
 struct Argument {
   bool given = false;     // false: an optional argument left out
-  std::string text;       // layer name (kLayer, kUnit), file name (kDirection), label (kClass)
+  std::string text;       // layer name (kLayer, kUnit), file name (kDirection, kPhoto), label (kClass)
   int64_t integer = 0;    // channel (kUnit) or class index (kClass)
   double number = 0;      // kNumber
   std::pair<int64_t, int64_t> position{0, 0};  // kPosition: x, y
   at::Tensor vector;      // kDirection: the file's values
   std::string layer;      // kClass: the card's output the class is read from
+  at::Tensor photo;       // kPhoto: [3, H, W] in [0, 1]
 };
 using Arguments = std::vector<Argument>;
 

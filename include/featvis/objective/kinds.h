@@ -52,6 +52,12 @@ Objective l1(double constant = 0.5);
 Objective l2(double constant = 0.5, double epsilon = 1e-6);
 Objective total_variation();
 Objective blur();
+// distance: -sqrt(mean((x - photo)^2)), the RMS distance to a photo ([3,H,W] in [0,1]),
+//   resized (bilinear, antialiased) to the image's size. With --init on the same photo and
+//   a unit, it is feature accentuation (Hamblin et al. 2024): the unit is raised while
+//   the image stays near the photo, so the result shows what the unit sees in it.
+//   `name` is how the text form writes the photo (its file name).
+Objective distance(const at::Tensor& photo, const std::string& name);
 // Item i of the batch gets objective i only; fixes batch_size() to items.size().
 // Throws featvis::Error if an item itself needs another batch size.
 Objective per_item(const std::vector<Objective>& items);

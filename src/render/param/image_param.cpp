@@ -1,17 +1,29 @@
+#include <featvis/render/param/cppn.h>
 #include <featvis/render/param/image_param.h>
 #include <featvis/render/param/spectral.h>
+#include <featvis/util/check.h>
 #include <featvis/util/error.h>
 
 #include <sstream>
 
 namespace featvis::render::param {
 
-std::string to_string(Space space) { return space == Space::kFFT ? "fft" : "pixel"; }
+std::string to_string(Space space) {
+  switch (space) {
+    case Space::kFFT:
+      return "fft";
+    case Space::kCPPN:
+      return "cppn";
+    case Space::kPixel:
+      break;
+  }
+  return "pixel";
+}
 
 Space parse_space(const std::string& text) {
-  if (text == "fft") return Space::kFFT;
-  if (text == "pixel") return Space::kPixel;
-  throw Error("unknown parameterization '" + text + "' (use fft or pixel)");
+  for (Space space : {Space::kFFT, Space::kPixel, Space::kCPPN})
+    if (text == to_string(space)) return space;
+  throw SettingError("param", "unknown parameterization '" + text + "' (use fft, pixel or cppn)");
 }
 
 ImageParam::ImageParam(ImageParamOptions options, at::Generator generator) : options_(std::move(options)) {
@@ -25,6 +37,12 @@ ImageParam::ImageParam(ImageParamOptions options, at::Generator generator) : opt
   const at::TensorOptions device = cpu.device(o.tensor_options.device());
   if (o.space == Space::kFFT) scale_ = spectrum_scale(o.height, o.width, o.decay_power, device);
 
+  if (o.space == Space::kCPPN) {
+    FEATVIS_CHECK_SETTING(!o.init_image.defined(), "param",
+                          "a CPPN cannot start from an image (use fft or pixel for DeepDream and caricatures)");
+    parameters_ = cppn_parameters(o.batch, CppnShape{}, generator, device);
+    return;
+  }
   at::Tensor values;
   if (o.init_image.defined()) {
     at::Tensor init = o.init_image.detach().to(device);
@@ -47,14 +65,24 @@ ImageParam::ImageParam(ImageParamOptions options, at::Generator generator) : opt
 }
 
 at::Tensor ImageParam::raw() const {
+  if (options_.space == Space::kCPPN) return cppn_logits(parameters_, options_.batch, options_.height, options_.width);
   const at::Tensor& p = parameters_.front();
   return options_.space == Space::kFFT ? spectrum_to_image(p, scale_, options_.height, options_.width) : p;
 }
 
-at::Tensor ImageParam::image() const { return to_valid_rgb(raw(), options_.decorrelate, options_.squash); }
+at::Tensor ImageParam::image() const {
+  if (options_.space == Space::kCPPN) return at::sigmoid(raw());  // its own RGB, as in Lucid
+  return to_valid_rgb(raw(), options_.decorrelate, options_.squash);
+}
 
 std::string ImageParam::description() const {
   std::ostringstream s;
+  if (options_.space == Space::kCPPN) {
+    const CppnShape shape;
+    s << "cppn(" << shape.hidden_layers << " layers of " << shape.hidden_units << ") + sigmoid, " << options_.batch
+      << " x 3 x " << options_.height << " x " << options_.width;
+    return s.str();
+  }
   if (options_.space == Space::kFFT) {
     s << "fft(decay " << options_.decay_power << ")";
   } else {

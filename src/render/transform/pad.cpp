@@ -16,6 +16,14 @@ Transform pad(int64_t width, PadOptions options) {
     d << "," << options.value;
   }
   d << ")";
+  std::optional<Geometry> geometry;
+  if (options.mode == PadMode::kConstant) {
+    geometry = Geometry{[width](int64_t h, int64_t w, at::Generator&) {
+                          const auto shift = static_cast<double>(-width);
+                          return Warp{h + 2 * width, w + 2 * width, {1, 0, shift, 0, 1, shift}};
+                        },
+                        Fill{Fill::Kind::kConstant, options.value}};
+  }
   return Transform(d.str(), [width, options](const at::Tensor& image, at::Generator&) {
     if (options.mode == PadMode::kConstant)
       return at::constant_pad_nd(image, {width, width, width, width}, options.value);
@@ -24,7 +32,7 @@ Transform pad(int64_t width, PadOptions options) {
                   " pixels");
     }
     return at::reflection_pad2d(image, {width, width, width, width});
-  });
+  }, geometry);
 }
 
 }  // namespace featvis::render::transform

@@ -24,9 +24,20 @@ Transform random_rotate(RandomChoice degrees) {
   for (double d : degrees.values) {
     if (!std::isfinite(d)) throw Error("rotation angles must be finite");
   }
-  return Transform("rotate" + degrees.text(), [degrees](const at::Tensor& image, at::Generator& generator) {
-    return rotate_image(image, degrees.draw(generator));
-  });
+  // The rotation as a warp about the image centre, in pixels (what rotate_image does in
+  // affine_grid's [-1,1] coordinates with its aspect factors).
+  auto warp = [degrees](int64_t height, int64_t width, at::Generator& generator) {
+    const double a = degrees.draw(generator) * M_PI / 180.0;
+    const double c = std::cos(a), s = std::sin(a);
+    const double cx = (static_cast<double>(width) - 1) / 2, cy = (static_cast<double>(height) - 1) / 2;
+    return Warp{height, width, {c, -s, cx - c * cx + s * cy, s, c, cy - s * cx - c * cy}};
+  };
+  return Transform(
+      "rotate" + degrees.text(),
+      [degrees](const at::Tensor& image, at::Generator& generator) {
+        return rotate_image(image, degrees.draw(generator));
+      },
+      Geometry{warp, Fill{Fill::Kind::kZero}});
 }
 
 }  // namespace featvis::render::transform

@@ -124,14 +124,19 @@ Transform standard() {
                   random_rotate(RandomChoice::one_of(angles)), jitter(4)});
 }
 
-Transform parse(const std::string& raw) {
+std::vector<Transform> parse_steps(const std::string& raw) {
   const std::string text = trim(raw);
-  if (text == "standard") return standard();
-  if (text == "none") return Transform();
+  if (text == "standard") return parse_steps(standard().description());
+  if (text == "none") return {};
   if (text.empty()) fail(text, "empty");
   std::vector<Transform> list;
   for (const auto& item : split_items(text)) list.push_back(make(text, item));
-  return compose(list);
+  return list;
+}
+
+Transform parse(const std::string& text) {
+  if (trim(text) == "standard") return standard();
+  return compose(parse_steps(text));
 }
 
 }  // namespace featvis::render::transform

@@ -1,20 +1,22 @@
 #include <featvis/render/transform/transform.h>
 #include <featvis/util/error.h>
 
+#include "one_resampling.h"
+
 #include <sstream>
 
 namespace featvis::render::transform {
 
 Transform::Transform() : description_("none") {}
 
-Transform::Transform(std::string description, Function function)
-    : description_(std::move(description)), function_(std::move(function)) {}
+Transform::Transform(std::string description, Function function, std::optional<Geometry> geometry)
+    : description_(std::move(description)), function_(std::move(function)), geometry_(std::move(geometry)) {}
 
 at::Tensor Transform::operator()(const at::Tensor& image, at::Generator& generator) const {
   return function_ ? function_(image, generator) : image;
 }
 
-Transform compose(const std::vector<Transform>& transforms) {
+Transform compose(const std::vector<Transform>& transforms, Resampling resampling) {
   std::vector<Transform> steps;
   std::string description;
   for (const auto& t : transforms) {
@@ -23,6 +25,11 @@ Transform compose(const std::vector<Transform>& transforms) {
     description += (description.empty() ? "" : ",") + t.description();
   }
   if (steps.empty()) return Transform();
+  if (resampling == Resampling::kOnce && detail::can_resample_once(steps)) {
+    return Transform(description, [steps](const at::Tensor& image, at::Generator& generator) {
+      return detail::resample_once(steps, image, generator);
+    });
+  }
   return Transform(description, [steps](const at::Tensor& image, at::Generator& generator) {
     at::Tensor x = image;
     for (const auto& t : steps) x = t(x, generator);

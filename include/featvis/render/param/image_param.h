@@ -15,10 +15,11 @@ namespace featvis::render::param {
 enum class Space {
   kPixel,  // one parameter per pixel and channel
   kFFT,    // rfft2 coefficients with 1/f scaling (Lucid's default)
+  kCPPN,   // a small coordinate network per item (cppn.h); its own sigmoid RGB, no colour basis
 };
 
 std::string to_string(Space space);
-// "pixel" or "fft"; throws featvis::Error otherwise.
+// "pixel", "fft" or "cppn"; throws featvis::SettingError ("param") otherwise.
 Space parse_space(const std::string& text);
 
 struct ImageParamOptions {

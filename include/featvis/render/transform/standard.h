@@ -3,6 +3,7 @@
 #include <featvis/render/transform/transform.h>
 
 #include <string>
+#include <vector>
 
 namespace featvis::render::transform {
 
@@ -17,5 +18,9 @@ Transform standard();
 // e.g. "pad(12),jitter(8),scale(0.9,1.1),rotate(-10,10),jitter(4)". Every description()
 // parses back to an equivalent transform. Throws featvis::Error naming the bad part.
 Transform parse(const std::string& text);
+
+// The same text as its single transforms, in order, for compose() with a chosen
+// Resampling ("none" gives an empty list).
+std::vector<Transform> parse_steps(const std::string& text);
 
 }  // namespace featvis::render::transform
