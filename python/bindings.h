@@ -9,5 +9,9 @@ void bind_errors(pybind11::module_& m);     // featvis.Error
 void bind_model(pybind11::module_& m);      // featvis.Model
 void bind_objective(pybind11::module_& m);  // featvis.objective, featvis.Objective
 void bind_render(pybind11::module_& m);     // featvis.render, featvis.RenderResult
+void bind_attribution(pybind11::module_& m);  // featvis.attribute, featvis.Attribution
+void bind_examples(pybind11::module_& m);     // featvis.examples, featvis.Examples
+void bind_microscope(pybind11::module_& m);   // featvis.microscope.build
+void bind_picture(pybind11::module_& m);      // featvis.Picture, featvis.contact_sheet
 
 }  // namespace featvis::python

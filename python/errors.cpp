@@ -1,5 +1,6 @@
 // featvis::Error (bad input: its one line is what the CLI prints) becomes featvis.Error, a
-// ValueError, so callers can catch it by either name.
+// ValueError, so callers can catch it by either name; a SettingError starts with the
+// setting's name ("steps: ..."), where the CLI writes the flag.
 #include "bindings.h"
 
 #include <featvis/util/error.h>
@@ -11,6 +12,9 @@ void bind_errors(pybind11::module_& m) {
   pybind11::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
+    } catch (const SettingError& e) {
+      // A setting out of range names it as the keyword argument, as the CLI names the flag.
+      PyErr_SetString(error.ptr(), (e.setting() + ": " + e.what()).c_str());
     } catch (const Error& e) {
       PyErr_SetString(error.ptr(), e.what());
     }

@@ -12,4 +12,8 @@ PYBIND11_MODULE(featvis, m) {
   featvis::python::bind_model(m);
   featvis::python::bind_objective(m);
   featvis::python::bind_render(m);
+  featvis::python::bind_picture(m);
+  featvis::python::bind_attribution(m);
+  featvis::python::bind_examples(m);
+  featvis::python::bind_microscope(m);
 }

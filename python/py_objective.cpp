@@ -1,6 +1,8 @@
 #include "py_objective.h"
 
 #include <featvis/graph/layer_name.h>
+#include <featvis/objective/parse.h>
+#include <featvis/util/error.h>
 
 namespace featvis::python {
 
@@ -53,6 +55,17 @@ PyObjective operator|(const PyObjective& a, const PyObjective& b) {
     items.insert(items.end(), b.items.begin(), b.items.end());
   }
   return PyObjective::alternatives(items);
+}
+
+objective::Objective objective_for(const model::Model& model, const pybind11::handle& objective_or_text) {
+  if (pybind11::isinstance<pybind11::str>(objective_or_text)) {
+    return objective::parse(objective_or_text.cast<std::string>(), model);
+  }
+  if (!pybind11::isinstance<PyObjective>(objective_or_text)) {
+    throw Error("an objective must be a featvis.Objective or its text form, not " +
+                std::string(pybind11::str(objective_or_text.get_type().attr("__name__"))));
+  }
+  return objective_or_text.cast<const PyObjective&>().bind(model.graph);
 }
 
 }  // namespace featvis::python

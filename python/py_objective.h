@@ -5,7 +5,10 @@
 // Alternatives made by `|` are kept as one list, so a | b | c is one per-item objective
 // as in the text form, not nested ones.
 #include <featvis/graph/graph.h>
+#include <featvis/model/model.h>
 #include <featvis/objective/objective.h>
+
+#include <pybind11/pybind11.h>
 
 #include <functional>
 #include <string>
@@ -34,5 +37,9 @@ PyObjective operator*(double scale, const PyObjective& a);
 PyObjective operator*(const PyObjective& a, double scale);
 PyObjective operator-(const PyObjective& a);
 PyObjective operator|(const PyObjective& a, const PyObjective& b);
+
+// What a Python caller gives as an objective, bound to `model`: a featvis.Objective or
+// its text form (objective::parse).
+objective::Objective objective_for(const model::Model& model, const pybind11::handle& objective_or_text);
 
 }  // namespace featvis::python

@@ -1,12 +1,13 @@
 // featvis.render: feature visualization through render::Recipe, the recipe `featvis
 // render` uses, returning the images and the objective history as Python values.
 #include "bindings.h"
+#include "image_batch.h"
+#include "long_call.h"
 #include "numpy_tensor.h"
 #include "py_objective.h"
 
 #include <featvis/image/png.h>
 #include <featvis/model/model.h>
-#include <featvis/objective/parse.h>
 #include <featvis/render/contact_sheet.h>
 #include <featvis/render/param/image_param.h>
 #include <featvis/render/recipe.h>
@@ -40,10 +41,8 @@ PyRenderResult render_objective(const model::Model& model, const py::object& obj
                                 std::optional<int64_t> size, std::optional<int64_t> batch,
                                 std::optional<std::string> space, std::optional<std::string> transforms,
                                 uint64_t seed, const std::vector<int64_t>& thresholds, std::optional<double> lr,
-                                const std::string& preset, bool progress) {
-  const objective::Objective objective = py::isinstance<py::str>(objective_or_text)
-                                             ? objective::parse(objective_or_text.cast<std::string>(), model)
-                                             : objective_or_text.cast<const PyObjective&>().bind(model.graph);
+                                const std::string& preset, const py::object& init, bool progress) {
+  const objective::Objective objective = objective_for(model, objective_or_text);
   render::Recipe recipe;
   recipe.preset = preset;
   if (space) recipe.space = render::param::parse_space(*space);
@@ -57,14 +56,15 @@ PyRenderResult render_objective(const model::Model& model, const py::object& obj
   recipe.seed = seed;
   recipe.thresholds = thresholds;
   render::Prepared prepared = render::prepare(recipe, model, objective);
-  prepared.options.progress = progress;
+  if (!init.is_none()) {
+    prepared.image.init_image = images01(model, init, prepared.image.height, prepared.image.width);
+    if (prepared.image.init_image.size(0) == 1) prepared.image.init_image = prepared.image.init_image[0];
+    prepared.image.init_image = prepared.image.init_image.to(model.graph.device());
+  }
   // Ctrl-C in Python stops the loop after the current step; the result so far comes back.
-  prepared.options.stop_requested = [] {
-    py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() == 0) return false;
-    PyErr_Clear();
-    return true;
-  };
+  LongCall call(progress);
+  prepared.options.progress = call.progress();
+  prepared.options.stop_requested = call.stop_requested();
   render::RenderResult result;
   {
     py::gil_scoped_release no_gil;
@@ -94,9 +94,12 @@ void bind_render(py::module_& m) {
   m.def("render", &render_objective, py::arg("model"), py::arg("objective"), py::arg("steps") = 512,
         py::arg("size") = py::none(), py::arg("batch") = py::none(), py::arg("param") = py::none(),
         py::arg("transforms") = py::none(), py::arg("seed") = 0, py::arg("thresholds") = std::vector<int64_t>{},
-        py::arg("lr") = py::none(), py::arg("preset") = "lucid", py::arg("progress") = false,
+        py::arg("lr") = py::none(), py::arg("preset") = "lucid", py::arg("init") = py::none(),
+        py::arg("progress") = true,
         "Feature visualization by optimization, as `featvis render`: `objective` is a featvis.Objective or "
-        "its text form; size/batch/param/transforms/lr left as None take the card's or the preset's value.");
+        "its text form; size/batch/param/transforms/lr left as None take the card's or the preset's value. init: a "
+        "start image instead of noise (a path, PIL image or array: DeepDream, caricatures), one for the batch or "
+        "one per item. progress: a tqdm bar (plain lines without tqdm).");
 }
 
 }  // namespace featvis::python

@@ -20,8 +20,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # PyTorch reference for parity fixtures and the eager baseline
   python3 python3-torch python3-torchvision python3-numpy python3-onnx
-  # the Python module (python/) and its pytest suite
-  pybind11-dev python3-dev python3-pytest
+  # the Python module (python/), its pytest suite, progress bars (tqdm), images in (PIL),
+  # and the quickstart notebook run by CTest
+  pybind11-dev python3-dev python3-pytest python3-tqdm python3-pil jupyter-nbconvert python3-ipykernel
   # the Microscope's browser test: headless Chromium driven from node (tests/browser);
   # nodejs and npm are installed below unless a node with npm is already present
   chromium chromium-driver

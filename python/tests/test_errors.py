@@ -51,3 +51,8 @@ def test_bad_render_setting(mobilenet):
         featvis.render(mobilenet, "expanded_conv_8/expand:0-1", steps=1, size=32, batch=3)
     with pytest.raises(featvis.Error, match="size must be at least 1"):
         featvis.render(mobilenet, "expanded_conv_8/expand:7", steps=1, size=0)
+
+
+def test_objective_of_the_wrong_type(mobilenet):
+    with pytest.raises(featvis.Error, match="featvis.Objective or its text form, not int"):
+        featvis.render(mobilenet, 42, steps=1)

@@ -65,6 +65,10 @@ at::Tensor load_network_input(const std::string& path, const model::Preprocessin
 }
 
 at::Tensor load_image01(const std::string& path, const model::Preprocessing& card, int64_t height, int64_t width) {
+  return preprocess_image01(load_image_rgb8(path), card, height, width);
+}
+
+at::Tensor preprocess_image01(const at::Tensor& rgb8, const model::Preprocessing& card, int64_t height, int64_t width) {
   model::Preprocessing pre = card;
   if (height > 0 && width > 0) {
     pre.resize = static_cast<int>(std::lround(card.resize * static_cast<double>(width) / card.width));
@@ -74,7 +78,7 @@ at::Tensor load_image01(const std::string& path, const model::Preprocessing& car
   pre.mean = {0.f, 0.f, 0.f};
   pre.std = {255.f, 255.f, 255.f};
   pre.bgr = false;
-  return preprocess_image(load_image_rgb8(path), pre);
+  return preprocess_image(rgb8, pre);
 }
 
 }  // namespace featvis::image

@@ -161,25 +161,16 @@ ModelLocation locate_model(const std::string& ref) {
   return loc;
 }
 
-Model load_model(const std::string& ref) {
-  ModelLocation loc = locate_model(ref);
-  ModelCard& card = loc.card;
-  if (loc.onnx_path.empty()) {
-    std::string hint;
-    if (!card.url.empty()) hint = "; download it with `featvis fetch " + card.name + "`";
-    throw Error("model '" + ref + "' not found; searched: " + join(loc.searched) + " for '" + card.file + "'" + hint);
-  }
-  if (!card.labels_file.empty() && loc.labels_path.empty()) {
-    throw Error("labels file '" + card.labels_file + "' of model '" + card.name +
-                "' not found beside the card, beside the model or on the model search path");
-  }
+namespace {
 
+// The card checked against the graph; a card without input/output takes the graph's.
+Model model_from_graph(graph::Graph graph_in, ModelCard card, const std::string& onnx_path) {
   Model model;
-  model.graph = graph::Graph::load_onnx(loc.onnx_path);
+  model.graph = std::move(graph_in);
   const graph::Graph& graph = model.graph;
   if (card.input.empty()) {  // card-less: take what the graph declares
     if (graph.inputs().empty() || graph.outputs().empty())
-      throw Error("model '" + loc.onnx_path + "' declares no graph input or output; write a card for it");
+      throw Error("model '" + onnx_path + "' declares no graph input or output; write a card for it");
     card.input = graph.inputs()[0].name;
     card.output = graph.outputs()[0];
     const auto& shape = graph.inputs()[0].shape;
@@ -190,7 +181,7 @@ Model load_model(const std::string& ref) {
     // Same 256/224 ratio as the usual ImageNet evaluation.
     card.preprocessing.resize = std::max(card.preprocessing.width, card.preprocessing.height) * 8 / 7;
   }
-  const std::string origin = card.card_path.empty() ? "defaults for " + loc.onnx_path : card.card_path;
+  const std::string origin = card.card_path.empty() ? "defaults for " + onnx_path : card.card_path;
   for (const auto& [field, tensor] : {std::pair<std::string, std::string>{"input", card.input}, {"output", card.output}}) {
     try {
       graph.require_tensor(tensor);
@@ -209,13 +200,36 @@ Model load_model(const std::string& ref) {
   bool input_is_graph_input = false;
   for (const auto& in : graph.inputs()) input_is_graph_input |= in.name == card.input;
   if (!input_is_graph_input)
-    throw Error("card '" + origin + "': field 'input': '" + card.input + "' is not an input of '" + loc.onnx_path + "'");
+    throw Error("card '" + origin + "': field 'input': '" + card.input + "' is not an input of '" + onnx_path + "'");
 
-  if (!loc.note.empty()) std::cerr << "featvis: note: " << loc.note << "\n";
   model.card = std::move(card);
-  model.onnx_path = loc.onnx_path;
+  model.onnx_path = onnx_path;
+  return model;
+}
+
+}  // namespace
+
+Model load_model(const std::string& ref) {
+  ModelLocation loc = locate_model(ref);
+  ModelCard& card = loc.card;
+  if (loc.onnx_path.empty()) {
+    std::string hint;
+    if (!card.url.empty()) hint = "; download it with `featvis fetch " + card.name + "`";
+    throw Error("model '" + ref + "' not found; searched: " + join(loc.searched) + " for '" + card.file + "'" + hint);
+  }
+  if (!card.labels_file.empty() && loc.labels_path.empty()) {
+    throw Error("labels file '" + card.labels_file + "' of model '" + card.name +
+                "' not found beside the card, beside the model or on the model search path");
+  }
+
+  Model model = model_from_graph(graph::Graph::load_onnx(loc.onnx_path), std::move(card), loc.onnx_path);
+  if (!loc.note.empty()) std::cerr << "featvis: note: " << loc.note << "\n";
   model.note = loc.note;
   return model;
+}
+
+Model model_from_onnx_bytes(const std::string& bytes, ModelCard card, const std::string& origin) {
+  return model_from_graph(graph::Graph::load_onnx_bytes(bytes, origin), std::move(card), origin);
 }
 
 std::string Model::label(int64_t index) const {

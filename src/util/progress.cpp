@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <utility>
 
 namespace featvis {
 
@@ -20,8 +21,18 @@ std::chrono::duration<double> progress_log_interval() {
   return std::chrono::duration<double>(5.0);
 }
 
+namespace {
+thread_local ProgressListener current_listener;
+}  // namespace
+
+ScopedProgressListener::ScopedProgressListener(ProgressListener listener)
+    : previous_(std::exchange(current_listener, std::move(listener))) {}
+
+ScopedProgressListener::~ScopedProgressListener() { current_listener = std::move(previous_); }
+
 ProgressBar::ProgressBar(int64_t total, std::string label, bool enabled)
-    : total_(total), label_(std::move(label)), enabled_(enabled), tty_(isatty(STDERR_FILENO) != 0),
+    : listener_(enabled ? current_listener : nullptr), total_(total), label_(std::move(label)), enabled_(enabled),
+      tty_(isatty(STDERR_FILENO) != 0),
       log_interval_(progress_log_interval()), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 ProgressBar::~ProgressBar() {
@@ -30,7 +41,11 @@ ProgressBar::~ProgressBar() {
     // An error is on its way to stderr as one line: a log keeps its last progress line, a
     // terminal's bar is ended so that the message starts a line of its own.
     finished_ = true;
-    if (enabled_ && tty_ && drawn_done_ >= 0) std::fputs("\n", stderr);
+    if (listener_) {
+      report(true);
+    } else if (enabled_ && tty_ && drawn_done_ >= 0) {
+      std::fputs("\n", stderr);
+    }
     return;
   }
   finish();
@@ -40,6 +55,7 @@ void ProgressBar::update(int64_t done, const std::string& note) {
   done_ = done;
   note_ = note;
   if (!enabled_) return;
+  if (listener_) return report(false);
   const auto now = std::chrono::steady_clock::now();
   if (tty_) {
     if (now - last_draw_ < std::chrono::milliseconds(100) && done_ < total_) return;
@@ -55,9 +71,12 @@ void ProgressBar::finish(const std::string& note) {
   finished_ = true;
   if (!note.empty()) note_ = note;
   if (!enabled_) return;
+  if (listener_) return report(true);
   if (!tty_ && drawn_done_ == done_ && note.empty()) return;  // the log already has this line
   draw(true);
 }
+
+void ProgressBar::report(bool final_event) { listener_(ProgressEvent{label_, done_, total_, note_, final_event}); }
 
 void ProgressBar::draw(bool final_line) {
   drawn_done_ = done_;

@@ -31,6 +31,9 @@ at::Tensor load_network_input(const std::string& path, const model::Preprocessin
 // otherwise the crop is scaled to that size (the resize step scaled alike).
 at::Tensor load_image01(const std::string& path, const model::Preprocessing& pre, int64_t height = 0, int64_t width = 0);
 
+// The same for a decoded [H, W, 3] uint8 photo (any strides).
+at::Tensor preprocess_image01(const at::Tensor& rgb8, const model::Preprocessing& pre, int64_t height = 0, int64_t width = 0);
+
 // Writes a [3, H, W] float image with values in [0, 1] (clamped) as an 8-bit PNG,
 // atomically (temporary file + rename).
 void save_png(const std::string& path, const at::Tensor& chw01);

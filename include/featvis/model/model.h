@@ -56,4 +56,9 @@ struct Model {
 // A card-less .onnx gets its input name, size and output from the graph.
 Model load_model(const std::string& ref);
 
+// A model from ONNX bytes in memory (an export from PyTorch), checked as load_model
+// checks a file; `origin` stands for the file name in messages and Model::onnx_path. A
+// card without input and output takes the graph's first ones and its input size.
+Model model_from_onnx_bytes(const std::string& bytes, ModelCard card, const std::string& origin);
+
 }  // namespace featvis::model

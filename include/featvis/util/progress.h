@@ -4,6 +4,7 @@
 // default 5) and one at the end; silent when disabled.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace featvis {
@@ -11,6 +12,30 @@ namespace featvis {
 // Seconds between the plain progress lines written to a log (stderr not a terminal):
 // $FEATVIS_PROGRESS_SECONDS, else 5.
 std::chrono::duration<double> progress_log_interval();
+
+// What a ProgressBar tells a listener instead of drawing: every update, and once with
+// final = true when it finishes.
+struct ProgressEvent {
+  const std::string& label;
+  int64_t done, total;
+  const std::string& note;
+  bool final;
+};
+// Must not throw (it is also called while an exception unwinds).
+using ProgressListener = std::function<void(const ProgressEvent&)>;
+
+// While one lives, the ProgressBars made on this thread report to its listener instead of
+// stderr (the Python module draws them with tqdm in a notebook, where stderr is not seen).
+class ScopedProgressListener {
+ public:
+  explicit ScopedProgressListener(ProgressListener listener);
+  ~ScopedProgressListener();  // the previous listener (usually none) again
+  ScopedProgressListener(const ScopedProgressListener&) = delete;
+  ScopedProgressListener& operator=(const ScopedProgressListener&) = delete;
+
+ private:
+  ProgressListener previous_;
+};
 
 class ProgressBar {
  public:
@@ -24,6 +49,9 @@ class ProgressBar {
 
  private:
   void draw(bool final_line);
+  void report(bool final_event);
+
+  ProgressListener listener_;  // the thread's at construction, or none
 
   int64_t total_;
   int64_t done_ = 0;
