@@ -100,7 +100,7 @@ PyExamples examples(const std::shared_ptr<model::Model>& model, const std::strin
                     bool progress) {
   de::ScanOptions options;
   if (layers.is_none() || (py::isinstance<py::str>(layers) && layers.cast<std::string>() == "all")) {
-    options.layers = de::card_layer_names(*model);
+    options.layers = de::card_ranking_tensors(*model);
   } else if (py::isinstance<py::str>(layers)) {
     options.layers = {graph::resolve_layer(model->graph, layers.cast<std::string>())};
   } else {
@@ -109,7 +109,9 @@ PyExamples examples(const std::shared_ptr<model::Model>& model, const std::strin
   if (top < 1) throw SettingError("top", "top must be at least 1, got " + std::to_string(top));
   if (batch < 1) throw SettingError("batch", "batch must be at least 1, got " + std::to_string(batch));
   if (checkpoint_every < 1) throw SettingError("checkpoint_every", "checkpoint_every must be at least 1");
-  if (thumbnail < 8) throw SettingError("thumbnail", "thumbnail must be at least 8 pixels");
+  de::CropOptions crops;
+  crops.size = thumbnail;
+  de::check_crop_options(crops);
   options.top_k = top;
   options.batch_size = batch;
   options.checkpoint_every = checkpoint_every;
@@ -119,7 +121,7 @@ PyExamples examples(const std::shared_ptr<model::Model>& model, const std::strin
   de::ExamplesDirResult run;
   {
     py::gil_scoped_release no_gil;
-    run = de::build_examples_dir(*model, images_root, out, options, thumbnail);
+    run = de::build_examples_dir(*model, images_root, out, options, crops);
   }
   PyExamples e = from_index(model, out, std::move(run.index));
   e.images = static_cast<int64_t>(run.images.size());
