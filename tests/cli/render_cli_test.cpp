@@ -263,7 +263,8 @@ TEST(RenderCli, MobileNetV2ChannelGoesUpAndRecordsIt) {
 TEST(RenderCli, SizeTheModelCannotTakeIsNamed) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
   const std::string out = temp_dir() + "/small";
-  expect_one_line_error(run_featvis({"render", "mobilenet_v2", "MobileNetV2/expanded_conv_8/expand:7", "--size", "8",
+  // The pre-activation: a capped layer would add its one-line note before the error.
+  expect_one_line_error(run_featvis({"render", "mobilenet_v2", "MobileNetV2/expanded_conv_8/expand/preact:7", "--size", "8",
                                      "--steps", "2", "--threads", "1", "--out", out}),
                         1, {"8x8"});
 }
