@@ -26,6 +26,10 @@ PACKAGES=(
   # the Microscope's browser test: headless Chromium driven from node (tests/browser);
   # nodejs and npm are installed below unless a node with npm is already present
   chromium chromium-driver
+  # sharded Microscope builds: a real one-node SLURM cluster started by a test
+  slurmctld slurmd slurm-client munge
+  # real training data for `featvis timeline` and `featvis probe` (IDX files, gzip)
+  dataset-fashion-mnist
 )
 
 missing=()
