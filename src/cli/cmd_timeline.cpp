@@ -45,6 +45,7 @@ struct TimelineArgs {
   CLI::Option* transforms_opt = nullptr;
   std::string images, unit;
   int64_t top_k = 9;
+  std::string rank = "mean";
   int64_t batch = 64;
   bool quiet = false;
   RunOptions run;
@@ -155,7 +156,8 @@ void run_timeline(TimelineArgs& args) {
       const dataset_examples::LayerExamples& layer = r.layers.at(0);
       FEATVIS_CHECK(unit_channel < layer.top_mean.units(), "--unit: layer '", unit_layer, "' has ", layer.top_mean.units(),
                     " units, no unit ", unit_channel);
-      const at::Tensor top = layer.top_mean.images()[unit_channel].contiguous();
+      const dataset_examples::TopK& ranking = args.rank == "max" ? layer.top_max : layer.top_mean;
+      const at::Tensor top = ranking.images()[unit_channel].contiguous();
       std::set<int64_t> current;
       nlohmann::ordered_json top_photos = nlohmann::ordered_json::array();
       for (int64_t k = 0; k < top.size(0); ++k) {
@@ -199,7 +201,8 @@ void run_timeline(TimelineArgs& args) {
                                        : nlohmann::ordered_json{{"images", args.images},
                                                                 {"photos", photos.size()},
                                                                 {"unit", unit_layer + ":" + std::to_string(unit_channel)},
-                                                                {"top_k", args.top_k}}},
+                                                                {"top_k", args.top_k},
+                                                                {"rank", args.rank}}},
       {"checkpoints", checkpoints},
       {"strip", strip_file},
       {"interrupted", interrupted}};
@@ -261,6 +264,9 @@ void add_timeline_command(CLI::App& app) {
   cmd->add_option("--images", args->images, "folder of photos: also rank the unit's top-K examples at every checkpoint");
   cmd->add_option("--unit", args->unit, "the unit whose examples --images ranks, LAYER:N (default: the objective)");
   cmd->add_option("--top,-k", args->top_k, "examples per checkpoint")->check(CLI::Range(int64_t{1}, int64_t{1000}));
+  cmd->add_option("--rank", args->rank,
+                  "rank photos by the unit's mean over positions (as `featvis examples` lists first) or its maximum")
+      ->check(CLI::IsMember({"mean", "max"}));
   cmd->add_option("--batch", args->batch, "photos per forward pass for --images")
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));
   cmd->add_flag("--quiet,-q", args->quiet, "no progress bar");
