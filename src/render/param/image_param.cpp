@@ -41,6 +41,7 @@ ImageParam::ImageParam(ImageParamOptions options, at::Generator generator) : opt
     FEATVIS_CHECK_SETTING(!o.init_image.defined(), "param",
                           "a CPPN cannot start from an image (use fft or pixel for DeepDream and caricatures)");
     parameters_ = cppn_parameters(o.batch, CppnShape{}, generator, device);
+    coordinates_ = cppn_coordinates(o.height, o.width, device);
     return;
   }
   at::Tensor values;
@@ -65,7 +66,9 @@ ImageParam::ImageParam(ImageParamOptions options, at::Generator generator) : opt
 }
 
 at::Tensor ImageParam::raw() const {
-  if (options_.space == Space::kCPPN) return cppn_logits(parameters_, options_.batch, options_.height, options_.width);
+  if (options_.space == Space::kCPPN) {
+    return cppn_logits(parameters_, coordinates_, options_.batch, options_.height, options_.width);
+  }
   const at::Tensor& p = parameters_.front();
   return options_.space == Space::kFFT ? spectrum_to_image(p, scale_, options_.height, options_.width) : p;
 }

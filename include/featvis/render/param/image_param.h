@@ -57,7 +57,8 @@ class ImageParam {
   at::Tensor raw() const;  // before colour transform and squash
 
   ImageParamOptions options_;
-  at::Tensor scale_;  // FFT: per-coefficient scale
+  at::Tensor scale_;        // FFT: per-coefficient scale
+  at::Tensor coordinates_;  // CPPN: the (x, y) planes
   std::vector<at::Tensor> parameters_;
 };
 
