@@ -81,7 +81,8 @@ RenderResult render(const model::Model& model, const objective::Objective& objec
     const auto step_start = Clock::now();
     adam.zero_grad();
     const at::Tensor image = param.image();
-    const at::Tensor transformed = transform(image, generator);
+    // Reference photos (caricatures) join the batch before the transforms, so they move alike.
+    const at::Tensor transformed = transform(objective::network_batch(objective, image), generator);
     at::Tensor values;
     try {
       const graph::ReluGradientGuard relu_gradient(step <= options.redirected_relu_steps ? graph::ReluGradient::kRedirected

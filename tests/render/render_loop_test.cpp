@@ -294,6 +294,36 @@ TEST(RenderLoop, FeatureAccentuationRaisesTheUnitNearThePhoto) {
   EXPECT_LT(rms[1], 0.7 * rms[0]);
 }
 
+// Caricature from noise: the photo joins the batch through the same transforms, and the
+// image's activations at the layer turn toward the photo's.
+TEST(RenderLoop, CaricatureTurnsTheLayerTowardThePhoto) {
+  FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
+  FEATVIS_REQUIRE_IMAGES(images);
+  const Model model = featvis::model::load_model("mobilenet_v2");
+  const std::string photo = images + "/n01440764_tench.JPEG";
+  const std::string layer = "expanded_conv_5/expand";
+  const Objective caricature = featvis::objective::parse("caricature(" + layer + ", " + photo + ", 2)", model);
+  ASSERT_EQ(caricature.references().size(), 1u);
+  const std::string full = *caricature.layers().begin();
+  const at::Tensor seen = featvis::image::load_image01(photo, model.card.preprocessing, 96, 96).unsqueeze(0);
+  // Cosine similarity between an image's activations at the layer and the photo's.
+  const auto cosine = [&](const at::Tensor& image) {
+    at::NoGradGuard no_grad;
+    const auto acts = model.graph.run(featvis::image::network_input(at::cat({image, seen}), model.card.preprocessing),
+                                      {full});
+    const at::Tensor a = acts.at(full).flatten(1);
+    return at::cosine_similarity(a[0], a[1], 0).item<double>();
+  };
+  render::RenderOptions options;
+  options.steps = 32;
+  const RenderRun r = run(model, caricature, small_image(1, 96), options, "standard");
+  const at::Tensor start = ImageParam(small_image(1, 96), seeded(0)).image().detach();  // run()'s seed
+  const double before = cosine(start), after = cosine(r.result.images);
+  std::printf("[ render   ] caricature: cosine to the photo %.3f -> %.3f\n", before, after);
+  EXPECT_GT(after, before + 0.1);
+  EXPECT_GT(r.result.final_values()[0], r.result.initial_values()[0]);
+}
+
 // A ReLU6 channel that is 0 everywhere on the start image has no gradient at all: only
 // Lucid's redirected ReLU gradient in the first steps lets it move.
 TEST(RenderLoop, RedirectedReluGradientWakesADeadChannel) {
