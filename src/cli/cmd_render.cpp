@@ -45,6 +45,7 @@ struct RenderArgs {
   uint64_t seed = 0;
   std::vector<int64_t> thresholds;
   std::string init, out = "featvis-render";
+  std::string spectrum;  // maco
   // Feature accentuation: start from this photo, objective + w * distance(photo) per weight.
   std::string accentuate;
   std::vector<double> distance_weights{20.0};
@@ -127,6 +128,7 @@ void run_render(const RenderArgs& args) {
   recipe.decay_power = args.decay_power;
   recipe.sd = args.sd;
   recipe.thresholds = args.thresholds;
+  recipe.spectrum = args.spectrum;
 
   const model::Model model = open_model(args.model, args.run);
   const objective::Objective target = objective::parse(args.objective, model);
@@ -202,6 +204,15 @@ void run_render(const RenderArgs& args) {
       {"images", written},
   };
   nlohmann::ordered_json full_record = record;
+  if (result.importance.defined()) {
+    // MACO's transparency map per item, scaled to its maximum: where the image mattered.
+    for (int64_t i = 0; i < result.importance.size(0); ++i) {
+      const at::Tensor map = result.importance[i];
+      const double peak = map.max().item<double>();
+      save("importance_" + std::to_string(i) + ".png", (peak > 0 ? map / peak : map).unsqueeze(0).expand({3, -1, -1}));
+    }
+    full_record["images"] = written;
+  }
   if (accentuation.photo.defined() && !result.interrupted) {
     full_record["accentuation"] = accentuation_record(args, model, target, prepared.image.init_image, result.images);
     // The photo, then one result per weight, in the order of --distance-weight.
@@ -272,8 +283,12 @@ void add_render_command(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "images rendered together (default: 1, or the objective's count)")
       ->check(CLI::Range(int64_t{1}, int64_t{1024}));
   args->param_opt =
-      cmd->add_option("--param", args->param, "parameterization: fft, pixel or cppn (a coordinate network, Lucid's cppn; lr 0.005 unless --lr)")
-          ->check(CLI::IsMember({"fft", "pixel", "cppn"}));
+      cmd->add_option("--param", args->param, "parameterization: fft, pixel, cppn (a coordinate network, Lucid's cppn; lr 0.005 unless --lr) or maco (phase "
+                          "only, magnitude of natural photos; renders at twice the input size and optimizes random "
+                          "crops, lr 1, writes importance_N.png)")
+          ->check(CLI::IsMember({"fft", "pixel", "cppn", "maco"}));
+  cmd->add_option("--spectrum", args->spectrum,
+                  "maco: the natural-image spectrum .npy (default: <model>.spectrum.npy from `featvis spectrum`)");
   args->decorrelate_opt =
       cmd->add_flag("--decorrelate,!--no-decorrelate", args->decorrelate, "optimize in decorrelated colour space");
   args->squash_opt = cmd->add_option("--squash", args->squash, "to valid RGB by sigmoid or clamp")
