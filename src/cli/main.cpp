@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   featvis::cli::add_attribute_command(app);
   featvis::cli::add_microscope_command(app);
   featvis::cli::add_examples_command(app);
+  featvis::cli::add_spectrum_command(app);
   featvis::cli::add_train_fashion_mnist_command(app);
   featvis::cli::add_timeline_command(app);
   featvis::cli::add_probe_command(app);
