@@ -13,6 +13,7 @@
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/check.h>
 #include <featvis/util/interrupt.h>
+#include <featvis/util/progress.h>
 
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
@@ -108,7 +109,9 @@ void run_probe(ProbeArgs& args) {
     probe::ChartLine line;
     line.name = model.card.name;
     nlohmann::ordered_json layer_json = nlohmann::ordered_json::array();
+    ProgressBar fits(static_cast<int64_t>(layers.size()), model.card.name + " probes", !args.quiet);
     for (size_t l = 0; l < layers.size(); ++l) {
+      fits.update(static_cast<int64_t>(l), layers[l]);
       if (interrupt.raised()) die_interrupted("the regressions of " + model.card.name);
       const probe::ProbeScore s =
           probe::fit_probe(ftrain.per_layer[l], train_y, ftest.per_layer[l], test_y, k, args.logistic);
@@ -129,6 +132,7 @@ void run_probe(ProbeArgs& args) {
       std::snprintf(acc, sizeof acc, "%.2f %%", 100 * s.test_accuracy);
       rows.push_back({model.card.name, layers[l], std::to_string(s.features), l2, held, acc});
     }
+    fits.finish();
     lines.push_back(line);
     models.push_back({{"model", model.card.name},
                       {"model_file", model.onnx_path},
