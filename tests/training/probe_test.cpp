@@ -126,6 +126,29 @@ std::string idx(std::vector<char> header, int64_t data_bytes, char value = 1) {
   return std::string(header.begin(), header.end()) + std::string(static_cast<size_t>(data_bytes), value);
 }
 
+TEST(Probe, ReadsAFolderWithLabelsCsv) {
+  const featvis::testing::TinyModelDir tiny;
+  const std::string d = featvis::testing::temp_dir() + "/folder";
+  fs::create_directories(d);
+  // Two classes told apart by colour: red photos (class 3) and blue ones (class 5).
+  std::string csv = "file,class_index\n";
+  for (int i = 0; i < 20; ++i) {
+    at::Tensor photo = at::full({3, 8, 8}, 0.1f);
+    photo[i % 2 == 0 ? 0 : 2].fill_(0.6f + 0.015f * static_cast<float>(i));
+    const std::string name = "p" + std::to_string(i) + ".png";
+    featvis::image::save_png(d + "/" + name, photo);
+    csv += name + "," + (i % 2 == 0 ? "3" : "5") + "\n";
+  }
+  featvis::write_file_atomically(d + "/labels.csv", csv);
+  const auto r = run_featvis({"probe", tiny.card, "--train", d, "--test", d, "--layers", "pool", "--out", d + "/o", "-q", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("classes"), nlohmann::json({3, 5}));
+  EXPECT_EQ(j.at("train").at("images").get<int>(), 20);
+  // Colour separates the classes linearly, and pooled conv features keep colour.
+  EXPECT_GE(j.at("models").at(0).at("layers").at(0).at("test_accuracy").get<double>(), 0.9);
+}
+
 TEST(Probe, BadDataIsOneLineError) {
   const featvis::testing::TinyModelDir tiny;
   const std::string d = featvis::testing::temp_dir() + "/bad";
