@@ -287,7 +287,7 @@ void add_microscope_command(CLI::App& app) {
   build->add_option("--shard", args->shard,
                     "build share K of N (0-based) and no pages; default: from SLURM_ARRAY_TASK_ID/COUNT/MIN, "
                     "JOB_COMPLETION_INDEX with --shard-count, or OMPI_COMM_WORLD_RANK/SIZE; then `microscope finalize`");
-  build->add_option("--shard-count", args->shard_count, "N for a Kubernetes Indexed Job (K is JOB_COMPLETION_INDEX)")
+  build->add_option("--shard-count", args->shard_count, "N for a Kubernetes Indexed Job (K is JOB_COMPLETION_INDEX) or a SLURM array (K is the array index itself)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   build->add_flag("--examples-only", args->examples_only,
                   "only the dataset-examples scan of --images (the step before sharded builds, which reuse it)");

@@ -54,19 +54,25 @@ Shard resolve_shard(const std::string& flag, int64_t completions, const Getenv& 
     return parse_shard(flag);
   }
   std::vector<Shard> found;
-  if (getenv("SLURM_ARRAY_TASK_ID") != nullptr) {
+  const bool in_array = getenv("SLURM_ARRAY_TASK_ID") != nullptr;
+  if (in_array) {
     const int64_t id = env_number(getenv, "SLURM_ARRAY_TASK_ID");
-    const int64_t min = getenv("SLURM_ARRAY_TASK_MIN") ? env_number(getenv, "SLURM_ARRAY_TASK_MIN") : 0;
-    const int64_t step = getenv("SLURM_ARRAY_TASK_STEP") ? env_number(getenv, "SLURM_ARRAY_TASK_STEP") : 1;
-    if (getenv("SLURM_ARRAY_TASK_COUNT") == nullptr)
-      throw SettingError("shard", "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; give --shard K/N");
-    const int64_t count = env_number(getenv, "SLURM_ARRAY_TASK_COUNT");
-    if (step < 1 || id < min || (id - min) % step != 0) {
-      throw SettingError("shard", "SLURM array task " + std::to_string(id) + " is not in the array MIN=" + std::to_string(min) +
-                                      " STEP=" + std::to_string(step) + "; give --shard K/N");
+    if (completions > 0) {
+      // The index is the shard number, so `sbatch --array=1` reruns shard 1 of N alone.
+      found.push_back(checked(id, completions, "SLURM_ARRAY_TASK_ID", std::to_string(id) + "/" + std::to_string(completions)));
+    } else {
+      const int64_t min = getenv("SLURM_ARRAY_TASK_MIN") ? env_number(getenv, "SLURM_ARRAY_TASK_MIN") : 0;
+      const int64_t step = getenv("SLURM_ARRAY_TASK_STEP") ? env_number(getenv, "SLURM_ARRAY_TASK_STEP") : 1;
+      if (getenv("SLURM_ARRAY_TASK_COUNT") == nullptr)
+        throw SettingError("shard", "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; give --shard K/N");
+      const int64_t count = env_number(getenv, "SLURM_ARRAY_TASK_COUNT");
+      if (step < 1 || id < min || (id - min) % step != 0) {
+        throw SettingError("shard", "SLURM array task " + std::to_string(id) + " is not in the array MIN=" + std::to_string(min) +
+                                        " STEP=" + std::to_string(step) + "; give --shard K/N");
+      }
+      const int64_t k = (id - min) / step;
+      found.push_back(checked(k, count, "SLURM_ARRAY_TASK_ID", std::to_string(k) + "/" + std::to_string(count)));
     }
-    const int64_t k = (id - min) / step;
-    found.push_back(checked(k, count, "SLURM_ARRAY_TASK_ID", std::to_string(k) + "/" + std::to_string(count)));
   }
   if (have_index) {
     if (completions < 1) {
@@ -74,9 +80,9 @@ Shard resolve_shard(const std::string& flag, int64_t completions, const Getenv& 
     }
     const int64_t k = env_number(getenv, "JOB_COMPLETION_INDEX");
     found.push_back(checked(k, completions, "JOB_COMPLETION_INDEX", std::to_string(k) + "/" + std::to_string(completions)));
-  } else if (completions > 0) {
-    throw SettingError("shard", "--shard-count goes with JOB_COMPLETION_INDEX (a Kubernetes Indexed Job), which is not set; "
-                                "give --shard K/N");
+  } else if (completions > 0 && !in_array) {
+    throw SettingError("shard", "--shard-count goes with JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or "
+                                "SLURM_ARRAY_TASK_ID, and neither is set; give --shard K/N");
   }
   if (getenv("OMPI_COMM_WORLD_RANK") != nullptr || getenv("OMPI_COMM_WORLD_SIZE") != nullptr) {
     const int64_t rank = env_number(getenv, "OMPI_COMM_WORLD_RANK");

@@ -177,12 +177,13 @@ TEST_F(MicroscopeShards, OverlappingShardsCorruptNothingAndFinalizeNamesTheMissi
   EXPECT_EQ(tree_difference(s, reference()), "");
 }
 
-TEST_F(MicroscopeShards, BadShardsAndSitesAreOneLineErrors) {
-  const std::string s = site("errors");
-  const std::vector<std::string> args = build_args(s, photos());
+// Checked before the model is opened: no real model needed.
+TEST(MicroscopeShardCli, BadShardsAndSitesAreOneLineErrors) {
+  const std::string s = temp_dir() + "/errors";
+  const std::vector<std::string> args = build_args(s, temp_dir());
   expect_one_line_error(run_featvis(plus(args, {"--shard", "3/3"})), 1, {"--shard", "out of range"});
   expect_one_line_error(run_featvis(plus(args, {"--shard", "one/3"})), 1, {"--shard", "must be K/N"});
-  expect_one_line_error(run_featvis(plus(args, {"--shard-count", "3"})), 1, {"JOB_COMPLETION_INDEX", "not set"});
+  expect_one_line_error(run_featvis(plus(args, {"--shard-count", "3"})), 1, {"JOB_COMPLETION_INDEX", "neither is set"});
   expect_one_line_error(run_featvis({"microscope", "finalize", s}), 1, {"not a directory"});
   fs::create_directories(s);
   expect_one_line_error(run_featvis({"microscope", "finalize", s}), 1, {"no microscope build"});

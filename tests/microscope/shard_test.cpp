@@ -55,6 +55,10 @@ TEST(MicroscopeShard, ReadsTheEnginesVariables) {
                                 {"SLURM_ARRAY_TASK_MIN", "10"}, {"SLURM_ARRAY_TASK_STEP", "2"}}));
   EXPECT_EQ(s.index, 2);
   EXPECT_EQ(s.count, 3);
+  // With --shard-count the array index is the shard: `--array=1` alone reruns shard 1 of 4.
+  s = resolve_shard("", 4, env({{"SLURM_ARRAY_TASK_ID", "1"}, {"SLURM_ARRAY_TASK_COUNT", "1"}, {"SLURM_ARRAY_TASK_MIN", "1"}}));
+  EXPECT_EQ(s.index, 1);
+  EXPECT_EQ(s.count, 4);
   // Kubernetes Indexed Job: the index from the pod, the count from the flag.
   s = resolve_shard("", 8, env({{"JOB_COMPLETION_INDEX", "5"}}));
   EXPECT_EQ(s.index, 5);
@@ -86,7 +90,8 @@ TEST(MicroscopeShard, BadOrConflictingSourcesAreOneLineErrors) {
                 .find("not in the array"),
             std::string::npos);
   EXPECT_NE(shard_error("", 0, {{"JOB_COMPLETION_INDEX", "2"}}).find("--shard-count N"), std::string::npos);
-  EXPECT_NE(shard_error("", 4, {}).find("JOB_COMPLETION_INDEX"), std::string::npos);
+  EXPECT_NE(shard_error("", 4, {}).find("neither is set"), std::string::npos);
+  EXPECT_NE(shard_error("", 4, {{"SLURM_ARRAY_TASK_ID", "4"}}).find("out of range"), std::string::npos);
   EXPECT_NE(shard_error("", 4, {{"JOB_COMPLETION_INDEX", "4"}}).find("out of range"), std::string::npos);
   EXPECT_NE(shard_error("1/2", 4, {{"JOB_COMPLETION_INDEX", "1"}}).find("not both"), std::string::npos);
   EXPECT_NE(shard_error("", 0, {{"OMPI_COMM_WORLD_RANK", "0"}}).find("OMPI_COMM_WORLD_SIZE=''"), std::string::npos);

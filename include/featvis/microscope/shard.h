@@ -23,8 +23,10 @@ Shard parse_shard(const std::string& text);
 using Getenv = std::function<const char*(const char*)>;
 
 // K/N from `flag` ("" when not given) or else from the environment:
-//   SLURM_ARRAY_TASK_ID, _COUNT, _MIN (and _STEP): K = (ID - MIN) / STEP, N = COUNT;
-//   JOB_COMPLETION_INDEX (Kubernetes Indexed Job) with `completions` (the --shard-count flag);
+//   SLURM_ARRAY_TASK_ID, _COUNT, _MIN (and _STEP): K = (ID - MIN) / STEP, N = COUNT; or,
+//     with `completions` (the --shard-count flag), K = ID and N = completions, so that
+//     `sbatch --array=1` of the same script reruns shard 1 alone;
+//   JOB_COMPLETION_INDEX (Kubernetes Indexed Job) with `completions`;
 //   OMPI_COMM_WORLD_RANK, _SIZE (mpirun as a plain launcher).
 // --shard wins over the environment. Two variable sources that disagree, a malformed or
 // out-of-range value, JOB_COMPLETION_INDEX without a count, or a count without the index
