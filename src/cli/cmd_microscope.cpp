@@ -218,6 +218,7 @@ void run_finalize(const std::string& site, const std::string& model_ref, const R
       options.render.diversity_weight = settings.at("diversity_weight");
       options.render.seed = settings.at("seed");
       options.render.thumb = settings.at("thumb");
+      options.render.image_format = settings.value("image_format", "png");
       options.examples = settings.at("examples").get<std::string>();
       if (!options.examples.empty() && fs::path(options.examples).is_relative())
         options.examples = (path.parent_path() / options.examples).string();
@@ -279,6 +280,8 @@ void add_microscope_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 1e6));
   build->add_option("--thumb", args->render.thumb, "longest side of JPEG thumbnails")->check(CLI::Range(int64_t{4}, int64_t{1024}));
   build->add_option("--seed", args->render.seed, "random seed");
+  build->add_option("--image-format", args->render.image_format,
+                    "full-size pictures: webp (lossy, about 10x smaller) or png (lossless); thumbnails are JPEG");
   build->add_option("--examples", args->examples, "a directory written by `featvis examples` (dataset-examples lens)");
   build->add_option("--images", args->images, "photo folder: scan it for dataset examples (into SITE/<model>/examples) and attribute the top ones");
   build->add_option("--photos", args->photos, "two photos for the caricatures (default: from the examples index)")

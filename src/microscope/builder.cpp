@@ -82,6 +82,8 @@ Builder::Builder(const model::Model& model, BuildOptions options) : model_(model
   FEATVIS_CHECK_SETTING(s.batch >= 1, "batch", "units per render batch must be at least 1");
   FEATVIS_CHECK_SETTING(s.diversity == 0 || (s.diversity >= 2 && s.diversity <= 4), "diversity",
                         "diversity images per unit must be 0 (off) or 2-4");
+  FEATVIS_CHECK_SETTING(s.image_format == "webp" || s.image_format == "png", "image_format",
+                        "picture format '", s.image_format, "' must be webp (lossy, small) or png (lossless)");
   model_dir_ = (fs::path(options_.site) / dataset_examples::layer_slug(model.card.name)).string();
 
   const std::vector<featvis::inference::LayerInfo> all = inference::describe_layers(model);
@@ -153,6 +155,8 @@ Builder::Builder(const model::Model& model, BuildOptions options) : model_(model
                                        model.card.name + "': resume it, or build into another directory");
     }
     Json before = read_json(settings_path);
+    // Builds before the image_format setting wrote PNGs.
+    if (!before.contains("image_format")) before["image_format"] = "png";
     // Builds before relative records named their own examples by the absolute path.
     if (before.contains("examples") && before["examples"].is_string())
       before["examples"] = recorded_examples_dir(before["examples"].get<std::string>(), model_dir_);
@@ -194,6 +198,7 @@ Json Builder::settings_json() const {
                 {"diversity_weight", s.diversity_weight},
                 {"seed", s.seed},
                 {"thumb", s.thumb},
+                {"image_format", s.image_format},
                 {"preset", "lucid"},
                 {"lenses", lens_names()},
                 {"examples", examples_dir_},

@@ -94,7 +94,7 @@ std::string unit_cell(const std::string& prefix, const Json& layer, const Json& 
   for (const auto& lens : lenses) {
     const std::string thumb = lens->unit_thumbnail(entry_of(unit, *lens));
     if (thumb.empty()) continue;
-    picture = html_img(unit_href + thumb, "unit " + number);
+    picture = html_lazy_img(unit_href + thumb, "unit " + number);
     break;
   }
   return "<a class=\"cell\" href=\"" + html_escape(unit_href) + "\">" + picture + number + "</a>";

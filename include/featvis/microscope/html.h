@@ -10,6 +10,10 @@ std::string html_escape(const std::string& text);
 // <img src alt [class]>, both escaped.
 std::string html_img(const std::string& src, const std::string& alt, const std::string& cls = "");
 
+// A grid thumbnail: <img loading="lazy" decoding="async">, so a layer page of 1,280 units
+// fetches only the thumbnails scrolled into view.
+std::string html_lazy_img(const std::string& src, const std::string& alt);
+
 // A muted italic paragraph saying why something is not shown.
 std::string html_absent(const std::string& what);
 
