@@ -22,8 +22,15 @@ PHOTOS_SRC="$SOURCE/../shared/images/imagenet-samples"
 T=$(mktemp -d /tmp/featvis-slurm.XXXXXX)
 chmod 755 "$T"
 PIDS=()
+CLUSTER_CONF=
 cleanup() {
   local rc=$?
+  # Jobs of this cluster first (slurmstepd outlives slurmd), then the daemons.
+  # Only this test's private cluster (CLUSTER_CONF is set once its slurm.conf exists).
+  if [ -n "${CLUSTER_CONF:-}" ] && [ -n "$(SLURM_CONF=$CLUSTER_CONF squeue -h 2>/dev/null)" ]; then
+    SLURM_CONF=$CLUSTER_CONF scancel --full $(SLURM_CONF=$CLUSTER_CONF squeue -h -o %i) 2>/dev/null || true
+    for _ in $(seq 50); do [ -z "$(SLURM_CONF=$CLUSTER_CONF squeue -h 2>/dev/null)" ] && break; sleep 0.1; done
+  fi
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -86,7 +93,8 @@ NodeName=$NODE NodeAddr=127.0.0.1 CPUs=2 State=UNKNOWN
 PartitionName=test Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 CONF
 : > "$T/plugstack.conf"
-export SLURM_CONF="$T/slurm.conf"
+CLUSTER_CONF="$T/slurm.conf"
+export SLURM_CONF="$CLUSTER_CONF"
 slurmctld -D -i -f "$SLURM_CONF" >"$T/slurmctld.out" 2>&1 &
 PIDS+=($!)
 slurmd -D -f "$SLURM_CONF" -N "$NODE" >"$T/slurmd.out" 2>&1 &
