@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 
 namespace featvis::cli {
 namespace {
@@ -186,7 +187,7 @@ void run_build(BuildArgs& args) {
 // Every model in SITE that has a build.json (or only `model_ref`'s): the settings it was
 // built with, the model opened again (its card's description and layer shapes), then
 // Builder::finalize. Missing units are listed on stdout, then one error line.
-void run_finalize(const std::string& site, const std::string& model_ref, const RunOptions& run) {
+void run_finalize(const std::string& site, const std::string& model_ref, int64_t shards, const RunOptions& run) {
   if (!fs::is_directory(site)) throw Error("site '" + site + "' is not a directory");
   std::vector<fs::path> builds;
   for (const auto& e : fs::directory_iterator(site))
@@ -195,6 +196,7 @@ void run_finalize(const std::string& site, const std::string& model_ref, const R
   if (builds.empty()) throw Error("site '" + site + "' holds no microscope build (no <model>/build.json)");
   nlohmann::ordered_json report = nlohmann::ordered_json::array();
   std::vector<std::string> missing;
+  std::set<int64_t> rerun;
   for (const auto& path : builds) {
     nlohmann::ordered_json settings;
     try {
@@ -208,6 +210,7 @@ void run_finalize(const std::string& site, const std::string& model_ref, const R
     microscope::BuildOptions options;
     options.site = site;
     options.resume = true;
+    options.shard.count = shards > 0 ? shards : 1;  // only to name the shard of what is missing
     try {
       options.layers = settings.at("layers").get<std::vector<std::string>>();
       options.units = settings.at("units").get<std::string>();
@@ -236,13 +239,17 @@ void run_finalize(const std::string& site, const std::string& model_ref, const R
       for (const auto& m : s.missing) std::printf("missing: %s\n", m.c_str());
     }
     for (const auto& m : s.missing) missing.push_back(model.card.name + " " + m);
+    rerun.insert(s.missing_shards.begin(), s.missing_shards.end());
   }
   if (report.empty()) throw Error("site '" + site + "' holds no build of model '" + model_ref + "'");
   if (run.json) std::cout << report.dump(2) << '\n';
   std::fflush(stdout);
   if (!missing.empty()) {
-    throw Error(std::to_string(missing.size()) + " missing (first: " + missing.front() +
-                "); rerun the shards that own them (a rerun resumes), then finalize again");
+    std::string which;
+    for (int64_t k : rerun) which += (which.empty() ? "" : ",") + std::to_string(k);
+    throw Error(std::to_string(missing.size()) + " missing (first: " + missing.front() + "); rerun " +
+                (which.empty() ? "the shards that own them" : "shards " + which + " of " + std::to_string(shards)) +
+                " (a rerun resumes), then finalize again");
   }
 }
 
@@ -302,13 +309,18 @@ void add_microscope_command(CLI::App& app) {
   auto fin_site = std::make_shared<std::string>();
   auto fin_model = std::make_shared<std::string>();
   auto fin_run = std::make_shared<RunOptions>();
+  auto fin_shards = std::make_shared<int64_t>(0);
   CLI::App* finalize = cmd->add_subcommand(
       "finalize", "After the shards of a build: write the manifest and pages from the units present, list the missing\n"
                   "ones (exit 1 if any). The site equals a one-process build with the same settings.");
   finalize->add_option("site", *fin_site, "site directory")->required();
   finalize->add_option("--model", *fin_model, "model name or path, when it is not on the model search path");
+  finalize->add_option("--shards", *fin_shards, "the build's shard count N: name the shard of each missing unit")
+      ->check(CLI::Range(int64_t{2}, int64_t{1000000}));
   add_run_options(finalize, *fin_run);
-  finalize->callback([fin_site, fin_model, fin_run] { run_finalize(*fin_site, *fin_model, *fin_run); });
+  finalize->callback([fin_site, fin_model, fin_shards, fin_run] {
+    run_finalize(*fin_site, *fin_model, *fin_shards, *fin_run);
+  });
 
   auto site = std::make_shared<std::string>();
   auto host = std::make_shared<std::string>("127.0.0.1");

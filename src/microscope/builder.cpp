@@ -262,6 +262,16 @@ Json Builder::manifest_json(const Json& layers) const {
               {"layers", layers}};
 }
 
+std::vector<WorkItem> Builder::work_items() const {
+  double layer_steps = 0, unit_steps = 0;
+  for (const auto& lens : lenses_) {
+    if (!lens->active()) continue;
+    layer_steps += lens->layer_image_steps(options_.render);
+    unit_steps += lens->unit_image_steps(options_.render);
+  }
+  return plan_work(layers_, options_.render.batch, layer_cost_, layer_steps, unit_steps);
+}
+
 BuildSummary Builder::build() {
   const auto start = std::chrono::steady_clock::now();
   const Shard& shard = options_.shard;
@@ -271,13 +281,7 @@ BuildSummary Builder::build() {
   // Every shard writes the same bytes here (the constructor checked the settings).
   write_file_atomically((fs::path(model_dir_) / "build.json").string(), settings_json().dump(2) + "\n");
 
-  double layer_steps = 0, unit_steps = 0;
-  for (const auto& lens : lenses_) {
-    if (!lens->active()) continue;
-    layer_steps += lens->layer_image_steps(options_.render);
-    unit_steps += lens->unit_image_steps(options_.render);
-  }
-  const std::vector<WorkItem> items = plan_work(layers_, options_.render.batch, layer_cost_, layer_steps, unit_steps);
+  const std::vector<WorkItem> items = work_items();
   const std::vector<int64_t> owner = assign_shards(items, shard.count);
   auto mine = [&](size_t i) { return owner[i] == shard.index; };
 
@@ -364,12 +368,29 @@ FinalizeSummary Builder::finalize() {
   FEATVIS_CHECK(fs::is_regular_file(fs::path(model_dir_) / "build.json"), "'", model_dir_,
                 "' holds no microscope build (no build.json)");
   remove_stray_temporaries(model_dir_);
+  // With a shard count, each missing item names its shard, so the user reruns just those.
+  const std::vector<WorkItem> items = work_items();
+  const std::vector<int64_t> owner = assign_shards(items, options_.shard.count);
+  auto owner_of = [&](size_t layer, int64_t unit) -> std::string {
+    if (!options_.shard.sharded()) return "";
+    for (size_t i = 0; i < items.size(); ++i) {
+      const bool hit = items[i].layer == layer && (unit < 0 ? items[i].units.empty()
+                                                            : std::count(items[i].units.begin(), items[i].units.end(), unit) > 0);
+      if (hit) {
+        summary.missing_shards.insert(owner[i]);
+        return " (shard " + std::to_string(owner[i]) + "/" + std::to_string(options_.shard.count) + ")";
+      }
+    }
+    return "";
+  };
   Json layers = Json::array();
+  size_t layer_index = 0;
   std::vector<std::vector<Json>> units;
   for (const auto& layer : layers_) {
+    const size_t li = layer_index++;
     const std::string layer_json = (fs::path(model_dir_) / layer.slug / "layer.json").string();
     if (!fs::is_regular_file(layer_json)) {
-      summary.missing.push_back(layer.name + " (layer)");
+      summary.missing.push_back(layer.name + " (layer)" + owner_of(li, -1));
       continue;
     }
     Json record = read_json(layer_json);
@@ -378,7 +399,7 @@ FinalizeSummary Builder::finalize() {
     for (int64_t u : layer.units) {
       if (!unit_done(layer, u)) {
         missing.push_back(u);
-        summary.missing.push_back(layer.name + ":" + std::to_string(u));
+        summary.missing.push_back(layer.name + ":" + std::to_string(u) + owner_of(li, u));
         continue;
       }
       units.back().push_back(read_json((fs::path(unit_dir(model_dir_, layer.slug, u)) / "unit.json").string()));

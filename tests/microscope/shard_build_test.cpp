@@ -158,9 +158,13 @@ TEST_F(MicroscopeShards, OverlappingShardsCorruptNothingAndFinalizeNamesTheMissi
                                     start(plus(args, {"--shard", "1/3"}))};
   for (const auto& r : shards) ASSERT_EQ(finish(r), "0");
 
-  const CommandResult partial = run_featvis({"microscope", "finalize", s});
+  const CommandResult partial = run_featvis({"microscope", "finalize", s, "--shards", "3"});
   EXPECT_EQ(partial.exit_code, 1);
   EXPECT_NE(partial.err.find("missing (first: darknet_tiny "), std::string::npos) << partial.err;
+  // Only shard 2 of 3 did not run: finalize names it.
+  EXPECT_NE(partial.err.find("rerun shards 2 of 3"), std::string::npos) << partial.err;
+  EXPECT_NE(partial.out.find("(shard 2/3)"), std::string::npos) << partial.out;
+  EXPECT_EQ(partial.out.find("(shard 0/3)"), std::string::npos) << partial.out;
   EXPECT_EQ(std::count(partial.err.begin(), partial.err.end(), '\n'), 1) << partial.err;
   EXPECT_NE(partial.out.find("missing: leaky_re_lu_"), std::string::npos) << partial.out;
   // The partial site is browsable and its manifest says what it lacks.

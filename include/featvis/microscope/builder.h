@@ -13,10 +13,12 @@
 //   SITE/<model>/<layer>/<unit>/unit.json, index.html, channel.png ...  (permalink)
 #include <featvis/microscope/lens.h>
 #include <featvis/microscope/shard.h>
+#include <featvis/microscope/work_plan.h>
 #include <featvis/model/model.h>
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,7 +55,10 @@ struct BuildSummary {
 
 struct FinalizeSummary {
   int64_t units = 0, layers = 0;      // present and laid out
-  std::vector<std::string> missing;  // "layer:unit", or "layer (layer)" when its layer.json is absent
+  // "layer:unit", or "layer (layer)" when its layer.json is absent; with
+  // BuildOptions::shard.count N, " (shard K/N)" after each: the shard that builds it.
+  std::vector<std::string> missing;
+  std::set<int64_t> missing_shards;  // those K, with a shard count
   std::string manifest;
 };
 
@@ -87,6 +92,7 @@ class Builder {
   Json settings_json() const;
   void refuse_other_tensors(const Json& settings_before) const;
   Json manifest_json(const Json& layers) const;
+  std::vector<WorkItem> work_items() const;  // work_plan.h, for this build's lenses
 
   const model::Model& model_;
   BuildOptions options_;
