@@ -187,7 +187,8 @@ void run_build(BuildArgs& args) {
 // Every model in SITE that has a build.json (or only `model_ref`'s): the settings it was
 // built with, the model opened again (its card's description and layer shapes), then
 // Builder::finalize. Missing units are listed on stdout, then one error line.
-void run_finalize(const std::string& site, const std::string& model_ref, int64_t shards, const RunOptions& run) {
+void run_finalize(const std::string& site, const std::string& model_ref, int64_t shards, const std::string& spectrum,
+                  const RunOptions& run) {
   if (!fs::is_directory(site)) throw Error("site '" + site + "' is not a directory");
   std::vector<fs::path> builds;
   for (const auto& e : fs::directory_iterator(site))
@@ -222,6 +223,8 @@ void run_finalize(const std::string& site, const std::string& model_ref, int64_t
       options.render.seed = settings.at("seed");
       options.render.thumb = settings.at("thumb");
       options.render.image_format = settings.value("image_format", "png");
+      options.render.param = settings.value("param", "fft");
+      options.render.spectrum = spectrum;
       options.examples = settings.at("examples").get<std::string>();
       if (!options.examples.empty() && fs::path(options.examples).is_relative())
         options.examples = (path.parent_path() / options.examples).string();
@@ -289,6 +292,11 @@ void add_microscope_command(CLI::App& app) {
   build->add_option("--seed", args->render.seed, "random seed");
   build->add_option("--image-format", args->render.image_format,
                     "full-size pictures: webp (lossy, about 10x smaller) or png (lossless); thumbnails are JPEG");
+  build->add_option("--param", args->render.param,
+                    "the render lenses' parameterization: fft (Lucid's, default), pixel, cppn or maco (needs "
+                    "`featvis spectrum`)")
+      ->check(CLI::IsMember({"fft", "pixel", "cppn", "maco"}));
+  build->add_option("--spectrum", args->render.spectrum, "maco: the spectrum .npy (default: <model>.spectrum.npy)");
   build->add_option("--examples", args->examples, "a directory written by `featvis examples` (dataset-examples lens)");
   build->add_option("--images", args->images, "photo folder: scan it for dataset examples (into SITE/<model>/examples) and attribute the top ones");
   build->add_option("--photos", args->photos, "two photos for the caricatures (default: from the examples index)")
@@ -310,6 +318,7 @@ void add_microscope_command(CLI::App& app) {
   auto fin_model = std::make_shared<std::string>();
   auto fin_run = std::make_shared<RunOptions>();
   auto fin_shards = std::make_shared<int64_t>(0);
+  auto fin_spectrum = std::make_shared<std::string>();
   CLI::App* finalize = cmd->add_subcommand(
       "finalize", "After the shards of a build: write the manifest and pages from the units present, list the missing\n"
                   "ones (exit 1 if any). The site equals a one-process build with the same settings.");
@@ -317,9 +326,10 @@ void add_microscope_command(CLI::App& app) {
   finalize->add_option("--model", *fin_model, "model name or path, when it is not on the model search path");
   finalize->add_option("--shards", *fin_shards, "the build's shard count N: name the shard of each missing unit")
       ->check(CLI::Range(int64_t{2}, int64_t{1000000}));
+  finalize->add_option("--spectrum", *fin_spectrum, "a --param maco build's --spectrum, when it was not the default");
   add_run_options(finalize, *fin_run);
-  finalize->callback([fin_site, fin_model, fin_shards, fin_run] {
-    run_finalize(*fin_site, *fin_model, *fin_shards, *fin_run);
+  finalize->callback([fin_site, fin_model, fin_shards, fin_spectrum, fin_run] {
+    run_finalize(*fin_site, *fin_model, *fin_shards, *fin_spectrum, *fin_run);
   });
 
   auto site = std::make_shared<std::string>();

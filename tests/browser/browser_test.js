@@ -79,7 +79,9 @@ function bigLayerSite(from) {
   if (settings.visualized) settings.visualized = { [L]: settings.visualized[L] };
   settings.examples = "";
   settings.photos = [];
-  settings.lenses = settings.lenses.filter((l) => l !== "examples" && l !== "attribution");
+  // No examples here, so neither the lenses that need them.
+  const needExamples = ["examples", "attribution", "accentuation"];
+  settings.lenses = settings.lenses.filter((l) => !needExamples.includes(l));
   fs.writeFileSync(path.join(big, "mobilenet_v2", "build.json"), JSON.stringify(settings, null, 2) + "\n");
   const layer = JSON.parse(fs.readFileSync(path.join(src, slug(L), "layer.json"), "utf8"));
   const channels = layer.channels;
@@ -91,13 +93,12 @@ function bigLayerSite(from) {
   fs.writeFileSync(path.join(dir, "layer.json"), JSON.stringify(layer, null, 2) + "\n");
   const unit0 = path.join(src, slug(L), "0");
   const record = JSON.parse(fs.readFileSync(path.join(unit0, "unit.json"), "utf8"));
-  delete record.lenses.examples;
-  delete record.lenses.attribution;
+  for (const l of needExamples) delete record.lenses[l];
   for (let u = 0; u < channels; u++) {
     const d = path.join(dir, String(u));
     fs.mkdirSync(d);
     for (const f of fs.readdirSync(unit0))
-      if (/\.(jpg|webp|png)$/.test(f) && !f.startsWith("attribution")) fs.copyFileSync(path.join(unit0, f), path.join(d, f));
+      if (/\.(jpg|webp|png)$/.test(f) && !needExamples.some((l) => f.startsWith(l))) fs.copyFileSync(path.join(unit0, f), path.join(d, f));
     fs.writeFileSync(path.join(d, "unit.json"), JSON.stringify({ ...record, unit: u }, null, 2) + "\n");
   }
   const fin = spawnSync(featvis, ["microscope", "finalize", big], { encoding: "utf8" });
@@ -172,6 +173,9 @@ async function main() {
 
     const imagesLoaded = async (what, atLeast) => {
       await page.waitForLoadState("load");
+      // loading="lazy" images in view do not hold the load event back: give them time.
+      await page.waitForFunction(() => Array.from(document.images).every((i) => i.complete && i.naturalWidth > 0),
+        null, { timeout: 10000 }).catch(() => {});
       const bad = await page.evaluate(() =>
         Array.from(document.images).filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => i.src));
       const count = await page.evaluate(() => document.images.length);

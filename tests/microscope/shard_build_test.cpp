@@ -144,7 +144,7 @@ TEST_F(MicroscopeShards, ThreeShardProcessesAndFinalizeEqualOneProcessByteForByt
   EXPECT_EQ(tree_difference(s, reference()), "");
   EXPECT_EQ(unreadable_file(s), "");
   EXPECT_EQ(read_json(s + "/darknet_tiny/manifest.json")["lenses"],
-            nlohmann::json({"channel", "neuron", "diversity", "examples", "deepdream", "attribution"}));
+            nlohmann::json({"channel", "neuron", "diversity", "examples", "deepdream", "attribution", "accentuation"}));
 }
 
 // Shards of two splits (0/2 with 0/3 and 1/3, as a wrong job script would) at the same
