@@ -23,8 +23,10 @@ const work = path.resolve(arg("--work", "build/browser-site"));
 const chromium = arg("--chromium", "/usr/bin/chromium");
 const repo = path.resolve(__dirname, "..", "..");
 
+const servers = [];  // `featvis microscope serve` children, stopped on any exit
 function fail(message) {
   console.error("browser test: FAIL: " + message);
+  for (const s of servers) s.kill();
   process.exit(1);
 }
 
@@ -109,6 +111,7 @@ function bigLayerSite(from) {
 // `featvis microscope serve DIR` on a free port: the process and its base URL.
 async function serve(dir) {
   const server = spawn(featvis, ["microscope", "serve", dir, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  servers.push(server);
   const base = await new Promise((resolve, reject) => {
     let out = "";
     server.stdout.on("data", (d) => {
