@@ -1,5 +1,7 @@
-// featvis microscope build|serve: a browsable, linkable site of every unit of a model
-// through every lens (OpenAI Microscope for any ONNX model), and a server for it.
+// featvis microscope build|finalize|serve: a browsable, linkable site of every unit of a
+// model through every lens (OpenAI Microscope for any ONNX model), built by one process or
+// by shards (--shard K/N, or a SLURM array / Kubernetes Indexed Job / mpirun) that
+// `finalize` joins, and a server for it.
 #include "cli_common.h"
 #include "commands.h"
 
@@ -8,6 +10,7 @@
 #include <featvis/graph/layer_name.h>
 #include <featvis/microscope/builder.h>
 #include <featvis/microscope/server.h>
+#include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
 #include <featvis/util/interrupt.h>
 
@@ -16,10 +19,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 
 namespace featvis::cli {
 namespace {
@@ -31,7 +36,9 @@ struct BuildArgs {
   std::vector<std::string> layers, photos;
   std::string units = "16";
   microscope::RenderSettings render;
-  bool resume = false, dry_run = false, quiet = false;
+  bool resume = false, dry_run = false, quiet = false, examples_only = false;
+  std::string shard;          // "K/N", or "" (then the engine's variables, shard.h)
+  int64_t shard_count = 0;    // N with a Kubernetes Indexed Job's JOB_COMPLETION_INDEX
   RunOptions run;
 };
 
@@ -74,13 +81,27 @@ std::string scan_examples_into_site(const model::Model& model, const BuildArgs& 
 
 void run_build(BuildArgs& args) {
   if (!args.images.empty() && !args.examples.empty()) throw Error("give --images (scan here) or --examples, not both");
+  if (args.examples_only && args.images.empty()) throw Error("--examples-only scans --images DIR; give it");
+  const microscope::Shard shard =
+      args.examples_only ? microscope::Shard{} : microscope::resolve_shard(args.shard, args.shard_count);
   const model::Model model = open_model(args.model, args.run);
   args.layers = graph::resolve_layers(model.graph, args.layers);
   InterruptFlag interrupt;
   std::string examples = args.examples;
   if (!args.images.empty()) {
+    // The scan is one step before the shards, never N racing copies of it.
+    const std::string dir = (fs::path(args.out) / dataset_examples::layer_slug(model.card.name) / "examples").string();
+    if (shard.sharded() && !fs::is_regular_file(fs::path(dir) / "index.json")) {
+      throw Error("shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) + " (from " + shard.source +
+                  ") found no dataset examples in '" + dir + "': run the same command with --examples-only once first");
+    }
     examples = scan_examples_into_site(model, args, interrupt);
     if (examples.empty()) return;  // a dry run before the scan, or the scan was interrupted
+    if (args.examples_only) {
+      if (args.run.json) std::cout << nlohmann::ordered_json{{"model", model.card.name}, {"examples", examples}}.dump(2) << '\n';
+      else std::printf("dataset examples: %s (shards and finalize reuse them)\n", examples.c_str());
+      return;
+    }
   }
   microscope::BuildOptions options;
   options.site = args.out;
@@ -89,6 +110,7 @@ void run_build(BuildArgs& args) {
   options.render = args.render;
   options.examples = examples;
   options.photos = args.photos;
+  options.shard = shard;
   // A dry run only reads an existing build (to count what is left), so it may look at one.
   options.resume = args.resume || args.dry_run;
   options.progress = !args.quiet && !args.run.json;
@@ -142,17 +164,96 @@ void run_build(BuildArgs& args) {
                                         {"layers_rendered", s.layers_rendered},
                                         {"seconds", s.seconds},
                                         {"seconds_per_unit", s.seconds_per_unit},
-                                        {"interrupted", s.interrupted}}
+                                        {"interrupted", s.interrupted},
+                                        {"shard", shard.sharded() ? nlohmann::ordered_json{{"index", shard.index},
+                                                                                           {"count", shard.count},
+                                                                                           {"source", shard.source}}
+                                                                  : nlohmann::ordered_json()}}
                      .dump(2)
               << '\n';
   } else {
     std::printf("microscope: %lld units rendered (%lld already done), %lld layers, %.1f s, %.2f s per unit\n",
                 static_cast<long long>(s.units_rendered), static_cast<long long>(s.units_skipped),
                 static_cast<long long>(s.layers_rendered), s.seconds, s.seconds_per_unit);
-    if (!s.interrupted) std::printf("site: %s/index.html (serve it with `featvis microscope serve %s`)\n", args.out.c_str(), args.out.c_str());
+    if (shard.sharded() && !s.interrupted) {
+      std::printf("shard %lld/%lld (from %s) done; when every shard is, run `featvis microscope finalize %s`\n",
+                  static_cast<long long>(shard.index), static_cast<long long>(shard.count), shard.source.c_str(), args.out.c_str());
+    } else if (!s.interrupted) std::printf("site: %s/index.html (serve it with `featvis microscope serve %s`)\n", args.out.c_str(), args.out.c_str());
   }
   std::fflush(stdout);
   if (s.interrupted) throw Error("interrupted; finished units are kept, continue with --resume");
+}
+
+// Every model in SITE that has a build.json (or only `model_ref`'s): the settings it was
+// built with, the model opened again (its card's description and layer shapes), then
+// Builder::finalize. Missing units are listed on stdout, then one error line.
+void run_finalize(const std::string& site, const std::string& model_ref, int64_t shards, const std::string& spectrum,
+                  const RunOptions& run) {
+  if (!fs::is_directory(site)) throw Error("site '" + site + "' is not a directory");
+  std::vector<fs::path> builds;
+  for (const auto& e : fs::directory_iterator(site))
+    if (e.is_directory() && fs::is_regular_file(e.path() / "build.json")) builds.push_back(e.path() / "build.json");
+  std::sort(builds.begin(), builds.end());
+  if (builds.empty()) throw Error("site '" + site + "' holds no microscope build (no <model>/build.json)");
+  nlohmann::ordered_json report = nlohmann::ordered_json::array();
+  std::vector<std::string> missing;
+  std::set<int64_t> rerun;
+  for (const auto& path : builds) {
+    nlohmann::ordered_json settings;
+    try {
+      settings = nlohmann::ordered_json::parse(read_file(path.string()));
+    } catch (const nlohmann::json::exception&) {
+      throw Error("'" + path.string() + "' is not a microscope build record");
+    }
+    const std::string name = settings.value("model", "");
+    if (!model_ref.empty() && builds.size() > 1 && model_ref != name && fs::path(model_ref).stem() != name) continue;
+    const model::Model model = open_model(model_ref.empty() ? name : model_ref, run);
+    microscope::BuildOptions options;
+    options.site = site;
+    options.resume = true;
+    options.shard.count = shards > 0 ? shards : 1;  // only to name the shard of what is missing
+    try {
+      options.layers = settings.at("layers").get<std::vector<std::string>>();
+      options.units = settings.at("units").get<std::string>();
+      options.render.steps = settings.at("steps");
+      options.render.size = settings.at("size");
+      options.render.batch = settings.at("batch");
+      options.render.diversity = settings.at("diversity");
+      options.render.diversity_weight = settings.at("diversity_weight");
+      options.render.seed = settings.at("seed");
+      options.render.thumb = settings.at("thumb");
+      options.render.image_format = settings.value("image_format", "png");
+      options.render.param = settings.value("param", "fft");
+      options.render.spectrum = spectrum;
+      options.examples = settings.at("examples").get<std::string>();
+      if (!options.examples.empty() && fs::path(options.examples).is_relative())
+        options.examples = (path.parent_path() / options.examples).string();
+      options.photos = settings.at("photos").get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+      throw Error("'" + path.string() + "' lacks a setting of the build (" + std::string(e.what()) + ")");
+    }
+    microscope::Builder builder(model, options);
+    const microscope::FinalizeSummary s = builder.finalize();
+    report.push_back({{"model", model.card.name}, {"manifest", s.manifest}, {"layers", s.layers}, {"units", s.units},
+                      {"missing", s.missing}});
+    if (!run.json) {
+      std::printf("%s: %lld units in %lld layers laid out, %zu missing\n", model.card.name.c_str(),
+                  static_cast<long long>(s.units), static_cast<long long>(s.layers), s.missing.size());
+      for (const auto& m : s.missing) std::printf("missing: %s\n", m.c_str());
+    }
+    for (const auto& m : s.missing) missing.push_back(model.card.name + " " + m);
+    rerun.insert(s.missing_shards.begin(), s.missing_shards.end());
+  }
+  if (report.empty()) throw Error("site '" + site + "' holds no build of model '" + model_ref + "'");
+  if (run.json) std::cout << report.dump(2) << '\n';
+  std::fflush(stdout);
+  if (!missing.empty()) {
+    std::string which;
+    for (int64_t k : rerun) which += (which.empty() ? "" : ",") + std::to_string(k);
+    throw Error(std::to_string(missing.size()) + " missing (first: " + missing.front() + "); rerun " +
+                (which.empty() ? "the shards that own them" : "shards " + which + " of " + std::to_string(shards)) +
+                " (a rerun resumes), then finalize again");
+  }
 }
 
 void run_serve(const std::string& site, const std::string& host, int port) {
@@ -189,6 +290,8 @@ void add_microscope_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 1e6));
   build->add_option("--thumb", args->render.thumb, "longest side of JPEG thumbnails")->check(CLI::Range(int64_t{4}, int64_t{1024}));
   build->add_option("--seed", args->render.seed, "random seed");
+  build->add_option("--image-format", args->render.image_format,
+                    "full-size pictures: webp (lossy, about 10x smaller) or png (lossless); thumbnails are JPEG");
   build->add_option("--param", args->render.param,
                     "the render lenses' parameterization: fft (Lucid's, default), pixel, cppn or maco (needs "
                     "`featvis spectrum`)")
@@ -199,10 +302,35 @@ void add_microscope_command(CLI::App& app) {
   build->add_option("--photos", args->photos, "two photos for the caricatures (default: from the examples index)")
       ->delimiter(',');
   build->add_flag("--resume", args->resume, "continue an interrupted build with the same settings");
+  build->add_option("--shard", args->shard,
+                    "build share K of N (0-based) and no pages; default: from SLURM_ARRAY_TASK_ID/COUNT/MIN, "
+                    "JOB_COMPLETION_INDEX with --shard-count, or OMPI_COMM_WORLD_RANK/SIZE; then `microscope finalize`");
+  build->add_option("--shard-count", args->shard_count, "N for a Kubernetes Indexed Job (K is JOB_COMPLETION_INDEX) or a SLURM array (K is the array index itself)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  build->add_flag("--examples-only", args->examples_only,
+                  "only the dataset-examples scan of --images (the step before sharded builds, which reuse it)");
   build->add_flag("--dry-run", args->dry_run, "count units and estimate the time (a few timed steps); writes nothing");
   build->add_flag("--quiet,-q", args->quiet, "no progress bar");
   add_run_options(build, args->run);
   build->callback([args] { run_build(*args); });
+
+  auto fin_site = std::make_shared<std::string>();
+  auto fin_model = std::make_shared<std::string>();
+  auto fin_run = std::make_shared<RunOptions>();
+  auto fin_shards = std::make_shared<int64_t>(0);
+  auto fin_spectrum = std::make_shared<std::string>();
+  CLI::App* finalize = cmd->add_subcommand(
+      "finalize", "After the shards of a build: write the manifest and pages from the units present, list the missing\n"
+                  "ones (exit 1 if any). The site equals a one-process build with the same settings.");
+  finalize->add_option("site", *fin_site, "site directory")->required();
+  finalize->add_option("--model", *fin_model, "model name or path, when it is not on the model search path");
+  finalize->add_option("--shards", *fin_shards, "the build's shard count N: name the shard of each missing unit")
+      ->check(CLI::Range(int64_t{2}, int64_t{1000000}));
+  finalize->add_option("--spectrum", *fin_spectrum, "a --param maco build's --spectrum, when it was not the default");
+  add_run_options(finalize, *fin_run);
+  finalize->callback([fin_site, fin_model, fin_shards, fin_spectrum, fin_run] {
+    run_finalize(*fin_site, *fin_model, *fin_shards, *fin_spectrum, *fin_run);
+  });
 
   auto site = std::make_shared<std::string>();
   auto host = std::make_shared<std::string>("127.0.0.1");

@@ -4,6 +4,7 @@
 
 #include <featvis/image/image.h>
 #include <featvis/image/jpeg.h>
+#include <featvis/image/webp.h>
 #include <featvis/image/png.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
@@ -94,5 +95,11 @@ void save_jpeg(const std::string& path, const at::Tensor& chw01, int quality) {
   write_file_atomically(path, encode_jpeg(rgb.data_ptr<uint8_t>(), w, h, quality));
 }
 
+void save_webp(const std::string& path, const at::Tensor& chw01, float quality) {
+  const at::Tensor hwc = to_hwc8(chw01, "save_webp");
+  const int h = static_cast<int>(hwc.size(0)), w = static_cast<int>(hwc.size(1));
+  const at::Tensor rgb = hwc.size(2) == 3 ? hwc : hwc.expand({h, w, 3}).contiguous();
+  write_file_atomically(path, encode_webp(rgb.data_ptr<uint8_t>(), w, h, quality));
+}
 
 }  // namespace featvis::image

@@ -47,7 +47,7 @@ class AccentuationLens : public Lens {
       const std::string dir = unit_dir(ctx.model_dir, layer.slug, tops[i].unit);
       make_dirs(dir);
       const at::Tensor picture = result.images[static_cast<int64_t>(i)];
-      Json entry{{"image", save_image_pair(dir, "accentuation", picture, ctx.settings.thumb).image},
+      Json entry{{"image", save_image_pair(dir, "accentuation", picture, ctx.settings).image},
                  {"photo", tops[i].name},
                  {"weight", kDistanceWeight},
                  {"tensor", layer.tensor},

@@ -33,7 +33,7 @@ class AttributionLens : public Lens {
       const ImagePair pair =
           save_image_pair(dir, "attribution",
                           attribution::overlay(image, a.map, {attribution::default_overlay_style(options.method)}),
-                          ctx.settings.thumb);
+                          ctx.settings);
       entries[top.unit][name()] = Json{{"image", pair.image},
                                        {"thumb", pair.thumb},
                                        {"photo", top.name},

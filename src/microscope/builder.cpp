@@ -5,6 +5,7 @@
 #include <featvis/microscope/lens_set.h>
 #include <featvis/microscope/pages.h>
 #include <featvis/microscope/site_path.h>
+#include <featvis/microscope/work_plan.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/did_you_mean.h>
 #include <featvis/util/check.h>
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <regex>
 
 namespace featvis::microscope {
@@ -47,9 +49,9 @@ std::vector<int64_t> select_units(const std::string& spec, int64_t channels) {
   return units;
 }
 
-// A killed run can leave "<file>.tmp.<pid>" behind (write_file_atomically's temporary).
+// A killed run can leave "<file>.tmp.<pid>.<host>" behind (write_file_atomically's temporary).
 void remove_stray_temporaries(const std::string& dir) {
-  static const std::regex tmp(R"(.*\.tmp\.[0-9]+)");
+  static const std::regex tmp(R"(.*\.tmp\.[0-9]+(\.[0-9a-f]+)?)");
   std::vector<fs::path> stray;
   for (const auto& e : fs::recursive_directory_iterator(dir))
     if (e.is_regular_file() && std::regex_match(e.path().filename().string(), tmp)) stray.push_back(e.path());
@@ -68,17 +70,28 @@ std::string first_difference(const Json& a, const Json& b) {
 
 }  // namespace
 
+std::string recorded_examples_dir(const std::string& dir, const std::string& model_dir) {
+  if (dir.empty() || fs::path(dir).is_relative()) return dir;
+  const fs::path rel = fs::path(dir).lexically_relative(fs::weakly_canonical(model_dir));
+  if (rel.empty() || *rel.begin() == "..") return dir;
+  return rel.generic_string();
+}
+
 Builder::Builder(const model::Model& model, BuildOptions options) : model_(model), options_(std::move(options)) {
   const RenderSettings& s = options_.render;
   FEATVIS_CHECK_SETTING(s.steps >= 1, "steps", "render steps must be at least 1");
   FEATVIS_CHECK_SETTING(s.batch >= 1, "batch", "units per render batch must be at least 1");
   FEATVIS_CHECK_SETTING(s.diversity == 0 || (s.diversity >= 2 && s.diversity <= 4), "diversity",
                         "diversity images per unit must be 0 (off) or 2-4");
+  FEATVIS_CHECK_SETTING(s.image_format == "webp" || s.image_format == "png", "image_format",
+                        "picture format '", s.image_format, "' must be webp (lossy, small) or png (lossless)");
   // An unknown parameterization or a missing MACO spectrum fails here, before any work.
   if (render::param::parse_space(s.param) == render::param::Space::kMACO) render::maco_spectrum(s.spectrum, model);
   model_dir_ = (fs::path(options_.site) / dataset_examples::layer_slug(model.card.name)).string();
 
   const std::vector<featvis::inference::LayerInfo> all = inference::describe_layers(model);
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& l : all) shapes[l.name] = l.shape;
   std::vector<std::string> names = options_.layers;
   if (names.empty())
     for (const auto& l : model.card.layers) names.push_back(l.name);
@@ -112,6 +125,7 @@ Builder::Builder(const model::Model& model, BuildOptions options) : model_(model
     plan.units = select_units(options_.units, plan.channels);
     for (const auto& other : layers_)
       if (other.slug == plan.slug) throw Error("layers '" + other.name + "' and '" + name + "' have the same directory name");
+    layer_cost_.push_back(forward_cost(model.graph, shapes, plan.tensor));
     layers_.push_back(std::move(plan));
   }
 
@@ -124,7 +138,7 @@ Builder::Builder(const model::Model& model, BuildOptions options) : model_(model
       throw SettingError("examples", "dataset examples '" + options_.examples + "' were scanned on model '" +
                                          index.model + "', not '" + model.card.name + "'");
     }
-    examples_dir_ = fs::weakly_canonical(options_.examples).string();
+    examples_dir_ = recorded_examples_dir(fs::weakly_canonical(options_.examples).string(), model_dir_);
     if (photos.empty() && !index.images.empty()) {
       photos.push_back((fs::path(index.images_root) / index.images.front()).string());
       if (index.images.size() > 1) photos.push_back((fs::path(index.images_root) / index.images[index.images.size() / 2]).string());
@@ -139,11 +153,16 @@ Builder::Builder(const model::Model& model, BuildOptions options) : model_(model
 
   const std::string settings_path = (fs::path(model_dir_) / "build.json").string();
   if (fs::exists(settings_path)) {
-    if (!options_.resume) {
+    if (!options_.resume && !options_.shard.sharded()) {
       throw SettingError("resume", "'" + options_.site + "' already holds a microscope build of '" +
                                        model.card.name + "': resume it, or build into another directory");
     }
-    const Json before = read_json(settings_path);
+    Json before = read_json(settings_path);
+    // Builds before the image_format setting wrote PNGs.
+    if (!before.contains("image_format")) before["image_format"] = "png";
+    // Builds before relative records named their own examples by the absolute path.
+    if (before.contains("examples") && before["examples"].is_string())
+      before["examples"] = recorded_examples_dir(before["examples"].get<std::string>(), model_dir_);
     refuse_other_tensors(before);
     const std::string diff = first_difference(settings_json(), before);
     if (!diff.empty()) {
@@ -182,6 +201,7 @@ Json Builder::settings_json() const {
                 {"diversity_weight", s.diversity_weight},
                 {"seed", s.seed},
                 {"thumb", s.thumb},
+                {"image_format", s.image_format},
                 {"preset", "lucid"},
                 {"lenses", lens_names()},
                 {"examples", examples_dir_},
@@ -237,12 +257,7 @@ Estimate Builder::estimate() {
   return e;
 }
 
-Json Builder::manifest_json() const {
-  Json layers = Json::array();
-  for (const auto& l : layers_) {
-    const Json layer = read_json((fs::path(model_dir_) / l.slug / "layer.json").string());
-    layers.push_back(layer);
-  }
+Json Builder::manifest_json(const Json& layers) const {
   return Json{{"format", kSiteFormat},
               {"model", model_.card.name},
               {"description", model_.card.description},
@@ -252,26 +267,48 @@ Json Builder::manifest_json() const {
               {"layers", layers}};
 }
 
+std::vector<WorkItem> Builder::work_items() const {
+  double layer_steps = 0, unit_steps = 0;
+  for (const auto& lens : lenses_) {
+    if (!lens->active()) continue;
+    layer_steps += lens->layer_image_steps(options_.render);
+    unit_steps += lens->unit_image_steps(options_.render);
+  }
+  return plan_work(layers_, options_.render.batch, layer_cost_, layer_steps, unit_steps);
+}
+
 BuildSummary Builder::build() {
   const auto start = std::chrono::steady_clock::now();
+  const Shard& shard = options_.shard;
   make_dirs(model_dir_);
-  if (options_.resume) remove_stray_temporaries(model_dir_);
+  // Other shards may be writing now: their temporaries are not stray (finalize removes them).
+  if (options_.resume && !shard.sharded()) remove_stray_temporaries(model_dir_);
+  // Every shard writes the same bytes here (the constructor checked the settings).
   write_file_atomically((fs::path(model_dir_) / "build.json").string(), settings_json().dump(2) + "\n");
+
+  const std::vector<WorkItem> items = work_items();
+  const std::vector<int64_t> owner = assign_shards(items, shard.count);
+  auto mine = [&](size_t i) { return owner[i] == shard.index; };
 
   const LensContext ctx{model_, options_.render, model_dir_};
   BuildSummary summary;
   int64_t total = 0;
-  for (const auto& layer : layers_)
-    for (int64_t u : layer.units) total += unit_done(layer, u) ? 0 : 1;
-  ProgressBar bar(total, "microscope", options_.progress);
+  for (size_t i = 0; i < items.size(); ++i)
+    if (mine(i))
+      for (int64_t u : items[i].units) total += unit_done(layers_[items[i].layer], u) ? 0 : 1;
+  ProgressBar bar(total, shard.sharded() ? "microscope " + std::to_string(shard.index) + "/" + std::to_string(shard.count)
+                                         : std::string("microscope"),
+                  options_.progress);
   int64_t done = 0;
   auto stop = [&] { return options_.stop_requested && options_.stop_requested(); };
 
-  for (const auto& layer : layers_) {
-    if (stop()) break;
+  for (size_t i = 0; i < items.size() && !stop(); ++i) {
+    if (!mine(i)) continue;
+    const LayerPlan& layer = layers_[items[i].layer];
     const std::string layer_dir = (fs::path(model_dir_) / layer.slug).string();
-    const std::string layer_json = (fs::path(layer_dir) / "layer.json").string();
-    if (!fs::is_regular_file(layer_json)) {
+    if (items[i].units.empty()) {  // the layer's own work
+      const std::string layer_json = (fs::path(layer_dir) / "layer.json").string();
+      if (fs::is_regular_file(layer_json)) continue;
       bar.update(done, layer.name + " (layer)");
       make_dirs(layer_dir);
       Json lenses = Json::object();
@@ -285,30 +322,36 @@ BuildSummary Builder::build() {
                         {"lenses", lenses}};
       write_file_atomically(layer_json, record.dump(2) + "\n");
       ++summary.layers_rendered;
+      continue;
     }
-    for (size_t g = 0; g < layer.units.size(); g += static_cast<size_t>(options_.render.batch)) {
-      if (stop()) break;
-      std::vector<int64_t> pending;
-      for (size_t i = g; i < std::min(layer.units.size(), g + static_cast<size_t>(options_.render.batch)); ++i) {
-        if (unit_done(layer, layer.units[i])) ++summary.units_skipped;
-        else pending.push_back(layer.units[i]);
-      }
-      if (pending.empty()) continue;
-      UnitEntries entries;
-      for (const auto& lens : lenses_)
-        if (lens->active()) lens->build_units(ctx, layer, pending, entries);
-      // unit.json last: it is the done marker, written once all of the unit's files are.
-      for (int64_t u : pending) {
-        const std::string dir = unit_dir(model_dir_, layer.slug, u);
-        make_dirs(dir);
-        const Json record{{"model", model_.card.name}, {"layer", layer.name}, {"slug", layer.slug},
-                          {"unit", u},                 {"lenses", entries.count(u) ? entries[u] : Json::object()}};
-        write_file_atomically((fs::path(dir) / "unit.json").string(), record.dump(2) + "\n");
-        ++summary.units_rendered;
-      }
-      done += static_cast<int64_t>(pending.size());
-      bar.update(done, layer.name + ":" + std::to_string(pending.back()));
+    const std::vector<int64_t>& group = items[i].units;
+    const int64_t pending = std::count_if(group.begin(), group.end(), [&](int64_t u) { return !unit_done(layer, u); });
+    if (pending == 0) {
+      summary.units_skipped += static_cast<int64_t>(group.size());
+      continue;
     }
+    // The whole batch even when some of its units are done (a run killed between their
+    // unit.json files): its pictures are seeded and optimized per batch, so rendering only
+    // the rest would draw other pictures than an uninterrupted build.
+    UnitEntries entries;
+    for (const auto& lens : lenses_)
+      if (lens->active()) lens->build_units(ctx, layer, group, entries);
+    // unit.json last: it is the done marker, written once all of the unit's files are.
+    // One already there (written meanwhile by an overlapping shard) stays as it is.
+    for (int64_t u : group) {
+      if (unit_done(layer, u)) {
+        ++summary.units_skipped;
+        continue;
+      }
+      const std::string dir = unit_dir(model_dir_, layer.slug, u);
+      make_dirs(dir);
+      const Json record{{"model", model_.card.name}, {"layer", layer.name}, {"slug", layer.slug},
+                        {"unit", u},                 {"lenses", entries.count(u) ? entries[u] : Json::object()}};
+      write_file_atomically((fs::path(dir) / "unit.json").string(), record.dump(2) + "\n");
+      ++summary.units_rendered;
+    }
+    done += pending;
+    bar.update(done, layer.name + ":" + std::to_string(group.back()));
   }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   summary.seconds_per_unit = summary.units_rendered > 0 ? summary.seconds / static_cast<double>(summary.units_rendered) : 0;
@@ -317,15 +360,66 @@ BuildSummary Builder::build() {
     return summary;
   }
   bar.finish();
+  if (shard.sharded()) return summary;  // `featvis microscope finalize` lays the site out
 
-  const Json manifest = manifest_json();
+  const FinalizeSummary site = finalize();
+  if (!site.missing.empty()) throw Error("the build finished but '" + site.missing.front() + "' is missing");
+  summary.manifest = site.manifest;
+  return summary;
+}
+
+FinalizeSummary Builder::finalize() {
+  FinalizeSummary summary;
+  FEATVIS_CHECK(fs::is_regular_file(fs::path(model_dir_) / "build.json"), "'", model_dir_,
+                "' holds no microscope build (no build.json)");
+  remove_stray_temporaries(model_dir_);
+  // With a shard count, each missing item names its shard, so the user reruns just those.
+  const std::vector<WorkItem> items = work_items();
+  const std::vector<int64_t> owner = assign_shards(items, options_.shard.count);
+  auto owner_of = [&](size_t layer, int64_t unit) -> std::string {
+    if (!options_.shard.sharded()) return "";
+    for (size_t i = 0; i < items.size(); ++i) {
+      const bool hit = items[i].layer == layer && (unit < 0 ? items[i].units.empty()
+                                                            : std::count(items[i].units.begin(), items[i].units.end(), unit) > 0);
+      if (hit) {
+        summary.missing_shards.insert(owner[i]);
+        return " (shard " + std::to_string(owner[i]) + "/" + std::to_string(options_.shard.count) + ")";
+      }
+    }
+    return "";
+  };
+  Json layers = Json::array();
+  size_t layer_index = 0;
   std::vector<std::vector<Json>> units;
   for (const auto& layer : layers_) {
-    units.emplace_back();
-    for (int64_t u : layer.units) {
-      units.back().push_back(read_json((fs::path(unit_dir(model_dir_, layer.slug, u)) / "unit.json").string()));
+    const size_t li = layer_index++;
+    const std::string layer_json = (fs::path(model_dir_) / layer.slug / "layer.json").string();
+    if (!fs::is_regular_file(layer_json)) {
+      summary.missing.push_back(layer.name + " (layer)" + owner_of(li, -1));
+      continue;
     }
+    Json record = read_json(layer_json);
+    units.emplace_back();
+    Json present = Json::array(), missing = Json::array();
+    for (int64_t u : layer.units) {
+      if (!unit_done(layer, u)) {
+        missing.push_back(u);
+        summary.missing.push_back(layer.name + ":" + std::to_string(u) + owner_of(li, u));
+        continue;
+      }
+      units.back().push_back(read_json((fs::path(unit_dir(model_dir_, layer.slug, u)) / "unit.json").string()));
+      present.push_back(u);
+    }
+    summary.units += static_cast<int64_t>(present.size());
+    // Only a partial site says what it lacks; a complete one is the one-process build's bytes.
+    if (!missing.empty()) {
+      record["units"] = present;
+      record["missing"] = missing;
+    }
+    layers.push_back(record);
+    ++summary.layers;
   }
+  const Json manifest = manifest_json(layers);
   write_model_pages(model_dir_, manifest, units, lenses_);
   summary.manifest = (fs::path(model_dir_) / "manifest.json").string();
   write_file_atomically(summary.manifest, manifest.dump(2) + "\n");

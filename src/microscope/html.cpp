@@ -24,6 +24,10 @@ std::string html_img(const std::string& src, const std::string& alt, const std::
          (cls.empty() ? "" : " class=\"" + cls + "\"") + ">";
 }
 
+std::string html_lazy_img(const std::string& src, const std::string& alt, bool deferred) {
+  return std::string(deferred ? "<img data-src=\"" : "<img src=\"") + html_escape(src) + "\" alt=\"" + html_escape(alt) + "\" loading=\"lazy\" decoding=\"async\">";
+}
+
 std::string html_absent(const std::string& what) { return "<p class=\"absent\">" + html_escape(what) + "</p>\n"; }
 
 std::string html_number(double v) {

@@ -87,14 +87,16 @@ std::string lay_out(const std::vector<PageSection>& sections) {
 }
 
 // A unit's thumbnail cell, linked to its page; `prefix` leads from the page to SITE/<model>/.
-std::string unit_cell(const std::string& prefix, const Json& layer, const Json& unit, const Lenses& lenses) {
+// `deferred`: the thumbnail waits for site.js (html_lazy_img).
+std::string unit_cell(const std::string& prefix, const Json& layer, const Json& unit, const Lenses& lenses,
+                      bool deferred = false) {
   const std::string number = std::to_string(unit.at("unit").get<int64_t>());
   const std::string unit_href = prefix + layer.at("slug").get<std::string>() + "/" + number + "/";
   std::string picture;
   for (const auto& lens : lenses) {
     const std::string thumb = lens->unit_thumbnail(entry_of(unit, *lens));
     if (thumb.empty()) continue;
-    picture = html_img(unit_href + thumb, "unit " + number);
+    picture = html_lazy_img(unit_href + thumb, "unit " + number, deferred);
     break;
   }
   return "<a class=\"cell\" href=\"" + html_escape(unit_href) + "\">" + picture + number + "</a>";
@@ -160,7 +162,9 @@ std::string layer_page(const Json& manifest, size_t li, const std::vector<Json>&
   if (!nav.prev.empty()) m += "<a href=\"" + nav.prev + "\">[ " + html_escape(layers[li - 1].at("name").get<std::string>()) + "</a>";
   if (!nav.next.empty()) m += "<a href=\"" + nav.next + "\">" + html_escape(layers[li + 1].at("name").get<std::string>()) + " ]</a>";
   m += "</p>\n<h2>Units</h2>\n<div class=\"grid\">";
-  for (const auto& unit : units) m += unit_cell("../", layer, unit, lenses);
+  // The first rows load with the page; the rest as they scroll near (site.js).
+  constexpr size_t kEagerCells = 64;
+  for (size_t i = 0; i < units.size(); ++i) m += unit_cell("../", layer, units[i], lenses, i >= kEagerCells);
   m += "</div>\n";
   std::vector<PageSection> sections;
   for (const auto& lens : lenses)

@@ -70,7 +70,7 @@ class PerUnitLens : public Lens {
     for (size_t i = 0; i < group.size(); ++i) {
       const std::string dir = unit_dir(ctx.model_dir, layer.slug, group[i]);
       make_dirs(dir);
-      Json entry = pair_json(save_image_pair(dir, name_, result.images[static_cast<int64_t>(i)], ctx.settings.thumb));
+      Json entry = pair_json(save_image_pair(dir, name_, result.images[static_cast<int64_t>(i)], ctx.settings));
       entry["activation"] = result.final_values()[i];
       entry["tensor"] = layer.tensor;
       entries[group[i]][name_] = entry;
@@ -127,7 +127,7 @@ class DiversityLens : public Lens {
       make_dirs(dir);
       Json images = Json::array();
       for (int64_t i = 0; i < ctx.settings.diversity; ++i) {
-        images.push_back(pair_json(save_image_pair(dir, "diversity_" + std::to_string(i), result.images[i], ctx.settings.thumb)));
+        images.push_back(pair_json(save_image_pair(dir, "diversity_" + std::to_string(i), result.images[i], ctx.settings)));
       }
       entries[u][name()] = Json{{"images", images}, {"tensor", layer.tensor}};
     }
@@ -161,7 +161,7 @@ class DeepDreamLens : public Lens {
     make_dirs(dir);
     const objective::Objective objective = objective::deepdream(layer.tensor);
     const auto dream = optimize(ctx, objective, 1, seed_for(ctx.settings.seed, "deepdream", layer.name, -1));
-    Json entry{{"dream", pair_json(save_image_pair(dir, "deepdream", dream.images[0], ctx.settings.thumb))}};
+    Json entry{{"dream", pair_json(save_image_pair(dir, "deepdream", dream.images[0], ctx.settings))}};
     Json caricatures = Json::array();
     if (!photos_.empty()) {
       const int64_t size = image_size(ctx);
@@ -177,8 +177,8 @@ class DeepDreamLens : public Lens {
                                    seed_for(ctx.settings.seed, "caricature", layer.name, -1));
       for (size_t i = 0; i < photos_.size(); ++i) {
         const std::string stem = "caricature_" + std::to_string(i);
-        Json c = pair_json(save_image_pair(dir, stem, result.images[static_cast<int64_t>(i)], ctx.settings.thumb));
-        c["photo"] = pair_json(save_image_pair(dir, stem + "_photo", starts[i], ctx.settings.thumb));
+        Json c = pair_json(save_image_pair(dir, stem, result.images[static_cast<int64_t>(i)], ctx.settings));
+        c["photo"] = pair_json(save_image_pair(dir, stem + "_photo", starts[i], ctx.settings));
         c["source"] = fs::path(photos_[i]).filename().string();
         caricatures.push_back(c);
       }

@@ -5,14 +5,33 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
 namespace featvis {
+namespace {
+
+// The host in a temporary's name: processes on two machines writing one file on a shared
+// filesystem (Microscope shards) can have the same pid, in containers even usually.
+const std::string& host_tag() {
+  static const std::string tag = [] {
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    uint32_t h = 2166136261u;
+    for (const char* c = name; *c != 0; ++c) h = (h ^ static_cast<unsigned char>(*c)) * 16777619u;
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%08x", h);
+    return std::string(hex);
+  }();
+  return tag;
+}
+
+}  // namespace
 
 void write_file_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + host_tag();
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error("cannot write '" + path + "'");

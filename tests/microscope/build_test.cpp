@@ -150,7 +150,7 @@ TEST(MicroscopeBuild, ImagesAreScannedIntoTheSiteAndTopPhotosAttributed) {
     ASSERT_TRUE(lenses.contains("attribution")) << dir;
     // The attributed photo is the unit's top photo by channel mean.
     EXPECT_EQ(lenses["attribution"]["photo"], lenses["examples"]["top_mean"][0]["image"]);
-    const at::Tensor attribution = featvis::image::load_image_rgb8(dir + "/attribution.png");
+    const at::Tensor attribution = featvis::image::load_image_rgb8(dir + "/attribution.webp");
     EXPECT_EQ(attribution.size(1), 8);  // the card's 8x8 view ...
     EXPECT_GT(attribution.size(0), 8);  // ... above its colour bar
     // Accentuation starts from the same photo and stays near it.

@@ -78,7 +78,7 @@ inline std::string unreadable_file(const std::string& dir) {
     const std::string path = dir + "/" + f;
     const std::string ext = fs::path(f).extension().string();
     try {
-      if (ext == ".png" || ext == ".jpg") image::load_image_rgb8(path);
+      if (ext == ".png" || ext == ".jpg" || ext == ".webp") image::load_image_rgb8(path);
       if (ext == ".json" && !nlohmann::json::accept(read_file(path))) return path + " (not JSON)";
       if (ext == ".html" && read_file(path).find("</html>") == std::string::npos) return path + " (truncated html)";
     } catch (const std::exception& e) {

@@ -51,7 +51,7 @@ TEST(MicroscopePages, ANewLensGetsItsSectionsWithoutChangesToThePageWriter) {
   const std::string layer_page = featvis::read_file(dir + "/conv/index.html");
   EXPECT_NE(layer_page.find("<h2>Layer notes</h2><p>about the layer</p>"), std::string::npos) << layer_page;
   // The unit grid uses the lens's thumbnail where it has one.
-  EXPECT_NE(layer_page.find("<img src=\"../conv/0/note.jpg\" alt=\"unit 0\">"), std::string::npos) << layer_page;
+  EXPECT_NE(layer_page.find("<img src=\"../conv/0/note.jpg\" alt=\"unit 0\" loading=\"lazy\" decoding=\"async\">"), std::string::npos) << layer_page;
   EXPECT_NE(layer_page.find("<a class=\"cell\" href=\"../conv/1/\">1</a>"), std::string::npos) << layer_page;
 }
 

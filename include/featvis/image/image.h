@@ -41,4 +41,7 @@ void save_png(const std::string& path, const at::Tensor& chw01);
 // The same as a JPEG (quality 1-100), for thumbnails.
 void save_jpeg(const std::string& path, const at::Tensor& chw01, int quality = 85);
 
+// The same as a lossy WebP (quality 0-100), for the Microscope's renders (image/webp.h).
+void save_webp(const std::string& path, const at::Tensor& chw01, float quality = 90);
+
 }  // namespace featvis::image

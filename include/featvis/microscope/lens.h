@@ -29,6 +29,8 @@ struct RenderSettings {
   double diversity_weight = 10.0;
   uint64_t seed = 0;
   int64_t thumb = 128;  // longest side of the JPEG thumbnails
+  // Full-size pictures: "webp" (lossy, about a tenth of a PNG) or "png" (lossless).
+  std::string image_format = "webp";
   // The render lenses' parameterization (render::param::parse_space: fft, pixel, cppn,
   // maco) and MACO's spectrum file ("" = <model>.spectrum.npy on the search path).
   std::string param = "fft";

@@ -19,12 +19,16 @@ std::string unit_dir(const std::string& model_dir, const std::string& layer_slug
 // Creates a directory and its parents; featvis::Error naming it on failure.
 void make_dirs(const std::string& dir);
 
-// Writes a [3,H,W] image in [0,1] as <dir>/<stem>.png (full size) and <dir>/<stem>.jpg
-// (longest side at most `thumb`, area-averaged), both atomically. Returns the file names
-// (manifest entries are relative to their directory).
+struct RenderSettings;  // lens.h
+
+// Writes a [3,H,W] image in [0,1] as <dir>/<stem>.webp (full size, lossy; .png with
+// settings.image_format "png") and <dir>/<stem>.jpg (longest side at most settings.thumb,
+// area-averaged), both atomically. Returns the file names (manifest entries are relative
+// to their directory).
 struct ImagePair {
   std::string image, thumb;
 };
-ImagePair save_image_pair(const std::string& dir, const std::string& stem, const at::Tensor& chw01, int64_t thumb);
+ImagePair save_image_pair(const std::string& dir, const std::string& stem, const at::Tensor& chw01,
+                          const RenderSettings& settings);
 
 }  // namespace featvis::microscope

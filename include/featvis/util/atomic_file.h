@@ -1,5 +1,5 @@
 #pragma once
-// Finished outputs are never half-written: write to "<path>.tmp.<pid>", then rename.
+// Finished outputs are never half-written: write to "<path>.tmp.<pid>.<host hash>", then rename.
 #include <string>
 
 namespace featvis {

@@ -1,5 +1,21 @@
 (function () {
   "use strict";
+  // Big layer grids: thumbnails after the first rows carry data-src and load as their cell
+  // nears the viewport (Chrome's loading="lazy" margin would fetch ~200 at once).
+  var deferred = document.querySelectorAll("img[data-src]");
+  var show = function (img) { img.src = img.getAttribute("data-src"); img.removeAttribute("data-src"); };
+  if (deferred.length && !("IntersectionObserver" in window)) Array.prototype.forEach.call(deferred, show);
+  else if (deferred.length) {
+    var watcher = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) {
+        if (!e.isIntersecting) return;
+        watcher.unobserve(e.target);
+        var img = e.target.querySelector("img[data-src]");
+        if (img) show(img);
+      });
+    }, { rootMargin: "200px 0px" });
+    Array.prototype.forEach.call(deferred, function (img) { watcher.observe(img.parentNode); });
+  }
   var body = document.body;
   var modelRoot = body.getAttribute("data-model-root");
   function go(href) { if (href) window.location.href = href; }
