@@ -48,7 +48,19 @@ ARCHITECTURES = {
     "mobilenet_v2": (224, "features.6", "features.14"),
     "mobilenet_v3_small": (224, "features.3", "features.9"),
     "efficientnet_b0": (224, "features.3", "features.6"),
+    # Swin: Mod, Range, ScatterND (the shifted-window mask), Erf, LayerNorm decomposed at
+    # opset 13 and one LayerNormalization node at the newest opset.
+    "swin_t": (224, "features.3", "features.5"),
+    "swin_t_opset17": (224, "features.3", "features.5"),
 }
+# Fixtures exported at another opset than 13: name -> (torchvision architecture, opset).
+# 17 is the newest opset Debian's torch 1.13 exports (torch.onnx's ONNX_MAX_OPSET).
+OTHER_OPSETS = {"swin_t_opset17": ("swin_t", 17)}
+
+
+def source(name):
+    """The torchvision architecture and the opset of fixture `name`."""
+    return OTHER_OPSETS.get(name, (name, 13))
 BATCH = 2  # more than one image, so that an op mixing up the batch dimension shows
 LOGIT = 7
 
@@ -116,7 +128,7 @@ def build(arch, size, generator):
     kwargs = {"weights": None}
     if arch in ("googlenet", "inception_v3"):
         kwargs["init_weights"] = True  # silences the "default init changed" warning
-    model = getattr(torchvision.models, arch)(**kwargs)
+    model = getattr(torchvision.models, source(arch)[0])(**kwargs)
     model.eval()
     # In-place activations would let a later op overwrite a tensor the hooks captured.
     for m in model.modules():
@@ -155,7 +167,7 @@ def generate(arch, out, digest):
     # near-tie, and the input gradient of the ReLU nets moves by 2e-2 to 5e-2 (max-norm)
     # -- as much as PyTorch's own float32 gradient differs from float64 on the same net.
     with torch.no_grad():
-        torch.onnx.export(model, x, tmp, opset_version=13, input_names=["input"],
+        torch.onnx.export(model, x, tmp, opset_version=source(arch)[1], input_names=["input"],
                           output_names=["logits", "layer_a", "layer_b"], do_constant_folding=False,
                           training=torch.onnx.TrainingMode.PRESERVE)  # folding: same graph here, and a warning
     os.replace(tmp, onnx_path)
@@ -175,6 +187,7 @@ def generate(arch, out, digest):
         np.save(os.path.join(out, f"{arch}.{name}.npy"), t.detach().numpy().astype(np.float32))
     manifest = {
         "arch": arch,
+        "opset": source(arch)[1],
         "onnx": arch + ".onnx",
         "input": [batch, 3, size, size],
         "layers": {"layer_a": layer_a, "layer_b": layer_b},

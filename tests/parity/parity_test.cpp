@@ -134,7 +134,7 @@ INSTANTIATE_TEST_SUITE_P(parity, Torchvision,
                          ::testing::Values("alexnet", "vgg16", "googlenet", "inception_v3",
                                            "resnet50", "densenet121", "squeezenet1_1",
                                            "mobilenet_v2", "mobilenet_v3_small",
-                                           "efficientnet_b0"),
+                                           "efficientnet_b0", "swin_t", "swin_t_opset17"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace
