@@ -121,6 +121,15 @@ void bind_objective(py::module_& m) {
       py::arg("photo"),
       "Penalty: RMS distance to a photo file, resized to the image (feature accentuation: start from the same "
       "photo).");
+  o.def(
+      "caricature",
+      [](L layer, const std::string& photo, double power) {
+        const at::Tensor rgb = image::load_image_rgb8(photo).permute({2, 0, 1}).to(at::kFloat) / 255.0;
+        return PyObjective::on_layer(layer, [rgb, photo, power](L l) { return fo::caricature(l, rgb, photo, power); });
+      },
+      py::arg("layer"), py::arg("photo"), py::arg("power") = 1.0,
+      "The layer's activations matched to a photo file's (whole photo, resized to the image): Lucid's caricature; "
+      "render it from noise.");
   o.def("per_item", &PyObjective::alternatives, py::arg("items"),
         "Item i of the batch gets objective i (the same as a | b | ...).");
   o.def("kinds",

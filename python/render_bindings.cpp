@@ -31,6 +31,7 @@ struct PyRenderResult {
   int64_t steps_done = 0;
   bool interrupted = false;
   double ms_per_step = 0;
+  py::object importance = py::none();  // (N, H, W) float32 >= 0 for MACO, else None
   at::Tensor sheet;  // [3,H,W]: the image, or a contact sheet of the batch
 
   // Notebooks show the result as this picture.
@@ -41,7 +42,8 @@ PyRenderResult render_objective(const model::Model& model, const py::object& obj
                                 std::optional<int64_t> size, std::optional<int64_t> batch,
                                 std::optional<std::string> space, std::optional<std::string> transforms,
                                 uint64_t seed, const std::vector<int64_t>& thresholds, std::optional<double> lr,
-                                const std::string& preset, const py::object& init, bool progress) {
+                                const std::string& preset, const py::object& init, bool progress,
+                                const std::string& spectrum) {
   const objective::Objective objective = objective_for(model, objective_or_text);
   render::Recipe recipe;
   recipe.preset = preset;
@@ -55,6 +57,7 @@ PyRenderResult render_objective(const model::Model& model, const py::object& obj
   recipe.steps = steps;
   recipe.seed = seed;
   recipe.thresholds = thresholds;
+  recipe.spectrum = spectrum;
   render::Prepared prepared = render::prepare(recipe, model, objective);
   if (!init.is_none()) {
     prepared.image.init_image = images01(model, init, prepared.image.height, prepared.image.width);
@@ -77,6 +80,7 @@ PyRenderResult render_objective(const model::Model& model, const py::object& obj
   out.steps_done = result.steps_done;
   out.interrupted = result.interrupted;
   out.ms_per_step = result.ms_per_step;
+  if (result.importance.defined()) out.importance = numpy_from_tensor(result.importance);
   return out;
 }
 
@@ -90,16 +94,19 @@ void bind_render(py::module_& m) {
       .def_readonly("steps_done", &PyRenderResult::steps_done)
       .def_readonly("interrupted", &PyRenderResult::interrupted, "True when Ctrl-C stopped it early")
       .def_readonly("ms_per_step", &PyRenderResult::ms_per_step)
+      .def_readonly("importance", &PyRenderResult::importance,
+                    "MACO's transparency map, (N, H, W) >= 0: where the image mattered; None for other params")
       .def("_repr_png_", &PyRenderResult::repr_png, "The images as one PNG (a contact sheet for a batch).");
   m.def("render", &render_objective, py::arg("model"), py::arg("objective"), py::arg("steps") = 512,
         py::arg("size") = py::none(), py::arg("batch") = py::none(), py::arg("param") = py::none(),
         py::arg("transforms") = py::none(), py::arg("seed") = 0, py::arg("thresholds") = std::vector<int64_t>{},
         py::arg("lr") = py::none(), py::arg("preset") = "lucid", py::arg("init") = py::none(),
-        py::arg("progress") = true,
+        py::arg("progress") = true, py::arg("spectrum") = "",
         "Feature visualization by optimization, as `featvis render`: `objective` is a featvis.Objective or "
         "its text form; size/batch/param/transforms/lr left as None take the card's or the preset's value. init: a "
         "start image instead of noise (a path, PIL image or array: DeepDream, caricatures), one for the batch or "
-        "one per item. progress: a tqdm bar (plain lines without tqdm).");
+        "one per item. progress: a tqdm bar (plain lines without tqdm). param='maco': spectrum is the .npy of "
+        "`featvis spectrum` (default: <model>.spectrum.npy on the model search path).");
 }
 
 }  // namespace featvis::python

@@ -70,3 +70,28 @@ def test_result_displays_itself_as_png(mobilenet):
     two = featvis.render(mobilenet, "expanded_conv_8/expand:0-1", steps=1, size=32)
     width, height = png_size(two._repr_png_())  # a contact sheet: two images and a gap
     assert width > 32 or height > 32
+
+
+def test_caricature_from_noise_has_the_photo_in_its_batch(mobilenet, photo):
+    layer = "expanded_conv_5/expand"
+    cari = fo.caricature(layer, photo, power=2)
+    assert str(cari) == f"caricature({layer}, {photo}, 2)"
+    result = featvis.render(mobilenet, cari - 0.1 * fo.total_variation(), steps=12, size=64, seed=0)
+    (_, first), (_, last) = result.history[0], result.history[-1]
+    assert result.images.shape == (1, 64, 64, 3)  # the photo's row is not returned
+    assert last[0] > first[0]
+
+
+def test_maco_needs_a_spectrum_and_returns_its_importance_map(mobilenet, tmp_path):
+    from conftest import SAMPLES, run_cli
+    spectrum = tmp_path / "mnv2.spectrum.npy"
+    record = run_cli("spectrum", "mobilenet_v2", "--images", str(SAMPLES), "--limit", "8", "--out", str(spectrum), "-q")
+    assert record["shape"] == [3, 224, 113]
+    result = featvis.render(mobilenet, "expanded_conv_8/expand:7", param="maco", spectrum=str(spectrum),
+                            steps=4, size=96, transforms="crop(0.5,0.8,64)", seed=0)
+    assert result.images.shape == (1, 96, 96, 3)
+    assert result.importance.shape == (1, 96, 96) and (result.importance >= 0).all()
+    assert featvis.render(mobilenet, "expanded_conv_8/expand:7", steps=1, size=32).importance is None
+    with pytest.raises(featvis.Error, match="missing.npy"):
+        featvis.render(mobilenet, "expanded_conv_8/expand:7", param="maco", steps=1,
+                       spectrum=str(tmp_path / "missing.npy"))

@@ -5,7 +5,9 @@
 
 #include <featvis/image/image.h>
 #include <featvis/model/visualization_tensor.h>
+#include <featvis/objective/evaluate.h>
 #include <featvis/objective/kind_table.h>
+#include <featvis/objective/kinds.h>
 #include <featvis/objective/parse.h>
 #include <featvis/render/contact_sheet.h>
 #include <featvis/render/preset.h>
@@ -43,6 +45,11 @@ struct RenderArgs {
   uint64_t seed = 0;
   std::vector<int64_t> thresholds;
   std::string init, out = "featvis-render";
+  std::string spectrum;  // maco
+  // Feature accentuation: start from this photo, objective + w * distance(photo) per weight.
+  std::string accentuate;
+  std::vector<double> distance_weights{20.0};
+  CLI::Option* distance_weight_opt = nullptr;
   bool quiet = false;
   RunOptions run;
   // Set flags override the preset.
@@ -53,6 +60,55 @@ nlohmann::ordered_json values_json(const std::vector<double>& values) {
   nlohmann::ordered_json a = nlohmann::ordered_json::array();
   for (double v : values) a.push_back(v);
   return a;
+}
+
+// Feature accentuation (Hamblin et al. 2024), one batch item per distance weight: each
+// raises the objective from the photo while w * distance(photo) holds it near.
+struct Accentuation {
+  objective::Objective objective;
+  at::Tensor photo;  // the card's crop in [0, 1]; undefined without --accentuate
+};
+
+Accentuation accentuation_for(const RenderArgs& args, const model::Model& model, const objective::Objective& target) {
+  if (args.accentuate.empty()) {
+    if (args.distance_weight_opt->count()) throw Error("--distance-weight needs --accentuate PHOTO");
+    return {};
+  }
+  if (!args.init.empty()) throw Error("--accentuate starts from its photo; leave out --init");
+  if (target.batch_size() > 1) {
+    throw Error("--accentuate raises one objective per weight; '" + target.description() + "' needs a batch of " +
+                std::to_string(target.batch_size()));
+  }
+  for (double w : args.distance_weights) {
+    if (!(w >= 0) || !std::isfinite(w)) throw Error("--distance-weight must be >= 0, got " + std::to_string(w));
+  }
+  Accentuation a;
+  a.photo = image::load_image01(args.accentuate, model.card.preprocessing);
+  const std::string name = fs::path(args.accentuate).filename().string();
+  std::vector<objective::Objective> items;
+  for (double w : args.distance_weights) items.push_back(target + w * objective::distance(a.photo, name));
+  a.objective = items.size() == 1 ? items.front() : objective::per_item(items);
+  return a;
+}
+
+// Per weight: the objective's value and the RMS distance from the photo, beside the photo's own value.
+nlohmann::ordered_json accentuation_record(const RenderArgs& args, const model::Model& model,
+                                           const objective::Objective& target, const at::Tensor& start,
+                                           const at::Tensor& images) {
+  const at::Tensor photo = start.to(images.device()).unsqueeze(0);
+  const std::vector<double> values = objective::values(model, target, images);
+  const at::Tensor rms = (images.detach() - photo).pow(2).flatten(1).mean(1).sqrt().to(at::kCPU, at::kDouble);
+  nlohmann::ordered_json items = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < args.distance_weights.size(); ++i) {
+    items.push_back({{"weight", args.distance_weights[i]},
+                     {"value", values[i]},
+                     {"distance", rms[static_cast<int64_t>(i)].item<double>()}});
+  }
+  return {{"photo", args.accentuate},
+          {"objective", target.description()},
+          {"photo_value", objective::values(model, target, photo)[0]},
+          {"items", items},
+          {"strip", "accentuation_strip.png"}};
 }
 
 void run_render(const RenderArgs& args) {
@@ -72,9 +128,13 @@ void run_render(const RenderArgs& args) {
   recipe.decay_power = args.decay_power;
   recipe.sd = args.sd;
   recipe.thresholds = args.thresholds;
+  recipe.spectrum = args.spectrum;
 
   const model::Model model = open_model(args.model, args.run);
-  const objective::Objective objective = objective::parse(args.objective, model);
+  const objective::Objective target = objective::parse(args.objective, model);
+  const Accentuation accentuation = accentuation_for(args, model, target);
+  const objective::Objective& objective = accentuation.photo.defined() ? accentuation.objective : target;
+  if (accentuation.photo.defined()) recipe.batch = static_cast<int64_t>(args.distance_weights.size());
   for (const std::string& layer : objective.layers()) {
     const std::string note = model::capped_layer_note(model, layer);
     if (!note.empty()) std::cerr << "featvis: note: " << note << '\n';
@@ -82,9 +142,8 @@ void run_render(const RenderArgs& args) {
   render::Prepared prepared = render::prepare(recipe, model, objective);
   const render::param::ImageParamOptions& po = prepared.image;
   const int64_t batch = po.batch;
-  if (!args.init.empty()) {
-    prepared.image.init_image = image::load_image01(args.init, model.card.preprocessing, po.height, po.width);
-  }
+  const std::string& init = accentuation.photo.defined() ? args.accentuate : args.init;
+  if (!init.empty()) prepared.image.init_image = image::load_image01(init, model.card.preprocessing, po.height, po.width);
 
   make_output_dir(args.out);
   nlohmann::ordered_json written = nlohmann::ordered_json::array();
@@ -144,11 +203,29 @@ void run_render(const RenderArgs& args) {
       {"timing", {{"ms_per_step", result.ms_per_step}, {"total_ms", result.total_ms}}},
       {"images", written},
   };
+  nlohmann::ordered_json full_record = record;
+  if (result.importance.defined()) {
+    // MACO's transparency map per item, scaled to its maximum: where the image mattered.
+    for (int64_t i = 0; i < result.importance.size(0); ++i) {
+      const at::Tensor map = result.importance[i];
+      const double peak = map.max().item<double>();
+      save("importance_" + std::to_string(i) + ".png", (peak > 0 ? map / peak : map).unsqueeze(0).expand({3, -1, -1}));
+    }
+    full_record["images"] = written;
+  }
+  if (accentuation.photo.defined() && !result.interrupted) {
+    full_record["accentuation"] = accentuation_record(args, model, target, prepared.image.init_image, result.images);
+    // The photo, then one result per weight, in the order of --distance-weight.
+    save("accentuation_strip.png",
+         render::contact_sheet(at::cat({prepared.image.init_image.unsqueeze(0), result.images.to(at::kCPU)}),
+                               static_cast<int64_t>(args.distance_weights.size()) + 1));
+    full_record["images"] = written;
+  }
   const std::string json_path = (fs::path(args.out) / "render.json").string();
-  write_file_atomically(json_path, record.dump(2) + "\n");
+  write_file_atomically(json_path, full_record.dump(2) + "\n");
 
   if (args.run.json) {
-    std::cout << record.dump(2) << '\n';
+    std::cout << full_record.dump(2) << '\n';
   } else {
     std::printf("%s on %s: %lld steps, %lld x %lldx%lld, %.1f ms/step\n", objective.description().c_str(),
                 model.card.name.c_str(), static_cast<long long>(result.steps_done), static_cast<long long>(batch),
@@ -156,6 +233,14 @@ void run_render(const RenderArgs& args) {
     for (int64_t i = 0; i < batch; ++i) {
       std::printf("  item %lld: objective %.4g -> %.4g\n", static_cast<long long>(i),
                   result.initial_values()[static_cast<size_t>(i)], result.final_values()[static_cast<size_t>(i)]);
+    }
+    if (full_record.contains("accentuation")) {
+      const auto& a = full_record["accentuation"];
+      std::printf("  photo: %s %.4g\n", target.description().c_str(), a["photo_value"].get<double>());
+      for (const auto& item : a["items"]) {
+        std::printf("  distance weight %g: %s %.4g at RMS distance %.4f from the photo\n", item["weight"].get<double>(),
+                    target.description().c_str(), item["value"].get<double>(), item["distance"].get<double>());
+      }
     }
     std::printf("wrote %zu image%s and %s\n", written.size(), written.size() == 1 ? "" : "s", json_path.c_str());
   }
@@ -198,8 +283,12 @@ void add_render_command(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "images rendered together (default: 1, or the objective's count)")
       ->check(CLI::Range(int64_t{1}, int64_t{1024}));
   args->param_opt =
-      cmd->add_option("--param", args->param, "parameterization: fft, pixel or cppn (a coordinate network, Lucid's cppn; lr 0.005 unless --lr)")
-          ->check(CLI::IsMember({"fft", "pixel", "cppn"}));
+      cmd->add_option("--param", args->param, "parameterization: fft, pixel, cppn (a coordinate network, Lucid's cppn; lr 0.005 unless --lr) or maco (phase "
+                          "only, magnitude of natural photos; renders at twice the input size and optimizes random "
+                          "crops, lr 1, writes importance_N.png)")
+          ->check(CLI::IsMember({"fft", "pixel", "cppn", "maco"}));
+  cmd->add_option("--spectrum", args->spectrum,
+                  "maco: the natural-image spectrum .npy (default: <model>.spectrum.npy from `featvis spectrum`)");
   args->decorrelate_opt =
       cmd->add_flag("--decorrelate,!--no-decorrelate", args->decorrelate, "optimize in decorrelated colour space");
   args->squash_opt = cmd->add_option("--squash", args->squash, "to valid RGB by sigmoid or clamp")
@@ -221,6 +310,14 @@ void add_render_command(CLI::App& app) {
       ->delimiter(',')
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--init", args->init, "start from this photo instead of noise (DeepDream, caricatures)");
+  cmd->add_option("--accentuate", args->accentuate,
+                  "feature accentuation: start from this photo and add W*distance(PHOTO) to the objective, so the "
+                  "result shows what the unit sees in the photo; writes accentuation_strip.png");
+  args->distance_weight_opt =
+      cmd->add_option("--distance-weight", args->distance_weights,
+                      "with --accentuate: the distance weight W (default 20); several (0,5,20,80) render one item "
+                      "each, a sweep")
+          ->delimiter(',');
   cmd->add_option("--out,-o", args->out, "output directory");
   cmd->add_flag("--quiet,-q", args->quiet, "no progress bar");
   add_run_options(cmd, args->run);

@@ -17,5 +17,6 @@ void add_objectives_command(CLI::App& app);
 void add_attribute_command(CLI::App& app);
 void add_microscope_command(CLI::App& app);
 void add_examples_command(CLI::App& app);
+void add_spectrum_command(CLI::App& app);
 
 }  // namespace featvis::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   featvis::cli::add_attribute_command(app);
   featvis::cli::add_microscope_command(app);
   featvis::cli::add_examples_command(app);
+  featvis::cli::add_spectrum_command(app);
   std::string names;
   bool known = false;
   for (const CLI::App* sub : app.get_subcommands({})) {

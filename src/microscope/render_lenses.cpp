@@ -143,6 +143,10 @@ class DiversityLens : public Lens {
   bool active_;
 };
 
+// The cosine's power in the caricatures (Lucid's cossim_pow): above 1 the picture follows the
+// photo's pattern of activations more than their size.
+constexpr double kCaricaturePower = 2.0;
+
 class DeepDreamLens : public Lens {
  public:
   explicit DeepDreamLens(std::vector<std::string> photos) : photos_(std::move(photos)) {}
@@ -159,9 +163,14 @@ class DeepDreamLens : public Lens {
       const int64_t size = image_size(ctx);
       std::vector<at::Tensor> starts;
       for (const auto& p : photos_) starts.push_back(image::load_image01(p, ctx.model.card.preprocessing, size, size));
-      const at::Tensor init = at::stack(starts);
-      const auto result = optimize(ctx, objective, init.size(0),
-                                   seed_for(ctx.settings.seed, "caricature", layer.name, -1), init.to(ctx.model.graph.device()));
+      // Lucid's caricature: from noise, the layer's activations matched to each photo's
+      // (DeepDream started from a photo stays a `featvis render --init` away).
+      std::vector<objective::Objective> items;
+      for (size_t i = 0; i < photos_.size(); ++i) {
+        items.push_back(objective::caricature(layer.tensor, starts[i], photos_[i], kCaricaturePower));
+      }
+      const auto result = optimize(ctx, objective::per_item(items), static_cast<int64_t>(items.size()),
+                                   seed_for(ctx.settings.seed, "caricature", layer.name, -1));
       for (size_t i = 0; i < photos_.size(); ++i) {
         const std::string stem = "caricature_" + std::to_string(i);
         Json c = pair_json(save_image_pair(dir, stem, result.images[static_cast<int64_t>(i)], ctx.settings.thumb));
@@ -175,7 +184,8 @@ class DeepDreamLens : public Lens {
     return entry;
   }
   double layer_image_steps(const RenderSettings& s) const override {
-    return static_cast<double>(s.steps * static_cast<int64_t>(1 + photos_.size()));
+    // Each caricature's photo joins the batch: two rows per photo.
+    return static_cast<double>(s.steps * static_cast<int64_t>(1 + 2 * photos_.size()));
   }
   std::optional<PageSection> layer_section(const Json& entry) const override {
     const std::string title = "DeepDream and caricatures";
@@ -189,7 +199,8 @@ class DeepDreamLens : public Lens {
     }
     html += "</div>";
     if (entry["caricatures"].empty()) html += html_absent("No caricatures: the build had no photos.");
-    html += "<p class=\"sub\">Optimized: DeepDream of " + optimized_tensor(entry) + ".</p>";
+    html += "<p class=\"sub\">Optimized: DeepDream of " + optimized_tensor(entry) +
+            "; each caricature, from noise, matches " + optimized_tensor(entry) + " to the photo's (Lucid's caricature).</p>";
     return PageSection{title, html};
   }
 

@@ -1,6 +1,7 @@
 // Objectives through a model: see evaluate.h.
 #include <featvis/image/network_input.h>
 #include <featvis/objective/evaluate.h>
+#include <featvis/util/check.h>
 
 #include <ATen/core/grad_mode.h>
 
@@ -11,11 +12,38 @@ Evaluation evaluate(const model::Model& model, const Objective& objective, const
   std::vector<std::string> layers(objective.layers().begin(), objective.layers().end());
   for (const auto& layer : extra_layers)
     if (!objective.layers().count(layer)) layers.push_back(layer);
-  const at::Tensor& seen = network_view.defined() ? network_view : images;
+  const at::Tensor seen = network_view.defined() ? network_view : network_batch(objective, images);
+  const int64_t n = images.size(0), m = static_cast<int64_t>(objective.references().size());
+  FEATVIS_CHECK(seen.size(0) == n + m, "the network's batch has ", seen.size(0), " rows, expected ", n,
+                " images and ", m, " reference photos");
   Evaluation evaluation;
   evaluation.activations = model.graph.run(image::network_input(seen, model.card.preprocessing), layers);
-  evaluation.values = objective(ObjectiveInput{evaluation.activations, images});
+  if (m == 0) {
+    evaluation.values = objective(ObjectiveInput{evaluation.activations, images});
+    return evaluation;
+  }
+  // The references' rows go to their own maps; the objective and callers see N rows.
+  std::map<std::string, graph::TensorMap> references;
+  for (auto& [layer, tensor] : evaluation.activations) {
+    int64_t row = n;
+    for (const auto& reference : objective.references()) references[reference.first][layer] = tensor.narrow(0, row++, 1);
+    tensor = tensor.narrow(0, 0, n);
+  }
+  evaluation.values = objective(ObjectiveInput{evaluation.activations, images, &references});
   return evaluation;
+}
+
+at::Tensor network_batch(const Objective& objective, const at::Tensor& images) {
+  if (objective.references().empty()) return images;
+  std::vector<at::Tensor> rows{images};
+  for (const auto& reference : objective.references()) {
+    at::Tensor photo = reference.second.to(images.options().requires_grad(false)).unsqueeze(0);
+    if (photo.size(2) != images.size(2) || photo.size(3) != images.size(3)) {
+      photo = at::_upsample_bilinear2d_aa(photo, {images.size(2), images.size(3)}, /*align_corners=*/false);
+    }
+    rows.push_back(photo);
+  }
+  return at::cat(rows, 0);
 }
 
 std::vector<double> values(const model::Model& model, const Objective& objective, const at::Tensor& images) {

@@ -6,6 +6,9 @@
 #include "objective_util.h"
 #include "text_form.h"
 
+#include <memory>
+#include <mutex>
+
 namespace featvis::objective {
 namespace {
 
@@ -56,11 +59,29 @@ Objective total_variation() {
 
 Objective distance(const at::Tensor& photo, const std::string& name) {
   FEATVIS_CHECK(photo.dim() == 3 && photo.size(0) == 3, "distance: the photo must be [3,H,W], got ", photo.sizes());
-  return Objective("distance(" + name + ")", {}, [photo](const ObjectiveInput& in) {
+  // The photo at the image's size, device and dtype, made on the first evaluation and kept:
+  // a render evaluates the objective every step on images of one shape.
+  // Copies of the objective share the cache, hence the lock.
+  struct Cache {
+    std::mutex mutex;
+    at::Tensor target;
+  };
+  auto cache = std::make_shared<Cache>();
+  return Objective("distance(" + name + ")", {}, [photo, cache](const ObjectiveInput& in) {
     const at::Tensor& x = detail::image_of(in);
-    at::Tensor target = photo.to(x.options()).unsqueeze(0);
-    if (target.size(2) != x.size(2) || target.size(3) != x.size(3)) {
-      target = at::_upsample_bilinear2d_aa(target, {x.size(2), x.size(3)}, /*align_corners=*/false);
+    at::Tensor target;
+    {
+      std::lock_guard<std::mutex> lock(cache->mutex);
+      const at::Tensor& t = cache->target;
+      if (!t.defined() || t.size(2) != x.size(2) || t.size(3) != x.size(3) || t.device() != x.device() ||
+          t.scalar_type() != x.scalar_type()) {
+        at::Tensor resized = photo.to(x.options()).unsqueeze(0);
+        if (resized.size(2) != x.size(2) || resized.size(3) != x.size(3)) {
+          resized = at::_upsample_bilinear2d_aa(resized, {x.size(2), x.size(3)}, /*align_corners=*/false);
+        }
+        cache->target = resized;
+      }
+      target = cache->target;
     }
     return -(detail::mean_per_item((x - target).pow(2)) + 1e-12).sqrt();
   });

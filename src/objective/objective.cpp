@@ -30,6 +30,12 @@ std::set<std::string> merged_layers(const Objective& a, const Objective& b) {
   return layers;
 }
 
+References merged_references(const Objective& a, const Objective& b) {
+  References references = a.references();
+  references.insert(b.references().begin(), b.references().end());  // one name, one photo
+  return references;
+}
+
 }  // namespace
 
 Objective::Objective(std::string description, std::set<std::string> layers, Function function)
@@ -64,6 +70,7 @@ Objective operator+(const Objective& a, const Objective& b) {
                     Objective::operand(b, Objective::Binding::kSum),
                 merged_layers(a, b), [a, b](const ObjectiveInput& in) { return a(in) + b(in); });
   sum.batch_size_ = common_batch_size(a, b);
+  sum.references_ = merged_references(a, b);
   sum.binding_ = Objective::Binding::kSum;
   return sum;
 }
@@ -76,6 +83,7 @@ Objective operator-(const Objective& a, const Objective& b) {
                            Objective::operand(b, Objective::Binding::kProduct),
                        merged_layers(a, b), [a, b](const ObjectiveInput& in) { return a(in) - b(in); });
   difference.batch_size_ = common_batch_size(a, b);
+  difference.references_ = merged_references(a, b);
   difference.binding_ = Objective::Binding::kSum;
   return difference;
 }
@@ -85,6 +93,7 @@ Objective operator*(double scale, const Objective& a) {
   Objective scaled(text::number(scale) + "*" + Objective::operand(a, Objective::Binding::kProduct),
                    a.layers_, [a, scale](const ObjectiveInput& in) { return a(in) * scale; });
   scaled.batch_size_ = a.batch_size_;
+  scaled.references_ = a.references_;
   scaled.binding_ = Objective::Binding::kProduct;
   return scaled;
 }
@@ -94,6 +103,7 @@ Objective operator*(const Objective& a, double scale) {
   Objective scaled(Objective::operand(a, Objective::Binding::kProduct) + "*" + text::number(scale),
                    a.layers_, [a, scale](const ObjectiveInput& in) { return a(in) * scale; });
   scaled.batch_size_ = a.batch_size_;
+  scaled.references_ = a.references_;
   scaled.binding_ = Objective::Binding::kProduct;
   return scaled;
 }
@@ -103,6 +113,7 @@ Objective operator-(const Objective& a) {
   Objective negated("-" + Objective::operand(a, Objective::Binding::kProduct), a.layers_,
                     [a](const ObjectiveInput& in) { return -a(in); });
   negated.batch_size_ = a.batch_size_;
+  negated.references_ = a.references_;
   negated.binding_ = Objective::Binding::kProduct;
   return negated;
 }
@@ -112,6 +123,7 @@ Objective per_item(const std::vector<Objective>& items) {
   const auto n = static_cast<int64_t>(items.size());
   std::string description;
   std::set<std::string> layers;
+  References references;
   for (size_t i = 0; i < items.size(); ++i) {
     const Objective& item = items[i];
     FEATVIS_CHECK(item.defined(), "per-item objective ", i, " is empty");
@@ -119,6 +131,7 @@ Objective per_item(const std::vector<Objective>& items) {
                   "' needs a batch of ", item.batch_size(), ", but it is one of ", n, " per-item objectives");
     description += (i ? " | " : "") + Objective::operand(item, Objective::Binding::kSum);
     layers.insert(item.layers().begin(), item.layers().end());
+    references.insert(item.references().begin(), item.references().end());
   }
   Objective alternatives(std::move(description), std::move(layers), [items](const ObjectiveInput& in) {
     std::vector<at::Tensor> values;
@@ -127,6 +140,7 @@ Objective per_item(const std::vector<Objective>& items) {
     return at::stack(values);
   });
   alternatives.batch_size_ = n;
+  alternatives.references_ = std::move(references);
   alternatives.binding_ = Objective::Binding::kAlternatives;
   return alternatives;
 }

@@ -1,13 +1,18 @@
 // The render recipe: see recipe.h.
+#include <featvis/model/model.h>
+#include <featvis/render/param/maco.h>
 #include <featvis/render/recipe.h>
 #include <featvis/render/transform/standard.h>
 #include <featvis/util/check.h>
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 
 namespace featvis::render {
+
+constexpr double kMacoLr = 1.0;
 
 void check_settings(const RenderOptions& options, int64_t batch, const objective::Objective& objective) {
   FEATVIS_CHECK_SETTING(options.steps >= 0, "steps", "steps must be >= 0, got ", options.steps);
@@ -30,23 +35,46 @@ void check_settings(const RenderOptions& options, int64_t batch, const objective
                         batch);
 }
 
+namespace {
+
+// MACO's spectrum: the recipe's file, or the one `featvis spectrum` stored for the card.
+at::Tensor maco_spectrum(const Recipe& recipe, const model::Model& model) {
+  if (!recipe.spectrum.empty()) return param::read_spectrum(recipe.spectrum);
+  const std::string name = model.card.name + ".spectrum.npy";
+  for (const std::string& dir : model::model_search_path()) {
+    const std::filesystem::path path = std::filesystem::path(dir) / name;
+    if (std::filesystem::is_regular_file(path)) return param::read_spectrum(path.string());
+  }
+  throw SettingError("spectrum", "no natural-image spectrum '" + name + "' on the model search path; make it with "
+                     "`featvis spectrum " + model.card.name + " --images DIR`");
+}
+
+}  // namespace
+
 Prepared prepare(const Recipe& recipe, const model::Model& model, const objective::Objective& objective) {
   Prepared p{preset(recipe.preset), {}, {}, {}, {}, at::make_generator<at::CPUGeneratorImpl>(recipe.seed)};
   const model::Preprocessing& card = model.card.preprocessing;
   p.image.batch = recipe.batch > 0 ? recipe.batch : std::max<int64_t>(1, objective.batch_size());
-  p.image.height = recipe.size > 0 ? recipe.size : card.height;
-  p.image.width = recipe.size > 0 ? recipe.size : card.width;
   p.image.space = recipe.space.value_or(p.preset.space);
+  const bool maco = p.image.space == param::Space::kMACO;
+  // MACO renders large and shows the network random crops at its input size.
+  const int64_t canvas = maco ? 2 : 1;
+  p.image.height = recipe.size > 0 ? recipe.size : canvas * card.height;
+  p.image.width = recipe.size > 0 ? recipe.size : canvas * card.width;
   p.image.decorrelate = recipe.decorrelate.value_or(p.preset.decorrelate);
   p.image.squash = recipe.squash.value_or(p.preset.squash);
   p.image.decay_power = recipe.decay_power;
   p.image.sd = recipe.sd;
   p.image.tensor_options = at::TensorOptions().dtype(at::kFloat).device(model.graph.device());
-  p.transform_text = recipe.transforms.value_or(p.preset.transforms);
+  if (maco) p.image.magnitude = maco_spectrum(recipe, model);
+  p.transform_text = recipe.transforms.value_or(
+      maco ? "crop(0.35,0.65," + std::to_string(card.height) + "),jitter(4)" : p.preset.transforms);
   p.transform = transform::parse(p.transform_text);
   p.options.steps = recipe.steps;
   // A CPPN's weights move the whole picture at once: Lucid optimizes it with lr 0.005.
-  p.options.lr = recipe.lr.value_or(p.image.space == param::Space::kCPPN ? 0.005 : p.preset.lr);
+  // MACO's phase is standardized every step, so steps must be large to move it (MACO uses 1).
+  p.options.lr = recipe.lr.value_or(p.image.space == param::Space::kCPPN ? 0.005 : maco ? kMacoLr : p.preset.lr);
+  p.options.importance = maco;
   p.options.weight_decay = recipe.weight_decay.value_or(p.preset.weight_decay);
   p.options.redirected_relu_steps = recipe.redirected_relu_steps.value_or(p.preset.redirected_relu_steps);
   p.options.thresholds = recipe.thresholds;

@@ -77,11 +77,14 @@ RenderResult render(const model::Model& model, const objective::Objective& objec
   torch::optim::Adam adam(param.parameters(), torch::optim::AdamOptions(options.lr).weight_decay(options.weight_decay));
   ProgressBar bar(options.steps, "render", options.progress);
   double step_ms = 0;
+  at::Tensor importance;  // RenderOptions::importance
   for (int64_t step = 1; step <= options.steps; ++step) {
     const auto step_start = Clock::now();
     adam.zero_grad();
     const at::Tensor image = param.image();
-    const at::Tensor transformed = transform(image, generator);
+    if (options.importance) image.retain_grad();
+    // Reference photos (caricatures) join the batch before the transforms, so they move alike.
+    const at::Tensor transformed = transform(objective::network_batch(objective, image), generator);
     at::Tensor values;
     try {
       const graph::ReluGradientGuard relu_gradient(step <= options.redirected_relu_steps ? graph::ReluGradient::kRedirected
@@ -98,6 +101,10 @@ RenderResult render(const model::Model& model, const objective::Objective& objec
     const double value = total.item<double>();
     if (!std::isfinite(value)) non_finite(value, step);
     (-total).backward();
+    if (options.importance && image.grad().defined()) {
+      const at::Tensor g = image.grad().detach().abs().mean(1);
+      importance = importance.defined() ? importance + g : g;
+    }
     adam.step();
     step_ms += ms_since(step_start);
     result.steps_done = step;
@@ -112,6 +119,7 @@ RenderResult render(const model::Model& model, const objective::Objective& objec
   bar.finish(result.interrupted ? "interrupted" : "");
   record(result.steps_done, thresholds.count(result.steps_done) > 0, true);
   result.ms_per_step = step_ms / static_cast<double>(result.steps_done);
+  if (importance.defined()) result.importance = importance.to(at::kCPU);
   result.total_ms = ms_since(start);
   return result;
 }

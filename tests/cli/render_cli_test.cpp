@@ -5,6 +5,7 @@
 #include "support/test_support.h"
 
 #include <featvis/image/image.h>
+#include <featvis/io/npy.h>
 #include <featvis/util/atomic_file.h>
 
 #include <nlohmann/json.hpp>
@@ -215,6 +216,79 @@ TEST(RenderCli, CtrlCKeepsTheSnapshotsWritten) {
   EXPECT_FALSE(fs::exists(out + "/final_0.png"));
   EXPECT_EQ(j["values"].back()["step"], done);
   EXPECT_NE(featvis::read_file(err_path).find("interrupted after step"), std::string::npos);
+}
+
+// Feature accentuation as one command: a sweep over the distance weight, one batch item
+// each; the strip shows the photo, then one result per weight.
+TEST(RenderCli, AccentuationSweepsTheDistanceWeightIntoAStrip) {
+  Workspace ws;
+  const std::string photo = ws.out("photo.png");
+  featvis::image::save_png(photo, at::rand({3, 16, 16}, at::make_generator<at::CPUGeneratorImpl>(5), at::kFloat));
+  const std::string out = ws.out("accentuate");
+  const CommandResult r =
+      run_featvis(tiny_render(ws, out, {"--accentuate", photo, "--distance-weight", "0,20", "--steps", "40", "--json"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json a = nlohmann::json::parse(r.out)["accentuation"];
+  std::printf("[ render   ] %s\n", a.dump().c_str());
+  ASSERT_EQ(a["items"].size(), 2u);
+  EXPECT_EQ(a["items"][1]["weight"], 20.0);
+  // The heavier weight stays nearer the photo; both raise the unit above the photo's value.
+  // Measured: photo -0.377; weight 0: -0.324 at 0.186; weight 20: -0.365 at 0.138 (margins
+  // 0.012 on the value, 0.048 on the distance, far above rounding on a 16 px image).
+  EXPECT_LT(a["items"][1]["distance"].get<double>(), a["items"][0]["distance"].get<double>()) << a;
+  for (const auto& item : a["items"]) EXPECT_GT(item["value"].get<double>(), a["photo_value"].get<double>()) << a;
+  EXPECT_EQ(read_json(out + "/render.json")["accentuation"], a);
+  expect_png(out + "/accentuation_strip.png", 16, 3 * 16 + 2 * 4);  // photo + 2 results, 4 px gaps
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--distance-weight", "5"})), 1, {"--accentuate"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--accentuate", ws.out("missing.jpg")})), 1,
+                        {"missing.jpg"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--accentuate", photo, "--distance-weight", "-1"})), 1,
+                        {"--distance-weight"});
+  expect_one_line_error(run_featvis(tiny_render(ws, out, {"--accentuate", photo, "--init", photo})), 1,
+                        {"--init"});
+}
+
+// MACO from the command line: `featvis spectrum` stores the photos' average spectrum at
+// the card's size; `render --param maco` uses it, renders at twice the size and writes
+// the transparency map beside the picture.
+TEST(RenderCli, SpectrumThenMacoWritesThePictureAndItsImportanceMap) {
+  Workspace ws;
+  const std::string photos = ws.out("photos");
+  fs::create_directories(photos);
+  for (int i = 0; i < 3; ++i) {
+    featvis::image::save_png(photos + "/p" + std::to_string(i) + ".png",
+                             at::rand({3, 12, 10}, at::make_generator<at::CPUGeneratorImpl>(i), at::kFloat));
+  }
+  const std::string spectrum = ws.out("tiny.spectrum.npy");
+  const CommandResult s = run_featvis({"spectrum", ws.model, "--images", photos, "--out", spectrum, "--json", "-q"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  const nlohmann::json record = nlohmann::json::parse(s.out);
+  EXPECT_EQ(record["photos"], 3);
+  EXPECT_EQ(record["shape"], nlohmann::json::array({3, 8, 5}));  // the card's 8x8: [3, 8, 8/2+1]
+  const std::string out = ws.out("maco");
+  const CommandResult r = run_featvis({"render", ws.model, "conv1/preact:1", "--param", "maco", "--spectrum", spectrum,
+                                       "--steps", "4", "--threads", "1", "--out", out, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["settings"]["param"], "maco");
+  EXPECT_EQ(j["settings"]["size"], nlohmann::json::array({16, 16}));
+  EXPECT_EQ(j["settings"]["transforms"], "crop(0.35,0.65,8),jitter(4)");
+  expect_png(out + "/final_0.png", 16, 16);
+  expect_png(out + "/importance_0.png", 16, 16);
+  // Without --spectrum the card's <name>.spectrum.npy is looked for on the search path.
+  expect_one_line_error(run_featvis({"render", ws.model, "conv1/preact:1", "--param", "maco", "--out", out}), 1,
+                        {"featvis spectrum"});
+  write_bytes(ws.out("bad.npy"), "not an npy");
+  expect_one_line_error(
+      run_featvis({"render", ws.model, "conv1/preact:1", "--param", "maco", "--spectrum", ws.out("bad.npy")}), 1,
+      {"bad.npy"});
+  featvis::io::save_npy(ws.out("flat.npy"), at::ones({8, 5}));
+  expect_one_line_error(
+      run_featvis({"render", ws.model, "conv1/preact:1", "--param", "maco", "--spectrum", ws.out("flat.npy")}), 1,
+      {"flat.npy", "[3,H,W/2+1]"});
+  expect_one_line_error(run_featvis({"spectrum", ws.model, "--images", ws.out("none")}), 1, {"not a folder"});
+  fs::create_directories(ws.out("empty"));
+  expect_one_line_error(run_featvis({"spectrum", ws.model, "--images", ws.out("empty")}), 1, {"holds no"});
 }
 
 TEST(RenderCli, BadFlagsAreOneLineErrors) {

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -195,6 +196,27 @@ TEST(ObjectiveValues, DistanceIsTheRmsToThePhotoAtTheImagesSize) {
   expect_near(values(fo::distance(photo, "p.jpg"), TensorMap{}, image), {-1e-6, -0.5});
   EXPECT_EQ(fo::distance(photo, "p.jpg").description(), "distance(p.jpg)");
   EXPECT_THROW(fo::distance(at::zeros({4, 4}), "bad"), featvis::Error);
+}
+
+// Lucid's dot_compare: <a, p>/|p| * max(cos, 0.1)^power, a per item, p the reference's.
+TEST(ObjectiveValues, CaricatureProjectsOnThePhotosActivationsWeightedByCosine) {
+  const at::Tensor photo = at::full({3, 4, 4}, 0.5);
+  const TensorMap acts{{"a", at::tensor({1.f, 0.f, 1.f, 1.f, -1.f, 0.f}).reshape({3, 2})}};
+  const std::map<std::string, TensorMap> references{{"p.jpg", {{"a", at::tensor({2.f, 0.f}).reshape({1, 2})}}}};
+  const at::Tensor image = at::zeros({3, 3, 4, 4});
+  const auto eval = [&](const Objective& o) {
+    const at::Tensor v = o(ObjectiveInput{acts, image, &references});
+    return std::vector<double>{v[0].item<double>(), v[1].item<double>(), v[2].item<double>()};
+  };
+  // Items: parallel (dot 2, cos 1), at 45 degrees (dot 2, cos 1/sqrt 2), opposite (dot -2, cos floored to 0.1).
+  expect_near(eval(fo::caricature("a", photo, "p.jpg")), {1.0, std::sqrt(0.5), -0.1});
+  expect_near(eval(fo::caricature("a", photo, "p.jpg", 2.0)), {1.0, 0.5, -0.01});
+  expect_near(eval(fo::caricature("a", photo, "p.jpg", 0.0)), {1.0, 1.0, -1.0});
+  const Objective both = 2.0 * fo::caricature("a", photo, "p.jpg") - fo::l2();
+  EXPECT_EQ(both.references().size(), 1u);  // the algebra keeps the photo
+  EXPECT_EQ(fo::caricature("a", photo, "p.jpg", 2.0).description(), "caricature(a, p.jpg, 2)");
+  EXPECT_THROW(fo::caricature("a", photo, "p.jpg")({acts, image}), featvis::Error);  // no reference rows
+  EXPECT_THROW(fo::caricature("a", photo, "p.jpg", -1.0), featvis::Error);
 }
 
 TEST(ObjectiveValues, PenaltiesArePerItem) {

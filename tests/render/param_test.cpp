@@ -5,6 +5,7 @@
 #include <featvis/image/image.h>
 #include <featvis/render/param/color.h>
 #include <featvis/render/param/image_param.h>
+#include <featvis/render/param/maco.h>
 #include <featvis/render/param/spectral.h>
 #include <featvis/util/error.h>
 
@@ -292,3 +293,43 @@ TEST(ImageParam, CppnCannotStartFromAnImage) {
 }
 
 }  // namespace
+
+// MACO optimizes the phase only: whatever the phase, the image's spectrum (before colour
+// and sigmoid) has the given magnitude, up to the standardization's one scale per item.
+// Columns 0 and W/2 are left out: irfft2 makes them Hermitian, which changes them.
+TEST(Maco, ImageKeepsTheMagnitudeExactlyForAnyPhase) {
+  const int64_t h = 20, w = 16;
+  const at::Tensor magnitude = at::rand({3, h, w / 2 + 1}, seeded(1)) + 0.1;
+  const at::Tensor phase = at::randn({2, 3, h, w / 2 + 1}, seeded(2));
+  const at::Tensor image = featvis::render::param::maco_image(phase, magnitude, h, w);
+  ASSERT_EQ(image.sizes(), (std::vector<int64_t>{2, 3, h, w}));
+  for (int64_t i = 0; i < 2; ++i) {
+    const at::Tensor ratio = (at::fft_rfft2(image[i]).abs() / magnitude).narrow(2, 1, w / 2 - 1);
+    EXPECT_LT(((ratio - ratio.mean()).abs().max() / ratio.mean()).item<double>(), 1e-4) << "item " << i;
+    EXPECT_NEAR(image[i].mean().item<double>(), 0.0, 1e-5);
+  }
+  // A spectrum of another size is resized to the image's.
+  EXPECT_EQ(featvis::render::param::magnitude_for(magnitude, 40, 30).sizes(), (std::vector<int64_t>{3, 40, 16}));
+  EXPECT_THROW(featvis::render::param::magnitude_for(at::ones({2, 4, 4}), 8, 8), featvis::Error);
+  EXPECT_THROW(featvis::render::param::magnitude_for(-at::ones({3, 4, 3}), 8, 8), featvis::Error);
+}
+
+TEST(Maco, ParamOptimizesThePhaseOnlyAndNeedsASpectrum) {
+  ImageParamOptions o;
+  o.batch = 2;
+  o.height = o.width = 16;
+  o.space = Space::kMACO;
+  EXPECT_THROW(ImageParam(o, seeded(0)), featvis::Error);  // no spectrum
+  o.magnitude = at::rand({3, 32, 17}, seeded(4));
+  const ImageParam param(o, seeded(0));
+  ASSERT_EQ(param.parameters().size(), 1u);
+  EXPECT_EQ(param.parameters()[0].sizes(), (std::vector<int64_t>{2, 3, 16, 9}));
+  const at::Tensor image = param.image();
+  EXPECT_EQ(image.sizes(), (std::vector<int64_t>{2, 3, 16, 16}));
+  EXPECT_TRUE(at::equal(image, ImageParam(o, seeded(0)).image()));  // seeded
+  image.sum().backward();
+  EXPECT_GT(param.parameters()[0].grad().abs().sum().item<double>(), 0.0);
+  EXPECT_NE(param.description().find("maco"), std::string::npos);
+  o.init_image = at::full({3, 16, 16}, 0.5);
+  EXPECT_THROW(ImageParam(o, seeded(0)), featvis::Error);
+}

@@ -10,12 +10,15 @@
 #include <featvis/objective/kinds.h>
 #include <featvis/objective/parse.h>
 #include <featvis/render/contact_sheet.h>
+#include <featvis/render/param/maco.h>
 #include <featvis/render/preset.h>
 #include <featvis/render/render.h>
 #include <featvis/render/transform/standard.h>
 #include <featvis/util/error.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <memory>
 
@@ -292,6 +295,76 @@ TEST(RenderLoop, FeatureAccentuationRaisesTheUnitNearThePhoto) {
   // weight 20: unit 3.98 at 0.051. Margins: 2.0 on the unit, 0.026 on the distance.
   EXPECT_GT(unit_value[1], on_photo + 0.5);
   EXPECT_LT(rms[1], 0.7 * rms[0]);
+}
+
+// MACO on the real model: the objective rises, the magnitude stays the photos' spectrum
+// (checked on the final phase), and the transparency map covers the image, >= 0.
+TEST(RenderLoop, MacoRaisesTheUnitWithTheMagnitudeFixed) {
+  FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
+  FEATVIS_REQUIRE_IMAGES(images);
+  const Model model = featvis::model::load_model("mobilenet_v2");
+  // A spectrum from 16 of the real photos, as `featvis spectrum` makes it.
+  std::vector<std::string> paths;
+  for (const auto& entry : std::filesystem::directory_iterator(images))
+    if (entry.path().extension() == ".JPEG") paths.push_back(entry.path().string());
+  std::sort(paths.begin(), paths.end());
+  std::vector<at::Tensor> photos;
+  for (size_t i = 0; i < 16 && i < paths.size(); ++i)
+    photos.push_back(featvis::image::load_image01(paths[i], model.card.preprocessing, 64, 64));
+  ASSERT_EQ(photos.size(), 16u);
+  ImageParamOptions image = small_image(1, 128);
+  image.space = featvis::render::param::Space::kMACO;
+  image.magnitude = featvis::render::param::spectrum_sum(at::stack(photos)) / 16.0;
+  render::RenderOptions options;
+  options.steps = 24;
+  options.lr = 1.0;
+  options.importance = true;
+  const Objective objective = featvis::objective::channel("MobileNetV2/expanded_conv_8/expand", 7);
+  at::Generator g = seeded(0);
+  ImageParam param(image, g);
+  const render::RenderResult r = render::render(model, objective, param, tf::parse("crop(0.4,0.7,64),jitter(2)"),
+                                                options, g);
+  std::printf("[ render   ] maco %.4f -> %.4f\n", r.initial_values()[0], r.final_values()[0]);
+  EXPECT_GT(r.final_values()[0], r.initial_values()[0] + 0.5);
+  const at::Tensor magnitude = featvis::render::param::magnitude_for(image.magnitude, 128, 128);
+  const at::Tensor raw = featvis::render::param::maco_image(param.parameters()[0].detach(), magnitude, 128, 128);
+  const at::Tensor ratio = (at::fft_rfft2(raw[0]).abs() / magnitude).narrow(2, 1, 63);
+  EXPECT_LT(((ratio - ratio.mean()).abs().max() / ratio.mean()).item<double>(), 1e-3);
+  EXPECT_TRUE(at::allclose(param.image().detach(), r.images, 1e-5, 1e-6));
+  ASSERT_TRUE(r.importance.defined());
+  EXPECT_EQ(r.importance.sizes(), (std::vector<int64_t>{1, 128, 128}));
+  EXPECT_GE(r.importance.min().item<double>(), 0.0);
+  EXPECT_GT(r.importance.max().item<double>(), 0.0);
+}
+
+// Caricature from noise: the photo joins the batch through the same transforms, and the
+// image's activations at the layer turn toward the photo's.
+TEST(RenderLoop, CaricatureTurnsTheLayerTowardThePhoto) {
+  FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
+  FEATVIS_REQUIRE_IMAGES(images);
+  const Model model = featvis::model::load_model("mobilenet_v2");
+  const std::string photo = images + "/n01440764_tench.JPEG";
+  const std::string layer = "expanded_conv_5/expand";
+  const Objective caricature = featvis::objective::parse("caricature(" + layer + ", " + photo + ", 2)", model);
+  ASSERT_EQ(caricature.references().size(), 1u);
+  const std::string full = *caricature.layers().begin();
+  const at::Tensor seen = featvis::image::load_image01(photo, model.card.preprocessing, 96, 96).unsqueeze(0);
+  // Cosine similarity between an image's activations at the layer and the photo's.
+  const auto cosine = [&](const at::Tensor& image) {
+    at::NoGradGuard no_grad;
+    const auto acts = model.graph.run(featvis::image::network_input(at::cat({image, seen}), model.card.preprocessing),
+                                      {full});
+    const at::Tensor a = acts.at(full).flatten(1);
+    return at::cosine_similarity(a[0], a[1], 0).item<double>();
+  };
+  render::RenderOptions options;
+  options.steps = 32;
+  const RenderRun r = run(model, caricature, small_image(1, 96), options, "standard");
+  const at::Tensor start = ImageParam(small_image(1, 96), seeded(0)).image().detach();  // run()'s seed
+  const double before = cosine(start), after = cosine(r.result.images);
+  std::printf("[ render   ] caricature: cosine to the photo %.3f -> %.3f\n", before, after);
+  EXPECT_GT(after, before + 0.1);
+  EXPECT_GT(r.result.final_values()[0], r.result.initial_values()[0]);
 }
 
 // A ReLU6 channel that is 0 everywhere on the start image has no gradient at all: only

@@ -226,6 +226,28 @@ TEST(Transforms, OneResamplingOfShiftsIsExactlyTheCrops) {
   }
 }
 
+// MACO's crops: a box of a random fraction of the side, resized to a fixed size. Fused,
+// the box and the resize are one bilinear resampling, the same as cutting then resizing.
+TEST(Transforms, CropCutsABoxOfTheDrawnFractionResizedToItsSize) {
+  const at::Tensor x = test_image(2, 48, 40);
+  const auto [reference, fused] = both_ways("crop(0.3,0.8,24)", x);
+  double largest = 0;
+  for (size_t i = 0; i < reference.size(); ++i) {
+    ASSERT_EQ(fused[i].sizes(), (std::vector<int64_t>{2, 3, 24, 24})) << "draw " << i;
+    ASSERT_EQ(reference[i].sizes(), fused[i].sizes()) << "draw " << i;
+    largest = std::max(largest, (reference[i] - fused[i]).abs().max().item<double>());
+  }
+  EXPECT_LT(largest, 1e-4);  // one interpolation either way: grid rounding only
+  // A fraction of 1 at the input's size is the whole (square) image, untouched.
+  at::Generator g = seeded(3);
+  const at::Tensor square = test_image(1, 16, 16);
+  EXPECT_TRUE(at::equal(tf::parse("crop(1,16)")(square, g), square));
+  EXPECT_EQ(tf::parse("crop(0.35,0.65,224)").description(), "crop(0.35,0.65,224)");
+  for (const std::string bad : {"crop(0,10)", "crop(1.5,10)", "crop(0.5)", "crop(0.6,0.4,10)", "crop(0.5,0)"}) {
+    EXPECT_THROW(tf::parse(bad), featvis::Error) << bad;
+  }
+}
+
 TEST(Transforms, OneResamplingKeepsRotationsBlackCornersAndThePadGrey) {
   // One interpolation either way (padding is exact), so the results agree everywhere:
   // the grey pad inside the turned frame, black corners outside it.

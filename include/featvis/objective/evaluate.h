@@ -21,8 +21,15 @@ struct Evaluation {
   at::Tensor values;
   graph::TensorMap activations;
 };
+// `network_view`, when given, must hold the images' rows and then the references' rows
+// (render transforms network_batch() for that).
 Evaluation evaluate(const model::Model& model, const Objective& objective, const at::Tensor& images,
                     const std::vector<std::string>& extra_layers = {}, const at::Tensor& network_view = {});
+
+// `images` followed by the objective's reference photos at the images' size, on their
+// device: the batch the network sees before any transform. `images` itself when the
+// objective has no references.
+at::Tensor network_batch(const Objective& objective, const at::Tensor& images);
 
 // The [N] values of evaluate() without gradients, as doubles: what render records at
 // step 0, thresholds and the end, and attribution's target value.

@@ -58,6 +58,11 @@ Objective blur();
 //   the image stays near the photo, so the result shows what the unit sees in it.
 //   `name` is how the text form writes the photo (its file name).
 Objective distance(const at::Tensor& photo, const std::string& name);
+// caricature: <a, p>/|p| * max(cos(a, p), 0.1)^power, a the image's activations at
+//   `layer` (flattened per item) and p the photo's, computed in the same batch after the
+//   same transforms (the photo is a reference, see References); Lucid's caricature, from
+//   noise. `name` is how the text form writes the photo.
+Objective caricature(const std::string& layer, const at::Tensor& photo, const std::string& name, double power = 1.0);
 // Item i of the batch gets objective i only; fixes batch_size() to items.size().
 // Throws featvis::Error if an item itself needs another batch size.
 Objective per_item(const std::vector<Objective>& items);

@@ -8,15 +8,23 @@
 #include <ATen/ATen.h>
 
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace featvis::objective {
 
+// Reference photos an objective compares against (caricatures): name -> [3,H,W] in [0,1].
+// They join the batch the network sees, after the images and through the same transforms,
+// so that a photo and the image are seen alike (Lucid stacks them the same way).
+using References = std::map<std::string, at::Tensor>;
+
 struct ObjectiveInput {
   const graph::TensorMap& activations;  // every tensor in Objective::layers(), batch-first
   const at::Tensor& image;       // the parameterized image [N,3,H,W] in [0,1], before transforms
+  // Each reference's activations ([1, ...] per tensor), by its name in Objective::references().
+  const std::map<std::string, graph::TensorMap>* reference_activations = nullptr;
 };
 
 class Objective;
@@ -42,6 +50,13 @@ class Objective {
   const std::string& description() const { return description_; }
   bool defined() const { return static_cast<bool>(function_); }
 
+  // Photos that must join the network's batch (see References); empty for most kinds.
+  const References& references() const { return references_; }
+  Objective& with_references(References references) {
+    references_ = std::move(references);
+    return *this;
+  }
+
   // Batch size this objective needs (per-item alternatives and unit ranges fix it;
   // 0 = any).
   int64_t batch_size() const { return batch_size_; }
@@ -50,7 +65,7 @@ class Objective {
     return *this;
   }
 
-  // Combinations take the union of layers and the common batch size (the non-zero one;
+  // Combinations take the union of layers and references and the common batch size (the non-zero one;
   // featvis::Error if both are fixed and differ). An undefined operand acts as zero, so
   // `total = total + term` accumulates from a default-constructed Objective.
   friend Objective operator+(const Objective& a, const Objective& b);
@@ -69,6 +84,7 @@ class Objective {
 
   std::string description_;
   std::set<std::string> layers_;
+  References references_;
   Function function_;
   int64_t batch_size_ = 0;
   Binding binding_ = Binding::kAtom;

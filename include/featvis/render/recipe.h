@@ -37,6 +37,9 @@ struct Recipe {
   double decay_power = 1.0;
   double sd = 0.01;
   std::vector<int64_t> thresholds;
+  // MACO's natural-image spectrum (.npy from `featvis spectrum`); "" = "<card name>.spectrum.npy"
+  // on the model search path.
+  std::string spectrum;
 };
 
 // A recipe made concrete for one model and objective.

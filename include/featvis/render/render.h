@@ -29,6 +29,9 @@ struct RenderOptions {
   // start image). The final image is always handed over as well.
   std::vector<int64_t> thresholds;
   bool progress = false;  // featvis::ProgressBar on stderr
+  // Accumulate |d objective / d image| over the steps into RenderResult::importance
+  // (MACO's transparency map: where the image mattered to the objective).
+  bool importance = false;
   // Polled once per step; returning true stops the loop after the current step
   // (RenderResult::interrupted). E.g. a SIGINT flag.
   std::function<bool()> stop_requested;
@@ -59,6 +62,9 @@ struct RenderResult {
   bool interrupted = false;
   double total_ms = 0;     // whole call, including evaluations and callbacks
   double ms_per_step = 0;  // mean of the optimization steps alone
+  // With RenderOptions::importance: [N,H,W] >= 0 on the CPU, the sum over steps of the
+  // image gradient's absolute value, mean over colour channels. Undefined otherwise.
+  at::Tensor importance;
 
   const std::vector<double>& initial_values() const { return history.front().values; }
   const std::vector<double>& final_values() const { return history.back().values; }

@@ -41,14 +41,19 @@ std::vector<at::Tensor> cppn_parameters(int64_t batch, const CppnShape& shape, a
   return parameters;
 }
 
-at::Tensor cppn_logits(const std::vector<at::Tensor>& parameters, int64_t batch, int64_t height, int64_t width) {
+at::Tensor cppn_coordinates(int64_t height, int64_t width, const at::TensorOptions& options) {
   const double r = std::sqrt(3.0);  // coordinates with unit standard deviation
-  const at::TensorOptions options = parameters.front().options().requires_grad(false);
-  const at::Tensor ys = at::linspace(-r, r, height, options), xs = at::linspace(-r, r, width, options);
+  const at::TensorOptions o = options.requires_grad(false);
+  const at::Tensor ys = at::linspace(-r, r, height, o), xs = at::linspace(-r, r, width, o);
   const std::vector<at::Tensor> grid = at::meshgrid({ys, xs}, "ij");
+  return at::stack({grid[1], grid[0]}, 0).reshape({2, height * width});
+}
+
+at::Tensor cppn_logits(const std::vector<at::Tensor>& parameters, const at::Tensor& coordinates, int64_t batch,
+                       int64_t height, int64_t width) {
   // [batch, 2, H*W]: every item sees the same (x, y) planes; a 1x1 convolution per item is
   // one batched matrix product with that item's weights.
-  at::Tensor net = at::stack({grid[1], grid[0]}, 0).view({1, 2, height * width}).expand({batch, 2, height * width});
+  at::Tensor net = coordinates.view({1, 2, height * width}).expand({batch, 2, height * width});
   for (size_t i = 0; i < parameters.size(); i += 2) {
     const at::Tensor w = parameters[i].view({batch, -1, net.size(1)});
     const at::Tensor z = at::baddbmm(parameters[i + 1].view({batch, -1, 1}), w, net);

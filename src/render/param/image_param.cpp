@@ -1,5 +1,6 @@
 #include <featvis/render/param/cppn.h>
 #include <featvis/render/param/image_param.h>
+#include <featvis/render/param/maco.h>
 #include <featvis/render/param/spectral.h>
 #include <featvis/util/check.h>
 #include <featvis/util/error.h>
@@ -14,6 +15,8 @@ std::string to_string(Space space) {
       return "fft";
     case Space::kCPPN:
       return "cppn";
+    case Space::kMACO:
+      return "maco";
     case Space::kPixel:
       break;
   }
@@ -21,9 +24,9 @@ std::string to_string(Space space) {
 }
 
 Space parse_space(const std::string& text) {
-  for (Space space : {Space::kFFT, Space::kPixel, Space::kCPPN})
+  for (Space space : {Space::kFFT, Space::kPixel, Space::kCPPN, Space::kMACO})
     if (text == to_string(space)) return space;
-  throw SettingError("param", "unknown parameterization '" + text + "' (use fft, pixel or cppn)");
+  throw SettingError("param", "unknown parameterization '" + text + "' (use fft, pixel, cppn or maco)");
 }
 
 ImageParam::ImageParam(ImageParamOptions options, at::Generator generator) : options_(std::move(options)) {
@@ -41,6 +44,18 @@ ImageParam::ImageParam(ImageParamOptions options, at::Generator generator) : opt
     FEATVIS_CHECK_SETTING(!o.init_image.defined(), "param",
                           "a CPPN cannot start from an image (use fft or pixel for DeepDream and caricatures)");
     parameters_ = cppn_parameters(o.batch, CppnShape{}, generator, device);
+    coordinates_ = cppn_coordinates(o.height, o.width, device);
+    return;
+  }
+  if (o.space == Space::kMACO) {
+    FEATVIS_CHECK_SETTING(!o.init_image.defined(), "param",
+                          "MACO cannot start from an image (its magnitude is fixed; use fft or pixel)");
+    FEATVIS_CHECK_SETTING(o.magnitude.defined(), "param",
+                          "MACO needs a natural-image spectrum (`featvis spectrum MODEL --images DIR`)");
+    magnitude_ = magnitude_for(o.magnitude, o.height, o.width).to(device);
+    // The phase, random as in MACO (its scale is standardized away at every step).
+    at::Tensor phase = at::normal(0.0, 1.0, {o.batch, 3, o.height, o.width / 2 + 1}, generator, cpu).to(device);
+    parameters_.push_back(phase.set_requires_grad(true));
     return;
   }
   at::Tensor values;
@@ -65,8 +80,11 @@ ImageParam::ImageParam(ImageParamOptions options, at::Generator generator) : opt
 }
 
 at::Tensor ImageParam::raw() const {
-  if (options_.space == Space::kCPPN) return cppn_logits(parameters_, options_.batch, options_.height, options_.width);
+  if (options_.space == Space::kCPPN) {
+    return cppn_logits(parameters_, coordinates_, options_.batch, options_.height, options_.width);
+  }
   const at::Tensor& p = parameters_.front();
+  if (options_.space == Space::kMACO) return maco_image(p, magnitude_, options_.height, options_.width);
   return options_.space == Space::kFFT ? spectrum_to_image(p, scale_, options_.height, options_.width) : p;
 }
 
@@ -83,7 +101,9 @@ std::string ImageParam::description() const {
       << " x 3 x " << options_.height << " x " << options_.width;
     return s.str();
   }
-  if (options_.space == Space::kFFT) {
+  if (options_.space == Space::kMACO) {
+    s << "maco(phase only, natural-image magnitude)";
+  } else if (options_.space == Space::kFFT) {
     s << "fft(decay " << options_.decay_power << ")";
   } else {
     s << "pixel";

@@ -1,3 +1,4 @@
+#include <featvis/render/transform/crop.h>
 #include <featvis/render/transform/jitter.h>
 #include <featvis/render/transform/pad.h>
 #include <featvis/render/transform/rotate.h>
@@ -14,7 +15,7 @@ namespace {
 
 [[noreturn]] void fail(const std::string& text, const std::string& why) {
   throw SettingError("transforms", "transforms '" + text + "': " + why +
-              " (use standard, none, or a list like pad(12),jitter(8),scale(0.9,1.1),rotate(-10,10),jitter(4))");
+              " (use standard, none, or a list like pad(12),jitter(8),scale(0.9,1.1),rotate(-10,10),jitter(4),crop(0.3,0.6,224))");
 }
 
 struct Item {
@@ -109,7 +110,18 @@ Transform make(const std::string& text, const Item& item) {
     return random_scale(c);
   }
   if (item.name == "rotate") return random_rotate(choice(text, item));
-  fail(text, "unknown transform '" + item.name + "' (known: pad, jitter, scale, rotate)");
+  if (item.name == "crop") {
+    if (item.braces || n < 2 || n > 3) fail(text, "crop takes (FRACTION,SIZE) or (LOW,HIGH,SIZE)");
+    std::vector<double> f;
+    for (size_t i = 0; i + 1 < n; ++i) f.push_back(number(text, item, item.args[i]));
+    for (double v : f)
+      if (!(v > 0 && v <= 1)) fail(text, "crop fractions must be in (0, 1]");
+    if (n == 3 && f[0] > f[1]) fail(text, "crop: low end above high end");
+    const int64_t size = whole(text, item, item.args[n - 1]);
+    if (size < 1) fail(text, "crop size must be at least 1 pixel");
+    return random_crop(n == 3 ? RandomChoice::uniform(f[0], f[1]) : RandomChoice::one_of(f), size);
+  }
+  fail(text, "unknown transform '" + item.name + "' (known: pad, jitter, scale, rotate, crop)");
 }
 
 }  // namespace

@@ -24,7 +24,12 @@ struct CppnShape {
 std::vector<at::Tensor> cppn_parameters(int64_t batch, const CppnShape& shape, at::Generator& generator,
                                         const at::TensorOptions& options);
 
-// The networks evaluated on an height x width grid: [batch, 3, height, width] logits.
-at::Tensor cppn_logits(const std::vector<at::Tensor>& parameters, int64_t batch, int64_t height, int64_t width);
+// The (x, y) planes every network reads, [2, height*width] in [-sqrt(3), sqrt(3)]: made
+// once per image, not once per step.
+at::Tensor cppn_coordinates(int64_t height, int64_t width, const at::TensorOptions& options);
+
+// The networks evaluated on `coordinates` (from cppn_coordinates): [batch, 3, height, width] logits.
+at::Tensor cppn_logits(const std::vector<at::Tensor>& parameters, const at::Tensor& coordinates, int64_t batch,
+                       int64_t height, int64_t width);
 
 }  // namespace featvis::render::param

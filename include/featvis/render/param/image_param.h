@@ -16,10 +16,11 @@ enum class Space {
   kPixel,  // one parameter per pixel and channel
   kFFT,    // rfft2 coefficients with 1/f scaling (Lucid's default)
   kCPPN,   // a small coordinate network per item (cppn.h); its own sigmoid RGB, no colour basis
+  kMACO,   // Fourier phase only, magnitude fixed to natural images' (maco.h)
 };
 
 std::string to_string(Space space);
-// "pixel", "fft" or "cppn"; throws featvis::SettingError ("param") otherwise.
+// "pixel", "fft", "cppn" or "maco"; throws featvis::SettingError ("param") otherwise.
 Space parse_space(const std::string& text);
 
 struct ImageParamOptions {
@@ -34,6 +35,8 @@ struct ImageParamOptions {
   // Optional start image in [0, 1], [3,H,W] (used for every batch item) or [N,3,H,W]:
   // the parameters are set so that image() reproduces it (DeepDream, caricatures).
   at::Tensor init_image;
+  // MACO: the natural-image spectrum [3, H', W'/2+1] (maco.h), resized to the image.
+  at::Tensor magnitude;
   // dtype/device of the parameters (the model's device).
   at::TensorOptions tensor_options = at::TensorOptions().dtype(at::kFloat);
 };
@@ -57,7 +60,9 @@ class ImageParam {
   at::Tensor raw() const;  // before colour transform and squash
 
   ImageParamOptions options_;
-  at::Tensor scale_;  // FFT: per-coefficient scale
+  at::Tensor scale_;        // FFT: per-coefficient scale
+  at::Tensor coordinates_;  // CPPN: the (x, y) planes
+  at::Tensor magnitude_;    // MACO: the fixed magnitude at the image's size
   std::vector<at::Tensor> parameters_;
 };
 
