@@ -795,12 +795,28 @@ TEST(Ops, LayerNormalizationOverTheTrailingAxes) {
   expect_close(run(m, x), expected);
 }
 
+TEST(Ops, EinsumBatchedProductAndTranspose) {
+  const at::Tensor x = random({1, 2, 3, 4}, 41), w = random({2, 4, 5}, 42);
+  ModelBuilder m;
+  m.input("x", {1, 2, 3, 4}).output("y").output("t").weight("w", w);
+  attr_s(m.node("Einsum", {"x", "w"}, {"y"}), "equation", "nbij,bjk->nbik");
+  attr_s(m.node("Einsum", {"x"}, {"t"}), "equation", "...ij->...ji");
+  const auto out = m.load().run(x, {"y", "t"});
+  at::Tensor expected = at::zeros({1, 2, 3, 5});
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t k = 0; k < 5; ++k)
+        for (int64_t j = 0; j < 4; ++j) expected[0][b][i][k] += x[0][b][i][j] * w[b][j][k];
+  expect_close(out.at("y"), expected);
+  expect_close(out.at("t"), x.transpose(2, 3), 0);
+}
+
 TEST(Ops, RegistryListsWhatTorchvisionExports) {
   // Every op in the ONNX exports of the parity architectures (opset 13).
   for (const char* op : {"Conv", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Gemm",
                          "Concat", "Add", "Mul", "Sigmoid", "HardSigmoid", "Clip", "Constant", "Pad",
                          "Identity", "BatchNormalization", "Mod", "Not", "Range", "ScatterND",
-                         "LayerNormalization"}) {
+                         "LayerNormalization", "Einsum"}) {
     EXPECT_NE(featvis::graph::find_op(op), nullptr) << op;
   }
   EXPECT_EQ(featvis::graph::find_op("FancyOp"), nullptr);
