@@ -205,8 +205,13 @@ def generate(arch, out, digest):
     # -- as much as PyTorch's own float32 gradient differs from float64 on the same net.
     with contextlib.nullcontext() if attention else torch.no_grad():
         torch.onnx.export(model, x, tmp, opset_version=source(arch)[1], input_names=["input"],
-                          output_names=["logits", "layer_a", "layer_b"], do_constant_folding=False,
-                          training=torch.onnx.TrainingMode.PRESERVE)  # folding: same graph here, and a warning
+                          output_names=["logits", "layer_a", "layer_b"],
+                          do_constant_folding=False,  # folding: same graph here, and a warning
+                          training=torch.onnx.TrainingMode.PRESERVE,
+                          # ViT's reshapes would bake in the batch of 2: a symbolic batch lets
+                          # featvis run the file at batch 1 too (render, Grad-CAM tests).
+                          dynamic_axes={k: {0: "N"} for k in ("input", "logits", "layer_a", "layer_b")}
+                          if attention else None)
     os.replace(tmp, onnx_path)
     assert not any(m.training for m in model.modules()), "export left the model in training mode"
 

@@ -1,3 +1,4 @@
+#include <featvis/graph/token_grid.h>
 #include <featvis/inference/layer_info.h>
 
 namespace featvis::inference {
@@ -17,7 +18,8 @@ std::vector<LayerInfo> describe_layers(const model::Model& model) {
     info.name = name;
     info.op = graph.producer(name)->op_type;
     info.shape = s.sizes;
-    info.units = s.sizes[1];
+    // A transformer's [N,T,C] tokens: its units are the C channels (graph/token_grid.h).
+    info.units = graph::token_grid(s.sizes) ? s.sizes[2] : s.sizes[1];
     layers.push_back(std::move(info));
   }
   return layers;

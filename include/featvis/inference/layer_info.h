@@ -16,7 +16,7 @@ struct LayerInfo {
   std::string name;
   std::string op;              // producing op type
   std::vector<int64_t> shape;  // for a batch of one
-  int64_t units = 0;           // channels (dim 1), or the size of a 1-D output
+  int64_t units = 0;           // channels (dim 1; the last dim of [N,T,C] transformer tokens), or the size of a 1-D output
 };
 
 std::vector<LayerInfo> describe_layers(const model::Model& model);
