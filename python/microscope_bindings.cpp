@@ -23,7 +23,8 @@ namespace {
 py::dict build(const std::shared_ptr<model::Model>& model, const std::string& site, const std::vector<std::string>& layers,
                const py::object& units, int64_t steps, std::optional<int64_t> size, int64_t batch, int64_t diversity,
                double diversity_weight, uint64_t seed, int64_t thumbnail, const py::object& examples,
-               const std::vector<std::string>& photos, bool resume, bool progress) {
+               const std::vector<std::string>& photos, bool resume, bool progress, const std::string& param,
+               const std::string& spectrum) {
   microscope::BuildOptions options;
   options.site = site;
   options.layers = graph::resolve_layers(model->graph, layers);
@@ -36,6 +37,8 @@ py::dict build(const std::shared_ptr<model::Model>& model, const std::string& si
   options.render.diversity_weight = diversity_weight;
   options.render.seed = seed;
   options.render.thumb = thumbnail;
+  options.render.param = param;
+  options.render.spectrum = spectrum;
   // A featvis.Examples (its folder) or a folder written by `featvis examples`.
   if (!examples.is_none()) {
     options.examples = py::isinstance<py::str>(examples) ? examples.cast<std::string>() : examples.attr("dir").cast<std::string>();
@@ -67,11 +70,12 @@ void bind_microscope(py::module_& m) {
          py::kw_only(), py::arg("units") = 16, py::arg("steps") = 256, py::arg("size") = py::none(),
          py::arg("batch") = 16, py::arg("diversity") = 3, py::arg("diversity_weight") = 10.0, py::arg("seed") = 0,
          py::arg("thumbnail") = 128, py::arg("examples") = py::none(), py::arg("photos") = std::vector<std::string>{},
-         py::arg("resume") = false, py::arg("progress") = true,
+         py::arg("resume") = false, py::arg("progress") = true, py::arg("param") = "fft", py::arg("spectrum") = "",
          "Builds SITE/<model>/... for the layers (default: the card's) and units (N first, or 'all'), with every "
          "lens; examples: a featvis.Examples or a `featvis examples` folder for the examples lens. Files are "
          "written atomically and a finished unit is kept: after Ctrl-C (the summary says interrupted) call again "
-         "with resume=True. Returns the build summary as a dict (manifest is '' when interrupted).");
+         "with resume=True. param: the render lenses' parameterization (fft, pixel, cppn, maco; maco reads spectrum or "
+         "<model>.spectrum.npy). Returns the build summary as a dict (manifest is '' when interrupted).");
 }
 
 }  // namespace featvis::python

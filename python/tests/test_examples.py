@@ -96,3 +96,8 @@ def test_microscope_build_and_resume(mobilenet, scanned, tmp_path):
     assert again["units_rendered"] == 0 and again["units_skipped"] == 2
     with pytest.raises(featvis.Error, match="units"):
         featvis.microscope.build(mobilenet, site, [LAYER], units="many", progress=False)
+    cppn = featvis.microscope.build(mobilenet, str(tmp_path / "cppn"), [LAYER], units=1, steps=2, size=32, batch=1,
+                                    diversity=0, param="cppn", progress=False)
+    assert json.load(open(os.path.join(cppn["model_dir"], "build.json")))["param"] == "cppn"
+    with pytest.raises(featvis.Error, match="unknown parameterization 'wavelet'"):
+        featvis.microscope.build(mobilenet, str(tmp_path / "w"), [LAYER], units=1, param="wavelet", progress=False)

@@ -189,6 +189,11 @@ void add_microscope_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 1e6));
   build->add_option("--thumb", args->render.thumb, "longest side of JPEG thumbnails")->check(CLI::Range(int64_t{4}, int64_t{1024}));
   build->add_option("--seed", args->render.seed, "random seed");
+  build->add_option("--param", args->render.param,
+                    "the render lenses' parameterization: fft (Lucid's, default), pixel, cppn or maco (needs "
+                    "`featvis spectrum`)")
+      ->check(CLI::IsMember({"fft", "pixel", "cppn", "maco"}));
+  build->add_option("--spectrum", args->render.spectrum, "maco: the spectrum .npy (default: <model>.spectrum.npy)");
   build->add_option("--examples", args->examples, "a directory written by `featvis examples` (dataset-examples lens)");
   build->add_option("--images", args->images, "photo folder: scan it for dataset examples (into SITE/<model>/examples) and attribute the top ones");
   build->add_option("--photos", args->photos, "two photos for the caricatures (default: from the examples index)")

@@ -6,12 +6,8 @@
 #include <featvis/microscope/site_path.h>
 #include <featvis/objective/kinds.h>
 
-#include <filesystem>
-
 namespace featvis::microscope {
 namespace {
-
-namespace fs = std::filesystem;
 
 class AttributionLens : public Lens {
  public:
@@ -21,16 +17,9 @@ class AttributionLens : public Lens {
 
   void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
                    UnitEntries& entries) override {
-    const dataset_examples::ExamplesIndex& index = source_->index;
-    const dataset_examples::LayerIndex* scanned = ranking_of(index, layer);
-    if (scanned == nullptr) return;
-    for (const dataset_examples::UnitExamples& unit : scanned->units) {
-      if (unit.top_mean.empty() || std::find(group.begin(), group.end(), unit.unit) == group.end()) continue;
-      const dataset_examples::ExampleEntry& top = unit.top_mean.front();
-      const std::string photo = index.images.at(static_cast<size_t>(top.image));
-      const at::Tensor image =
-          image::load_image01((fs::path(index.images_root) / photo).string(), ctx.model.card.preprocessing)
-              .to(ctx.model.graph.device());
+    const dataset_examples::LayerIndex* scanned = ranking_of(source_->index, layer);
+    for (const TopPhoto& top : top_photos(*source_, layer, group)) {
+      const at::Tensor image = image::load_image01(top.path, ctx.model.card.preprocessing).to(ctx.model.graph.device());
       attribution::AttributionOptions options;
       options.method = attribution::Method::kGradCam;
       // At the unit's own (spatial) layer Grad-CAM weighs only the unit's channel, so the
@@ -38,16 +27,16 @@ class AttributionLens : public Lens {
       // The tensor the photo was ranked by: a capped (ReLU6) unit has no gradient where it saturates.
       if (layer.shape.size() == 4) options.grad_cam.layer = scanned->name;
       const attribution::Attribution a =
-          attribution::attribute(ctx.model, objective::channel(scanned->name, unit.unit), image, options);
-      const std::string dir = unit_dir(ctx.model_dir, layer.slug, unit.unit);
+          attribution::attribute(ctx.model, objective::channel(scanned->name, top.unit), image, options);
+      const std::string dir = unit_dir(ctx.model_dir, layer.slug, top.unit);
       make_dirs(dir);
       const ImagePair pair =
           save_image_pair(dir, "attribution",
                           attribution::overlay(image, a.map, {attribution::default_overlay_style(options.method)}),
                           ctx.settings.thumb);
-      entries[unit.unit][name()] = Json{{"image", pair.image},
-                                        {"thumb", pair.thumb},
-                                        {"photo", photo},
+      entries[top.unit][name()] = Json{{"image", pair.image},
+                                       {"thumb", pair.thumb},
+                                       {"photo", top.name},
                                         {"method", "gradcam"},
                                         {"layer", a.layer},
                                         {"value", a.target_value}};

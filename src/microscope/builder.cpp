@@ -1,6 +1,7 @@
 #include <featvis/inference/layer_info.h>
 #include <featvis/microscope/builder.h>
 #include <featvis/microscope/examples_lens.h>
+#include <featvis/render/recipe.h>
 #include <featvis/microscope/lens_set.h>
 #include <featvis/microscope/pages.h>
 #include <featvis/microscope/site_path.h>
@@ -73,6 +74,8 @@ Builder::Builder(const model::Model& model, BuildOptions options) : model_(model
   FEATVIS_CHECK_SETTING(s.batch >= 1, "batch", "units per render batch must be at least 1");
   FEATVIS_CHECK_SETTING(s.diversity == 0 || (s.diversity >= 2 && s.diversity <= 4), "diversity",
                         "diversity images per unit must be 0 (off) or 2-4");
+  // An unknown parameterization or a missing MACO spectrum fails here, before any work.
+  if (render::param::parse_space(s.param) == render::param::Space::kMACO) render::maco_spectrum(s.spectrum, model);
   model_dir_ = (fs::path(options_.site) / dataset_examples::layer_slug(model.card.name)).string();
 
   const std::vector<featvis::inference::LayerInfo> all = inference::describe_layers(model);
@@ -185,6 +188,8 @@ Json Builder::settings_json() const {
                 {"photos", options_.photos}};
   // Absent when every layer is optimized as itself, so such builds resume as before.
   if (!visualized.empty()) settings["visualized"] = visualized;
+  // Likewise absent for the default parameterization.
+  if (s.param != "fft") settings["param"] = s.param;
   return settings;
 }
 

@@ -24,6 +24,20 @@ const dataset_examples::LayerIndex* ranking_of(const dataset_examples::ExamplesI
   return ranked != nullptr ? ranked : find_layer(index, layer.name);
 }
 
+std::vector<TopPhoto> top_photos(const ExamplesSource& source, const LayerPlan& layer, const std::vector<int64_t>& group) {
+  std::vector<TopPhoto> photos;
+  const dataset_examples::LayerIndex* scanned = ranking_of(source.index, layer);
+  if (scanned == nullptr) return photos;
+  for (int64_t u : group) {
+    for (const dataset_examples::UnitExamples& unit : scanned->units) {
+      if (unit.unit != u || unit.top_mean.empty()) continue;
+      const std::string name = source.index.images.at(static_cast<size_t>(unit.top_mean.front().image));
+      photos.push_back({u, name, (fs::path(source.index.images_root) / name).string()});
+    }
+  }
+  return photos;
+}
+
 namespace {
 
 class ExamplesLens : public Lens {

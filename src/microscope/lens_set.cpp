@@ -10,7 +10,8 @@ LensSet make_lenses(const LensInputs& in) {
   set.lenses.push_back(examples_lens(in.examples));
   set.lenses.push_back(deepdream_lens(in.photos));
   set.lenses.push_back(attribution_lens(in.examples));
-  if (!in.examples) set.notes.push_back("no --images or --examples: the dataset-examples and attribution lenses are absent");
+  set.lenses.push_back(accentuation_lens(in.examples));
+  if (!in.examples) set.notes.push_back("no --images or --examples: the dataset-examples, attribution and accentuation lenses are absent");
   if (in.photos.empty()) set.notes.push_back("no photos for caricatures (pass --photos or --examples): DeepDream from noise only");
   return set;
 }

@@ -1,5 +1,6 @@
 // The lenses that come from feature visualization: channel, neuron, diversity, DeepDream
-// and caricatures, all through render::render with the "lucid" preset.
+// and caricatures, all through render::render with the "lucid" preset and the build's
+// parameterization (--param).
 #include <featvis/image/image.h>
 #include <featvis/microscope/html.h>
 #include <featvis/microscope/lens.h>
@@ -32,6 +33,9 @@ uint64_t seed_for(uint64_t seed, const std::string& lens, const std::string& lay
 render::RenderResult optimize(const LensContext& ctx, const objective::Objective& objective, int64_t batch, uint64_t seed,
                               const at::Tensor& init = {}, int64_t steps = 0) {
   render::Recipe recipe;
+  // A start image needs an image-space parameterization: DeepDream from a photo stays FFT.
+  if (!init.defined()) recipe.space = render::param::parse_space(ctx.settings.param);
+  recipe.spectrum = ctx.settings.spectrum;
   recipe.size = image_size(ctx);
   recipe.batch = batch;
   recipe.steps = steps > 0 ? steps : ctx.settings.steps;

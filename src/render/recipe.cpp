@@ -35,11 +35,8 @@ void check_settings(const RenderOptions& options, int64_t batch, const objective
                         batch);
 }
 
-namespace {
-
-// MACO's spectrum: the recipe's file, or the one `featvis spectrum` stored for the card.
-at::Tensor maco_spectrum(const Recipe& recipe, const model::Model& model) {
-  if (!recipe.spectrum.empty()) return param::read_spectrum(recipe.spectrum);
+at::Tensor maco_spectrum(const std::string& file, const model::Model& model) {
+  if (!file.empty()) return param::read_spectrum(file);
   const std::string name = model.card.name + ".spectrum.npy";
   for (const std::string& dir : model::model_search_path()) {
     const std::filesystem::path path = std::filesystem::path(dir) / name;
@@ -48,8 +45,6 @@ at::Tensor maco_spectrum(const Recipe& recipe, const model::Model& model) {
   throw SettingError("spectrum", "no natural-image spectrum '" + name + "' on the model search path; make it with "
                      "`featvis spectrum " + model.card.name + " --images DIR`");
 }
-
-}  // namespace
 
 Prepared prepare(const Recipe& recipe, const model::Model& model, const objective::Objective& objective) {
   Prepared p{preset(recipe.preset), {}, {}, {}, {}, at::make_generator<at::CPUGeneratorImpl>(recipe.seed)};
@@ -66,7 +61,7 @@ Prepared prepare(const Recipe& recipe, const model::Model& model, const objectiv
   p.image.decay_power = recipe.decay_power;
   p.image.sd = recipe.sd;
   p.image.tensor_options = at::TensorOptions().dtype(at::kFloat).device(model.graph.device());
-  if (maco) p.image.magnitude = maco_spectrum(recipe, model);
+  if (maco) p.image.magnitude = maco_spectrum(recipe.spectrum, model);
   p.transform_text = recipe.transforms.value_or(
       maco ? "crop(0.35,0.65," + std::to_string(card.height) + "),jitter(4)" : p.preset.transforms);
   p.transform = transform::parse(p.transform_text);

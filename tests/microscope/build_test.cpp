@@ -44,7 +44,7 @@ TEST(MicroscopeBuild, WritesEveryLensPagesAndManifest) {
 
   const auto manifest = read_json(site + "/tiny/manifest.json");
   EXPECT_EQ(manifest["format"], "featvis-microscope/1");
-  EXPECT_EQ(manifest["lenses"], nlohmann::json({"channel", "neuron", "diversity", "examples", "deepdream", "attribution"}));
+  EXPECT_EQ(manifest["lenses"], nlohmann::json({"channel", "neuron", "diversity", "examples", "deepdream", "attribution", "accentuation"}));
   ASSERT_EQ(manifest["layers"].size(), 2u);
   EXPECT_EQ(manifest["layers"][1]["name"], "block2");
   EXPECT_EQ(manifest["layers"][0]["units"], nlohmann::json({0, 1, 2}));
@@ -104,7 +104,7 @@ TEST(MicroscopeBuild, WithoutExamplesTheLensIsAbsentAndSaysSo) {
   const std::string site = ws.dir + "/site";
   const CommandResult r = run_featvis(tiny_build(ws, site, {"--layers", "conv1", "--units", "1", "--diversity", "0"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("dataset-examples and attribution lenses are absent"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("dataset-examples, attribution and accentuation lenses are absent"), std::string::npos) << r.err;
   const auto manifest = read_json(site + "/tiny/manifest.json");
   EXPECT_EQ(manifest["lenses"], nlohmann::json({"channel", "neuron", "deepdream"}));
   EXPECT_EQ(manifest["layers"][0]["lenses"]["deepdream"]["caricatures"].size(), 0u);
@@ -112,6 +112,23 @@ TEST(MicroscopeBuild, WithoutExamplesTheLensIsAbsentAndSaysSo) {
   EXPECT_NE(html.find("Dataset examples are not in this build"), std::string::npos);
   EXPECT_NE(html.find("Not in this build (--diversity 0)"), std::string::npos);
   EXPECT_FALSE(fs::exists(site + "/tiny/conv1/1"));
+}
+
+// --param: the render lenses use the parameterization asked for; it is a setting a
+// resume must match, and MACO without a spectrum is a one-line error naming the command.
+TEST(MicroscopeBuild, ParamChoosesTheRenderLensesParameterization) {
+  TinyWorkspace ws;
+  const std::string site = ws.dir + "/site";
+  const CommandResult r =
+      run_featvis(tiny_build(ws, site, {"--layers", "conv1", "--units", "1", "--diversity", "0", "--param", "cppn"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_json(site + "/tiny/build.json")["param"], "cppn");
+  EXPECT_TRUE(fs::is_regular_file(site + "/tiny/conv1/0/unit.json"));
+  expect_one_line_error(
+      run_featvis(tiny_build(ws, site, {"--layers", "conv1", "--units", "1", "--diversity", "0", "--resume"})), 1,
+      {"settings differ", "param"});
+  expect_one_line_error(run_featvis(tiny_build(ws, ws.dir + "/maco", {"--layers", "conv1", "--units", "1", "--param", "maco"})),
+                        1, {"featvis spectrum"});
 }
 
 // --images: the build scans the photos itself (into SITE/<model>/examples) and adds the
@@ -124,7 +141,7 @@ TEST(MicroscopeBuild, ImagesAreScannedIntoTheSiteAndTopPhotosAttributed) {
   const auto index = read_json(site + "/tiny/examples/index.json");
   EXPECT_EQ(index["images"], nlohmann::json({"cls/a.png", "cls/b.png"}));
   EXPECT_EQ(read_json(site + "/tiny/manifest.json")["lenses"],
-            nlohmann::json({"channel", "neuron", "diversity", "examples", "deepdream", "attribution"}));
+            nlohmann::json({"channel", "neuron", "diversity", "examples", "deepdream", "attribution", "accentuation"}));
   for (int u = 0; u < 2; ++u) {
     const std::string dir = site + "/tiny/conv1/" + std::to_string(u);
     const auto lenses = read_json(dir + "/unit.json")["lenses"];
@@ -136,6 +153,13 @@ TEST(MicroscopeBuild, ImagesAreScannedIntoTheSiteAndTopPhotosAttributed) {
     const at::Tensor attribution = featvis::image::load_image_rgb8(dir + "/attribution.png");
     EXPECT_EQ(attribution.size(1), 8);  // the card's 8x8 view ...
     EXPECT_GT(attribution.size(0), 8);  // ... above its colour bar
+    // Accentuation starts from the same photo and stays near it.
+    ASSERT_TRUE(lenses.contains("accentuation")) << dir;
+    EXPECT_EQ(lenses["accentuation"]["photo"], lenses["attribution"]["photo"]);
+    EXPECT_LT(lenses["accentuation"]["distance"].get<double>(), 0.5);
+    EXPECT_EQ(featvis::image::load_image_rgb8(dir + "/" + lenses["accentuation"]["image"].get<std::string>()).sizes(),
+              featvis::image::load_image_rgb8(dir + "/" + lenses["channel"]["image"].get<std::string>()).sizes());
+    EXPECT_NE(featvis::read_file(dir + "/index.html").find("Feature accentuation"), std::string::npos);
   }
   EXPECT_EQ(unreadable_file(site), "");
 }

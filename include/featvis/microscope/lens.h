@@ -1,6 +1,6 @@
 #pragma once
 // A Microscope "technique": one way of looking at a unit (feature visualization, neuron,
-// diversity, dataset examples, attribution, DeepDream). Each lens writes its files into
+// diversity, dataset examples, attribution, accentuation, DeepDream). Each lens writes its files into
 // the site, returns the manifest entries that the pages and the JSON API read, and turns
 // those entries into its own section of the unit and layer pages. The builder only
 // schedules lenses and records what they returned, the page writer only lays sections
@@ -29,6 +29,10 @@ struct RenderSettings {
   double diversity_weight = 10.0;
   uint64_t seed = 0;
   int64_t thumb = 128;  // longest side of the JPEG thumbnails
+  // The render lenses' parameterization (render::param::parse_space: fft, pixel, cppn,
+  // maco) and MACO's spectrum file ("" = <model>.spectrum.npy on the search path).
+  std::string param = "fft";
+  std::string spectrum;
 };
 
 struct LayerPlan {

@@ -61,6 +61,11 @@ struct Prepared {
 // objective.
 Prepared prepare(const Recipe& recipe, const model::Model& model, const objective::Objective& objective);
 
+// MACO's natural-image spectrum: `file`, or "" for <card name>.spectrum.npy on the model
+// search path (written by `featvis spectrum`). Throws featvis::SettingError ("spectrum")
+// naming that command when there is none, featvis::Error for a bad file.
+at::Tensor maco_spectrum(const std::string& file, const model::Model& model);
+
 // The checks of loop options and batch that prepare() and render() share.
 void check_settings(const RenderOptions& options, int64_t batch, const objective::Objective& objective);
 
