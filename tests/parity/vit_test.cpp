@@ -7,6 +7,7 @@
 
 #include <featvis/attribution/attribution.h>
 #include <featvis/graph/token_grid.h>
+#include <featvis/image/image.h>
 #include <featvis/inference/layer_info.h>
 #include <featvis/model/model.h>
 #include <featvis/objective/evaluate.h>
@@ -14,7 +15,10 @@
 #include <featvis/render/recipe.h>
 #include <featvis/util/error.h>
 
+#include <nlohmann/json.hpp>
 #include <torch/csrc/autograd/autograd.h>
+
+#include <fstream>
 
 #include <filesystem>
 
@@ -97,6 +101,31 @@ TEST(VisionTransformer, GradCamUsesTheTokenGrid) {
   // An explicit token layer is read the same way: the first block's MLP units.
   o.grad_cam.layer = "/model/encoder/layers/encoder_layer_0/mlp/mlp.1/Mul_1_output_0";
   EXPECT_GT(attribution::attribute(model, objective::logit("logits", 3), image, o).raw.abs().max().item<double>(), 0);
+}
+
+// `featvis examples` on a ViT's MLP units: 128 units on the 4x4 patch grid, fields the
+// whole input, and each top score is the channel objective on that photo.
+TEST(VisionTransformer, DatasetExamplesRankTokenUnits) {
+  const model::Model model = vit_tiny();
+  const std::string dir = featvis::testing::temp_dir();
+  fs::create_directories(dir + "/photos");
+  for (int i = 0; i < 4; ++i) {
+    at::manual_seed(20 + i);
+    image::save_png(dir + "/photos/p" + std::to_string(i) + ".png", at::rand({3, 64, 64}));
+  }
+  const auto r = featvis::testing::run_featvis({"examples", model.onnx_path, "--images", dir + "/photos", "--layers",
+                                                kMlp, "--top", "2", "--out", dir + "/ex", "--no-crops"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json index;
+  std::ifstream(dir + "/ex/index.json") >> index;
+  const auto& layer = index["layers"][0];
+  EXPECT_EQ(layer["shape"], nlohmann::json({1, 128, 4, 4}));
+  ASSERT_EQ(layer["units"].size(), 128u);
+  const auto& best = layer["units"][5]["top_mean"][0];
+  const std::string photo = dir + "/photos/" + index["images"][best["image"].get<int>()].get<std::string>();
+  const at::Tensor image = image::load_image01(photo, model.card.preprocessing);
+  const double value = objective::values(model, objective::channel(kMlp, 5), image.unsqueeze(0))[0];
+  EXPECT_NEAR(best["score"].get<double>(), value, 1e-5) << photo;
 }
 
 }  // namespace
