@@ -21,6 +21,7 @@
 #include <fstream>
 
 #include <filesystem>
+#include <map>
 
 namespace {
 
@@ -37,14 +38,18 @@ model::Model vit_tiny() {
 
 TEST(VisionTransformer, TokenTensorsListTheirChannelsAsUnits) {
   const model::Model model = vit_tiny();
-  int tokens = 0;
-  for (const inference::LayerInfo& info : inference::describe_layers(model)) {
-    if (info.name != kMlp) continue;
-    EXPECT_EQ(info.shape, (std::vector<int64_t>{1, 17, 128}));
-    EXPECT_EQ(info.units, 128);
-    ++tokens;
-  }
-  EXPECT_EQ(tokens, 1);
+  std::map<std::string, inference::LayerInfo> layers;
+  for (inference::LayerInfo& info : inference::describe_layers(model)) layers[info.name] = info;
+  ASSERT_TRUE(layers.count(kMlp));
+  EXPECT_EQ(layers[kMlp].shape, (std::vector<int64_t>{1, 17, 128}));
+  EXPECT_EQ(layers[kMlp].units, 128);
+  EXPECT_EQ(layers[kMlp].role, "MLP hidden 1+4x4");
+  // The residual stream, the attention output and the class token are named too.
+  EXPECT_EQ(layers["/model/encoder/layers/encoder_layer_1/Add_output_0"].role, "tokens 1+4x4");
+  EXPECT_EQ(layers["/model/encoder/layers/encoder_layer_1/self_attention/Transpose_6_output_0"].role, "tokens 1+4x4");
+  EXPECT_EQ(layers["/model/Gather_4_output_0"].role, "class token");
+  EXPECT_EQ(layers["/model/Gather_4_output_0"].units, 64);
+  EXPECT_EQ(layers["logits"].role, "");
   const auto grid = graph::token_grid({1, 17, 128});
   ASSERT_TRUE(grid.has_value());
   EXPECT_EQ(grid->class_tokens, 1);
