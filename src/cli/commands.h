@@ -18,5 +18,8 @@ void add_attribute_command(CLI::App& app);
 void add_microscope_command(CLI::App& app);
 void add_examples_command(CLI::App& app);
 void add_spectrum_command(CLI::App& app);
+void add_train_fashion_mnist_command(CLI::App& app);
+void add_timeline_command(CLI::App& app);
+void add_probe_command(CLI::App& app);
 
 }  // namespace featvis::cli

@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   featvis::cli::add_microscope_command(app);
   featvis::cli::add_examples_command(app);
   featvis::cli::add_spectrum_command(app);
+  featvis::cli::add_train_fashion_mnist_command(app);
+  featvis::cli::add_timeline_command(app);
+  featvis::cli::add_probe_command(app);
   std::string names;
   bool known = false;
   for (const CLI::App* sub : app.get_subcommands({})) {
