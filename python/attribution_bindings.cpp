@@ -31,6 +31,7 @@ struct PyAttribution {
   double target_value = 0;
   std::string layer;
   std::optional<py::dict> completeness;
+  std::optional<py::dict> conservation;
   int64_t forward_passes = 0;
   double ms = 0;
   at::Tensor overlay;  // [3,H+bar,W] as `featvis attribute` writes <stem>_overlay.png
@@ -43,7 +44,8 @@ PyAttribution attribute(const model::Model& model, const py::handle& images, con
                         const std::string& method, int64_t steps, const std::string& baseline, bool even_steps,
                         double blur_sigma, int64_t smooth_samples, double smooth_sigma, const std::string& smooth_on,
                         uint64_t seed, const std::optional<std::string>& layer, int64_t window, int64_t stride,
-                        int64_t batch, const std::optional<std::string>& overlay_style, double clip_percentile) {
+                        int64_t batch, const std::optional<std::string>& overlay_style, double clip_percentile,
+                        const std::string& lrp_composite, double lrp_epsilon, double lrp_gamma, bool lrp_ignore_bias) {
   attribution::AttributionOptions options;
   options.method = attribution::parse_method(method);
   options.integrated_gradients.baseline = attribution::parse_baseline(baseline);
@@ -58,6 +60,10 @@ PyAttribution attribute(const model::Model& model, const py::handle& images, con
   options.occlusion.window = window;
   options.occlusion.stride = stride;
   options.batch = batch;
+  options.lrp.composite = lrp_composite;
+  options.lrp.epsilon = lrp_epsilon;
+  options.lrp.gamma = lrp_gamma;
+  options.lrp.ignore_bias = lrp_ignore_bias;
   attribution::OverlayOptions display;
   display.style = overlay_style ? attribution::parse_overlay_style(*overlay_style)
                                 : attribution::default_overlay_style(options.method);
@@ -90,6 +96,11 @@ PyAttribution attribute(const model::Model& model, const py::handle& images, con
                                 py::arg("baseline_value") = c.baseline_value,
                                 py::arg("relative_error") = c.relative_error);
   }
+  if (result.conservation) {
+    const attribution::Conservation& c = *result.conservation;
+    out.conservation = py::dict(py::arg("relevance_sum") = c.relevance_sum, py::arg("target_value") = c.target_value,
+                                py::arg("relative_error") = c.relative_error);
+  }
   out.forward_passes = result.forward_passes;
   out.ms = result.ms;
   out.overlay = attribution::overlay(image.cpu(), result.map, display);
@@ -115,6 +126,8 @@ void bind_attribution(py::module_& m) {
       .def_readonly("layer", &PyAttribution::layer, "Grad-CAM's layer ('' for other methods)")
       .def_readonly("completeness", &PyAttribution::completeness,
                     "integrated gradients: attribution_sum vs target_difference = f(x) - f(baseline)")
+      .def_readonly("conservation", &PyAttribution::conservation,
+                    "LRP: relevance_sum at the input vs target_value (biases absorb the difference)")
       .def_readonly("forward_passes", &PyAttribution::forward_passes)
       .def_readonly("ms", &PyAttribution::ms)
       .def_property_readonly("shape", [](const PyAttribution& a) -> py::object { return a.map.attr("shape"); })
@@ -137,11 +150,13 @@ void bind_attribution(py::module_& m) {
         py::arg("smooth_sigma") = 0.15, py::arg("smooth_on") = "saliency", py::arg("seed") = 0,
         py::arg("layer") = py::none(), py::arg("window") = 16, py::arg("stride") = 8, py::arg("batch") = 16,
         py::arg("overlay") = py::none(), py::arg("clip_percentile") = 99.0,
+        py::arg("lrp_composite") = attribution::kDefaultLrpComposite, py::arg("lrp_epsilon") = 1e-6,
+        py::arg("lrp_gamma") = 0.25, py::arg("lrp_ignore_bias") = false,
         "Attribution as `featvis attribute`: which pixels of one image (path, PIL image or array) `target` "
         "(a featvis.Objective or its text form; None: the top-1 logit) depends on. method: "
-        "saliency, gradxinput, ig, smoothgrad, guided, gradcam, guided-gradcam or occlusion; the keyword "
+        "saliency, gradxinput, ig, smoothgrad, guided, gradcam, guided-gradcam, occlusion or lrp; the keyword "
         "options are the CLI's flags (steps and baseline for ig, smooth_* for smoothgrad, layer for gradcam, "
-        "window/stride for occlusion).");
+        "window/stride for occlusion, lrp_* for lrp).");
 }
 
 }  // namespace featvis::python

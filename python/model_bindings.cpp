@@ -121,7 +121,8 @@ py::list layers(const model::Model& model) {
   py::list out;
   for (const inference::LayerInfo& info : inference::describe_layers(model)) {
     out.append(py::dict(py::arg("name") = info.name, py::arg("op") = info.op,
-                        py::arg("shape") = py::tuple(py::cast(info.shape)), py::arg("units") = info.units));
+                        py::arg("shape") = py::tuple(py::cast(info.shape)), py::arg("units") = info.units,
+                        py::arg("role") = info.role));
   }
   return out;
 }
@@ -189,7 +190,8 @@ void bind_model(py::module_& m) {
                   "[0, 1] pixels as they are). labels: class names, optional.")
       .def_property_readonly("name", [](const model::Model& model) { return model.card.name; })
       .def_property_readonly("card", &card, "The model card as a dict.")
-      .def("layers", &layers, "Every addressable layer: dicts with name, op, shape (batch of one), units.")
+      .def("layers", &layers,
+           "Every addressable layer: dicts with name, op, shape (batch of one), units, role (transformer tokens).")
       .def("resolve", [](const model::Model& model, const std::string& name) { return graph::resolve_layer(model.graph, name); },
            py::arg("layer"), "The full name of a layer given by a short name (the end of its name).")
       .def_property_readonly("labels", [](const model::Model& model) { return model.card.labels; },

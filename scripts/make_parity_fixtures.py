@@ -20,6 +20,7 @@ channel and logit. An architecture whose manifest carries this script's hash (an
 torch version) and whose files all exist is not generated again.
 """
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -48,7 +49,39 @@ ARCHITECTURES = {
     "mobilenet_v2": (224, "features.6", "features.14"),
     "mobilenet_v3_small": (224, "features.3", "features.9"),
     "efficientnet_b0": (224, "features.3", "features.6"),
+    # Swin: Mod, Range, ScatterND (the shifted-window mask), Erf, LayerNorm decomposed at
+    # opset 13 and one LayerNormalization node at the newest opset.
+    "swin_t": (224, "features.3", "features.5"),
+    "swin_t_opset17": (224, "features.3", "features.5"),
+    # ViT's ops (MultiheadAttention as exported, Erf GELU, class token Concat/Gather) on a
+    # small VisionTransformer: vit_b_16 itself is 330 MB (opt-in below).
+    "vit_tiny": (64, "encoder.layers.encoder_layer_0", "encoder.ln"),
+    "vit_tiny_opset17": (64, "encoder.layers.encoder_layer_0", "encoder.ln"),
 }
+NEWEST_OPSET = 17  # the newest opset Debian's torch 1.13 exports (torch.onnx's ONNX_MAX_OPSET)
+
+
+def source(name):
+    """The torchvision architecture and the opset of fixture `name` ("<arch>_opset17": 17)."""
+    suffix = f"_opset{NEWEST_OPSET}"
+    return (name[: -len(suffix)], NEWEST_OPSET) if name.endswith(suffix) else (name, 13)
+
+
+# --all (opt-in, not in CI): every classification model torchvision lists, at opset 13 and
+# at the newest, at its usual input size; layer_a/layer_b are its first and next-to-last
+# child modules. Hundreds of MB each (vgg16 528 MB, vit_h_14 2.5 GB): see NOTES-lrp.md.
+def all_architectures():
+    names = torchvision.models.list_models(module=torchvision.models)
+    return [n for base in names for n in (base, base + f"_opset{NEWEST_OPSET}")]
+
+
+def settings(name):
+    """(input size, layer_a, layer_b); None layers: chosen after building (--all)."""
+    if name in ARCHITECTURES:
+        return ARCHITECTURES[name]
+    arch = source(name)[0]
+    size = 299 if arch == "inception_v3" else 256 if arch.startswith("swin_v2") else 224
+    return size, None, None
 BATCH = 2  # more than one image, so that an op mixing up the batch dimension shows
 LOGIT = 7
 
@@ -116,8 +149,17 @@ def build(arch, size, generator):
     kwargs = {"weights": None}
     if arch in ("googlenet", "inception_v3"):
         kwargs["init_weights"] = True  # silences the "default init changed" warning
-    model = getattr(torchvision.models, arch)(**kwargs)
+    if source(arch)[0] == "vit_tiny":
+        from torchvision.models.vision_transformer import VisionTransformer
+        model = VisionTransformer(image_size=64, patch_size=16, num_layers=2, num_heads=2, hidden_dim=64, mlp_dim=128)
+    else:
+        model = getattr(torchvision.models, source(arch)[0])(**kwargs)
     model.eval()
+    # torchvision zero-initializes ViT's classifier head: its logits would all be 0.
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.Linear) and not m.weight.any():
+                m.weight.normal_(0, 0.02)
     # In-place activations would let a later op overwrite a tensor the hooks captured.
     for m in model.modules():
         if hasattr(m, "inplace"):
@@ -136,12 +178,19 @@ def check_sane(arch, name, t):
 
 
 def generate(arch, out, digest):
-    size, layer_a, layer_b = ARCHITECTURES[arch]
+    size, layer_a, layer_b = settings(arch)
     batch = BATCH
     generator = torch.Generator().manual_seed(1234)
+    net = build(arch, size, generator)
+    if layer_a is None:
+        children = [name for name, _ in net.named_children()]
+        layer_a, layer_b = children[0], children[-2]
     # eval() on the wrapper too: torch.onnx.export restores the wrapper's mode after
     # exporting, recursively, which would otherwise switch dropout and BN to training.
-    model = WithLayers(build(arch, size, generator), layer_a, layer_b).eval()
+    model = WithLayers(net, layer_a, layer_b).eval()
+    # Under no_grad torch 1.13 runs MultiheadAttention as one fused op that has no ONNX
+    # export ("aten::_native_multi_head_attention"): transformers export with grad on.
+    attention = any(isinstance(m, torch.nn.MultiheadAttention) for m in model.modules())
 
     x = images(batch, size, generator)
 
@@ -154,10 +203,15 @@ def generate(arch, out, digest):
     # Mixed_7b), but the rounding flips the few ReLUs and max-pool picks that sit on a
     # near-tie, and the input gradient of the ReLU nets moves by 2e-2 to 5e-2 (max-norm)
     # -- as much as PyTorch's own float32 gradient differs from float64 on the same net.
-    with torch.no_grad():
-        torch.onnx.export(model, x, tmp, opset_version=13, input_names=["input"],
-                          output_names=["logits", "layer_a", "layer_b"], do_constant_folding=False,
-                          training=torch.onnx.TrainingMode.PRESERVE)  # folding: same graph here, and a warning
+    with contextlib.nullcontext() if attention else torch.no_grad():
+        torch.onnx.export(model, x, tmp, opset_version=source(arch)[1], input_names=["input"],
+                          output_names=["logits", "layer_a", "layer_b"],
+                          do_constant_folding=False,  # folding: same graph here, and a warning
+                          training=torch.onnx.TrainingMode.PRESERVE,
+                          # ViT's reshapes would bake in the batch of 2: a symbolic batch lets
+                          # featvis run the file at batch 1 too (render, Grad-CAM tests).
+                          dynamic_axes={k: {0: "N"} for k in ("input", "logits", "layer_a", "layer_b")}
+                          if attention else None)
     os.replace(tmp, onnx_path)
     assert not any(m.training for m in model.modules()), "export left the model in training mode"
 
@@ -175,9 +229,11 @@ def generate(arch, out, digest):
         np.save(os.path.join(out, f"{arch}.{name}.npy"), t.detach().numpy().astype(np.float32))
     manifest = {
         "arch": arch,
+        "opset": source(arch)[1],
         "onnx": arch + ".onnx",
         "input": [batch, 3, size, size],
         "layers": {"layer_a": layer_a, "layer_b": layer_b},
+        "in_ci": arch in ARCHITECTURES,
         "objective": {"layer": "layer_a", "channel": channel, "logit": LOGIT,
                       "formula": f"mean(layer_a[:, {channel}]) + sum(logits[:, {LOGIT}])",
                       "value": float(objective)},
@@ -206,7 +262,9 @@ def up_to_date(arch, out, digest):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="directory for the fixtures")
-    parser.add_argument("--only", nargs="*", choices=sorted(ARCHITECTURES), help="a subset")
+    parser.add_argument("--only", nargs="*", help="a subset (names of ARCHITECTURES or of --all)")
+    parser.add_argument("--all", action="store_true",
+                        help="also every torchvision classification model at opset 13 and 17 (opt-in: GBs, hours)")
     parser.add_argument("--force", action="store_true", help="regenerate even if up to date")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -215,7 +273,9 @@ def main():
     torch.set_num_threads(1)
     digest = script_hash()
     started = time.time()
-    for arch in args.only or list(ARCHITECTURES):
+    names = list(ARCHITECTURES) + [n for n in all_architectures() if n not in ARCHITECTURES] if args.all \
+        else list(ARCHITECTURES)
+    for arch in args.only or names:
         if not args.force and up_to_date(arch, args.out, digest):
             print(f"{arch}: up to date", flush=True)
             continue

@@ -28,7 +28,7 @@ def test_every_method_returns_the_image_shape(mobilenet, photo):
         assert result.heatmap.shape == (224, 224, 3)
 
 
-@pytest.mark.parametrize("method, extra", [("ig", ["--steps", "8"]), ("gradcam", []), ("occlusion", ["--window", "56", "--stride", "56"])])
+@pytest.mark.parametrize("method, extra", [("ig", ["--steps", "8"]), ("gradcam", []), ("occlusion", ["--window", "56", "--stride", "56"]), ("lrp", [])])
 def test_same_numbers_as_the_cli(mobilenet, photo, tmp_path, method, extra):
     cli = run_cli("attribute", "mobilenet_v2", photo, "--method", method, "--target", "logit:0", *extra,
                   "--out", str(tmp_path / "a.png"))
@@ -43,6 +43,9 @@ def test_same_numbers_as_the_cli(mobilenet, photo, tmp_path, method, extra):
         assert ours.completeness["target_difference"] == pytest.approx(cli["completeness"]["target_difference"], abs=1e-3)
     if method == "gradcam":
         assert ours.layer == cli["layer"]
+    if method == "lrp":
+        assert ours.conservation["relevance_sum"] == pytest.approx(cli["conservation"]["relevance_sum"], rel=1e-3)
+        assert cli["options"]["lrp_composite"] == "epsilon-plus"  # the default
 
 
 def test_objective_and_array_targets(mobilenet):

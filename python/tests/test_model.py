@@ -9,8 +9,8 @@ from conftest import run_cli
 def test_layers_match_cli(mobilenet):
     cli = run_cli("layers", "mobilenet_v2")
     ours = mobilenet.layers()
-    assert [(l["name"], l["op"], list(l["shape"]), l["units"]) for l in ours] == [
-        (l["name"], l["op"], l["shape"], l["units"]) for l in cli["layers"]
+    assert [(l["name"], l["op"], list(l["shape"]), l["units"], l["role"]) for l in ours] == [
+        (l["name"], l["op"], l["shape"], l["units"], l["role"]) for l in cli["layers"]
     ]
 
 

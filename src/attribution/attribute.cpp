@@ -37,6 +37,13 @@ void check_options(const objective::Objective& target, const at::Tensor& image, 
     FEATVIS_CHECK_SETTING(sg.sigma >= 0 && std::isfinite(sg.sigma), "smooth_sigma",
                           "SmoothGrad noise sigma must be >= 0");
   }
+  if (m == Method::kLrp) {
+    parse_lrp_composite(o.lrp.composite);  // SettingError naming the composites
+    FEATVIS_CHECK_SETTING(o.lrp.epsilon > 0 && std::isfinite(o.lrp.epsilon), "lrp_epsilon",
+                          "LRP epsilon must be positive, got ", o.lrp.epsilon);
+    FEATVIS_CHECK_SETTING(o.lrp.gamma >= 0 && std::isfinite(o.lrp.gamma), "lrp_gamma",
+                          "LRP gamma must be >= 0, got ", o.lrp.gamma);
+  }
   if (m == Method::kOcclusion) {
     const OcclusionOptions& oc = o.occlusion;
     FEATVIS_CHECK_SETTING(oc.window >= 1, "window", "occlusion window must be at least 1 pixel, got ", oc.window);
@@ -74,6 +81,9 @@ Attribution attribute(const model::Model& model, const objective::Objective& tar
     case Method::kOcclusion:
       r = detail::occlusion(model, target, x, options.occlusion, chunk);
       break;
+    case Method::kLrp:
+      r = detail::lrp(model, target, x, options.lrp);
+      break;
   }
   if (!r.map.defined()) {
     r.map = detail::channel_map(options.method == Method::kSmoothGrad ? options.smoothgrad.on : options.method, r.raw);
@@ -84,6 +94,7 @@ Attribution attribute(const model::Model& model, const objective::Objective& tar
   result.map = r.map.detach().to(at::kCPU, at::kFloat).contiguous();
   result.target_value = objective::values(model, target, x.unsqueeze(0))[0];
   result.completeness = r.completeness;
+  result.conservation = r.conservation;
   result.layer = r.layer;
   result.forward_passes = r.forward_passes + 1;
   result.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -1,8 +1,9 @@
 // Grad-CAM (Selvaraju et al. 2017): the channels of a conv layer weighted by the mean
 // gradient of the target over each channel, summed, ReLU'd and upsampled bilinearly to
-// the photo. Guided Grad-CAM multiplies guided backpropagation by that map.
+// the photo. A transformer's [N,T,C] token layer is read as its patch grid [N,C,h,w]. Guided Grad-CAM multiplies guided backpropagation by that map.
 #include "methods.h"
 
+#include <featvis/graph/token_grid.h>
 #include <featvis/inference/layer_info.h>
 #include <featvis/objective/evaluate.h>
 #include <featvis/util/error.h>
@@ -30,6 +31,32 @@ std::unordered_set<std::string> upstream_tensors(const graph::Graph& graph, cons
   return seen;
 }
 
+// A transformer's default: the last token tensor made by an Add (the residual sums, and
+// LayerNorm's last step at opset 13) whose patch tokens the target depends on. After the last block's attention
+// the class token no longer reads the patches, so later tensors would give an empty map;
+// this is the last block's input, the layer pytorch-grad-cam recommends for ViTs.
+// "" when the model has no token tensors on the way to the target.
+std::string token_cam_layer(const model::Model& model, const objective::Objective& target, const at::Tensor& image) {
+  const auto upstream = upstream_tensors(model.graph, target);
+  std::vector<std::string> candidates;
+  for (const inference::LayerInfo& info : inference::describe_layers(model)) {
+    if (info.op == "Add" && upstream.count(info.name) && graph::token_grid(info.shape)) candidates.push_back(info.name);
+  }
+  if (candidates.empty()) return "";
+  at::AutoGradMode grad_mode(true);
+  const at::Tensor x = image.unsqueeze(0).detach().requires_grad_(true);
+  const objective::Evaluation run = objective::evaluate(model, target, x, candidates);
+  std::vector<at::Tensor> activations;
+  for (const auto& name : candidates) activations.push_back(run.activations.at(name));
+  const auto grads = torch::autograd::grad({run.values.sum()}, activations, {}, c10::nullopt, false, true);
+  for (size_t i = candidates.size(); i-- > 0;) {
+    if (!grads[i].defined()) continue;
+    const auto grid = *graph::token_grid(grads[i].sizes());
+    if (graph::token_map(grads[i], grid).abs().sum().item<double>() > 0) return candidates[i];
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string default_cam_layer(const model::Model& model, const objective::Objective& target) {
@@ -48,7 +75,9 @@ namespace detail {
 
 MethodResult grad_cam(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
                       const GradCamOptions& options, bool guided) {
-  const std::string layer = options.layer.empty() ? default_cam_layer(model, target) : options.layer;
+  std::string layer = options.layer;
+  if (layer.empty()) layer = token_cam_layer(model, target, image);
+  if (layer.empty()) layer = default_cam_layer(model, target);
   model.graph.require_tensor(layer);
   if (!upstream_tensors(model.graph, target).count(layer)) {
     throw Error("Grad-CAM layer '" + layer + "' does not lead to target '" + target.description() + "'");
@@ -59,17 +88,21 @@ MethodResult grad_cam(const model::Model& model, const objective::Objective& tar
     // Weights never require grad, so the image must for autograd to record the layer.
     const at::Tensor x = image.unsqueeze(0).detach().requires_grad_(true);
     const objective::Evaluation run = objective::evaluate(model, target, x, {layer});
-    const at::Tensor& activation = run.activations.at(layer);
-    if (activation.dim() != 4) {
-      throw Error("Grad-CAM layer '" + layer + "' has shape " + c10::str(activation.sizes()) +
-                  ", not a spatial [N,C,H,W] map");
+    const at::Tensor& output = run.activations.at(layer);
+    const auto grid = graph::token_grid(output.sizes());
+    if (output.dim() != 4 && !grid) {
+      throw Error("Grad-CAM layer '" + layer + "' has shape " + c10::str(output.sizes()) +
+                  ", not a spatial [N,C,H,W] map or [N,T,C] transformer tokens on a patch grid");
     }
-    if (!activation.requires_grad()) throw Error("Grad-CAM layer '" + layer + "' does not depend on the image");
-    const at::Tensor grad = torch::autograd::grad({run.values.sum()}, {activation}, {}, c10::nullopt, false,
-                                                  /*allow_unused=*/true)[0];
+    if (!output.requires_grad()) throw Error("Grad-CAM layer '" + layer + "' does not depend on the image");
+    at::Tensor grad = torch::autograd::grad({run.values.sum()}, {output}, {}, c10::nullopt, false,
+                                            /*allow_unused=*/true)[0];
     if (!grad.defined()) {
       throw Error("Grad-CAM layer '" + layer + "' does not lead to target '" + target.description() + "'");
     }
+    // Transformer tokens: the patch tokens on their grid, the class token left out.
+    const at::Tensor activation = grid ? graph::token_map(output, *grid) : output;
+    if (grid) grad = graph::token_map(grad, *grid);
     const at::Tensor weights = grad.mean({2, 3}, /*keepdim=*/true);
     cam = (weights * activation).sum(1, /*keepdim=*/true).detach();
   }

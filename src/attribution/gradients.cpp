@@ -30,7 +30,8 @@ int64_t chunk_size(const objective::Objective& target, int64_t batch) {
 }
 
 at::Tensor channel_map(Method method, const at::Tensor& raw) {
-  const bool product = method == Method::kGradientXInput || method == Method::kIntegratedGradients;
+  const bool product =
+      method == Method::kGradientXInput || method == Method::kIntegratedGradients || method == Method::kLrp;
   return product ? raw.sum(0) : raw.abs().amax(0);
 }
 

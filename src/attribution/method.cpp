@@ -12,6 +12,7 @@ const std::vector<std::pair<Method, std::string>>& method_table() {
       {Method::kIntegratedGradients, "ig"},  {Method::kSmoothGrad, "smoothgrad"},
       {Method::kGuidedBackprop, "guided"},   {Method::kGradCam, "gradcam"},
       {Method::kGuidedGradCam, "guided-gradcam"}, {Method::kOcclusion, "occlusion"},
+      {Method::kLrp, "lrp"},
   };
   return table;
 }

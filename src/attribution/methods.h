@@ -14,6 +14,7 @@ struct MethodResult {
   at::Tensor raw;  // on the image's device
   at::Tensor map;  // [H,W]
   std::optional<Completeness> completeness;
+  std::optional<Conservation> conservation;
   std::string layer;
   int64_t forward_passes = 0;
 };
@@ -45,6 +46,9 @@ MethodResult grad_cam(const model::Model& model, const objective::Objective& tar
                       const GradCamOptions& options, bool guided);
 MethodResult occlusion(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
                        const OcclusionOptions& options, int64_t chunk);
+
+MethodResult lrp(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
+                 const LrpOptions& options);
 
 // The photo blurred with a Gaussian of `sigma` pixels (edges replicated): IG's blur baseline.
 at::Tensor gaussian_blur(const at::Tensor& image, double sigma);

@@ -65,6 +65,12 @@ nlohmann::ordered_json options_json(const attribution::AttributionOptions& o) {
     j["stride"] = o.occlusion.stride;
     j["fill"] = o.occlusion.fill;
   }
+  if (m == Method::kLrp) {
+    j["lrp_composite"] = o.lrp.composite;
+    j["lrp_epsilon"] = o.lrp.epsilon;
+    j["lrp_gamma"] = o.lrp.gamma;
+    j["lrp_ignore_bias"] = o.lrp.ignore_bias;
+  }
   if (m == Method::kIntegratedGradients || m == Method::kOcclusion) j["batch"] = o.batch;
   return j;
 }
@@ -127,6 +133,12 @@ void run_attribute(AttributeArgs& args) {
                               {"baseline_value", c.baseline_value},
                               {"relative_error", c.relative_error}};
   }
+  if (result.conservation) {
+    const auto& c = *result.conservation;
+    record["conservation"] = {{"relevance_sum", c.relevance_sum},
+                              {"target_value", c.target_value},
+                              {"relative_error", c.relative_error}};
+  }
   record["forward_passes"] = result.forward_passes;
   record["timing"] = {{"total_ms", result.ms}, {"threads", at::get_num_threads()}, {"device", model.graph.device().str()}};
   record["files"] = {{"heatmap", png.string()}, {"overlay", overlay_path}, {"raw", npy_path}, {"summary", json_path}};
@@ -151,6 +163,12 @@ void run_attribute(AttributeArgs& args) {
                                         number(c.target_difference) + " (error " +
                                         number(100 * c.relative_error) + "%)"});
   }
+  if (result.conservation) {
+    const auto& c = *result.conservation;
+    rows.push_back({"conservation", "relevance sum " + number(c.relevance_sum) + " vs target " +
+                                        number(c.target_value) + " (error " + number(100 * c.relative_error) +
+                                        "%; biases absorb the rest)"});
+  }
   rows.push_back({"time", number(result.ms) + " ms, " + std::to_string(result.forward_passes) + " images forward"});
   rows.push_back({"wrote", png.string() + ", " + overlay_path + ", " + npy_path + ", " + json_path});
   print_table(std::cout, {"attribution", "value"}, rows);
@@ -163,7 +181,7 @@ void add_attribute_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "attribute",
       "Attribution: which pixels of a photo a target depends on (saliency, gradient x input, integrated\n"
-      "gradients, SmoothGrad, guided backprop, Grad-CAM, guided Grad-CAM, occlusion). Writes the heatmap\n"
+      "gradients, SmoothGrad, guided backprop, Grad-CAM, guided Grad-CAM, occlusion, LRP). Writes the heatmap\n"
       "PNG at --out, <stem>_overlay.png (with a colour bar), <stem>.npy (raw values) and <stem>.json (summary).");
   cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
   cmd->add_option("image", args->image, "photo (JPEG, PNG, WebP, TIFF), cropped as the model card says")->required();
@@ -171,7 +189,7 @@ void add_attribute_command(CLI::App& app) {
                   "an objective, e.g. logit:K, prob:K (K index or label), LAYER:C; `featvis objectives` lists "
                   "all (default: top-1 logit)");
   cmd->add_option("--method,-m", args->method,
-                  "saliency, gradxinput, ig, smoothgrad, guided, gradcam, guided-gradcam or occlusion");
+                  "saliency, gradxinput, ig, smoothgrad, guided, gradcam, guided-gradcam, occlusion or lrp");
   cmd->add_option("--baseline", args->baseline, "integrated gradients: black or blur");
   cmd->add_option("--steps", args->options.integrated_gradients.steps,
                   "integrated gradients: intervals on the path (trapezoid rule)");
@@ -185,6 +203,13 @@ void add_attribute_command(CLI::App& app) {
   cmd->add_option("--layer", args->layer, "Grad-CAM layer (default: the last spatial layer before the target)");
   cmd->add_option("--window", args->options.occlusion.window, "occlusion: patch side in pixels");
   cmd->add_option("--stride", args->options.occlusion.stride, "occlusion: patch step in pixels");
+  cmd->add_option("--lrp-composite", args->options.lrp.composite,
+                  "LRP: rules by layer: epsilon-plus (default: z^B first layer, z+ convolutions, epsilon dense), "
+                  "epsilon-gamma-box (gamma convolutions), epsilon-alpha2-beta1 or epsilon");
+  cmd->add_option("--lrp-epsilon", args->options.lrp.epsilon, "LRP: stabilizer of the epsilon rule and every division");
+  cmd->add_option("--lrp-gamma", args->options.lrp.gamma, "LRP: gamma rule's weight on positive parameters");
+  cmd->add_flag("--lrp-ignore-bias", args->options.lrp.ignore_bias,
+                "LRP: rules leave biases out, so relevance is conserved instead of absorbed by them");
   cmd->add_option("--batch", args->options.batch, "images per forward pass (IG points, occluded copies)");
   cmd->add_option("--out,-o", args->out, "heatmap PNG; the other files are named after it");
   cmd->add_option("--overlay", args->overlay,

@@ -64,7 +64,7 @@ void add_layers_command(CLI::App& app) {
       nlohmann::json out = {{"model", model.card.name}, {"input_size", {model.card.preprocessing.height, model.card.preprocessing.width}}};
       out["layers"] = nlohmann::json::array();
       for (const auto& l : layers)
-        out["layers"].push_back({{"name", l.name}, {"op", l.op}, {"shape", l.shape}, {"units", l.units},
+        out["layers"].push_back({{"name", l.name}, {"op", l.op}, {"shape", l.shape}, {"units", l.units}, {"role", l.role},
                                  {"featured", featured.count(l.name) > 0},
                                  {"visualize", model.card.visualization_tensor(l.name)}});
       std::cout << out.dump(2) << '\n';
@@ -72,7 +72,8 @@ void add_layers_command(CLI::App& app) {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& l : layers) {
-      std::vector<std::string> row{l.name, l.op, format_shape(l.shape), std::to_string(l.units)};
+      std::vector<std::string> row{l.name, l.op, format_shape(l.shape) + (l.role.empty() ? "" : " " + l.role),
+                                   std::to_string(l.units)};
       // With --card: the tensor the Microscope optimizes and ranks for the layer.
       if (args->card_only) row.push_back(model.card.visualization_tensor(l.name));
       else row.push_back(featured.count(l.name) ? "*" : "");

@@ -1,6 +1,7 @@
 #include <featvis/dataset_examples/scan.h>
 #include <featvis/dataset_examples/checkpoint.h>
 #include <featvis/image/image.h>
+#include <featvis/graph/token_grid.h>
 #include <featvis/inference/layer_info.h>
 #include <featvis/util/check.h>
 #include <featvis/util/error.h>
@@ -61,16 +62,22 @@ std::vector<LayerExamples> set_up_layers(const model::Model& model, const ScanOp
   const auto shapes = inference::layer_shapes(model, options.layers);
   std::vector<LayerExamples> layers;
   for (const auto& name : options.layers) {
-    const inference::LayerShape& t = shapes.at(name);
+    inference::LayerShape t = shapes.at(name);
+    // A transformer's [N,T,C] tokens count as the [N,C,h,w] map of their patch tokens;
+    // attention mixes every patch, so each unit's field is the whole input.
+    const auto grid = graph::token_grid(t.sizes);
+    if (grid) t.sizes = {t.sizes[0], t.sizes[2], grid->height, grid->width};
     if ((t.sizes.size() != 2 && t.sizes.size() != 4) || !at::isFloatingType(t.dtype)) {
       std::string shape;
       for (int64_t d : t.sizes) shape += (shape.empty() ? "" : "x") + std::to_string(d);
-      throw Error("layer '" + name + "' has shape " + shape + "; dataset examples need [N, C] or [N, C, H, W] floats");
+      throw Error("layer '" + name + "' has shape " + shape +
+                  "; dataset examples need [N, C], [N, C, H, W] or [N, T, C] transformer token floats");
     }
     const int64_t units = t.sizes[1];
     const auto opts = at::TensorOptions().device(model.graph.device());
-    layers.push_back(LayerExamples{name, t.sizes,
-                                   receptive_field(model.graph, name, pre.height, pre.width),
+    ReceptiveField field = receptive_field(model.graph, name, pre.height, pre.width);
+    if (grid) field.whole_input = true;
+    layers.push_back(LayerExamples{name, t.sizes, field,
                                    TopK(units, options.top_k, true, opts), TopK(units, options.top_k, false, opts),
                                    TopK(units, options.top_k, true, opts)});
   }
@@ -79,7 +86,9 @@ std::vector<LayerExamples> set_up_layers(const model::Model& model, const ScanOp
 
 // Per unit of a batch: channel mean, and maximum with its flattened position y*W+x.
 // [N, C] layers have one value per unit and no position.
-void record(LayerExamples& layer, const at::Tensor& act, const at::Tensor& images) {
+void record(LayerExamples& layer, const at::Tensor& tensor, const at::Tensor& images) {
+  const auto grid = graph::token_grid(tensor.sizes());
+  const at::Tensor act = grid ? graph::token_map(tensor, *grid) : tensor;
   if (act.dim() == 2) {
     const at::Tensor scores = act.to(at::kFloat);
     const at::Tensor none = at::full(scores.sizes(), -1, scores.options().dtype(at::kLong));

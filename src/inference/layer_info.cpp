@@ -1,3 +1,4 @@
+#include <featvis/graph/token_grid.h>
 #include <featvis/inference/layer_info.h>
 
 namespace featvis::inference {
@@ -17,8 +18,26 @@ std::vector<LayerInfo> describe_layers(const model::Model& model) {
     info.name = name;
     info.op = graph.producer(name)->op_type;
     info.shape = s.sizes;
-    info.units = s.sizes[1];
+    // A transformer's [N,T,C] tokens: its units are the C channels (graph/token_grid.h).
+    info.units = graph::token_grid(s.sizes) ? s.sizes[2] : s.sizes[1];
     layers.push_back(std::move(info));
+  }
+  // Transformer roles: the stream's width is the most common token width.
+  std::unordered_map<int64_t, int> widths;
+  std::unordered_map<std::string, bool> is_tokens;
+  for (const LayerInfo& l : layers)
+    if (graph::token_grid(l.shape)) ++widths[l.shape[2]], is_tokens[l.name] = true;
+  int64_t stream = 0;
+  for (const auto& [width, count] : widths)
+    if (stream == 0 || count > widths[stream]) stream = width;
+  for (LayerInfo& l : layers) {
+    if (const auto grid = graph::token_grid(l.shape)) {
+      const std::string layout = (grid->class_tokens ? "1+" : "") + std::to_string(grid->height) + "x" +
+                                 std::to_string(grid->width);
+      l.role = (l.shape[2] > stream ? "MLP hidden " : "tokens ") + layout;
+    } else if (l.shape.size() == 2 && l.op == "Gather" && is_tokens.count(graph.producer(l.name)->inputs[0])) {
+      l.role = "class token";
+    }
   }
   return layers;
 }

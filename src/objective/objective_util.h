@@ -1,6 +1,7 @@
 #pragma once
 // Reading activations for objectives: lookup with a clear error, the [N,C,H,W] view of
 // 2-D and 3-D layers, and the range checks every unit objective repeats.
+#include <featvis/graph/token_grid.h>
 #include <featvis/objective/objective.h>
 #include <featvis/util/error.h>
 
@@ -12,7 +13,8 @@
 
 namespace featvis::objective::detail {
 
-// `layer` from the input, viewed as [N,C,H,W] ([N,C] -> [N,C,1,1], [N,C,L] -> [N,C,1,L]).
+// `layer` from the input, viewed as [N,C,H,W] ([N,C] -> [N,C,1,1], [N,C,L] -> [N,C,1,L],
+// a transformer's [N,T,C] tokens -> its patch grid [N,C,h,w], graph/token_grid.h).
 inline at::Tensor feature_map(const ObjectiveInput& input, const std::string& layer) {
   auto it = input.activations.find(layer);
   if (it == input.activations.end() || !it->second.defined()) {
@@ -21,7 +23,10 @@ inline at::Tensor feature_map(const ObjectiveInput& input, const std::string& la
   const at::Tensor& t = it->second;
   switch (t.dim()) {
     case 2: return t.reshape({t.size(0), t.size(1), 1, 1});
-    case 3: return t.unsqueeze(2);
+    case 3: {
+      const auto grid = graph::token_grid(t.sizes());
+      return grid ? graph::token_map(t, *grid) : t.unsqueeze(2);
+    }
     case 4: return t;
     default:
       throw Error("layer '" + layer + "' has " + std::to_string(t.dim()) +

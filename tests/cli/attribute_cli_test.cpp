@@ -50,6 +50,30 @@ TEST(AttributeCli, WritesHeatmapOverlayRawAndSummary) {
   EXPECT_NE(table.out.find("logit:"), std::string::npos) << table.out;
 }
 
+// LRP on the tiny model (with biases): the table and JSON report conservation, the
+// options name the composite, and an unknown composite is a one-line --lrp-composite error.
+TEST(AttributeCli, LrpReportsConservationAndItsComposite) {
+  TinyWorkspace ws;
+  const std::string out = ws.dir + "/lrp.png";
+  const CommandResult r = run_featvis({"attribute", ws.model, ws.photo, "--method", "lrp", "--lrp-composite",
+                                       "epsilon-gamma-box", "--target", "logit:1", "--out", out, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["method"], "lrp");
+  EXPECT_EQ(j["options"]["lrp_composite"], "epsilon-gamma-box");
+  const at::Tensor raw = featvis::io::load_npy(ws.dir + "/lrp.npy");
+  EXPECT_NEAR(raw.sum().item<double>(), j["conservation"]["relevance_sum"].get<double>(), 1e-4);
+  EXPECT_NEAR(j["conservation"]["target_value"].get<double>(), j["target"]["value"].get<double>(), 1e-5);
+  const CommandResult table = run_featvis({"attribute", ws.model, ws.photo, "--method", "lrp", "--out", out});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("conservation"), std::string::npos) << table.out;
+  expect_one_line_error(
+      run_featvis({"attribute", ws.model, ws.photo, "--method", "lrp", "--lrp-composite", "flat", "--out", out}), 1,
+      {"--lrp-composite: unknown LRP composite 'flat'", "epsilon-plus"});
+  const CommandResult help = run_featvis({"attribute", "--help"});
+  EXPECT_NE(help.out.find("epsilon-plus (default"), std::string::npos) << help.out;
+}
+
 TEST(AttributeCli, BadInputIsOneLine) {
   TinyWorkspace ws;
   const std::string out = ws.dir + "/bad.png";

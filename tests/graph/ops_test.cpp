@@ -720,11 +720,103 @@ TEST(Ops, BrokenGraphNamesMissingTensor) {
   EXPECT_NE(msg.find("ghost"), std::string::npos) << msg;
 }
 
+// --- Swin's ops: Mod, Not, Range, ScatterND, LayerNormalization (opset 17) -----------
+
+TEST(Ops, ModIntegerTakesTheDivisorsSignAndFmodTheDividends) {
+  const at::Tensor x = at::tensor({-7.5f, 7.5f, -7.5f, 7.5f}).reshape({1, 1, 1, 4});
+  ModelBuilder m;
+  m.input("x", {1, 1, 1, 4}).output("y").output("z");
+  m.weight("b", at::tensor({2.f, 2.f, -2.f, -2.f}).reshape({1, 1, 1, 4}));
+  m.weight("ia", ints({-7, 7, -7, 7})).weight("ib", ints({3, 3, -3, -3}));
+  attr_i(m.node("Mod", {"x", "b"}, {"y"}), "fmod", 1);
+  m.node("Mod", {"ia", "ib"}, {"z"});  // fmod 0 (the default) on integers
+  const auto out = m.load().run(x, {"y", "z"});
+  // C fmod: the dividend's sign; -7.5 = -3 * 2 - 1.5.
+  expect_close(out.at("y"), at::tensor({-1.5f, 1.5f, -1.5f, 1.5f}).reshape({1, 1, 1, 4}), 0);
+  // Integer modulus: the divisor's sign (Python: -7 % 3 == 2, 7 % -3 == -2).
+  EXPECT_TRUE(at::equal(out.at("z"), ints({2, 1, -1, -2}))) << out.at("z");
+
+  ModelBuilder bad;
+  bad.input("x", {1, 1, 1, 4}).output("y").weight("b", at::ones({1, 1, 1, 4}));
+  bad.node("Mod", {"x", "b"}, {"y"}, "float_mod");
+  const std::string e = error_of([&] { run(bad, x); });
+  EXPECT_NE(e.find("Mod node 'float_mod'"), std::string::npos) << e;
+  EXPECT_NE(e.find("fmod must be 1"), std::string::npos) << e;
+}
+
+TEST(Ops, RangeAndNot) {
+  ModelBuilder m;
+  m.input("x", {1, 1, 1, 1}).output("r").output("f").output("n");
+  m.weight("s", ints({1})).weight("l", ints({10})).weight("d", ints({3}));
+  m.weight("fs", at::tensor(0.5f)).weight("fl", at::tensor(2.0f)).weight("fd", at::tensor(0.5f));
+  m.node("Range", {"s", "l", "d"}, {"r"});
+  m.node("Range", {"fs", "fl", "fd"}, {"f"});
+  m.node("Equal", {"r", "r"}, {"eq"});
+  m.node("Not", {"eq"}, {"n"});
+  const auto out = m.load().run(at::zeros({1, 1, 1, 1}), {"r", "f", "n"});
+  EXPECT_TRUE(at::equal(out.at("r"), ints({1, 4, 7}))) << out.at("r");
+  expect_close(out.at("f"), at::tensor({0.5f, 1.0f, 1.5f}), 0);
+  EXPECT_FALSE(out.at("n").any().item<bool>());
+  EXPECT_EQ(out.at("n").numel(), 3);
+}
+
+TEST(Ops, ScatterNDWritesAtIndexTuplesAndPassesGradientElsewhere) {
+  const at::Tensor x = at::arange(6, at::kFloat).reshape({1, 1, 2, 3});
+  ModelBuilder m;
+  m.input("x", {1, 1, 2, 3}).output("y").output("rows");
+  m.weight("idx", ints({0, 0, 1, 2, 0, 0, 0, -3}).reshape({2, 4}));  // -3: the first column
+  m.weight("upd", at::tensor({9.f, 8.f}));
+  m.weight("ridx", ints({0, 0, 1}).reshape({1, 3}));  // a whole row
+  m.weight("rupd", at::full({1, 3}, 5.f));
+  m.node("ScatterND", {"x", "idx", "upd"}, {"y"});
+  m.node("ScatterND", {"x", "ridx", "rupd"}, {"rows"});
+  const at::Tensor in = x.clone().requires_grad_(true);
+  const auto out = m.load().run(in, {"y", "rows"});
+  expect_close(out.at("y"), at::tensor({8.f, 1.f, 2.f, 3.f, 4.f, 9.f}).reshape({1, 1, 2, 3}), 0);
+  expect_close(out.at("rows"), at::tensor({0.f, 1.f, 2.f, 5.f, 5.f, 5.f}).reshape({1, 1, 2, 3}), 0);
+  out.at("y").sum().backward();
+  expect_close(in.grad(), at::tensor({0.f, 1.f, 1.f, 1.f, 1.f, 0.f}).reshape({1, 1, 2, 3}), 0);
+}
+
+TEST(Ops, LayerNormalizationOverTheTrailingAxes) {
+  const at::Tensor x = random({1, 2, 3, 4}, 31), scale = random({3, 4}, 32), bias = random({3, 4}, 33);
+  ModelBuilder m(17);
+  m.input("x", {1, 2, 3, 4}).output("y").weight("s", scale).weight("b", bias);
+  auto& ln = m.node("LayerNormalization", {"x", "s", "b"}, {"y"});
+  attr_i(ln, "axis", 2);
+  attr_f(ln, "epsilon", 1e-3f);
+  at::Tensor expected = at::empty_like(x);
+  for (int64_t c = 0; c < 2; ++c) {
+    const at::Tensor v = x[0][c].to(at::kDouble);
+    const double mean = v.sum().item<double>() / 12;
+    const double var = (v - mean).pow(2).sum().item<double>() / 12;
+    expected[0][c] = ((v - mean) / std::sqrt(var + 1e-3) * scale + bias).to(at::kFloat);
+  }
+  expect_close(run(m, x), expected);
+}
+
+TEST(Ops, EinsumBatchedProductAndTranspose) {
+  const at::Tensor x = random({1, 2, 3, 4}, 41), w = random({2, 4, 5}, 42);
+  ModelBuilder m;
+  m.input("x", {1, 2, 3, 4}).output("y").output("t").weight("w", w);
+  attr_s(m.node("Einsum", {"x", "w"}, {"y"}), "equation", "nbij,bjk->nbik");
+  attr_s(m.node("Einsum", {"x"}, {"t"}), "equation", "...ij->...ji");
+  const auto out = m.load().run(x, {"y", "t"});
+  at::Tensor expected = at::zeros({1, 2, 3, 5});
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t k = 0; k < 5; ++k)
+        for (int64_t j = 0; j < 4; ++j) expected[0][b][i][k] += x[0][b][i][j] * w[b][j][k];
+  expect_close(out.at("y"), expected);
+  expect_close(out.at("t"), x.transpose(2, 3), 0);
+}
+
 TEST(Ops, RegistryListsWhatTorchvisionExports) {
   // Every op in the ONNX exports of the parity architectures (opset 13).
   for (const char* op : {"Conv", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Gemm",
                          "Concat", "Add", "Mul", "Sigmoid", "HardSigmoid", "Clip", "Constant", "Pad",
-                         "Identity", "BatchNormalization"}) {
+                         "Identity", "BatchNormalization", "Mod", "Not", "Range", "ScatterND",
+                         "LayerNormalization", "Einsum"}) {
     EXPECT_NE(featvis::graph::find_op(op), nullptr) << op;
   }
   EXPECT_EQ(featvis::graph::find_op("FancyOp"), nullptr);

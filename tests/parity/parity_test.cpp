@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -46,10 +47,8 @@ double l2_relative_error(const at::Tensor& actual, const at::Tensor& expected) {
 // The gradient's bound at a thread count other than the fixtures' (see the check).
 constexpr double kOtherThreadsGradTolerance = 5e-2;
 
-class Torchvision : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(Torchvision, MatchesPyTorch) {
-  const std::string arch = GetParam();
+// Loads fixture `arch`, runs it and checks logits, layers and the input gradient.
+void check_matches_pytorch(const std::string& arch) {
   const std::string dir = parity_dir();
   const std::string manifest_path = dir + "/" + arch + ".json";
   if (!fs::is_regular_file(manifest_path)) {
@@ -124,9 +123,33 @@ TEST_P(Torchvision, MatchesPyTorch) {
               arch.c_str(), errors["logits"], errors["layer_a"], errors["layer_b"],
               relative_error(grad, expected_grad), grad_l2, omp_threads.c_str(), objective_error, seconds(t1 - t0).count(), seconds(t2 - t1).count());
   for (const auto& [name, error] : errors) {
-    RecordProperty("relative_error_" + name, std::to_string(error));
+    ::testing::Test::RecordProperty(arch + ".relative_error_" + name, std::to_string(error));
     EXPECT_LE(error, kTolerance) << arch << ": " << name << " differs from PyTorch by " << error
                                  << " relative (max|featvis - torch| / max|torch|)";
+  }
+}
+
+class Torchvision : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Torchvision, MatchesPyTorch) { check_matches_pytorch(GetParam()); }
+
+// Every other fixture in the folder: `make_parity_fixtures.py --all` (opt-in, not in CI)
+// adds every torchvision classification model at opset 13 and 17; skipped when none is there.
+TEST(TorchvisionAll, EveryOptInFixtureMatchesPyTorch) {
+  std::vector<std::string> extra;
+  if (fs::is_directory(parity_dir())) {
+    for (const auto& entry : fs::directory_iterator(parity_dir())) {
+      if (entry.path().extension() != ".json") continue;
+      nlohmann::json manifest;
+      std::ifstream(entry.path()) >> manifest;
+      if (!manifest.value("in_ci", true)) extra.push_back(entry.path().stem().string());
+    }
+  }
+  std::sort(extra.begin(), extra.end());
+  if (extra.empty()) GTEST_SKIP() << "no opt-in fixtures (make_parity_fixtures.py --all)";
+  for (const std::string& arch : extra) {
+    SCOPED_TRACE(arch);
+    check_matches_pytorch(arch);
   }
 }
 
@@ -134,7 +157,8 @@ INSTANTIATE_TEST_SUITE_P(parity, Torchvision,
                          ::testing::Values("alexnet", "vgg16", "googlenet", "inception_v3",
                                            "resnet50", "densenet121", "squeezenet1_1",
                                            "mobilenet_v2", "mobilenet_v3_small",
-                                           "efficientnet_b0"),
+                                           "efficientnet_b0", "swin_t", "swin_t_opset17", "vit_tiny",
+                                           "vit_tiny_opset17"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace

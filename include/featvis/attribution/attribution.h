@@ -3,6 +3,7 @@
 // channel, ...) depends on, for one photo. Images are [3,H,W] RGB in [0,1], the space
 // render/ works in; the card's scaling is applied inside (network_input), so
 // gradients are with respect to the [0,1] pixels.
+#include <featvis/attribution/lrp.h>
 #include <featvis/attribution/method.h>
 #include <featvis/model/model.h>
 #include <featvis/objective/objective.h>
@@ -55,6 +56,7 @@ struct AttributionOptions {
   SmoothGradOptions smoothgrad;
   GradCamOptions grad_cam;
   OcclusionOptions occlusion;
+  LrpOptions lrp;
   // Images per forward pass (IG interpolation points, occluded copies).
   int64_t batch = 16;
 };
@@ -67,15 +69,24 @@ struct Completeness {
   double relative_error = 0;     // |sum - difference| / |difference|
 };
 
+// LRP's conservation: relevance at the input sums to the target (exactly without biases;
+// biases and epsilon absorb a share).
+struct Conservation {
+  double relevance_sum = 0;
+  double target_value = 0;
+  double relative_error = 0;  // |sum - target| / |target|
+};
+
 struct Attribution {
   // Per-pixel map [H,W]: saliency and guided take max |.| over colour channels,
-  // gradient*input and IG the signed channel sum, Grad-CAM is ReLU'd, occlusion signed.
+  // gradient*input, IG and LRP the signed channel sum, Grad-CAM is ReLU'd, occlusion signed.
   at::Tensor map;
-  // The method's raw signed values: [3,H,W] for gradient methods, [H,W] for Grad-CAM
+  // The method's raw signed values: [3,H,W] for gradient methods and LRP, [H,W] for Grad-CAM
   // (before its ReLU) and occlusion.
   at::Tensor raw;
   double target_value = 0;               // the objective on the photo
   std::optional<Completeness> completeness;  // integrated gradients (not under SmoothGrad)
+  std::optional<Conservation> conservation;  // LRP
   std::string layer;                     // Grad-CAM's layer (also for guided Grad-CAM)
   int64_t forward_passes = 0;            // images sent through the network
   double ms = 0;                         // wall time of attribute()

@@ -14,9 +14,10 @@ enum class Method {
   kGradCam,         // Selvaraju et al. 2017
   kGuidedGradCam,   // guided backprop * Grad-CAM
   kOcclusion,       // drop in the target when a patch is greyed out (Zeiler & Fergus 2014)
+  kLrp,             // layer-wise relevance propagation (Bach et al. 2015), rules by composite (lrp.h)
 };
 
-// "saliency", "gradxinput", "ig", "smoothgrad", "guided", "gradcam", "guided-gradcam", "occlusion".
+// "saliency", "gradxinput", "ig", "smoothgrad", "guided", "gradcam", "guided-gradcam", "occlusion", "lrp".
 Method parse_method(const std::string& text);  // featvis::Error listing the names if unknown
 std::string to_string(Method method);
 std::vector<std::string> method_names();

@@ -16,7 +16,11 @@ struct LayerInfo {
   std::string name;
   std::string op;              // producing op type
   std::vector<int64_t> shape;  // for a batch of one
-  int64_t units = 0;           // channels (dim 1), or the size of a 1-D output
+  int64_t units = 0;           // channels (dim 1; the last dim of [N,T,C] transformer tokens), or the size of a 1-D output
+  // Transformers (graph/token_grid.h): "tokens 1+14x14" for the residual stream and
+  // attention output, "MLP hidden 1+14x14" for tokens wider than the stream, "class
+  // token" for an [N,C] token picked out of them by Gather; "" otherwise.
+  std::string role;
 };
 
 std::vector<LayerInfo> describe_layers(const model::Model& model);

@@ -36,6 +36,18 @@ void register_elementwise_ops() {
     }
     return a / b;
   });
+  // Mod: fmod=1 is C's fmod (the result takes the dividend's sign), fmod=0 the integer
+  // modulus that takes the divisor's sign (Python's %); ONNX requires fmod=1 for floats.
+  register_op("Mod", [](const Node& n, const OpInputs& in) {
+    const at::Tensor& a = arg(n, in, 0);
+    const at::Tensor& b = arg(n, in, 1);
+    if (n.attributes.get_int("fmod", 0)) return one(at::fmod(a, b));
+    if (at::isFloatingType(a.scalar_type()) || at::isFloatingType(b.scalar_type()))
+      ops::fail(n, "fmod must be 1 for floating-point inputs (ONNX Mod)");
+    if ((b == 0).any().item<bool>()) ops::fail(n, "integer modulus by zero");
+    return one(at::remainder(a, b));
+  });
+  register_op("Not", [](const Node& n, const OpInputs& in) { return one(at::logical_not(arg(n, in, 0))); });
   binary("Pow", [](const at::Tensor& a, const at::Tensor& b) { return at::pow(a, b); });
   binary("Equal", [](const at::Tensor& a, const at::Tensor& b) { return at::eq(a, b); });
   binary("Less", [](const at::Tensor& a, const at::Tensor& b) { return at::lt(a, b); });

@@ -1,4 +1,4 @@
-// Fully connected layers: Gemm (alpha*A'B' + beta*C) and MatMul.
+// Fully connected layers: Gemm (alpha*A'B' + beta*C), MatMul and Einsum.
 #include "op_util.h"
 
 namespace featvis::graph {
@@ -19,6 +19,14 @@ void register_linear_ops() {
     if (c.defined() && beta != 0.0f) return ops::one(at::addmm(c, a, b, beta, alpha));
     at::Tensor y = at::mm(a, b);
     return ops::one(alpha == 1.0f ? y : y * alpha);
+  });
+  // Einsum (MaxViT's attention): ONNX's equation syntax is numpy's, which at::einsum reads.
+  register_op("Einsum", [](const Node& n, const OpInputs& in) {
+    const std::string equation = n.attributes.get_string("equation", "");
+    if (equation.empty()) ops::fail(n, "missing its equation");
+    std::vector<at::Tensor> operands;
+    for (size_t i = 0; i < in.size(); ++i) operands.push_back(ops::arg(n, in, i));
+    return ops::one(at::einsum(equation, operands));
   });
   register_op("MatMul", [](const Node& n, const OpInputs& in) {
     return ops::one(at::matmul(ops::arg(n, in, 0), ops::arg(n, in, 1)));

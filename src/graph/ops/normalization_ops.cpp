@@ -11,6 +11,16 @@ void register_normalization_ops() {
                                    ops::arg(n, in, 4), /*training=*/false, 0.0, eps,
                                    /*cudnn_enabled=*/true));
   });
+  // LayerNormalization (opset 17): normalized over the dims from `axis` on; Scale and B
+  // have those dims' shape. Only Y is produced (Mean and InvStdDev are training outputs).
+  register_op("LayerNormalization", [](const Node& n, const OpInputs& in) {
+    const at::Tensor& x = ops::arg(n, in, 0);
+    const int64_t axis = ops::normalize_axis(n.attributes.get_int("axis", -1), x.dim(), n);
+    const std::vector<int64_t> shape(x.sizes().begin() + axis, x.sizes().end());
+    const float eps = n.attributes.get_float("epsilon", 1e-5f);
+    const at::Tensor scale = ops::arg(n, in, 1).expand(shape), bias = ops::opt(in, 2);
+    return ops::one(at::layer_norm(x, shape, scale, bias.defined() ? bias.expand(shape) : bias, eps));
+  });
   // y = x / (bias + alpha/size * sum of x^2 over a window of `size` channels)^beta,
   // window from c - floor((size-1)/2) to c + ceil((size-1)/2).
   register_op("LRN", [](const Node& n, const OpInputs& in) {

@@ -230,6 +230,32 @@ void register_shape_ops() {
     shape.insert(shape.end(), x.sizes().begin() + axis + 1, x.sizes().end());
     return one(flat.reshape(shape));
   });
+  // Range: start, start + delta, ... up to (not including) limit; the inputs' type.
+  register_op("Range", [](const Node& n, const OpInputs& in) {
+    const at::Tensor start = arg(n, in, 0).cpu(), limit = arg(n, in, 1).cpu(), delta = arg(n, in, 2).cpu();
+    if ((delta == 0).all().item<bool>()) ops::fail(n, "delta is 0");
+    const auto options = at::TensorOptions().dtype(start.scalar_type());
+    if (at::isFloatingType(start.scalar_type()))
+      return one(at::arange(start.item<double>(), limit.item<double>(), delta.item<double>(), options));
+    return one(at::arange(start.item<int64_t>(), limit.item<int64_t>(), delta.item<int64_t>(), options));
+  });
+  // ScatterND: a copy of data with updates written at the index tuples in the last axis of
+  // `indices` (reduction "add" sums them in; opset 16+). Out-of-place, so differentiable.
+  register_op("ScatterND", [](const Node& n, const OpInputs& in) {
+    const at::Tensor& data = arg(n, in, 0);
+    const at::Tensor indices = arg(n, in, 1).to(data.device(), at::kLong);
+    const at::Tensor& updates = arg(n, in, 2);
+    const std::string reduction = n.attributes.get_string("reduction", "none");
+    if (reduction != "none" && reduction != "add") ops::fail(n, "reduction '" + reduction + "' is not supported");
+    const int64_t k = indices.size(-1);
+    if (k > data.dim()) ops::fail(n, "index tuples longer than the data's rank");
+    c10::List<c10::optional<at::Tensor>> index;
+    for (int64_t i = 0; i < k; ++i) {
+      const at::Tensor idx = indices.select(-1, i);
+      index.push_back(at::where(idx < 0, idx + data.size(i), idx));
+    }
+    return one(at::index_put(data, index, updates.to(data.scalar_type()), reduction == "add"));
+  });
   register_op("Expand", [](const Node& n, const OpInputs& in) {
     const at::Tensor& x = arg(n, in, 0);
     const auto shape = at::infer_size(x.sizes(), to_ints(arg(n, in, 1)));
