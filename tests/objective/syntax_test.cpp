@@ -71,7 +71,7 @@ TEST(ObjectiveSyntax, ErrorsNeedNoModel) {
   EXPECT_EQ(error("conv1 +"), "objective 'conv1 +' at 8: expected an objective or a number, found end of text");
   EXPECT_EQ(error("foo(a)"), "objective 'foo(a)' at 1: unknown function 'foo' (known: direction, dot, "
                              "direction_neuron, dot_neuron, diversity, alignment, channel_interpolate, l1, l2, tv, "
-                             "distance, blur)");
+                             "distance, caricature, blur)");
   EXPECT_EQ(error("logit(3)"), "objective 'logit(3)' at 1: 'logit' is written logit:K");
   EXPECT_EQ(error("tv(1)"), "objective 'tv(1)' at 4: tv takes no arguments");
   EXPECT_EQ(error("diversity(a, b)"), "objective 'diversity(a, b)' at 14: diversity takes at most 1 argument");
