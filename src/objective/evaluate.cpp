@@ -33,17 +33,22 @@ Evaluation evaluate(const model::Model& model, const Objective& objective, const
   return evaluation;
 }
 
-at::Tensor network_batch(const Objective& objective, const at::Tensor& images) {
-  if (objective.references().empty()) return images;
-  std::vector<at::Tensor> rows{images};
+at::Tensor reference_rows(const Objective& objective, int64_t h, int64_t w, const at::Tensor& like) {
+  if (objective.references().empty()) return {};
+  std::vector<at::Tensor> rows;
   for (const auto& reference : objective.references()) {
-    at::Tensor photo = reference.second.to(images.options().requires_grad(false)).unsqueeze(0);
-    if (photo.size(2) != images.size(2) || photo.size(3) != images.size(3)) {
-      photo = at::_upsample_bilinear2d_aa(photo, {images.size(2), images.size(3)}, /*align_corners=*/false);
+    at::Tensor photo = reference.second.to(like.options().requires_grad(false)).unsqueeze(0);
+    if (photo.size(2) != h || photo.size(3) != w) {
+      photo = at::_upsample_bilinear2d_aa(photo, {h, w}, /*align_corners=*/false);
     }
     rows.push_back(photo);
   }
   return at::cat(rows, 0);
+}
+
+at::Tensor network_batch(const Objective& objective, const at::Tensor& images) {
+  const at::Tensor rows = reference_rows(objective, images.size(2), images.size(3), images);
+  return rows.defined() ? at::cat({images, rows}, 0) : images;
 }
 
 std::vector<double> values(const model::Model& model, const Objective& objective, const at::Tensor& images) {

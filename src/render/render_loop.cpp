@@ -78,13 +78,16 @@ RenderResult render(const model::Model& model, const objective::Objective& objec
   ProgressBar bar(options.steps, "render", options.progress);
   double step_ms = 0;
   at::Tensor importance;  // RenderOptions::importance
+  at::Tensor references;  // the objective's reference photos at the image's size
   for (int64_t step = 1; step <= options.steps; ++step) {
     const auto step_start = Clock::now();
     adam.zero_grad();
     const at::Tensor image = param.image();
     if (options.importance) image.retain_grad();
-    // Reference photos (caricatures) join the batch before the transforms, so they move alike.
-    const at::Tensor transformed = transform(objective::network_batch(objective, image), generator);
+    // Reference photos (caricatures) join the batch before the transforms, so they move alike;
+    // they are resized to the image once, not every step.
+    if (step == 1) references = objective::reference_rows(objective, image.size(2), image.size(3), image);
+    const at::Tensor transformed = transform(references.defined() ? at::cat({image, references}, 0) : image, generator);
     at::Tensor values;
     try {
       const graph::ReluGradientGuard relu_gradient(step <= options.redirected_relu_steps ? graph::ReluGradient::kRedirected

@@ -30,6 +30,9 @@ Evaluation evaluate(const model::Model& model, const Objective& objective, const
 // device: the batch the network sees before any transform. `images` itself when the
 // objective has no references.
 at::Tensor network_batch(const Objective& objective, const at::Tensor& images);
+// The reference rows alone, [M,3,h,w] like `like` (dtype, device); undefined when the
+// objective has none. A render makes them once: its image size never changes.
+at::Tensor reference_rows(const Objective& objective, int64_t h, int64_t w, const at::Tensor& like);
 
 // The [N] values of evaluate() without gradients, as doubles: what render records at
 // step 0, thresholds and the end, and attribution's target value.
