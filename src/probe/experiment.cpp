@@ -168,8 +168,8 @@ ExperimentResult run_experiment(const std::vector<std::string>& model_refs, cons
     if (fs::is_regular_file(path)) {
       const std::string diff = first_difference(settings, read_json_or(path, Json::object()));
       if (!diff.empty()) {
-        throw SettingError("resume", "'" + state + "' holds an interrupted probe run with other settings (" + diff +
-                                         "); rerun it with the same settings, or remove that folder");
+        throw Error("'" + state + "' holds an interrupted probe run with other settings (" + diff +
+                    "); rerun it with the same settings, or remove that folder");
       }
     } else {
       fs::create_directories(state);

@@ -23,8 +23,8 @@ struct ExperimentOptions {
   std::function<bool()> stop_requested;  // polled after each batch and before each fit
   // Where completed work is kept ("" = nowhere): settings.json, then per model
   // <i>-<model>/features.json with <train|test>-<first row>.npy chunks and fits.json.
-  // A run finding another run's state there refuses (SettingError "resume") naming the
-  // first setting that differs. Removed once the whole experiment is done.
+  // A run finding another run's state there refuses (featvis::Error) naming the first
+  // setting that differs. Removed once the whole experiment is done.
   std::string state_dir;
   double save_every_seconds = 60;  // feature rows are saved this often and when stopped
 };
@@ -52,7 +52,7 @@ struct ExperimentResult {
 using OpenModel = std::function<model::Model(const std::string& ref)>;
 
 // Throws featvis::Error for fewer than 2 training classes, a test label outside them, an
-// unknown layer, and SettingError("resume") for another run's state in state_dir.
+// unknown layer, or another run's state in state_dir.
 ExperimentResult run_experiment(const std::vector<std::string>& model_refs, const OpenModel& open, const ProbeData& train,
                                 const ProbeData& test, const ExperimentOptions& options);
 
