@@ -24,7 +24,7 @@ py::dict build(const std::shared_ptr<model::Model>& model, const std::string& si
                const py::object& units, int64_t steps, std::optional<int64_t> size, int64_t batch, int64_t diversity,
                double diversity_weight, uint64_t seed, int64_t thumbnail, const py::object& examples,
                const std::vector<std::string>& photos, bool resume, bool progress, const std::string& param,
-               const std::string& spectrum) {
+               const std::string& spectrum, const std::string& transforms) {
   microscope::BuildOptions options;
   options.site = site;
   options.layers = graph::resolve_layers(model->graph, layers);
@@ -39,6 +39,7 @@ py::dict build(const std::shared_ptr<model::Model>& model, const std::string& si
   options.render.thumb = thumbnail;
   options.render.param = param;
   options.render.spectrum = spectrum;
+  options.render.transforms = transforms;
   // A featvis.Examples (its folder) or a folder written by `featvis examples`.
   if (!examples.is_none()) {
     options.examples = py::isinstance<py::str>(examples) ? examples.cast<std::string>() : examples.attr("dir").cast<std::string>();
@@ -70,12 +71,13 @@ void bind_microscope(py::module_& m) {
          py::kw_only(), py::arg("units") = 16, py::arg("steps") = 256, py::arg("size") = py::none(),
          py::arg("batch") = 16, py::arg("diversity") = 3, py::arg("diversity_weight") = 10.0, py::arg("seed") = 0,
          py::arg("thumbnail") = 128, py::arg("examples") = py::none(), py::arg("photos") = std::vector<std::string>{},
-         py::arg("resume") = false, py::arg("progress") = true, py::arg("param") = "fft", py::arg("spectrum") = "",
+         py::arg("resume") = false, py::arg("progress") = true, py::arg("param") = "fft", py::arg("spectrum") = "", py::arg("transforms") = "",
          "Builds SITE/<model>/... for the layers (default: the card's) and units (N first, or 'all'), with every "
          "lens; examples: a featvis.Examples or a `featvis examples` folder for the examples lens. Files are "
          "written atomically and a finished unit is kept: after Ctrl-C (the summary says interrupted) call again "
          "with resume=True. param: the render lenses' parameterization (fft, pixel, cppn, maco; maco reads spectrum or "
-         "<model>.spectrum.npy). Returns the build summary as a dict (manifest is '' when interrupted).");
+         "<model>.spectrum.npy). transforms: the render lenses' transforms ('' = lucid's standard; 'none' for a model "
+         "whose dense layers need the input size kept). Returns the build summary as a dict (manifest is '' when interrupted).");
 }
 
 }  // namespace featvis::python

@@ -18,7 +18,10 @@ void add_run_options(CLI::App* command, RunOptions& options) {
   command->add_flag("--json", options.json, "machine-readable JSON on stdout");
 }
 
-model::Model open_model(const std::string& ref, const RunOptions& options) {
+namespace {
+
+// Applies the thread count and checks the device, before a model is loaded.
+at::Device run_device(const RunOptions& options) {
   if (options.threads > 0) at::set_num_threads(options.threads);
   at::Device device(at::kCPU);
   try {
@@ -29,7 +32,21 @@ model::Model open_model(const std::string& ref, const RunOptions& options) {
   if (device.is_cuda() && !at::hasCUDA()) {
     throw Error("--device " + options.device + ": this featvis was built with a CPU-only LibTorch");
   }
+  return device;
+}
+
+}  // namespace
+
+model::Model open_model(const std::string& ref, const RunOptions& options) {
+  const at::Device device = run_device(options);
   model::Model model = model::load_model(ref);
+  if (!device.is_cpu()) model.graph.to(device);
+  return model;
+}
+
+model::Model open_checkpoint(const model::Series& series, size_t index, const RunOptions& options) {
+  const at::Device device = run_device(options);
+  model::Model model = model::load_checkpoint(series, index);
   if (!device.is_cpu()) model.graph.to(device);
   return model;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Options and output helpers shared by the subcommands.
 #include <featvis/model/model.h>
+#include <featvis/model/series.h>
 
 #include <CLI/CLI.hpp>
 
@@ -21,6 +22,8 @@ void add_run_options(CLI::App* command, RunOptions& options);
 
 // Applies the thread count, loads the model and moves it to the device.
 model::Model open_model(const std::string& ref, const RunOptions& options);
+// The same for checkpoint `index` of a series.
+model::Model open_checkpoint(const model::Series& series, size_t index, const RunOptions& options);
 
 // A plain left-aligned text table; numbers are right-aligned by the caller's formatting.
 void print_table(std::ostream& out, const std::vector<std::string>& header,

@@ -10,6 +10,7 @@
 #include <featvis/graph/layer_name.h>
 #include <featvis/microscope/builder.h>
 #include <featvis/microscope/server.h>
+#include <featvis/model/series.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
 #include <featvis/util/interrupt.h>
@@ -79,12 +80,38 @@ std::string scan_examples_into_site(const model::Model& model, const BuildArgs& 
   return dir;
 }
 
+// The model to build: a name or path (open_model), or a checkpoint series (a folder of
+// .onnx files with their card, or a comma-separated list, as `featvis timeline` reads),
+// whose last checkpoint is the model and whose run the training lens shows.
+struct BuildModel {
+  model::Model model;
+  std::shared_ptr<const model::Series> series;
+  std::string series_ref;  // canonical, for build.json (finalize opens it again)
+};
+
+bool is_series_ref(const std::string& ref) { return fs::is_directory(ref) || ref.find(',') != std::string::npos; }
+
+BuildModel open_build_model(const std::string& ref, const RunOptions& run) {
+  if (!is_series_ref(ref)) return {open_model(ref, run), nullptr, ""};
+  auto series = std::make_shared<model::Series>(model::open_series(ref));
+  model::check_series(*series);
+  std::string canonical;
+  if (fs::is_directory(ref)) {
+    canonical = fs::weakly_canonical(ref).string();
+  } else {
+    for (const auto& cp : series->checkpoints) canonical += (canonical.empty() ? "" : ",") + fs::weakly_canonical(cp.onnx_path).string();
+  }
+  model::Model model = open_checkpoint(*series, series->checkpoints.size() - 1, run);
+  return {std::move(model), series, canonical};
+}
+
 void run_build(BuildArgs& args) {
   if (!args.images.empty() && !args.examples.empty()) throw Error("give --images (scan here) or --examples, not both");
   if (args.examples_only && args.images.empty()) throw Error("--examples-only scans --images DIR; give it");
   const microscope::Shard shard =
       args.examples_only ? microscope::Shard{} : microscope::resolve_shard(args.shard, args.shard_count);
-  const model::Model model = open_model(args.model, args.run);
+  const BuildModel opened = open_build_model(args.model, args.run);
+  const model::Model& model = opened.model;
   args.layers = graph::resolve_layers(model.graph, args.layers);
   InterruptFlag interrupt;
   std::string examples = args.examples;
@@ -110,6 +137,8 @@ void run_build(BuildArgs& args) {
   options.render = args.render;
   options.examples = examples;
   options.photos = args.photos;
+  options.series = opened.series;
+  options.series_ref = opened.series_ref;
   options.shard = shard;
   // A dry run only reads an existing build (to count what is left), so it may look at one.
   options.resume = args.resume || args.dry_run;
@@ -207,8 +236,14 @@ void run_finalize(const std::string& site, const std::string& model_ref, int64_t
     }
     const std::string name = settings.value("model", "");
     if (!model_ref.empty() && builds.size() > 1 && model_ref != name && fs::path(model_ref).stem() != name) continue;
-    const model::Model model = open_model(model_ref.empty() ? name : model_ref, run);
+    // A series' build names it (the model is its last checkpoint).
+    const std::string series_ref =
+        settings.contains("series") && settings["series"].is_object() ? settings["series"].value("ref", "") : "";
+    const BuildModel opened = open_build_model(series_ref.empty() ? (model_ref.empty() ? name : model_ref) : series_ref, run);
+    const model::Model& model = opened.model;
     microscope::BuildOptions options;
+    options.series = opened.series;
+    options.series_ref = opened.series_ref;
     options.site = site;
     options.resume = true;
     options.shard.count = shards > 0 ? shards : 1;  // only to name the shard of what is missing
@@ -224,6 +259,7 @@ void run_finalize(const std::string& site, const std::string& model_ref, int64_t
       options.render.thumb = settings.at("thumb");
       options.render.image_format = settings.value("image_format", "png");
       options.render.param = settings.value("param", "fft");
+      options.render.transforms = settings.value("transforms", "");
       options.render.spectrum = spectrum;
       options.examples = settings.at("examples").get<std::string>();
       if (!options.examples.empty() && fs::path(options.examples).is_relative())
@@ -274,8 +310,13 @@ void add_microscope_command(CLI::App& app) {
       "build",
       "Render channel, neuron, diversity and DeepDream lenses (plus dataset examples from --examples) for each\n"
       "layer and unit into a static site with permalinks SITE/<model>/<layer>/<unit>/. Every file is written\n"
-      "atomically; after a crash or Ctrl-C, --resume continues without redoing finished units.");
-  build->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
+      "atomically; after a crash or Ctrl-C, --resume continues without redoing finished units. Given a checkpoint\n"
+      "series, also the training lens: each unit at every checkpoint, the overlap of its top examples over training\n"
+      "and each layer's median settle step.");
+  build->add_option("model", args->model,
+                    "model name, .onnx path or .card.json path; or a checkpoint series (a folder of .onnx files with "
+                    "their card, as `featvis timeline` reads): its last checkpoint, plus the training lens")
+      ->required();
   build->add_option("--out,-o", args->out, "site directory");
   build->add_option("--layers", args->layers, "layers to include (default: the card's layers)")->delimiter(',');
   build->add_option("--units", args->units, "units per layer: N (the first N) or all");
@@ -296,6 +337,9 @@ void add_microscope_command(CLI::App& app) {
                     "the render lenses' parameterization: fft (Lucid's, default), pixel, cppn or maco (needs "
                     "`featvis spectrum`)")
       ->check(CLI::IsMember({"fft", "pixel", "cppn", "maco"}));
+  build->add_option("--transforms", args->render.transforms,
+                    "the render lenses' transforms (default: lucid's standard); a model with dense layers after a Flatten "
+                    "needs its input size kept: none or jitter(1)");
   build->add_option("--spectrum", args->render.spectrum, "maco: the spectrum .npy (default: <model>.spectrum.npy)");
   build->add_option("--examples", args->examples, "a directory written by `featvis examples` (dataset-examples lens)");
   build->add_option("--images", args->images, "photo folder: scan it for dataset examples (into SITE/<model>/examples) and attribute the top ones");

@@ -4,16 +4,12 @@
 #include "cli_common.h"
 #include "commands.h"
 
-#include <featvis/graph/layer_name.h>
 #include <featvis/image/image.h>
 #include <featvis/probe/chart.h>
 #include <featvis/probe/data.h>
-#include <featvis/probe/features.h>
-#include <featvis/probe/logistic.h>
+#include <featvis/probe/experiment.h>
 #include <featvis/util/atomic_file.h>
-#include <featvis/util/check.h>
 #include <featvis/util/interrupt.h>
-#include <featvis/util/progress.h>
 
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
@@ -23,7 +19,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <memory>
 
 namespace featvis::cli {
@@ -41,20 +36,9 @@ struct ProbeArgs {
   RunOptions run;
 };
 
-// Labels -> class indices 0..K-1 in the order of the training classes.
-at::Tensor class_indices(const probe::ProbeData& data, const std::map<int64_t, int64_t>& index, const std::string& role) {
-  std::vector<int64_t> out;
-  for (int64_t label : data.labels()) {
-    const auto it = index.find(label);
-    FEATVIS_CHECK(it != index.end(), "--", role, ": label ", label, " in '", data.spec(), "' is not among the ",
-                  index.size(), " classes of the training data");
-    out.push_back(it->second);
-  }
-  return at::tensor(out, at::kLong);
-}
-
-[[noreturn]] void die_interrupted(const std::string& what) {
-  std::fprintf(stderr, "featvis: interrupted during %s; nothing written\n", what.c_str());
+[[noreturn]] void die_interrupted(const std::string& what, const std::string& state) {
+  std::fprintf(stderr, "featvis: interrupted during %s; what is done is kept in %s: rerun the same command to continue\n",
+               what.c_str(), state.c_str());
   std::fflush(stderr);
   std::signal(SIGINT, SIG_DFL);
   std::raise(SIGINT);
@@ -62,65 +46,37 @@ at::Tensor class_indices(const probe::ProbeData& data, const std::map<int64_t, i
 }
 
 void run_probe(ProbeArgs& args) {
-  const probe::Pooling pooling = probe::parse_pooling(args.pooling);
+  probe::ExperimentOptions options;
+  options.pooling = probe::parse_pooling(args.pooling);
+  options.layers = args.layers;
+  options.batch_size = args.batch;
+  options.logistic = args.logistic;
+  options.progress = !args.quiet;
+  options.state_dir = (fs::path(args.out) / "probe-state").string();
   const probe::ProbeData train = probe::ProbeData::open(args.train, args.train_count);
   const probe::ProbeData test = probe::ProbeData::open(args.test, args.test_count);
-  const std::vector<int64_t> classes = train.classes();
-  FEATVIS_CHECK(classes.size() >= 2, "--train: '", args.train, "' has ", classes.size(),
-                " class; a probe needs at least 2");
-  std::map<int64_t, int64_t> index;
-  for (size_t i = 0; i < classes.size(); ++i) index[classes[i]] = static_cast<int64_t>(i);
-  const at::Tensor train_y = class_indices(train, index, "train");
-  const at::Tensor test_y = class_indices(test, index, "test");
-  const auto k = static_cast<int64_t>(classes.size());
-
   InterruptFlag interrupt;
+  options.stop_requested = [&interrupt] { return interrupt.raised(); };
+  const probe::ExperimentResult result = probe::run_experiment(
+      args.models, [&](const std::string& ref) { return open_model(ref, args.run); }, train, test, options);
+  if (result.interrupted) die_interrupted(result.stopped_during, options.state_dir);
+  const auto k = static_cast<int64_t>(result.classes.size());
+  make_output_dir(args.out);
+
   nlohmann::ordered_json models = nlohmann::ordered_json::array();
   std::vector<probe::ChartLine> lines;
   std::vector<std::vector<std::string>> rows;
-  for (const std::string& ref : args.models) {
-    const model::Model model = open_model(ref, args.run);
-    std::vector<std::string> layers, titles;
-    if (args.layers.size() == 1 && args.layers[0] == "all") {
-      FEATVIS_CHECK(!model.card.layers.empty(), "model '", model.card.name, "' has no layers on its card; name them with --layers");
-      for (const auto& l : model.card.layers) {
-        layers.push_back(l.name);
-        titles.push_back(l.title);
-      }
-    } else {
-      layers = graph::resolve_layers(model.graph, args.layers);
-      titles.assign(layers.size(), "");
-    }
-    probe::FeatureOptions fo;
-    fo.layers = layers;
-    fo.pooling = pooling;
-    fo.batch_size = args.batch;
-    fo.progress = !args.quiet;
-    fo.stop_requested = [&interrupt] { return interrupt.raised(); };
-    fo.progress_label = model.card.name + " train";
-    const probe::Features ftrain = probe::pooled_features(model, train, fo);
-    if (ftrain.interrupted) die_interrupted("the training images of " + model.card.name);
-    fo.progress_label = model.card.name + " test";
-    const probe::Features ftest = probe::pooled_features(model, test, fo);
-    if (ftest.interrupted) die_interrupted("the test images of " + model.card.name);
-    const double seconds = ftrain.seconds + ftest.seconds;
-    const double rate = seconds > 0 ? static_cast<double>(train.size() + test.size()) / seconds : 0;
-
+  for (const probe::ModelResult& m : result.models) {
     probe::ChartLine line;
-    line.name = model.card.name;
+    line.name = m.model;
     nlohmann::ordered_json layer_json = nlohmann::ordered_json::array();
-    ProgressBar fits(static_cast<int64_t>(layers.size()), model.card.name + " probes", !args.quiet);
-    for (size_t l = 0; l < layers.size(); ++l) {
-      fits.update(static_cast<int64_t>(l), layers[l]);
-      if (interrupt.raised()) die_interrupted("the regressions of " + model.card.name);
-      const probe::ProbeScore s =
-          probe::fit_probe(ftrain.per_layer[l], train_y, ftest.per_layer[l], test_y, k, args.logistic);
-      const double depth = layers.size() > 1 ? static_cast<double>(l) / static_cast<double>(layers.size() - 1) : 0.0;
-      line.x.push_back(depth);
+    for (const probe::LayerResult& r : m.layers) {
+      const probe::ProbeScore& s = r.score;
+      line.x.push_back(r.relative_depth);
       line.y.push_back(s.test_accuracy);
-      layer_json.push_back({{"layer", layers[l]},
-                            {"title", titles[l]},
-                            {"relative_depth", depth},
+      layer_json.push_back({{"layer", r.layer},
+                            {"title", r.title},
+                            {"relative_depth", r.relative_depth},
                             {"features", s.features},
                             {"l2", s.l2},
                             {"held_out_accuracy", s.held_out_accuracy},
@@ -130,20 +86,18 @@ void run_probe(ProbeArgs& args) {
       std::snprintf(l2, sizeof l2, "%g", s.l2);
       std::snprintf(held, sizeof held, "%.2f %%", 100 * s.held_out_accuracy);
       std::snprintf(acc, sizeof acc, "%.2f %%", 100 * s.test_accuracy);
-      rows.push_back({model.card.name, layers[l], std::to_string(s.features), l2, held, acc});
+      rows.push_back({m.model, r.layer, std::to_string(s.features), l2, held, acc});
     }
-    fits.finish();
     lines.push_back(line);
-    models.push_back({{"model", model.card.name},
-                      {"model_file", model.onnx_path},
-                      {"feature_seconds", seconds},
-                      {"images_per_second", rate},
+    models.push_back({{"model", m.model},
+                      {"model_file", m.model_file},
+                      {"feature_seconds", m.feature_seconds},
+                      {"images_per_second", m.images_per_second},
                       {"layers", layer_json}});
   }
 
-  make_output_dir(args.out);
   probe::ChartOptions co;
-  co.title = "Linear probes (" + probe::to_string(pooling) + " pooling): " + std::to_string(k) + " classes, " +
+  co.title = "Linear probes (" + probe::to_string(options.pooling) + " pooling): " + std::to_string(k) + " classes, " +
              std::to_string(train.size()) + " train / " + std::to_string(test.size()) + " test images";
   co.x_label = "relative depth (card layer i of n: i / (n - 1))";
   co.y_label = "test accuracy";
@@ -154,8 +108,8 @@ void run_probe(ProbeArgs& args) {
   const nlohmann::ordered_json record = {
       {"train", {{"data", args.train}, {"images", train.size()}}},
       {"test", {{"data", args.test}, {"images", test.size()}}},
-      {"classes", classes},
-      {"pooling", probe::to_string(pooling)},
+      {"classes", result.classes},
+      {"pooling", probe::to_string(options.pooling)},
       {"l2_candidates", args.logistic.l2},
       {"held_out", args.logistic.held_out},
       {"threads", at::get_num_threads()},
@@ -185,7 +139,8 @@ void add_probe_command(CLI::App& app) {
       "activations (one batched pass; standardized; L2 chosen on a held-out fifth of the training\n"
       "images) and its accuracy on the test images. Accuracy against depth says how far a network's\n"
       "features serve a new task. Writes OUT/probe.json and OUT/probe.png (one line per model).\n"
-      "Ctrl-C stops after the current batch and exits 130.");
+      "Ctrl-C stops after the current batch or fit and exits 130; finished work (pooled features, fits) is kept\n"
+      "in OUT/probe-state, and the same command continues from it (other settings are refused).");
   cmd->add_option("models", args->models, "model names, .onnx or .card.json paths (one chart line each)")->required();
   cmd->add_option("--train", args->train,
                   "training data: a folder with labels.csv (file,class_index), an IDX images file "

@@ -6,7 +6,6 @@
 #include "commands.h"
 
 #include <featvis/dataset_examples/image_list.h>
-#include <featvis/dataset_examples/scan.h>
 #include <featvis/graph/layer_name.h>
 #include <featvis/image/image.h>
 #include <featvis/model/series.h>
@@ -15,6 +14,7 @@
 #include <featvis/render/labelled_strip.h>
 #include <featvis/render/preset.h>
 #include <featvis/render/recipe.h>
+#include <featvis/timeline/timeline.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/check.h>
 #include <featvis/util/interrupt.h>
@@ -31,7 +31,6 @@
 #include <iostream>
 #include <memory>
 #include <regex>
-#include <set>
 
 namespace featvis::cli {
 namespace {
@@ -50,14 +49,6 @@ struct TimelineArgs {
   bool quiet = false;
   RunOptions run;
 };
-
-// |A ∩ B| / |A ∪ B| of two sets of photo indices; 1 for two empty sets.
-double jaccard(const std::set<int64_t>& a, const std::set<int64_t>& b) {
-  size_t common = 0;
-  for (int64_t x : a) common += b.count(x);
-  const size_t all = a.size() + b.size() - common;
-  return all == 0 ? 1.0 : static_cast<double>(common) / static_cast<double>(all);
-}
 
 // The unit whose examples --images ranks: --unit, else the objective when it is one
 // channel ("LAYER:N"); the layer resolved in `model`.
@@ -92,11 +83,12 @@ void run_timeline(TimelineArgs& args) {
     FEATVIS_CHECK(!photos.empty(), "--images: no photos in '", args.images, "'");
   }
   InterruptFlag interrupt;
+  auto stop = [&interrupt] { return interrupt.raised(); };
   ProgressBar bar(static_cast<int64_t>(series.checkpoints.size()), "timeline", !args.quiet);
   nlohmann::ordered_json checkpoints = nlohmann::ordered_json::array();
   std::vector<at::Tensor> finals;
   std::vector<std::string> captions;
-  std::set<int64_t> previous_top;
+  std::vector<std::vector<int64_t>> tops;  // the unit's top-K per checkpoint, with --images
   nlohmann::ordered_json settings;
   std::string description;
   bool interrupted = false;
@@ -105,12 +97,8 @@ void run_timeline(TimelineArgs& args) {
     const model::Model model = model::load_checkpoint(series, i);
     const objective::Objective objective = objective::parse(args.objective, model);
     description = objective.description();
-    // The same recipe and seed at every checkpoint: the start image and the transforms'
-    // random draws repeat, so the pictures differ only by the network.
-    render::Prepared prepared = render::prepare(args.recipe, model, objective);
-    prepared.options.progress = false;
-    prepared.options.stop_requested = [&interrupt] { return interrupt.raised(); };
-    const render::RenderResult result = prepared.run(model, objective);
+    const timeline::Frame frame = timeline::render_checkpoint(model, args.recipe, objective, stop);
+    const render::RenderResult& result = frame.result;
     if (result.interrupted) {
       interrupted = true;
       break;
@@ -122,8 +110,7 @@ void run_timeline(TimelineArgs& args) {
     const auto& values = result.final_values();
     double value = 0;
     for (double v : values) value += v / static_cast<double>(values.size());
-    std::string caption = "step " + std::to_string(cp.step);
-    if (cp.test_accuracy) caption += "\n" + std::to_string(static_cast<int>(std::lround(100 * *cp.test_accuracy))) + "%";
+    const std::string caption = timeline::caption(cp);
     captions.push_back(caption);
     nlohmann::ordered_json entry = {{"step", cp.step},
                                     {"file", cp.onnx_path},
@@ -134,58 +121,40 @@ void run_timeline(TimelineArgs& args) {
                                     {"test_accuracy", cp.test_accuracy ? nlohmann::ordered_json(*cp.test_accuracy) : nullptr},
                                     {"loss", cp.loss ? nlohmann::ordered_json(*cp.loss) : nullptr}};
     if (settings.is_null()) {
-      const auto& po = prepared.image;
-      settings = {{"preset", prepared.preset.name},      {"steps", prepared.options.steps},
-                  {"size", {po.height, po.width}},       {"batch", po.batch},
-                  {"param", render::param::to_string(po.space)},
-                  {"transforms", prepared.transform_text}, {"lr", prepared.options.lr},
-                  {"seed", args.recipe.seed},            {"threads", at::get_num_threads()}};
+      settings = frame.settings;
+      settings["threads"] = at::get_num_threads();
     }
     if (!photos.empty()) {
-      dataset_examples::ScanOptions scan;
-      scan.layers = {model.card.visualization_tensor(unit_layer)};
-      scan.top_k = args.top_k;
-      scan.batch_size = args.batch;
-      scan.progress = false;
-      scan.stop_requested = [&interrupt] { return interrupt.raised(); };
-      const dataset_examples::ScanResult r = dataset_examples::scan_examples(model, args.images, photos, scan);
+      timeline::TopOptions top;
+      top.top_k = args.top_k;
+      top.rank = timeline::parse_rank(args.rank);
+      top.batch = args.batch;
+      top.stop_requested = stop;
+      const timeline::TopPhotos r =
+          timeline::top_photos(model, args.images, photos, model.card.visualization_tensor(unit_layer), {unit_channel}, top);
       if (r.interrupted) {
         interrupted = true;
         break;
       }
-      const dataset_examples::LayerExamples& layer = r.layers.at(0);
-      FEATVIS_CHECK(unit_channel < layer.top_mean.units(), "--unit: layer '", unit_layer, "' has ", layer.top_mean.units(),
-                    " units, no unit ", unit_channel);
-      const dataset_examples::TopK& ranking = args.rank == "max" ? layer.top_max : layer.top_mean;
-      const at::Tensor top = ranking.images()[unit_channel].contiguous();
-      std::set<int64_t> current;
-      nlohmann::ordered_json top_photos = nlohmann::ordered_json::array();
-      for (int64_t k = 0; k < top.size(0); ++k) {
-        const int64_t index = top[k].item<int64_t>();
-        if (index < 0) continue;
-        current.insert(index);
-        top_photos.push_back(photos[static_cast<size_t>(index)]);
-      }
-      entry["top_examples"] = top_photos;
-      entry["jaccard_with_previous"] = i == 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(jaccard(previous_top, current));
-      entry["jaccard_with_final"] = nullptr;  // filled below, once the last set is known
-      entry["top_set"] = std::vector<int64_t>(current.begin(), current.end());
-      previous_top = current;
+      nlohmann::ordered_json top_examples = nlohmann::ordered_json::array();
+      for (int64_t index : r.top[0]) top_examples.push_back(photos[static_cast<size_t>(index)]);
+      entry["top_examples"] = top_examples;
+      tops.push_back(r.top[0]);
     }
     checkpoints.push_back(entry);
     bar.update(static_cast<int64_t>(i + 1), caption.substr(0, caption.find('\n')));
     if (interrupt.raised()) interrupted = true;
   }
   bar.finish();
-  // Overlap with the last checkpoint's set: when the unit's meaning settles.
-  if (!photos.empty() && !checkpoints.empty()) {
-    const auto last = checkpoints.back()["top_set"].get<std::vector<int64_t>>();
-    const std::set<int64_t> final_set(last.begin(), last.end());
-    for (auto& c : checkpoints) {
-      const auto s = c["top_set"].get<std::vector<int64_t>>();
-      c["jaccard_with_final"] = jaccard(std::set<int64_t>(s.begin(), s.end()), final_set);
-      c.erase("top_set");
+  // Overlaps with the previous and the last checkpoint's set: when the unit's meaning settles.
+  nlohmann::ordered_json settle_step;
+  if (!tops.empty()) {
+    const timeline::Overlap o = timeline::overlap(tops);
+    for (size_t i = 0; i < tops.size(); ++i) {
+      checkpoints[i]["jaccard_with_previous"] = o.with_previous[i] ? nlohmann::ordered_json(*o.with_previous[i]) : nullptr;
+      checkpoints[i]["jaccard_with_final"] = o.with_final[i];
     }
+    settle_step = checkpoints[o.settle_index]["step"];
   }
   std::string strip_file;
   if (!finals.empty()) {
@@ -202,7 +171,8 @@ void run_timeline(TimelineArgs& args) {
                                                                 {"photos", photos.size()},
                                                                 {"unit", unit_layer + ":" + std::to_string(unit_channel)},
                                                                 {"top_k", args.top_k},
-                                                                {"rank", args.rank}}},
+                                                                {"rank", args.rank},
+                                                                {"settle_step", settle_step}}},
       {"checkpoints", checkpoints},
       {"strip", strip_file},
       {"interrupted", interrupted}};

@@ -24,7 +24,7 @@ class AccentuationLens : public Lens {
 
   void build_units(const LensContext& ctx, const LayerPlan& layer, const std::vector<int64_t>& group,
                    UnitEntries& entries) override {
-    const int64_t size = ctx.settings.size > 0 ? ctx.settings.size : ctx.model.card.preprocessing.height;
+    const int64_t size = lens_recipe(ctx, 1, 0).size;
     const std::vector<TopPhoto> tops = top_photos(*source_, layer, group);
     if (tops.empty()) return;
     std::vector<at::Tensor> photos;
@@ -33,12 +33,9 @@ class AccentuationLens : public Lens {
       photos.push_back(image::load_image01(top.path, ctx.model.card.preprocessing, size, size));
       items.push_back(objective::channel(layer.tensor, top.unit) + kDistanceWeight * objective::distance(photos.back(), top.name));
     }
-    render::Recipe recipe;
-    recipe.space = render::param::Space::kFFT;  // starts from the photos
-    recipe.size = size;
-    recipe.batch = static_cast<int64_t>(items.size());
-    recipe.steps = ctx.settings.steps;
-    recipe.seed = ctx.settings.seed ^ static_cast<uint64_t>(group.front());
+    // The build's size, steps and transforms; FFT whatever --param says, since it starts from the photos.
+    render::Recipe recipe = lens_recipe(ctx, static_cast<int64_t>(items.size()), ctx.settings.seed ^ static_cast<uint64_t>(group.front()));
+    recipe.space = render::param::Space::kFFT;
     const objective::Objective objective = objective::per_item(items);
     render::Prepared prepared = render::prepare(recipe, ctx.model, objective);
     prepared.image.init_image = at::stack(photos).to(ctx.model.graph.device());

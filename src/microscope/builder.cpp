@@ -2,12 +2,14 @@
 #include <featvis/microscope/builder.h>
 #include <featvis/microscope/examples_lens.h>
 #include <featvis/render/recipe.h>
+#include <featvis/render/transform/standard.h>
 #include <featvis/microscope/lens_set.h>
 #include <featvis/microscope/pages.h>
 #include <featvis/microscope/site_path.h>
 #include <featvis/microscope/work_plan.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/did_you_mean.h>
+#include <featvis/util/json_diff.h>
 #include <featvis/util/check.h>
 #include <featvis/util/error.h>
 #include <featvis/util/progress.h>
@@ -58,16 +60,6 @@ void remove_stray_temporaries(const std::string& dir) {
   for (const auto& p : stray) fs::remove(p);
 }
 
-// The first top-level key whose value differs, for the resume error.
-std::string first_difference(const Json& a, const Json& b) {
-  for (const auto& [key, value] : a.items())
-    if (!b.contains(key) || b.at(key) != value)
-      return key + " " + value.dump() + " now, " + (b.contains(key) ? b.at(key).dump() : "absent") + " before";
-  for (const auto& [key, value] : b.items())
-    if (!a.contains(key)) return key + " absent now, " + value.dump() + " before";
-  return "";
-}
-
 }  // namespace
 
 std::string recorded_examples_dir(const std::string& dir, const std::string& model_dir) {
@@ -87,6 +79,7 @@ Builder::Builder(const model::Model& model, BuildOptions options) : model_(model
                         "picture format '", s.image_format, "' must be webp (lossy, small) or png (lossless)");
   // An unknown parameterization or a missing MACO spectrum fails here, before any work.
   if (render::param::parse_space(s.param) == render::param::Space::kMACO) render::maco_spectrum(s.spectrum, model);
+  if (!s.transforms.empty()) render::transform::parse(s.transforms);
   model_dir_ = (fs::path(options_.site) / dataset_examples::layer_slug(model.card.name)).string();
 
   const std::vector<featvis::inference::LayerInfo> all = inference::describe_layers(model);
@@ -147,7 +140,12 @@ Builder::Builder(const model::Model& model, BuildOptions options) : model_(model
   for (const auto& p : photos)
     if (!fs::is_regular_file(p)) throw Error("caricature photo '" + p + "' not found");
   options_.photos = photos;
-  LensSet set = make_lenses(LensInputs{s, examples, photos});
+  if (options_.series) {
+    FEATVIS_CHECK(!options_.series->checkpoints.empty() &&
+                      fs::weakly_canonical(options_.series->checkpoints.back().onnx_path) == fs::weakly_canonical(model.onnx_path),
+                  "a microscope of a checkpoint series renders its last checkpoint, not '", model.onnx_path, "'");
+  }
+  LensSet set = make_lenses(LensInputs{s, examples, photos, options_.series});
   lenses_ = std::move(set.lenses);
   notes_ = std::move(set.notes);
 
@@ -208,8 +206,14 @@ Json Builder::settings_json() const {
                 {"photos", options_.photos}};
   // Absent when every layer is optimized as itself, so such builds resume as before.
   if (!visualized.empty()) settings["visualized"] = visualized;
-  // Likewise absent for the default parameterization.
+  // Likewise absent for the default parameterization and transforms.
   if (s.param != "fft") settings["param"] = s.param;
+  if (!s.transforms.empty()) settings["transforms"] = s.transforms;
+  if (options_.series) {
+    Json steps = Json::array();
+    for (const auto& cp : options_.series->checkpoints) steps.push_back(cp.step);
+    settings["series"] = Json{{"ref", options_.series_ref}, {"steps", steps}};
+  }
   return settings;
 }
 

@@ -180,6 +180,10 @@ std::string overview_page(const Json& manifest, const std::vector<std::vector<Js
                   "</p>\n";
   for (const auto& note : manifest.value("notes", Json::array())) m += html_absent("Note: " + note.get<std::string>());
   const Json& layers = manifest.at("layers");
+  std::vector<PageSection> sections;
+  for (const auto& lens : lenses)
+    if (auto section = lens->model_section(layers)) sections.push_back(*section);
+  m += lay_out(sections);
   for (size_t li = 0; li < layers.size(); ++li) {
     const Json& layer = layers[li];
     m += "<section class=\"row\"><h2><a href=\"" + html_escape(layer.at("slug").get<std::string>()) + "/\">" +

@@ -19,27 +19,11 @@ int64_t image_size(const LensContext& ctx) {
   return ctx.settings.size > 0 ? ctx.settings.size : ctx.model.card.preprocessing.height;
 }
 
-// One seed per (lens, layer, group): a group rendered again on resume gets the same
-// start and transforms, whatever else was rendered before it in this process.
-uint64_t seed_for(uint64_t seed, const std::string& lens, const std::string& layer, int64_t first_unit) {
-  uint64_t h = 1469598103934665603ull ^ seed;
-  for (char c : lens + '\0' + layer + '\0' + std::to_string(first_unit)) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 render::RenderResult optimize(const LensContext& ctx, const objective::Objective& objective, int64_t batch, uint64_t seed,
                               const at::Tensor& init = {}, int64_t steps = 0) {
-  render::Recipe recipe;
+  render::Recipe recipe = lens_recipe(ctx, batch, seed, steps);
   // A start image needs an image-space parameterization: DeepDream from a photo stays FFT.
-  if (!init.defined()) recipe.space = render::param::parse_space(ctx.settings.param);
-  recipe.spectrum = ctx.settings.spectrum;
-  recipe.size = image_size(ctx);
-  recipe.batch = batch;
-  recipe.steps = steps > 0 ? steps : ctx.settings.steps;
-  recipe.seed = seed;
+  if (init.defined()) recipe.space.reset();
   render::Prepared prepared = render::prepare(recipe, ctx.model, objective);
   prepared.image.init_image = init;
   return prepared.run(ctx.model, objective);
@@ -66,7 +50,7 @@ class PerUnitLens : public Lens {
     std::vector<objective::Objective> items;
     for (int64_t u : group) items.push_back(make_(layer.tensor, u));
     const auto result = optimize(ctx, objective::per_item(items), static_cast<int64_t>(group.size()),
-                                 seed_for(ctx.settings.seed, name_, layer.name, group.front()));
+                                 lens_seed(ctx.settings.seed, name_, layer.name, group.front()));
     for (size_t i = 0; i < group.size(); ++i) {
       const std::string dir = unit_dir(ctx.model_dir, layer.slug, group[i]);
       make_dirs(dir);
@@ -122,7 +106,7 @@ class DiversityLens : public Lens {
     for (int64_t u : group) {
       const objective::Objective objective =
           objective::channel(layer.tensor, u) - ctx.settings.diversity_weight * objective::diversity(layer.tensor);
-      const auto result = optimize(ctx, objective, ctx.settings.diversity, seed_for(ctx.settings.seed, name(), layer.name, u));
+      const auto result = optimize(ctx, objective, ctx.settings.diversity, lens_seed(ctx.settings.seed, name(), layer.name, u));
       const std::string dir = unit_dir(ctx.model_dir, layer.slug, u);
       make_dirs(dir);
       Json images = Json::array();
@@ -160,7 +144,7 @@ class DeepDreamLens : public Lens {
     const std::string dir = (fs::path(ctx.model_dir) / layer.slug).string();
     make_dirs(dir);
     const objective::Objective objective = objective::deepdream(layer.tensor);
-    const auto dream = optimize(ctx, objective, 1, seed_for(ctx.settings.seed, "deepdream", layer.name, -1));
+    const auto dream = optimize(ctx, objective, 1, lens_seed(ctx.settings.seed, "deepdream", layer.name, -1));
     Json entry{{"dream", pair_json(save_image_pair(dir, "deepdream", dream.images[0], ctx.settings))}};
     Json caricatures = Json::array();
     if (!photos_.empty()) {
@@ -174,7 +158,7 @@ class DeepDreamLens : public Lens {
         items.push_back(objective::caricature(layer.tensor, starts[i], photos_[i], kCaricaturePower));
       }
       const auto result = optimize(ctx, objective::per_item(items), static_cast<int64_t>(items.size()),
-                                   seed_for(ctx.settings.seed, "caricature", layer.name, -1));
+                                   lens_seed(ctx.settings.seed, "caricature", layer.name, -1));
       for (size_t i = 0; i < photos_.size(); ++i) {
         const std::string stem = "caricature_" + std::to_string(i);
         Json c = pair_json(save_image_pair(dir, stem, result.images[static_cast<int64_t>(i)], ctx.settings));
@@ -213,6 +197,27 @@ class DeepDreamLens : public Lens {
 };
 
 }  // namespace
+
+uint64_t lens_seed(uint64_t seed, const std::string& lens, const std::string& layer, int64_t first_unit) {
+  uint64_t h = 1469598103934665603ull ^ seed;
+  for (char c : lens + '\0' + layer + '\0' + std::to_string(first_unit)) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+render::Recipe lens_recipe(const LensContext& ctx, int64_t batch, uint64_t seed, int64_t steps) {
+  render::Recipe recipe;
+  recipe.space = render::param::parse_space(ctx.settings.param);
+  recipe.spectrum = ctx.settings.spectrum;
+  if (!ctx.settings.transforms.empty()) recipe.transforms = ctx.settings.transforms;
+  recipe.size = image_size(ctx);
+  recipe.batch = batch;
+  recipe.steps = steps > 0 ? steps : ctx.settings.steps;
+  recipe.seed = seed;
+  return recipe;
+}
 
 double time_image_step(const LensContext& ctx, const LayerPlan& layer, int64_t batch) {
   std::vector<objective::Objective> items;

@@ -19,16 +19,25 @@ Pooling parse_pooling(const std::string& name) {
 
 std::string to_string(Pooling pooling) { return pooling == Pooling::kAverage ? "avg" : "grid"; }
 
-Features pooled_features(const model::Model& model, const ProbeData& data, const FeatureOptions& o) {
+Features pooled_features(const model::Model& model, const ProbeData& data, const FeatureOptions& o, const Features& done) {
   FEATVIS_CHECK_SETTING(o.batch_size >= 1, "batch", "must be at least 1");
   FEATVIS_CHECK(!o.layers.empty(), "no layers to probe");
   for (const auto& l : o.layers) model.graph.require_tensor(l);
   Features f;
   const auto start = std::chrono::steady_clock::now();
   const int64_t n = data.size();
+  FEATVIS_CHECK(done.images == 0 || ((done.images % o.batch_size == 0 || done.images == n) && done.images <= n &&
+                                      done.per_layer.size() == o.layers.size()),
+                "resumed features: ", done.images, " rows do not end a batch of ", o.batch_size, " within ", n, " images");
+  for (const auto& rows : done.per_layer) {
+    f.per_layer.push_back(at::empty({n, rows.size(1)}, at::kFloat));
+    f.per_layer.back().narrow(0, 0, done.images).copy_(rows.narrow(0, 0, done.images));
+  }
+  f.images = done.images;
   ProgressBar bar(n, o.progress_label, o.progress);
+  bar.update(f.images);
   at::NoGradGuard no_grad;  // not InferenceMode: the features later enter autograd (the regression)
-  for (int64_t begin = 0; begin < n; begin += o.batch_size) {
+  for (int64_t begin = done.images; begin < n; begin += o.batch_size) {
     const int64_t count = std::min(o.batch_size, n - begin);
     const at::Tensor input = image::network_input(data.images01(begin, count, model.card.preprocessing),
                                                   model.card.preprocessing)
@@ -47,6 +56,7 @@ Features pooled_features(const model::Model& model, const ProbeData& data, const
     }
     f.images = begin + count;
     bar.update(f.images);
+    if (o.on_batch) o.on_batch(f);
     if (o.stop_requested && o.stop_requested()) {
       f.interrupted = f.images < n;
       if (f.interrupted) break;

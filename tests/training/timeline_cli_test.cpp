@@ -19,22 +19,10 @@ namespace {
 namespace fs = std::filesystem;
 using featvis::testing::run_featvis;
 
-// The first n Fashion-MNIST test images as PNG files (what `--images` reads).
-std::string fashion_png_folder(const std::string& data, int64_t n) {
-  const std::string dir = featvis::testing::temp_dir() + "/fm-png";
-  fs::create_directories(dir);
-  const at::Tensor images = featvis::io::load_idx(data + "/t10k-images-idx3-ubyte.gz").narrow(0, 0, n);
-  for (int64_t i = 0; i < n; ++i) {
-    const at::Tensor grey = images[i].to(at::kFloat).div(255).unsqueeze(0).expand({3, -1, -1});
-    featvis::image::save_png(dir + "/" + std::to_string(1000 + i) + ".png", grey);
-  }
-  return dir;
-}
-
 TEST(Timeline, RendersEveryCheckpointOfTheTrainedSeries) {
   FEATVIS_REQUIRE_FASHION_CNN(series);
   FEATVIS_REQUIRE_FASHION_MNIST(data);
-  const std::string photos = fashion_png_folder(data, 120);
+  const std::string photos = featvis::testing::fashion_png_folder(data, 120);
   const std::string out = featvis::testing::temp_dir() + "/timeline";
   const auto r = run_featvis({"timeline", series, "conv2:3", "--out", out, "--steps", "32", "--images", photos, "--top", "6",
                               "--threads", "1", "-q", "--json"});
@@ -61,6 +49,10 @@ TEST(Timeline, RendersEveryCheckpointOfTheTrainedSeries) {
     }
   }
   EXPECT_DOUBLE_EQ(cps.back().at("jaccard_with_final").get<double>(), 1.0);
+  // The settle step: the first checkpoint from which every set overlaps the final one by half.
+  size_t settle = cps.size() - 1;
+  while (settle > 0 && cps[settle - 1].at("jaccard_with_final").get<double>() >= 0.5) --settle;
+  EXPECT_EQ(j.at("examples").at("settle_step"), cps[settle].at("step"));
   // The optimization raised the objective at the trained checkpoint.
   EXPECT_GT(cps.back().at("objective_value").get<double>(), cps.back().at("initial_value").get<double>());
   // The strip: one 112-pixel tile per checkpoint (28 px scaled by 4) and 6-pixel gaps.
@@ -70,12 +62,7 @@ TEST(Timeline, RendersEveryCheckpointOfTheTrainedSeries) {
 }
 
 TEST(Timeline, BadInputIsOneLineError) {
-  const featvis::testing::TinyModelDir tiny;
-  const std::string dir = featvis::testing::temp_dir() + "/mixed";
-  fs::create_directories(dir);
-  fs::copy_file(tiny.card, dir + "/tiny.card.json");
-  featvis::testing::write_bytes(dir + "/s-1.onnx", featvis::testing::tiny_classifier_onnx(3, 8));
-  featvis::testing::write_bytes(dir + "/s-2.onnx", featvis::testing::tiny_classifier_onnx(5, 8));
+  const std::string dir = featvis::testing::two_architecture_series();
   featvis::testing::expect_one_line_error(run_featvis({"timeline", dir, "conv1:0", "--out", dir + "/o"}), 1,
                                           {"checkpoint series: weight 'fc.w'", "s-2.onnx"});
   featvis::testing::expect_one_line_error(run_featvis({"timeline", "/nonexistent", "conv1:0"}), 1, {"/nonexistent"});

@@ -15,6 +15,7 @@
 #include <featvis/microscope/shard.h>
 #include <featvis/microscope/work_plan.h>
 #include <featvis/model/model.h>
+#include <featvis/model/series.h>
 
 #include <functional>
 #include <memory>
@@ -31,6 +32,10 @@ struct BuildOptions {
   RenderSettings render;
   std::string examples;             // a `featvis examples` directory, or "" (no examples lens)
   std::vector<std::string> photos;  // caricature start photos; "" = from the examples index
+  // A checkpoint series whose last checkpoint is the model: adds the training lens.
+  // `series_ref` (how it was named: a folder or a list) is recorded for finalize.
+  std::shared_ptr<const model::Series> series;
+  std::string series_ref;
   bool resume = false;
   // Sharded: only this share of the work, no manifest or pages, and an existing build with
   // the same settings is joined without --resume (the other shards wrote build.json).

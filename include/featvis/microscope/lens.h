@@ -35,6 +35,9 @@ struct RenderSettings {
   // maco) and MACO's spectrum file ("" = <model>.spectrum.npy on the search path).
   std::string param = "fft";
   std::string spectrum;
+  // The render lenses' transforms (transform::parse text); "" = the lucid preset's. A model
+  // with a Flatten before its dense layers needs the input size kept ("none", "jitter(1)").
+  std::string transforms;
 };
 
 struct LayerPlan {
@@ -94,6 +97,9 @@ class Lens {
   // or nothing when it has no place on that page.
   virtual std::optional<PageSection> unit_section(const Json& /*entry*/) const { return std::nullopt; }
   virtual std::optional<PageSection> layer_section(const Json& /*entry*/) const { return std::nullopt; }
+  // Its section of the model's overview page from the manifest's "layers" (each layer's
+  // entry is layer["lenses"][name()]), or nothing.
+  virtual std::optional<PageSection> model_section(const Json& /*layers*/) const { return std::nullopt; }
   // The picture that stands for the unit in grids (relative to the unit's directory), or "".
   virtual std::string unit_thumbnail(const Json& /*entry*/) const { return ""; }
 };
@@ -110,7 +116,17 @@ std::unique_ptr<Lens> deepdream_lens(std::vector<std::string> photos);
 
 }  // namespace featvis::microscope
 
+#include <featvis/render/recipe.h>
+
 namespace featvis::microscope {
+
+// One seed per (lens, layer, group): a group rendered again on resume gets the same
+// start and transforms, whatever else was rendered before it in this process.
+uint64_t lens_seed(uint64_t seed, const std::string& lens, const std::string& layer, int64_t first_unit);
+
+// The render lenses' recipe: lucid preset, the build's parameterization, transforms and
+// size, `batch` images, the build's steps (or `steps`), `seed`.
+render::Recipe lens_recipe(const LensContext& ctx, int64_t batch, uint64_t seed, int64_t steps = 0);
 
 // Milliseconds per image-step on `layer` (a few channel-objective steps with `batch`
 // images, after one warm-up step), for --dry-run estimates.

@@ -3,6 +3,7 @@
 // page writer asks for sections. A new lens is one more line in lens_set.cpp.
 #include <featvis/microscope/examples_lens.h>
 #include <featvis/microscope/lens.h>
+#include <featvis/model/series.h>
 
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@ struct LensInputs {
   const RenderSettings& settings;
   std::shared_ptr<const ExamplesSource> examples;  // null: no dataset examples
   std::vector<std::string> photos;                 // caricature start photos
+  std::shared_ptr<const model::Series> series;     // the model's training run, or null
 };
 
 struct LensSet {

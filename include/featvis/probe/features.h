@@ -17,6 +17,8 @@ enum class Pooling { kAverage, kGrid2x2 };
 Pooling parse_pooling(const std::string& name);  // "avg" or "grid"; featvis::SettingError otherwise
 std::string to_string(Pooling pooling);
 
+struct Features;
+
 struct FeatureOptions {
   std::vector<std::string> layers;  // tensor names
   Pooling pooling = Pooling::kAverage;
@@ -24,6 +26,7 @@ struct FeatureOptions {
   bool progress = true;
   std::string progress_label = "features";
   std::function<bool()> stop_requested;  // polled after each batch
+  std::function<void(const Features&)> on_batch;  // after each batch, with the rows so far
 };
 
 struct Features {
@@ -34,6 +37,10 @@ struct Features {
 };
 
 // Throws featvis::Error for an unknown layer or one that is not [N, C] or [N, C, H, W].
-Features pooled_features(const model::Model& model, const ProbeData& data, const FeatureOptions& options);
+// `done`: the first rows of an earlier, interrupted pass over the same data and options
+// (per_layer [rows, F]); the pass continues after them, with batches where an
+// uninterrupted pass has them, so the result is the same.
+Features pooled_features(const model::Model& model, const ProbeData& data, const FeatureOptions& options,
+                         const Features& done = {});
 
 }  // namespace featvis::probe
