@@ -31,6 +31,10 @@ struct BuildOptions {
   RenderSettings render;
   std::string examples;             // a `featvis examples` directory, or "" (no examples lens)
   std::vector<std::string> photos;  // caricature start photos; "" = from the examples index
+  // `--lenses`: the lenses to build (lens_set.h's names); empty = every lens the inputs
+  // allow. Recorded in build.json ("selected_lenses"), so a resume, a shard or finalize
+  // with another selection is refused.
+  std::vector<std::string> lenses;
   bool resume = false;
   // Sharded: only this share of the work, no manifest or pages, and an existing build with
   // the same settings is joined without --resume (the other shards wrote build.json).
@@ -39,8 +43,11 @@ struct BuildOptions {
   std::function<bool()> stop_requested;  // polled between unit groups
 };
 
+// What is left to do: the whole build's, or with a shard (BuildOptions::shard) that
+// shard's share of it (its render batches and layers' own work, work_plan.h).
 struct Estimate {
-  int64_t layers = 0, units = 0, units_left = 0, layers_left = 0;
+  int64_t layers = 0, units = 0, units_left = 0, layers_left = 0;  // of this share
+  int64_t build_units = 0, build_layers = 0;                       // of the whole build
   double image_steps = 0;         // images x optimization steps still to do
   double ms_per_image_step = 0;   // measured, averaged over the layers
   double seconds = 0;
@@ -79,7 +86,8 @@ class Builder {
   std::vector<std::string> lens_names() const;
   std::string model_dir() const { return model_dir_; }
 
-  // Times a few optimization steps per layer and scales up to what is left to do.
+  // Times a few optimization steps per layer and scales up to what is left to do (of this
+  // shard's share, when sharded; layers without work in the share are not timed).
   Estimate estimate();
   BuildSummary build();
   // Writes the manifest and every page from the layer.json and unit.json files present
