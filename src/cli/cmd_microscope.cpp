@@ -212,41 +212,11 @@ void run_finalize(const std::string& site, const std::string& model_ref, int64_t
   std::vector<std::string> missing;
   std::set<int64_t> rerun;
   for (const auto& path : builds) {
-    nlohmann::ordered_json settings;
-    try {
-      settings = nlohmann::ordered_json::parse(read_file(path.string()));
-    } catch (const nlohmann::json::exception&) {
-      throw Error("'" + path.string() + "' is not a microscope build record");
-    }
-    const std::string name = settings.value("model", "");
+    microscope::BuildOptions options = microscope::recorded_build_options(path.string(), site, spectrum);
+    const std::string name = microscope::recorded_model_name(path.string());
     if (!model_ref.empty() && builds.size() > 1 && model_ref != name && fs::path(model_ref).stem() != name) continue;
     const model::Model model = open_model(model_ref.empty() ? name : model_ref, run);
-    microscope::BuildOptions options;
-    options.site = site;
-    options.resume = true;
     options.shard.count = shards > 0 ? shards : 1;  // only to name the shard of what is missing
-    try {
-      options.layers = settings.at("layers").get<std::vector<std::string>>();
-      options.units = settings.at("units").get<std::string>();
-      options.render.steps = settings.at("steps");
-      options.render.size = settings.at("size");
-      options.render.batch = settings.at("batch");
-      options.render.diversity = settings.at("diversity");
-      options.render.diversity_weight = settings.at("diversity_weight");
-      options.render.seed = settings.at("seed");
-      options.render.thumb = settings.at("thumb");
-      options.render.image_format = settings.value("image_format", "png");
-      options.render.param = settings.value("param", "fft");
-      options.render.spectrum = spectrum;
-      options.examples = settings.at("examples").get<std::string>();
-      if (!options.examples.empty() && fs::path(options.examples).is_relative())
-        options.examples = (path.parent_path() / options.examples).string();
-      options.photos = settings.at("photos").get<std::vector<std::string>>();
-      // The selection the shards built (absent: every lens the inputs allowed).
-      options.lenses = settings.value("selected_lenses", std::vector<std::string>{});
-    } catch (const nlohmann::json::exception& e) {
-      throw Error("'" + path.string() + "' lacks a setting of the build (" + std::string(e.what()) + ")");
-    }
     microscope::Builder builder(model, options);
     const microscope::FinalizeSummary s = builder.finalize();
     report.push_back({{"model", model.card.name}, {"manifest", s.manifest}, {"layers", s.layers}, {"units", s.units},

@@ -77,6 +77,53 @@ std::string recorded_examples_dir(const std::string& dir, const std::string& mod
   return rel.generic_string();
 }
 
+namespace {
+
+Json read_build_record(const std::string& path) {
+  try {
+    return Json::parse(read_file(path));
+  } catch (const Json::exception&) {
+    throw Error("'" + path + "' is not a microscope build record");
+  }
+}
+
+}  // namespace
+
+std::string recorded_model_name(const std::string& build_json) {
+  const Json settings = read_build_record(build_json);
+  return settings.is_object() ? settings.value("model", "") : "";
+}
+
+BuildOptions recorded_build_options(const std::string& build_json, const std::string& site, const std::string& spectrum) {
+  const Json settings = read_build_record(build_json);
+  BuildOptions options;
+  options.site = site;
+  options.resume = true;
+  try {
+    options.layers = settings.at("layers").get<std::vector<std::string>>();
+    options.units = settings.at("units").get<std::string>();
+    options.render.steps = settings.at("steps");
+    options.render.size = settings.at("size");
+    options.render.batch = settings.at("batch");
+    options.render.diversity = settings.at("diversity");
+    options.render.diversity_weight = settings.at("diversity_weight");
+    options.render.seed = settings.at("seed");
+    options.render.thumb = settings.at("thumb");
+    options.render.image_format = settings.value("image_format", "png");
+    options.render.param = settings.value("param", "fft");
+    options.render.spectrum = spectrum;
+    options.examples = settings.at("examples").get<std::string>();
+    if (!options.examples.empty() && fs::path(options.examples).is_relative())
+      options.examples = (fs::path(build_json).parent_path() / options.examples).string();
+    options.photos = settings.at("photos").get<std::vector<std::string>>();
+    // The selection the shards built (absent: every lens the inputs allowed).
+    options.lenses = settings.value("selected_lenses", std::vector<std::string>{});
+  } catch (const Json::exception& e) {
+    throw Error("'" + build_json + "' lacks a setting of the build (" + std::string(e.what()) + ")");
+  }
+  return options;
+}
+
 Builder::Builder(const model::Model& model, BuildOptions options) : model_(model), options_(std::move(options)) {
   const RenderSettings& s = options_.render;
   FEATVIS_CHECK_SETTING(s.steps >= 1, "steps", "render steps must be at least 1");

@@ -193,7 +193,7 @@ async function main() {
     await page.goto(base);
     await page.click("a[href='mobilenet_v2/']");
     await imagesLoaded("overview", 6);
-    await page.screenshot({ path: path.join(shots, "overview.png") });
+    await page.screenshot({ path: path.join(shots, "overview.png"), fullPage: true });  // every layer
 
     await page.click(`h2 a[href='${slug(LAYERS[0])}/']`);
     await imagesLoaded("layer", 3 + 1 + 4);  // units, dream, 2 x (photo, caricature)

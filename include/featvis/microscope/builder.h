@@ -74,6 +74,14 @@ struct FinalizeSummary {
 // mounted and a sharded build equals a one-process one; else its canonical path.
 std::string recorded_examples_dir(const std::string& dir, const std::string& model_dir);
 
+// The options of the build recorded in `build_json` (SITE/<model>/build.json), to finalize
+// it: site, layers, units, render settings, examples (made absolute), photos and lens
+// selection, with resume set. `spectrum`: a --param maco build's non-default spectrum.
+// Throws a one-line Error for a file that is not a build record.
+BuildOptions recorded_build_options(const std::string& build_json, const std::string& site, const std::string& spectrum = "");
+// The model name in that record ("" when it has none).
+std::string recorded_model_name(const std::string& build_json);
+
 class Builder {
  public:
   // Checks layers, units, lenses and (with --resume) the settings of an existing build.
