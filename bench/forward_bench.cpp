@@ -14,7 +14,8 @@
 //                size), write the raw float32 logits, exit. Used by run_forward_bench.sh to
 //                check that featvis, PyTorch eager and ONNX Runtime compute the same thing.
 //
-// Benchmarks: forward/batch:{1,8,32} under c10::InferenceMode (counter img/s), and
+// Benchmarks: forward/batch:{1,8,32} under c10::InferenceMode (counter img/s) by
+// Graph::run_inference (classify's frozen path), forward_eager/batch:{1,8,32} by Graph::run, and
 // forward_grad/batch:{1,8}: autograd on, input requires grad, backward of
 // logits[:, k].sum() (counter ms/img). Times are wall-clock (UseRealTime).
 #include <featvis/graph/graph.h>
@@ -90,14 +91,17 @@ at::Tensor random_input(const featvis::graph::Graph& graph, int64_t batch) {
 
 std::string output_name(const featvis::graph::Graph& graph) { return graph.outputs().at(0); }
 
-void bench_forward(benchmark::State& state, const featvis::graph::Graph* graph) {
+// frozen: Graph::run_inference, what classify/eval/the examples scan run (the frozen
+// oneDNN program from the third call on); else Graph::run, the eager executor renders use.
+void bench_forward(benchmark::State& state, const featvis::graph::Graph* graph, bool frozen) {
   const int64_t batch = state.range(0);
   const std::string out = output_name(*graph);
   const at::Tensor x = random_input(*graph, batch);
   c10::InferenceMode guard;
-  for (int i = 0; i < 2; ++i) graph->run(x, {out});  // warm-up (oneDNN primitive caches)
+  auto forward = [&] { return frozen ? graph->run_inference(x, {out}) : graph->run(x, {out}); };
+  for (int i = 0; i < 3; ++i) forward();  // warm-up: freezing, oneDNN primitive caches
   for (auto _ : state) {
-    at::Tensor logits = graph->run(x, {out}).at(out);
+    at::Tensor logits = forward().at(out);
     benchmark::DoNotOptimize(logits.data_ptr());
   }
   state.counters["img/s"] =
@@ -137,7 +141,11 @@ int dump_logits(const featvis::graph::Graph& graph, const std::string& in_path, 
   std::memcpy(x.data_ptr(), bytes.data(), bytes.size());
   c10::InferenceMode guard;
   const std::string out = output_name(graph);
-  at::Tensor logits = graph.run(x, {out}).at(out).contiguous().to(at::kFloat);
+  // The logits classify computes: run_inference freezes on its second call, so the third
+  // runs the frozen program.
+  at::Tensor logits;
+  for (int i = 0; i < 3; ++i) logits = graph.run_inference(x, {out}).at(out);
+  logits = logits.contiguous().to(at::kFloat);
   std::ofstream o(out_path, std::ios::binary);
   o.write(static_cast<const char*>(logits.data_ptr()), logits.numel() * sizeof(float));
   if (!o) throw featvis::Error("cannot write '" + out_path + "'");
@@ -158,7 +166,9 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("featvis_model", opt.model);
     benchmark::AddCustomContext("featvis_threads", std::to_string(at::get_num_threads()));
     for (int64_t batch : {1, 8, 32}) {
-      benchmark::RegisterBenchmark("forward", bench_forward, &graph)
+      benchmark::RegisterBenchmark("forward", bench_forward, &graph, true)
+          ->Arg(batch)->ArgName("batch")->UseRealTime()->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark("forward_eager", bench_forward, &graph, false)
           ->Arg(batch)->ArgName("batch")->UseRealTime()->Unit(benchmark::kMillisecond);
     }
     for (int64_t batch : {1, 8}) {

@@ -15,18 +15,18 @@ import sys
 
 def featvis_round(path):
     data = json.load(open(path))
-    fwd, grad = {}, {}
+    fwd, grad, eager = {}, {}, {}
     for b in data["benchmarks"]:
         if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
             continue
-        m = re.match(r"(forward|forward_grad)/batch:(\d+)", b["name"])
+        m = re.match(r"(forward|forward_grad|forward_eager)/batch:(\d+)", b["name"])
         if not m:
             continue
         scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
         seconds = b["real_time"] * scale
         batch = int(m.group(2))
-        (fwd if m.group(1) == "forward" else grad)[batch] = seconds
-    return fwd, grad, data.get("context", {})
+        {"forward": fwd, "forward_grad": grad, "forward_eager": eager}[m.group(1)][batch] = seconds
+    return fwd, grad, data.get("context", {}), eager
 
 
 def python_round(path):
@@ -59,15 +59,18 @@ def main():
           f"(torch {eager_meta.get('torch')}), ONNX Runtime {ort_meta.get('threads')} "
           f"(onnxruntime-node {ort_meta.get('version')}); rounds: {rounds}\n")
     print("Forward (classify), images/s, higher is better:\n")
-    print("| batch | featvis | PyTorch eager | ONNX Runtime | featvis / eager | featvis / ORT |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| batch | featvis | featvis, Graph::run | PyTorch eager | ONNX Runtime | featvis / eager "
+          "| featvis / ORT | featvis / Graph::run |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     batches = sorted(set().union(*[set(r[0]) for r in fv]))
     for b in batches:
         f = ips(median_over([r[0] for r in fv], b), b)
         e = ips(median_over([r[0] for r in eg], b), b)
         o = ips(median_over([r[0] for r in ox], b), b)
-        print(f"| {b} | {fmt(f)} | {fmt(e)} | {fmt(o)} | "
-              f"{fmt(f / e if f and e else None, 2)} | {fmt(f / o if f and o else None, 2)} |")
+        u = ips(median_over([r[3] for r in fv], b), b)
+        print(f"| {b} | {fmt(f)} | {fmt(u)} | {fmt(e)} | {fmt(o)} | "
+              f"{fmt(f / e if f and e else None, 2)} | {fmt(f / o if f and o else None, 2)} | "
+              f"{fmt(f / u if f and u else None, 2)} |")
     print("\nForward + input gradient, ms per image, lower is better:\n")
     print("| batch | featvis | PyTorch eager | eager / featvis |")
     print("|---:|---:|---:|---:|")

@@ -163,7 +163,7 @@ ScanResult scan_examples(const model::Model& model, const std::string& images_ro
     if (!batch.inputs.empty()) {
       c10::InferenceMode guard;
       const at::Device device = model.graph.device();
-      const graph::TensorMap acts = model.graph.run(at::stack(batch.inputs).to(device), options.layers);
+      const graph::TensorMap acts = model.graph.run_inference(at::stack(batch.inputs).to(device), options.layers);
       const at::Tensor indices = at::tensor(batch.indices, at::TensorOptions().dtype(at::kLong)).to(device);
       for (auto& layer : result.layers) record(layer, acts.at(layer.name), indices);
       result.images_scanned += static_cast<int64_t>(batch.inputs.size());

@@ -132,6 +132,8 @@ void Graph::set_weight(const std::string& name, const at::Tensor& value) {
                 ", not " + c10::str(value.sizes()));
   }
   weights_[name] = value.detach().to(old.device(), old.scalar_type());
+  std::lock_guard<std::mutex> lock(*plan_mutex_);
+  frozen_.reset();  // its programs hold the old weights as constants
 }
 
 void Graph::to(const at::Device& device) {
@@ -146,6 +148,8 @@ void Graph::to(const at::Device& device) {
     if (at::isFloatingType(value.scalar_type())) node.attributes.set("value", value.to(device));
   }
   device_ = device;
+  std::lock_guard<std::mutex> lock(*plan_mutex_);
+  frozen_.reset();
 }
 
 }  // namespace featvis::graph

@@ -15,7 +15,7 @@ at::Tensor load_batch(const std::vector<std::string>& paths, const model::Prepro
 
 at::Tensor class_scores(const model::Model& model, const at::Tensor& batch) {
   const std::string& output = model.card.output;
-  at::Tensor scores = model.graph.run(batch.to(model.graph.device()), {output}).at(output);
+  at::Tensor scores = model.graph.run_inference(batch.to(model.graph.device()), {output}).at(output);
   return scores.reshape({scores.size(0), -1});
 }
 

@@ -33,7 +33,7 @@ Features pooled_features(const model::Model& model, const ProbeData& data, const
     const at::Tensor input = image::network_input(data.images01(begin, count, model.card.preprocessing),
                                                   model.card.preprocessing)
                                  .to(model.graph.device());
-    const graph::TensorMap out = model.graph.run(input, o.layers);
+    const graph::TensorMap out = model.graph.run_inference(input, o.layers);
     for (size_t l = 0; l < o.layers.size(); ++l) {
       const at::Tensor& a = out.at(o.layers[l]);
       FEATVIS_CHECK(a.dim() == 2 || a.dim() == 4, "layer '", o.layers[l], "' has ", a.dim(),

@@ -8,6 +8,7 @@
 
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
+#include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/autograd.h>
 
 #include <chrono>
@@ -129,9 +130,42 @@ void check_matches_pytorch(const std::string& arch) {
   }
 }
 
+// The inference fast path (Graph::run_inference: traced once, frozen, convolutions in
+// oneDNN's blocked layout) sums in another order than PyTorch's eager kernels, so it is
+// held to this looser bound; a wrong rewrite or a value baked into the trace is 1e-2 and
+// more.
+constexpr double kFrozenTolerance = 1e-3;
+
+// Logits and both layers by run_inference: called three times, so the third call runs the
+// frozen program (or Graph::run where the program fell back, which is reported).
+void check_fast_path_matches_pytorch(const std::string& arch) {
+  const std::string dir = parity_dir();
+  const std::string manifest_path = dir + "/" + arch + ".json";
+  if (!fs::is_regular_file(manifest_path)) FAIL() << "parity fixture '" << manifest_path << "' is missing";
+  nlohmann::json manifest;
+  std::ifstream(manifest_path) >> manifest;
+  auto npy = [&](const std::string& what) { return featvis::io::load_npy(dir + "/" + arch + "." + what + ".npy"); };
+  const featvis::graph::Graph graph = featvis::graph::Graph::load_onnx(dir + "/" + manifest["onnx"].get<std::string>());
+  c10::InferenceMode guard;
+  const at::Tensor input = npy("input");
+  const std::vector<std::string> wanted{"logits", "layer_a", "layer_b"};
+  featvis::graph::TensorMap out;
+  for (int i = 0; i < 3; ++i) out = graph.run_inference(input, wanted);
+  std::printf("[parity-frozen] %-20s", arch.c_str());
+  for (const auto& name : wanted) {
+    const at::Tensor expected = npy(name);
+    ASSERT_EQ(out.at(name).sizes(), expected.sizes()) << arch << " " << name;
+    const double error = relative_error(out.at(name), expected);
+    std::printf(" %s %.2e", name.c_str(), error);
+    EXPECT_LE(error, kFrozenTolerance) << arch << ": " << name << " by the fast path differs from PyTorch by " << error;
+  }
+  std::printf(" (%s)\n", graph.frozen_programs() ? "frozen program" : "fell back to Graph::run");
+}
+
 class Torchvision : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Torchvision, MatchesPyTorch) { check_matches_pytorch(GetParam()); }
+TEST_P(Torchvision, InferenceFastPathMatchesPyTorch) { check_fast_path_matches_pytorch(GetParam()); }
 
 // Every other fixture in the folder: `make_parity_fixtures.py --all` (opt-in, not in CI)
 // adds every torchvision classification model at opset 13 and 17; skipped when none is there.

@@ -42,6 +42,13 @@ class Graph {
   // input, NCHW float. Autograd is recorded iff the caller enabled it and the input
   // requires grad; weights never require grad.
   TensorMap run(const at::Tensor& input, const std::vector<std::string>& wanted) const;
+  // The same tensors for inference only (classify, eval, the examples scan, probe): on the
+  // CPU, without autograd, by a traced and frozen copy of the graph in oneDNN's blocked
+  // layout (graph/frozen_forward.h), cached per input shape; else by run(). The values
+  // differ from run()'s by float rounding only.
+  TensorMap run_inference(const at::Tensor& input, const std::vector<std::string>& wanted) const;
+  // Frozen programs built, checked and in use now (tests, benchmarks).
+  int frozen_programs() const;
 
   // Weights (ONNX initializers) by name, e.g. to re-randomize layers for the
   // model-randomization sanity check. weight() throws featvis::Error for an unknown name;
@@ -70,6 +77,10 @@ class Graph {
   TensorMap weights_;
   std::unordered_map<std::string, size_t> producer_;  // tensor -> node index
   at::Device device_{at::kCPU};
+
+  // Frozen programs by (wanted, input shape); dropped when weights or the device change.
+  struct FrozenCache;
+  mutable std::shared_ptr<FrozenCache> frozen_;
 
   mutable std::shared_ptr<std::mutex> plan_mutex_ = std::make_shared<std::mutex>();
   mutable std::shared_ptr<std::unordered_map<std::string, std::shared_ptr<const Plan>>> plans_ =

@@ -1,0 +1,49 @@
+#pragma once
+// The inference fast path behind Graph::run_inference: for one input shape and one set of
+// wanted tensors, Graph::run is traced once into a TorchScript graph whose weights are
+// constants, and LibTorch's frozen-graph passes rewrite it the way
+// torch.jit.optimize_for_inference does: convolutions fold constant adds and multiplies,
+// Conv+Add+ReLU fuse, and chains of convolutions and ReLU/ReLU6/Add run in oneDNN's blocked
+// layout with weights reordered once (not on every call, as eager ATen does at 2 threads).
+//
+// Why not always: the result is the same function computed by other kernels, so it differs
+// from Graph::run (and from PyTorch eager) by float rounding, ~1e-5 relative on
+// MobileNetV2's logits. Gradients never go this way; renders and attributions are
+// unchanged. Each traced shape is checked once against Graph::run on the batch that
+// created it, and falls back to Graph::run for good if they differ (docs/PERFORMANCE.md).
+#include <featvis/graph/graph.h>
+
+#include <ATen/ATen.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace featvis::graph {
+
+// Whether run_inference may take the frozen path at all: FEATVIS_FROZEN_FORWARD=0 turns it
+// off for the process (to measure both sides with one binary, or to rule it out).
+bool frozen_forward_enabled();
+
+// One traced and optimized program for (input shape, wanted tensors). Built by
+// Graph::run_inference; exposed for tests and benchmarks.
+class FrozenForward {
+ public:
+  // Traces graph.run(example, wanted) and optimizes it. `example` gives the shape only.
+  // Throws featvis::Error when the graph cannot be traced.
+  FrozenForward(const Graph& graph, const at::Tensor& example, std::vector<std::string> wanted);
+  ~FrozenForward();
+  FrozenForward(const FrozenForward&) = delete;
+  FrozenForward& operator=(const FrozenForward&) = delete;
+
+  // Runs the optimized program; `input` must have the example's shape, dtype and device.
+  TensorMap run(const at::Tensor& input) const;
+  // How many convolutions run in oneDNN's blocked layout (0: the passes found nothing).
+  int blocked_convolutions() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace featvis::graph

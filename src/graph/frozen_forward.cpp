@@ -1,0 +1,215 @@
+// Graph::run traced into TorchScript and optimized as a frozen graph (see frozen_forward.h).
+#include <featvis/graph/frozen_forward.h>
+#include <featvis/util/check.h>
+#include <featvis/util/error.h>
+
+#include <c10/core/GradMode.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/csrc/jit/frontend/tracer.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/frozen_conv_add_relu_fusion.h>
+#include <torch/csrc/jit/passes/frozen_graph_optimizations.h>
+#include <torch/csrc/jit/passes/frozen_ops_to_mkldnn.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/runtime/interpreter.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <unordered_set>
+
+namespace featvis::graph {
+
+bool frozen_forward_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("FEATVIS_FROZEN_FORWARD");
+    return !(v && std::strcmp(v, "0") == 0);
+  }();
+  return enabled;
+}
+
+namespace {
+
+// FEATVIS_FROZEN_FORWARD=verbose says on stderr why a shape fell back to Graph::run.
+void report_fallback(const std::string& origin, const std::string& why) {
+  const char* v = std::getenv("FEATVIS_FROZEN_FORWARD");
+  if (v && std::strcmp(v, "verbose") == 0)
+    std::fprintf(stderr, "featvis: note: '%s' runs without the frozen fast path: %s\n", origin.c_str(), why.c_str());
+}
+
+}  // namespace
+
+struct FrozenForward::Impl {
+  std::vector<std::string> wanted;
+  std::shared_ptr<torch::jit::Graph> graph;
+  std::unique_ptr<torch::jit::Code> code;
+  int blocked = 0;
+};
+
+FrozenForward::FrozenForward(const Graph& g, const at::Tensor& example, std::vector<std::string> wanted)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->wanted = std::move(wanted);
+  {
+    // The tracer records ATen calls on ordinary tensors: leave inference mode, and record
+    // no autograd. Weights are not traced inputs, so they become graph constants, which
+    // is what the frozen-graph passes look for.
+    c10::InferenceMode not_inference(false);
+    c10::NoGradGuard no_grad;
+    const at::Tensor x = at::zeros(example.sizes(), example.options());
+    auto traced = torch::jit::tracer::trace(
+        {x},
+        [&](torch::jit::Stack in) {
+          const TensorMap values = g.run(in[0].toTensor(), impl_->wanted);
+          torch::jit::Stack out;
+          for (const auto& w : impl_->wanted) out.emplace_back(values.at(w));
+          return out;
+        },
+        [](const at::Tensor&) { return std::string(); }, /*strict=*/false, /*force_outplace=*/false);
+    impl_->graph = traced.first->graph;
+  }
+  auto& graph = impl_->graph;
+  torch::jit::Inline(*graph);
+  torch::jit::ConstantPropagation(graph);
+  torch::jit::OptimizeFrozenGraph(graph, /*optimize_numerics=*/true);
+  torch::jit::FuseFrozenConvAddRelu(graph);
+  torch::jit::ConvertFrozenOpsToMKLDNN(graph);
+  torch::jit::EliminateDeadCode(graph);
+  for (const torch::jit::Node* node : graph->nodes())
+    if (std::strcmp(node->kind().toQualString(), "prim::mkldnn_convolution") == 0) ++impl_->blocked;
+  impl_->code = std::make_unique<torch::jit::Code>(graph, "featvis_frozen_forward");
+}
+
+FrozenForward::~FrozenForward() = default;
+
+int FrozenForward::blocked_convolutions() const { return impl_->blocked; }
+
+TensorMap FrozenForward::run(const at::Tensor& input) const {
+  torch::jit::Stack stack{input.contiguous()};
+  torch::jit::InterpreterState(*impl_->code).run(stack);
+  // One traced output per wanted tensor; a single tuple if the tracer packed them.
+  std::vector<at::Tensor> outputs;
+  if (stack.size() == 1 && stack[0].isTuple()) {
+    for (const auto& v : stack[0].toTupleRef().elements()) outputs.push_back(v.toTensor());
+  } else {
+    for (const auto& v : stack) outputs.push_back(v.toTensor());
+  }
+  FEATVIS_CHECK(outputs.size() == impl_->wanted.size(), "frozen forward returned ", outputs.size(),
+                " tensors for ", impl_->wanted.size(), " wanted");
+  TensorMap out;
+  for (size_t i = 0; i < outputs.size(); ++i) out[impl_->wanted[i]] = std::move(outputs[i]);
+  return out;
+}
+
+// Per (wanted, shape): how often it ran, and its program once built (nullptr after a
+// fall-back).
+struct Graph::FrozenCache {
+  struct Entry {
+    int calls = 0;
+    bool built = false;
+    std::shared_ptr<const FrozenForward> program;
+  };
+  std::mutex mutex;
+  std::map<std::string, Entry> entries;
+};
+
+namespace {
+
+// Bounded: a scan uses one shape plus its last partial batch; a cache this size covers a
+// few layer sets without holding every oneDNN weight copy ever made.
+constexpr size_t kMaxPrograms = 8;
+// Tracing and optimizing cost about as much as a few forwards, so a shape is frozen on its
+// second use: one-shot calls (`classify photo.jpg`, an attribution's top-1) never pay it.
+constexpr int kFreezeOnCall = 2;
+
+// The batch that builds a program is computed both ways. The two are the same function by
+// other kernels: they agree to float rounding (~1e-5 of the values' scale); anything
+// beyond 1e-3 of it means the trace did not capture the graph, and the key falls back.
+// Returns "" when they agree, else what differs.
+std::string disagreement(const TensorMap& frozen, const TensorMap& eager) {
+  for (const auto& [name, e] : eager) {
+    auto f = frozen.find(name);
+    if (f == frozen.end() || !f->second.sizes().equals(e.sizes())) return "'" + name + "' has another shape";
+    const at::Tensor a = f->second.to(at::kDouble), b = e.to(at::kDouble);
+    const double scale = 1.0 + b.abs().max().item<double>();
+    const double error = (a - b).abs().max().item<double>();
+    if (!(error <= 1e-3 * scale)) return "'" + name + "' differs by " + std::to_string(error);
+  }
+  return "";
+}
+
+}  // namespace
+
+int Graph::frozen_programs() const {
+  std::shared_ptr<FrozenCache> cache;
+  {
+    std::lock_guard<std::mutex> lock(*plan_mutex_);
+    cache = frozen_;
+  }
+  if (!cache) return 0;
+  std::lock_guard<std::mutex> lock(cache->mutex);
+  int n = 0;
+  for (const auto& [key, entry] : cache->entries) n += entry.program != nullptr;
+  return n;
+}
+
+TensorMap Graph::run_inference(const at::Tensor& input, const std::vector<std::string>& wanted) const {
+  const bool applies = frozen_forward_enabled() && device_.is_cpu() && input.defined() && input.dim() == 4 &&
+                       input.scalar_type() == at::kFloat &&
+                       !(c10::GradMode::is_enabled() && input.requires_grad());
+  if (!applies) return run(input, wanted);
+  std::vector<std::string> unique;
+  std::unordered_set<std::string> seen;
+  for (const auto& w : wanted) {
+    require_tensor(w);  // the same one-line error as run() for an unknown name
+    if (seen.insert(w).second) unique.push_back(w);
+  }
+  std::string key;
+  for (const auto& w : unique) key += w + '\n';
+  for (int64_t d : input.sizes()) key += std::to_string(d) + 'x';
+  std::shared_ptr<FrozenCache> cache;
+  {
+    std::lock_guard<std::mutex> lock(*plan_mutex_);
+    if (!frozen_) frozen_ = std::make_shared<FrozenCache>();
+    cache = frozen_;
+  }
+  {
+    std::unique_lock<std::mutex> lock(cache->mutex);
+    if (cache->entries.size() >= kMaxPrograms && !cache->entries.count(key)) cache->entries.clear();
+    FrozenCache::Entry& entry = cache->entries[key];
+    if (entry.built || ++entry.calls < kFreezeOnCall) {
+      const std::shared_ptr<const FrozenForward> program = entry.program;
+      lock.unlock();  // programs run concurrently; only the map is guarded
+      return program ? program->run(input) : run(input, wanted);
+    }
+    entry.built = true;  // built once, below; concurrent callers meanwhile run eagerly
+  }
+  std::shared_ptr<const FrozenForward> program;
+  try {
+    program = std::make_shared<const FrozenForward>(*this, input, unique);
+  } catch (const std::exception& e) {
+    report_fallback(origin_, std::string("tracing failed: ") + e.what());
+    program = nullptr;  // untraceable: Graph::run serves this key
+  }
+  TensorMap eager = run(input, wanted);
+  if (program) {
+    std::string why;
+    try {
+      why = disagreement(program->run(input), eager);
+    } catch (const std::exception& e) {
+      why = std::string("the program failed: ") + e.what();
+    }
+    if (!why.empty()) {
+      report_fallback(origin_, why.substr(0, why.find('\n')));
+      program = nullptr;
+    }
+  }
+  std::lock_guard<std::mutex> lock(cache->mutex);
+  auto it = cache->entries.find(key);
+  if (it != cache->entries.end()) it->second.program = program;
+  return eager;
+}
+
+}  // namespace featvis::graph
