@@ -101,3 +101,48 @@ def test_microscope_build_and_resume(mobilenet, scanned, tmp_path):
     assert json.load(open(os.path.join(cppn["model_dir"], "build.json")))["param"] == "cppn"
     with pytest.raises(featvis.Error, match="unknown parameterization 'wavelet'"):
         featvis.microscope.build(mobilenet, str(tmp_path / "w"), [LAYER], units=1, param="wavelet", progress=False)
+
+
+def test_microscope_lenses_image_format_shards_and_finalize(mobilenet, scanned, tmp_path, monkeypatch):
+    """lenses, image_format and shard as `microscope build --lenses/--image-format/--shard`, then finalize:
+    two shards (one from SLURM's variables) give the same files as one call."""
+    kw = dict(units=2, steps=2, size=32, batch=1, diversity=0, examples=scanned, lenses=["examples", "channel"],
+              image_format="png", progress=False)
+    one = str(tmp_path / "one")
+    whole = featvis.microscope.build(mobilenet, one, [LAYER], **kw)
+    assert whole["lenses"] == ["channel", "examples"] and whole["shard"] is None
+    record = json.load(open(os.path.join(whole["model_dir"], "build.json")))
+    assert record["image_format"] == "png" and record["selected_lenses"] == ["channel", "examples"]
+    unit = os.path.join(whole["model_dir"], "MobileNetV2_expanded_conv_8_expand", "0")
+    assert os.path.isfile(os.path.join(unit, "channel.png")) and not os.path.exists(os.path.join(unit, "neuron.png"))
+    assert sorted(json.load(open(os.path.join(unit, "unit.json")))["lenses"]) == ["channel", "examples"]
+
+    sharded = str(tmp_path / "sharded")
+    first = featvis.microscope.build(mobilenet, sharded, [LAYER], shard="0/2", **kw)
+    assert first["shard"] == (0, 2) and first["manifest"] == ""
+    partial = featvis.microscope.finalize(mobilenet, sharded, shards=2)
+    assert partial["missing"] and all("(shard 1/2)" in m for m in partial["missing"]), partial
+    monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "1")
+    monkeypatch.setenv("SLURM_ARRAY_TASK_COUNT", "2")
+    monkeypatch.setenv("SLURM_ARRAY_TASK_MIN", "0")
+    second = featvis.microscope.build(mobilenet, sharded, [LAYER], shard="env", **kw)
+    assert second["shard"] == (1, 2) and second["units_rendered"] + first["units_rendered"] == 2
+    done = featvis.microscope.finalize(mobilenet, sharded)
+    assert done["missing"] == [] and done["units"] == 2 and done["manifest"]
+
+    def files(root):
+        return {os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs}
+    assert files(one) == files(sharded)
+    for f in files(one):
+        assert open(os.path.join(one, f), "rb").read() == open(os.path.join(sharded, f), "rb").read(), f
+
+    with pytest.raises(featvis.Error, match="different|lenses"):  # another selection does not join the build
+        featvis.microscope.build(mobilenet, sharded, [LAYER], **{**kw, "lenses": ["channel"]}, shard="0/2")
+    with pytest.raises(featvis.Error, match=r"unknown lens 'dreams' \(known: channel, neuron"):
+        featvis.microscope.build(mobilenet, str(tmp_path / "x"), [LAYER], **{**kw, "lenses": ["dreams"]})
+    with pytest.raises(featvis.Error, match="webp"):
+        featvis.microscope.build(mobilenet, str(tmp_path / "x"), [LAYER], **{**kw, "image_format": "gif"})
+    with pytest.raises(featvis.Error, match="shard"):
+        featvis.microscope.build(mobilenet, str(tmp_path / "x"), [LAYER], **kw, shard="2/2")
+    with pytest.raises(featvis.Error, match="no microscope build"):
+        featvis.microscope.finalize(mobilenet, str(tmp_path / "x"))

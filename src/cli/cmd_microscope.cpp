@@ -34,7 +34,7 @@ namespace fs = std::filesystem;
 
 struct BuildArgs {
   std::string model, images, examples, out = "featvis-microscope";
-  std::vector<std::string> layers, photos;
+  std::vector<std::string> layers, photos, lenses;
   std::string units = "16";
   microscope::RenderSettings render;
   bool resume = false, dry_run = false, quiet = false, examples_only = false;
@@ -49,6 +49,12 @@ std::string seconds_text(double s) {
   else if (s < 7200) std::snprintf(buf, sizeof buf, "%.1f min", s / 60);
   else std::snprintf(buf, sizeof buf, "%.1f h", s / 3600);
   return buf;
+}
+
+// {"index", "count", "source"}, or null for a whole build.
+nlohmann::ordered_json shard_json(const microscope::Shard& shard) {
+  if (!shard.sharded()) return nullptr;
+  return {{"index", shard.index}, {"count", shard.count}, {"source", shard.source}};
 }
 
 // --images: the dataset-examples scan of the layers to build, into SITE/<model>/examples
@@ -118,7 +124,7 @@ void run_build(BuildArgs& args) {
   if (!args.images.empty()) {
     // The scan is one step before the shards, never N racing copies of it.
     const std::string dir = (fs::path(args.out) / dataset_examples::layer_slug(model.card.name) / "examples").string();
-    if (shard.sharded() && !fs::is_regular_file(fs::path(dir) / "index.json")) {
+    if (shard.sharded() && !args.dry_run && !fs::is_regular_file(fs::path(dir) / "index.json")) {
       throw Error("shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) + " (from " + shard.source +
                   ") found no dataset examples in '" + dir + "': run the same command with --examples-only once first");
     }
@@ -139,6 +145,7 @@ void run_build(BuildArgs& args) {
   options.photos = args.photos;
   options.series = opened.series;
   options.series_ref = opened.series_ref;
+  options.lenses = args.lenses;
   options.shard = shard;
   // A dry run only reads an existing build (to count what is left), so it may look at one.
   options.resume = args.resume || args.dry_run;
@@ -152,8 +159,11 @@ void run_build(BuildArgs& args) {
     if (args.run.json) {
       std::cout << nlohmann::ordered_json{{"model", model.card.name},
                                           {"site", builder.model_dir()},
+                                          {"shard", shard_json(shard)},
                                           {"layers", e.layers},
                                           {"units", e.units},
+                                          {"build_layers", e.build_layers},
+                                          {"build_units", e.build_units},
                                           {"units_left", e.units_left},
                                           {"layers_left", e.layers_left},
                                           {"lenses", builder.lens_names()},
@@ -171,6 +181,12 @@ void run_build(BuildArgs& args) {
       rows.push_back({l.name, format_shape(l.shape), std::to_string(l.units.size()) + "/" + std::to_string(l.channels)});
     }
     print_table(std::cout, {"layer", "shape", "units"}, rows);
+    if (shard.sharded()) {
+      std::printf("dry run of shard %lld/%lld (from %s): its share is %lld of the build's %lld units, in %lld of %lld layers\n",
+                  static_cast<long long>(shard.index), static_cast<long long>(shard.count), shard.source.c_str(),
+                  static_cast<long long>(e.units), static_cast<long long>(e.build_units), static_cast<long long>(e.layers),
+                  static_cast<long long>(e.build_layers));
+    }
     std::printf("dry run: %lld units in %lld layers (%lld units and %lld layers left), lenses: ",
                 static_cast<long long>(e.units), static_cast<long long>(e.layers), static_cast<long long>(e.units_left),
                 static_cast<long long>(e.layers_left));
@@ -194,10 +210,7 @@ void run_build(BuildArgs& args) {
                                         {"seconds", s.seconds},
                                         {"seconds_per_unit", s.seconds_per_unit},
                                         {"interrupted", s.interrupted},
-                                        {"shard", shard.sharded() ? nlohmann::ordered_json{{"index", shard.index},
-                                                                                           {"count", shard.count},
-                                                                                           {"source", shard.source}}
-                                                                  : nlohmann::ordered_json()}}
+                                        {"shard", shard_json(shard)}}
                      .dump(2)
               << '\n';
   } else {
@@ -228,46 +241,16 @@ void run_finalize(const std::string& site, const std::string& model_ref, int64_t
   std::vector<std::string> missing;
   std::set<int64_t> rerun;
   for (const auto& path : builds) {
-    nlohmann::ordered_json settings;
-    try {
-      settings = nlohmann::ordered_json::parse(read_file(path.string()));
-    } catch (const nlohmann::json::exception&) {
-      throw Error("'" + path.string() + "' is not a microscope build record");
-    }
-    const std::string name = settings.value("model", "");
+    microscope::BuildOptions options = microscope::recorded_build_options(path.string(), site, spectrum);
+    const std::string name = microscope::recorded_model_name(path.string());
     if (!model_ref.empty() && builds.size() > 1 && model_ref != name && fs::path(model_ref).stem() != name) continue;
     // A series' build names it (the model is its last checkpoint).
-    const std::string series_ref =
-        settings.contains("series") && settings["series"].is_object() ? settings["series"].value("ref", "") : "";
-    const BuildModel opened = open_build_model(series_ref.empty() ? (model_ref.empty() ? name : model_ref) : series_ref, run);
+    const BuildModel opened =
+        open_build_model(options.series_ref.empty() ? (model_ref.empty() ? name : model_ref) : options.series_ref, run);
     const model::Model& model = opened.model;
-    microscope::BuildOptions options;
     options.series = opened.series;
     options.series_ref = opened.series_ref;
-    options.site = site;
-    options.resume = true;
     options.shard.count = shards > 0 ? shards : 1;  // only to name the shard of what is missing
-    try {
-      options.layers = settings.at("layers").get<std::vector<std::string>>();
-      options.units = settings.at("units").get<std::string>();
-      options.render.steps = settings.at("steps");
-      options.render.size = settings.at("size");
-      options.render.batch = settings.at("batch");
-      options.render.diversity = settings.at("diversity");
-      options.render.diversity_weight = settings.at("diversity_weight");
-      options.render.seed = settings.at("seed");
-      options.render.thumb = settings.at("thumb");
-      options.render.image_format = settings.value("image_format", "png");
-      options.render.param = settings.value("param", "fft");
-      options.render.transforms = settings.value("transforms", "");
-      options.render.spectrum = spectrum;
-      options.examples = settings.at("examples").get<std::string>();
-      if (!options.examples.empty() && fs::path(options.examples).is_relative())
-        options.examples = (path.parent_path() / options.examples).string();
-      options.photos = settings.at("photos").get<std::vector<std::string>>();
-    } catch (const nlohmann::json::exception& e) {
-      throw Error("'" + path.string() + "' lacks a setting of the build (" + std::string(e.what()) + ")");
-    }
     microscope::Builder builder(model, options);
     const microscope::FinalizeSummary s = builder.finalize();
     report.push_back({{"model", model.card.name}, {"manifest", s.manifest}, {"layers", s.layers}, {"units", s.units},
@@ -341,6 +324,10 @@ void add_microscope_command(CLI::App& app) {
                     "the render lenses' transforms (default: lucid's standard); a model with dense layers after a Flatten "
                     "needs its input size kept: none or jitter(1)");
   build->add_option("--spectrum", args->render.spectrum, "maco: the spectrum .npy (default: <model>.spectrum.npy)");
+  build->add_option("--lenses", args->lenses,
+                    "only these lenses, comma-separated (default: all that the inputs allow): channel, neuron, "
+                    "diversity, examples, deepdream, attribution, accentuation")
+      ->delimiter(',');
   build->add_option("--examples", args->examples, "a directory written by `featvis examples` (dataset-examples lens)");
   build->add_option("--images", args->images, "photo folder: scan it for dataset examples (into SITE/<model>/examples) and attribute the top ones");
   build->add_option("--photos", args->photos, "two photos for the caricatures (default: from the examples index)")
@@ -353,7 +340,8 @@ void add_microscope_command(CLI::App& app) {
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   build->add_flag("--examples-only", args->examples_only,
                   "only the dataset-examples scan of --images (the step before sharded builds, which reuse it)");
-  build->add_flag("--dry-run", args->dry_run, "count units and estimate the time (a few timed steps); writes nothing");
+  build->add_flag("--dry-run", args->dry_run,
+                  "count units and estimate the time (a few timed steps); with a shard, that shard's share; writes nothing");
   build->add_flag("--quiet,-q", args->quiet, "no progress bar");
   add_run_options(build, args->run);
   build->callback([args] { run_build(*args); });

@@ -17,7 +17,9 @@ std::vector<std::string> list_images(const std::string& root) {
   for (; it != end; it.increment(ec)) {
     if (ec) throw Error("cannot list image folder '" + root + "': " + ec.message());
     if (!it->is_regular_file(ec)) continue;
-    if (image::is_photo_file_name(it->path().string())) out.push_back(fs::relative(it->path(), root).generic_string());
+    // Lexically: a symlinked photo keeps its name in the folder (fs::relative would follow
+    // the link and name the target, "../../shared/images/x.jpg", in pages and the index).
+    if (image::is_photo_file_name(it->path().string())) out.push_back(it->path().lexically_relative(root).generic_string());
   }
   if (out.empty()) throw Error("image folder '" + root + "' holds no .jpg, .jpeg, .png, .webp, .tif or .tiff files");
   std::sort(out.begin(), out.end());

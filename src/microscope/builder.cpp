@@ -69,6 +69,57 @@ std::string recorded_examples_dir(const std::string& dir, const std::string& mod
   return rel.generic_string();
 }
 
+namespace {
+
+Json read_build_record(const std::string& path) {
+  try {
+    return Json::parse(read_file(path));
+  } catch (const Json::exception&) {
+    throw Error("'" + path + "' is not a microscope build record");
+  }
+}
+
+}  // namespace
+
+std::string recorded_model_name(const std::string& build_json) {
+  const Json settings = read_build_record(build_json);
+  return settings.is_object() ? settings.value("model", "") : "";
+}
+
+BuildOptions recorded_build_options(const std::string& build_json, const std::string& site, const std::string& spectrum) {
+  const Json settings = read_build_record(build_json);
+  BuildOptions options;
+  options.site = site;
+  options.resume = true;
+  try {
+    options.layers = settings.at("layers").get<std::vector<std::string>>();
+    options.units = settings.at("units").get<std::string>();
+    options.render.steps = settings.at("steps");
+    options.render.size = settings.at("size");
+    options.render.batch = settings.at("batch");
+    options.render.diversity = settings.at("diversity");
+    options.render.diversity_weight = settings.at("diversity_weight");
+    options.render.seed = settings.at("seed");
+    options.render.thumb = settings.at("thumb");
+    options.render.image_format = settings.value("image_format", "png");
+    options.render.param = settings.value("param", "fft");
+    options.render.transforms = settings.value("transforms", "");
+    options.render.spectrum = spectrum;
+    options.examples = settings.at("examples").get<std::string>();
+    if (!options.examples.empty() && fs::path(options.examples).is_relative())
+      options.examples = (fs::path(build_json).parent_path() / options.examples).string();
+    options.photos = settings.at("photos").get<std::vector<std::string>>();
+    // The selection the shards built (absent: every lens the inputs allowed).
+    options.lenses = settings.value("selected_lenses", std::vector<std::string>{});
+    // A checkpoint series' build: the caller opens the series again from its ref.
+    if (settings.contains("series") && settings["series"].is_object())
+      options.series_ref = settings["series"].value("ref", "");
+  } catch (const Json::exception& e) {
+    throw Error("'" + build_json + "' lacks a setting of the build (" + std::string(e.what()) + ")");
+  }
+  return options;
+}
+
 Builder::Builder(const model::Model& model, BuildOptions options) : model_(model), options_(std::move(options)) {
   const RenderSettings& s = options_.render;
   FEATVIS_CHECK_SETTING(s.steps >= 1, "steps", "render steps must be at least 1");
@@ -145,7 +196,7 @@ Builder::Builder(const model::Model& model, BuildOptions options) : model_(model
                       fs::weakly_canonical(options_.series->checkpoints.back().onnx_path) == fs::weakly_canonical(model.onnx_path),
                   "a microscope of a checkpoint series renders its last checkpoint, not '", model.onnx_path, "'");
   }
-  LensSet set = make_lenses(LensInputs{s, examples, photos, options_.series});
+  LensSet set = make_lenses(LensInputs{s, examples, photos, options_.series, options_.lenses});
   lenses_ = std::move(set.lenses);
   notes_ = std::move(set.notes);
 
@@ -162,6 +213,17 @@ Builder::Builder(const model::Model& model, BuildOptions options) : model_(model
     if (before.contains("examples") && before["examples"].is_string())
       before["examples"] = recorded_examples_dir(before["examples"].get<std::string>(), model_dir_);
     refuse_other_tensors(before);
+    // Another lens selection is a different site (and, sharded, another split of the work).
+    const Json now = settings_json();
+    if (before.value("lenses", Json()) != now["lenses"] || before.value("selected_lenses", Json()) != now.value("selected_lenses", Json())) {
+      auto text = [](const Json& settings) {
+        std::string names;
+        for (const auto& n : settings.value("lenses", Json::array())) names += (names.empty() ? "" : ",") + n.get<std::string>();
+        return names + (settings.contains("selected_lenses") ? " (selected with --lenses)" : " (no --lenses)");
+      };
+      throw SettingError("lenses", "the build in '" + model_dir_ + "' has lenses " + text(before) + ", this one " +
+                                       text(now) + "; use the same --lenses or another directory");
+    }
     const std::string diff = first_difference(settings_json(), before);
     if (!diff.empty()) {
       throw SettingError("resume", "settings differ from the build in '" + model_dir_ + "' (" + diff +
@@ -206,6 +268,8 @@ Json Builder::settings_json() const {
                 {"photos", options_.photos}};
   // Absent when every layer is optimized as itself, so such builds resume as before.
   if (!visualized.empty()) settings["visualized"] = visualized;
+  // Only with --lenses: a default build's record stays as it was.
+  if (!options_.lenses.empty()) settings["selected_lenses"] = lens_names();
   // Likewise absent for the default parameterization and transforms.
   if (s.param != "fft") settings["param"] = s.param;
   if (!s.transforms.empty()) settings["transforms"] = s.transforms;
@@ -238,15 +302,29 @@ bool Builder::unit_done(const LayerPlan& layer, int64_t unit) const {
 Estimate Builder::estimate() {
   Estimate e;
   const LensContext ctx{model_, options_.render, model_dir_};
+  // This shard's work items (all of them unsharded): the same split build() uses.
+  const std::vector<WorkItem> items = work_items();
+  const std::vector<int64_t> owner = assign_shards(items, options_.shard.count);
   double ms_total = 0;
-  for (const auto& layer : layers_) {
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    const LayerPlan& layer = layers_[li];
+    ++e.build_layers;
+    e.build_units += static_cast<int64_t>(layer.units.size());
+    bool own_layer = false;
+    std::vector<int64_t> units;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (items[i].layer != li || owner[i] != options_.shard.index) continue;
+      if (items[i].units.empty()) own_layer = true;
+      units.insert(units.end(), items[i].units.begin(), items[i].units.end());
+    }
+    if (!own_layer && units.empty()) continue;  // nothing of this share here
     ++e.layers;
-    const bool layer_done = fs::is_regular_file(fs::path(model_dir_) / layer.slug / "layer.json");
+    const bool layer_done = !own_layer || fs::is_regular_file(fs::path(model_dir_) / layer.slug / "layer.json");
     int64_t left = 0;
-    for (int64_t u : layer.units) left += unit_done(layer, u) ? 0 : 1;
-    e.units += static_cast<int64_t>(layer.units.size());
+    for (int64_t u : units) left += unit_done(layer, u) ? 0 : 1;
+    e.units += static_cast<int64_t>(units.size());
     e.units_left += left;
-    e.layers_left += layer_done ? 0 : 1;
+    e.layers_left += own_layer && !layer_done ? 1 : 0;
     double steps = 0;
     for (const auto& lens : lenses_) {
       if (!lens->active()) continue;
@@ -257,7 +335,7 @@ Estimate Builder::estimate() {
     e.image_steps += steps;
     e.seconds += steps * ms / 1000.0;
   }
-  e.ms_per_image_step = layers_.empty() ? 0 : ms_total / static_cast<double>(layers_.size());
+  e.ms_per_image_step = e.layers == 0 ? 0 : ms_total / static_cast<double>(e.layers);
   return e;
 }
 

@@ -4,9 +4,10 @@
 // with `featvis microscope serve`, then opens the overview, a layer, a unit, uses the keys
 // and the jump box, and checks that every image loads and nothing logs an error.
 // Usage: node browser_test.js --featvis BIN --out SCREENSHOT_DIR --work DIR
-//        node browser_test.js --featvis BIN --out DIR --site SITE --layers L1,L2,...
-//          (the same checks and screenshots on an existing site; L1 must be
-//           MobileNetV2/expanded_conv_2/expand, L2 the next layer built)
+//        node browser_test.js --featvis BIN --out DIR --site SITE --layers L1,L2,... [--model M]
+//          (the same checks and screenshots on an existing site of model M, default
+//           mobilenet_v2: L1 is the layer shown, L2 the next layer built, the last one
+//           the jump box's target; its lenses are read from the site's manifest)
 // Exit 0 = pass, 1 = fail, 77 = skipped (the real model or photos are absent).
 "use strict";
 const fs = require("fs");
@@ -42,13 +43,16 @@ const images = process.env.FEATVIS_IMAGES || path.join(repo, "..", "shared", "im
 const models = spawnSync(featvis, ["models", "--json"], { encoding: "utf8" });
 if (models.status !== 0) fail("featvis models failed: " + models.stderr);
 const v2 = JSON.parse(models.stdout).models.find((m) => m.name === "mobilenet_v2");
-if (!v2 || v2.status !== "found" || !fs.existsSync(images)) {
+if (!arg("--site", null) && (!v2 || v2.status !== "found" || !fs.existsSync(images))) {
   console.log("browser test: SKIPPED: real MobileNetV2 or sample photos not found in ../shared");
   process.exit(77);
 }
 
 const LAYERS = arg("--layers", "MobileNetV2/expanded_conv_2/expand,MobileNetV2/Conv2d_18_1").split(",");
+const MODEL = arg("--model", "mobilenet_v2");  // the site's model directory
 const slug = (s) => s.replace(/[^A-Za-z0-9_.-]/g, "_");
+// What a user types in the jump box: the last two parts of a layer name.
+const short = (s) => s.split("/").slice(-2).join("/");
 fs.mkdirSync(shots, { recursive: true });
 let site = arg("--site", null);
 if (!site) {
@@ -177,10 +181,12 @@ async function main() {
     const imagesLoaded = async (what, atLeast) => {
       await page.waitForLoadState("load");
       // loading="lazy" images in view do not hold the load event back: give them time.
-      await page.waitForFunction(() => Array.from(document.images).every((i) => i.complete && i.naturalWidth > 0),
+      // Thumbnails deferred by site.js (data-src, no src yet) load only as they near the viewport.
+      await page.waitForFunction(() => Array.from(document.images).filter((i) => i.getAttribute("src"))
+        .every((i) => i.complete && i.naturalWidth > 0),
         null, { timeout: 10000 }).catch(() => {});
       const bad = await page.evaluate(() =>
-        Array.from(document.images).filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => i.src));
+        Array.from(document.images).filter((i) => i.getAttribute("src") && !(i.complete && i.naturalWidth > 0)).map((i) => i.src));
       const count = await page.evaluate(() => document.images.length);
       if (bad.length) fail(`${what}: images did not load: ${bad.join(", ")}`);
       if (count < atLeast) fail(`${what}: ${count} images, expected at least ${atLeast}`);
@@ -191,17 +197,21 @@ async function main() {
     };
 
     await page.goto(base);
-    await page.click("a[href='mobilenet_v2/']");
+    await page.click(`a[href='${MODEL}/']`);
+    const lenses = await page.evaluate(async (u) => (await (await fetch(u)).json()).lenses, `${base}api/manifest/${MODEL}`);
     await imagesLoaded("overview", 6);
-    await page.screenshot({ path: path.join(shots, "overview.png") });
+    await page.screenshot({ path: path.join(shots, "overview.png"), fullPage: true });  // every layer
 
     await page.click(`h2 a[href='${slug(LAYERS[0])}/']`);
-    await imagesLoaded("layer", 3 + 1 + 4);  // units, dream, 2 x (photo, caricature)
+    // units, and with DeepDream the dream and 2 x (photo, caricature)
+    await imagesLoaded("layer", 3 + (lenses.includes("deepdream") ? 1 + 4 : 0));
     await page.screenshot({ path: path.join(shots, "layer.png") });
 
     await page.click(".grid a.cell >> nth=0");
-    await imagesLoaded("unit", 1 + 3 + 1 + 2 + 1);  // channel, examples, neuron, diversity, attribution
-    if (!(await page.$("img[alt='attribution']"))) fail("unit page: no attribution image");
+    // channel, examples, neuron, diversity, attribution: those the site has
+    const perLens = { channel: 1, examples: 3, neuron: 1, diversity: 2, attribution: 1 };
+    await imagesLoaded("unit", lenses.reduce((n, l) => n + (perLens[l] || 0), 0));
+    if (lenses.includes("attribution") && !(await page.$("img[alt='attribution']"))) fail("unit page: no attribution image");
     expectUrl(`/${slug(LAYERS[0])}/0/`, "unit link");
     await page.screenshot({ path: path.join(shots, "unit.png"), fullPage: true });
 
@@ -211,21 +221,21 @@ async function main() {
     expectUrl(`/${slug(LAYERS[1])}/1/`, "] (next layer)");
 
     await page.keyboard.press("/");
-    await page.keyboard.type("expanded_conv_2/expand:2");
+    await page.keyboard.type(`${short(LAYERS[0])}:2`);
     await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
     expectUrl(`/${slug(LAYERS[0])}/2/`, "jump box");
-    await imagesLoaded("unit after jump", 6);
+    await imagesLoaded("unit after jump", lenses.reduce((n, l) => n + (perLens[l] || 0), 0));
 
     await page.fill("#jump-input", "no_such_layer:1");
     await page.press("#jump-input", "Enter");
     const error = await page.textContent("#jump-error");
     if (!/no single layer/.test(error)) fail("jump box: no error shown for an unknown layer");
-    await page.fill("#jump-input", "Conv2d_18_1:99");
+    await page.fill("#jump-input", `${short(LAYERS[LAYERS.length - 1])}:99999`);
     await page.press("#jump-input", "Enter");
     if (!/not in this site/.test(await page.textContent("#jump-error"))) fail("jump box: no error for a unit not built");
     expectUrl(`/${slug(LAYERS[0])}/2/`, "jump box error stays");
 
-    const api = await page.evaluate(async (u) => (await fetch(u)).json(), `${base}api/unit/mobilenet_v2/${slug(LAYERS[0])}/2`);
+    const api = await page.evaluate(async (u) => (await fetch(u)).json(), `${base}api/unit/${MODEL}/${slug(LAYERS[0])}/2`);
     if (api.unit !== 2 || !api.lenses.channel) fail("API /api/unit did not return unit 2");
     if (!arg("--site", null)) await bigLayerPage(browser, site);
   } finally {

@@ -44,6 +44,19 @@ TEST(ImageList, RecursiveSortedCaseInsensitive) {
   EXPECT_NE(featvis::testing::error_of([&] { featvis::dataset_examples::list_images(empty); }).find("holds no .jpg"), std::string::npos);
 }
 
+TEST(ImageList, SymlinkedPhotosKeepTheirNamesInTheFolder) {
+  const std::string photos = synthetic_photos(2);
+  const std::string dir = temp_dir();
+  const auto originals = featvis::dataset_examples::list_images(photos);
+  std::filesystem::create_symlink(photos + "/" + originals[0], dir + "/linked.png");
+  std::filesystem::create_directory_symlink(photos + "/a", dir + "/sub");
+  const auto images = featvis::dataset_examples::list_images(dir + "/");
+  ASSERT_FALSE(images.empty());
+  EXPECT_EQ(images.back(), "sub/deep/img0.PNG");
+  EXPECT_NE(std::find(images.begin(), images.end(), "linked.png"), images.end());
+  for (const auto& i : images) EXPECT_EQ(i.find(".."), std::string::npos) << i;
+}
+
 TEST(Scan, IndexHoldsTopAndBottomPhotosWithBoxesAndCrops) {
   const featvis::model::Model model = tiny_model();
   const std::string root = synthetic_photos(11);

@@ -5,6 +5,7 @@
 #include <featvis/microscope/site_path.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace {
 
@@ -24,6 +25,11 @@ std::vector<std::string> tiny_build(const TinyWorkspace& ws, const std::string& 
   }
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
+}
+
+std::vector<std::string> plus_args(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
 }
 
 TEST(MicroscopeSite, SlugFollowsTheExamplesContract) {
@@ -247,6 +253,129 @@ TEST(MicroscopeBuild, DryRunCountsAndEstimatesWithoutWriting) {
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("dry run: 6 units in 2 layers"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("estimate:"), std::string::npos) << table.out;
+}
+
+// --dry-run of a shard estimates that shard's share, the same split the build uses: the
+// shards' shares add up to the whole build, the engine's variables give the same share as
+// --shard, and once a shard has built, its dry run has nothing left.
+TEST(MicroscopeBuild, DryRunOfAShardEstimatesItsShare) {
+  TinyWorkspace ws;
+  const std::string site = ws.dir + "/site";
+  const auto dry = [&](std::vector<std::string> extra) {
+    extra.push_back("--dry-run");
+    extra.push_back("--json");
+    const CommandResult r = run_featvis(tiny_build(ws, site, extra));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  };
+  const auto whole = dry({});
+  EXPECT_TRUE(whole["shard"].is_null());
+  EXPECT_EQ(whole["units"], 6);
+  EXPECT_EQ(whole["build_units"], 6);
+  // 3 shards of 6 work items (2 layers' own work, 4 batches of <= 2 units).
+  int64_t units = 0, layers_left = 0;
+  double steps = 0;
+  std::vector<nlohmann::json> share;
+  for (int k = 0; k < 3; ++k) {
+    share.push_back(dry({"--shard", std::to_string(k) + "/3"}));
+    const auto& j = share.back();
+    EXPECT_EQ(j["shard"]["index"], k);
+    EXPECT_EQ(j["shard"]["count"], 3);
+    EXPECT_EQ(j["build_units"], 6);
+    EXPECT_EQ(j["build_layers"], 2);
+    EXPECT_LT(j["image_steps"].get<double>(), whole["image_steps"].get<double>()) << "shard " << k;
+    units += j["units"].get<int64_t>();
+    layers_left += j["layers_left"].get<int64_t>();
+    steps += j["image_steps"].get<double>();
+  }
+  EXPECT_EQ(units, 6);
+  EXPECT_EQ(layers_left, 2);
+  EXPECT_EQ(steps, whole["image_steps"].get<double>());  // counts of whole steps: exact
+
+  // A SLURM array task 1 of 3 is shard 1/3.
+  setenv("SLURM_ARRAY_TASK_ID", "1", 1);
+  setenv("SLURM_ARRAY_TASK_COUNT", "3", 1);
+  setenv("SLURM_ARRAY_TASK_MIN", "0", 1);
+  const auto slurm = dry({});
+  unsetenv("SLURM_ARRAY_TASK_ID");
+  unsetenv("SLURM_ARRAY_TASK_COUNT");
+  unsetenv("SLURM_ARRAY_TASK_MIN");
+  EXPECT_EQ(slurm["shard"]["source"], "SLURM_ARRAY_TASK_ID");
+  EXPECT_EQ(slurm["units"], share[1]["units"]);
+  EXPECT_EQ(slurm["image_steps"], share[1]["image_steps"]);
+
+  const CommandResult table = run_featvis(tiny_build(ws, site, {"--shard", "2/3", "--dry-run"}));
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("dry run of shard 2/3 (from --shard): its share is " + share[2]["units"].dump() +
+                           " of the build's 6 units"),
+            std::string::npos)
+      << table.out;
+
+  // Shard 0 built: its dry run has nothing left, the whole build's has the rest.
+  ASSERT_EQ(run_featvis(tiny_build(ws, site, {"--shard", "0/3"})).exit_code, 0);
+  const auto after = dry({"--shard", "0/3"});
+  EXPECT_EQ(after["units_left"], 0);
+  EXPECT_EQ(after["image_steps"], 0);
+  EXPECT_EQ(dry({})["units_left"], 6 - share[0]["units"].get<int64_t>());
+}
+
+// --lenses builds only the named lenses; the selection is a setting (build.json), so a
+// resume, a shard or finalize with another selection is refused, and N shards of a
+// selection plus finalize equal one process.
+TEST(MicroscopeBuild, LensesSelectWhatIsBuiltAndAreASetting) {
+  TinyWorkspace ws;
+  const std::string site = ws.dir + "/site";
+  const std::vector<std::string> chosen{"--examples", ws.examples, "--lenses", "examples,channel"};
+  const CommandResult r = run_featvis(tiny_build(ws, site, chosen));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto manifest = read_json(site + "/tiny/manifest.json");
+  EXPECT_EQ(manifest["lenses"], nlohmann::json({"channel", "examples"}));  // build order
+  EXPECT_EQ(read_json(site + "/tiny/build.json")["selected_lenses"], nlohmann::json({"channel", "examples"}));
+  EXPECT_TRUE(manifest["layers"][0]["lenses"].empty());  // no DeepDream
+  for (int u = 0; u < 3; ++u) {
+    const std::string dir = site + "/tiny/conv1/" + std::to_string(u);
+    const auto lenses = read_json(dir + "/unit.json")["lenses"];
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : lenses.items()) keys.push_back(k);
+    EXPECT_EQ(keys, std::vector<std::string>({"channel", "examples"})) << dir;
+    EXPECT_FALSE(fs::exists(dir + "/neuron.webp"));
+    const std::string html = featvis::read_file(dir + "/index.html");
+    EXPECT_NE(html.find("Feature visualization"), std::string::npos);
+    EXPECT_EQ(html.find("Neuron (centre position)"), std::string::npos);
+    EXPECT_EQ(html.find("Diversity"), std::string::npos);
+  }
+  EXPECT_EQ(featvis::read_file(site + "/tiny/conv1/index.html").find("DeepDream"), std::string::npos);
+  EXPECT_EQ(unreadable_file(site), "");
+
+  // Another selection, or none, does not resume it; the error names both.
+  expect_one_line_error(run_featvis(tiny_build(ws, site, {"--examples", ws.examples, "--lenses", "channel", "--resume"})), 1,
+                        {"--lenses:", "has lenses channel,examples (selected with --lenses)", "this one channel (selected"});
+  expect_one_line_error(run_featvis(tiny_build(ws, site, {"--examples", ws.examples, "--resume"})), 1,
+                        {"--lenses:", "(no --lenses)"});
+  expect_one_line_error(run_featvis(tiny_build(ws, site, {"--examples", ws.examples, "--lenses", "channel", "--shard", "1/2"})),
+                        1, {"--lenses:", "this one channel"});
+  const CommandResult same = run_featvis(tiny_build(ws, site, plus_args(chosen, {"--resume", "--json"})));
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(nlohmann::json::parse(same.out)["units_rendered"], 0);
+
+  // Unknown names and lenses these inputs cannot build: one line, the known names listed.
+  expect_one_line_error(run_featvis(tiny_build(ws, ws.dir + "/x", {"--lenses", "channel,dreams"})), 1,
+                        {"--lenses: unknown lens 'dreams'",
+                         "(known: channel, neuron, diversity, examples, deepdream, attribution, accentuation, training)"});
+  expect_one_line_error(run_featvis(tiny_build(ws, ws.dir + "/x", {"--lenses", "channel,examples"})), 1,
+                        {"--lenses: lens 'examples' cannot be built here", "--images or --examples"});
+  expect_one_line_error(run_featvis(tiny_build(ws, ws.dir + "/x", {"--lenses", "diversity", "--diversity", "0"})), 1,
+                        {"lens 'diversity'", "--diversity is 0"});
+  EXPECT_FALSE(fs::exists(ws.dir + "/x/tiny/build.json"));
+
+  // Two shards with the selection, then finalize (which reads it back from build.json).
+  const std::string sharded = ws.dir + "/sharded";
+  for (const char* k : {"0/2", "1/2"})
+    ASSERT_EQ(run_featvis(tiny_build(ws, sharded, plus_args(chosen, {"--shard", k}))).exit_code, 0) << k;
+  EXPECT_FALSE(fs::exists(sharded + "/tiny/manifest.json"));
+  const CommandResult fin = run_featvis({"microscope", "finalize", sharded, "--model", ws.model, "--shards", "2"});
+  ASSERT_EQ(fin.exit_code, 0) << fin.err << fin.out;
+  EXPECT_EQ(tree_difference(site, sharded), "");
 }
 
 }  // namespace

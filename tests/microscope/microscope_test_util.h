@@ -72,6 +72,18 @@ inline std::set<std::string> files_under(const std::string& dir) {
   return files;
 }
 
+// "" when both trees hold the same files with the same bytes, else the first difference.
+inline std::string tree_difference(const std::string& a, const std::string& b) {
+  const std::set<std::string> fa = files_under(a), fb = files_under(b);
+  for (const auto& f : fa)
+    if (!fb.count(f)) return "only in " + a + ": " + f;
+  for (const auto& f : fb)
+    if (!fa.count(f)) return "only in " + b + ": " + f;
+  for (const auto& f : fa)
+    if (featvis::read_file(a + "/" + f) != featvis::read_file(b + "/" + f)) return "bytes differ: " + f;
+  return "";
+}
+
 // Every image decodes and every JSON parses; returns the first failure or "".
 inline std::string unreadable_file(const std::string& dir) {
   for (const auto& f : files_under(dir)) {

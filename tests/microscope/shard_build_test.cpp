@@ -61,18 +61,6 @@ std::string finish(const Running& r) {
   return code == 0 ? "0" : std::to_string(code) + ": " + featvis::read_file(r.err);
 }
 
-// "" when both trees hold the same files with the same bytes, else the first difference.
-std::string tree_difference(const std::string& a, const std::string& b) {
-  const std::set<std::string> fa = files_under(a), fb = files_under(b);
-  for (const auto& f : fa)
-    if (!fb.count(f)) return "only in " + a + ": " + f;
-  for (const auto& f : fb)
-    if (!fa.count(f)) return "only in " + b + ": " + f;
-  for (const auto& f : fa)
-    if (featvis::read_file(a + "/" + f) != featvis::read_file(b + "/" + f)) return "bytes differ: " + f;
-  return "";
-}
-
 class MicroscopeShards : public ::testing::Test {
  protected:
   // The one-process build every sharded one is compared with, built once for the suite.

@@ -36,6 +36,10 @@ struct BuildOptions {
   // `series_ref` (how it was named: a folder or a list) is recorded for finalize.
   std::shared_ptr<const model::Series> series;
   std::string series_ref;
+  // `--lenses`: the lenses to build (lens_set.h's names); empty = every lens the inputs
+  // allow. Recorded in build.json ("selected_lenses"), so a resume, a shard or finalize
+  // with another selection is refused.
+  std::vector<std::string> lenses;
   bool resume = false;
   // Sharded: only this share of the work, no manifest or pages, and an existing build with
   // the same settings is joined without --resume (the other shards wrote build.json).
@@ -44,8 +48,11 @@ struct BuildOptions {
   std::function<bool()> stop_requested;  // polled between unit groups
 };
 
+// What is left to do: the whole build's, or with a shard (BuildOptions::shard) that
+// shard's share of it (its render batches and layers' own work, work_plan.h).
 struct Estimate {
-  int64_t layers = 0, units = 0, units_left = 0, layers_left = 0;
+  int64_t layers = 0, units = 0, units_left = 0, layers_left = 0;  // of this share
+  int64_t build_units = 0, build_layers = 0;                       // of the whole build
   double image_steps = 0;         // images x optimization steps still to do
   double ms_per_image_step = 0;   // measured, averaged over the layers
   double seconds = 0;
@@ -72,6 +79,14 @@ struct FinalizeSummary {
 // mounted and a sharded build equals a one-process one; else its canonical path.
 std::string recorded_examples_dir(const std::string& dir, const std::string& model_dir);
 
+// The options of the build recorded in `build_json` (SITE/<model>/build.json), to finalize
+// it: site, layers, units, render settings, examples (made absolute), photos and lens
+// selection, with resume set. `spectrum`: a --param maco build's non-default spectrum.
+// Throws a one-line Error for a file that is not a build record.
+BuildOptions recorded_build_options(const std::string& build_json, const std::string& site, const std::string& spectrum = "");
+// The model name in that record ("" when it has none).
+std::string recorded_model_name(const std::string& build_json);
+
 class Builder {
  public:
   // Checks layers, units, lenses and (with --resume) the settings of an existing build.
@@ -84,7 +99,8 @@ class Builder {
   std::vector<std::string> lens_names() const;
   std::string model_dir() const { return model_dir_; }
 
-  // Times a few optimization steps per layer and scales up to what is left to do.
+  // Times a few optimization steps per layer and scales up to what is left to do (of this
+  // shard's share, when sharded; layers without work in the share are not timed).
   Estimate estimate();
   BuildSummary build();
   // Writes the manifest and every page from the layer.json and unit.json files present
