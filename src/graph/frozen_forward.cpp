@@ -103,13 +103,10 @@ TensorMap FrozenForward::run(const at::Tensor& input) const {
   return out;
 }
 
-// Per (wanted, shape): how often it ran, and its program once built (nullptr after a
-// fall-back).
+// Per (wanted, shape): its program, or a fall-back to Graph::run.
 struct Graph::FrozenCache {
   struct Entry {
-    int calls = 0;
-    bool built = false;
-    std::shared_ptr<const FrozenForward> program;
+    std::shared_ptr<const FrozenForward> program;  // nullptr: this key runs Graph::run
   };
   std::mutex mutex;
   std::map<std::string, Entry> entries;
@@ -120,11 +117,13 @@ namespace {
 // Bounded: a scan uses one shape plus its last partial batch; a cache this size covers a
 // few layer sets without holding every oneDNN weight copy ever made.
 constexpr size_t kMaxPrograms = 8;
-// Tracing and optimizing cost about as much as a few forwards, so a shape is frozen on its
-// second use: one-shot calls (`classify photo.jpg`, an attribution's top-1) never pay it.
-constexpr int kFreezeOnCall = 2;
+// Tracing and optimizing cost about as much as a few forwards: a single image (`classify
+// photo.jpg`, an attribution's top-1) runs Graph::run and never pays it. The choice depends
+// on the shape alone, never on what ran before, so a value is the same function of its
+// input in every process: a resumed scan or a shard ranks exactly as an uninterrupted run.
+constexpr int64_t kSmallestFrozenBatch = 2;
 
-// The batch that builds a program is computed both ways. The two are the same function by
+// The first batch of a shape is computed both ways. The two are the same function by
 // other kernels: they agree to float rounding (~1e-5 of the values' scale); anything
 // beyond 1e-3 of it means the trace did not capture the graph, and the key falls back.
 // Returns "" when they agree, else what differs.
@@ -157,7 +156,7 @@ int Graph::frozen_programs() const {
 
 TensorMap Graph::run_inference(const at::Tensor& input, const std::vector<std::string>& wanted) const {
   const bool applies = frozen_forward_enabled() && device_.is_cpu() && input.defined() && input.dim() == 4 &&
-                       input.scalar_type() == at::kFloat &&
+                       input.size(0) >= kSmallestFrozenBatch && input.scalar_type() == at::kFloat &&
                        !(c10::GradMode::is_enabled() && input.requires_grad());
   if (!applies) return run(input, wanted);
   std::vector<std::string> unique;
@@ -177,14 +176,12 @@ TensorMap Graph::run_inference(const at::Tensor& input, const std::vector<std::s
   }
   {
     std::unique_lock<std::mutex> lock(cache->mutex);
-    if (cache->entries.size() >= kMaxPrograms && !cache->entries.count(key)) cache->entries.clear();
-    FrozenCache::Entry& entry = cache->entries[key];
-    if (entry.built || ++entry.calls < kFreezeOnCall) {
-      const std::shared_ptr<const FrozenForward> program = entry.program;
+    auto it = cache->entries.find(key);
+    if (it != cache->entries.end()) {
+      const std::shared_ptr<const FrozenForward> program = it->second.program;
       lock.unlock();  // programs run concurrently; only the map is guarded
       return program ? program->run(input) : run(input, wanted);
     }
-    entry.built = true;  // built once, below; concurrent callers meanwhile run eagerly
   }
   std::shared_ptr<const FrozenForward> program;
   try {
@@ -194,10 +191,12 @@ TensorMap Graph::run_inference(const at::Tensor& input, const std::vector<std::s
     program = nullptr;  // untraceable: Graph::run serves this key
   }
   TensorMap eager = run(input, wanted);
+  TensorMap result;
   if (program) {
     std::string why;
     try {
-      why = disagreement(program->run(input), eager);
+      result = program->run(input);
+      why = disagreement(result, eager);
     } catch (const std::exception& e) {
       why = std::string("the program failed: ") + e.what();
     }
@@ -206,10 +205,13 @@ TensorMap Graph::run_inference(const at::Tensor& input, const std::vector<std::s
       program = nullptr;
     }
   }
-  std::lock_guard<std::mutex> lock(cache->mutex);
-  auto it = cache->entries.find(key);
-  if (it != cache->entries.end()) it->second.program = program;
-  return eager;
+  {
+    std::lock_guard<std::mutex> lock(cache->mutex);
+    if (cache->entries.size() >= kMaxPrograms) cache->entries.clear();
+    cache->entries[key].program = program;  // two threads building one key store the same thing
+  }
+  // The program's own answer when it is kept: the same as every later call of this shape.
+  return program ? result : eager;
 }
 
 }  // namespace featvis::graph

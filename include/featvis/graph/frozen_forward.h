@@ -9,8 +9,11 @@
 // Why not always: the result is the same function computed by other kernels, so it differs
 // from Graph::run (and from PyTorch eager) by float rounding, ~1e-5 relative on
 // MobileNetV2's logits. Gradients never go this way; renders and attributions are
-// unchanged. Each traced shape is checked once against Graph::run on the batch that
-// created it, and falls back to Graph::run for good if they differ (docs/PERFORMANCE.md).
+// unchanged. Batches of one image keep Graph::run (tracing would cost more than it saves).
+// The trace is taken on zeros and checked once against Graph::run on the first real batch
+// of its shape; a shape whose program disagrees runs Graph::run for good
+// (docs/PERFORMANCE.md). Which way a call goes depends on its shape only, so results do
+// not depend on what ran earlier in the process.
 #include <featvis/graph/graph.h>
 
 #include <ATen/ATen.h>

@@ -43,9 +43,9 @@ class Graph {
   // requires grad; weights never require grad.
   TensorMap run(const at::Tensor& input, const std::vector<std::string>& wanted) const;
   // The same tensors for inference only (classify, eval, the examples scan, probe): on the
-  // CPU, without autograd, by a traced and frozen copy of the graph in oneDNN's blocked
-  // layout (graph/frozen_forward.h), cached per input shape; else by run(). The values
-  // differ from run()'s by float rounding only.
+  // CPU, without autograd, for batches of 2 or more, by a traced and frozen copy of the
+  // graph in oneDNN's blocked layout (graph/frozen_forward.h), cached per input shape; else
+  // by run(). The values differ from run()'s by float rounding only.
   TensorMap run_inference(const at::Tensor& input, const std::vector<std::string>& wanted) const;
   // Frozen programs built, checked and in use now (tests, benchmarks).
   int frozen_programs() const;
