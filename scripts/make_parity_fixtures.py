@@ -183,7 +183,9 @@ def generate(arch, out, digest):
     generator = torch.Generator().manual_seed(1234)
     net = build(arch, size, generator)
     if layer_a is None:
-        children = [name for name, _ in net.named_children()]
+        # A ModuleList (maxvit_t's blocks) is never called itself: its last member is.
+        children = [name if not isinstance(m, torch.nn.ModuleList) else f"{name}.{len(m) - 1}"
+                    for name, m in net.named_children()]
         layer_a, layer_b = children[0], children[-2]
     # eval() on the wrapper too: torch.onnx.export restores the wrapper's mode after
     # exporting, recursively, which would otherwise switch dropout and BN to training.
@@ -191,6 +193,9 @@ def generate(arch, out, digest):
     # Under no_grad torch 1.13 runs MultiheadAttention as one fused op that has no ONNX
     # export ("aten::_native_multi_head_attention"): transformers export with grad on.
     attention = any(isinstance(m, torch.nn.MultiheadAttention) for m in model.modules())
+    # Swin's window reshapes would bake in the batch of 2 like ViT's: featvis's batch-1
+    # paths (attribute, Grad-CAM, LRP, the layers probe) need a symbolic batch there too.
+    windowed = any(type(m).__name__.startswith("ShiftedWindowAttention") for m in model.modules())
 
     x = images(batch, size, generator)
 
@@ -211,7 +216,7 @@ def generate(arch, out, digest):
                           # ViT's reshapes would bake in the batch of 2: a symbolic batch lets
                           # featvis run the file at batch 1 too (render, Grad-CAM tests).
                           dynamic_axes={k: {0: "N"} for k in ("input", "logits", "layer_a", "layer_b")}
-                          if attention else None)
+                          if attention or windowed else None)
     os.replace(tmp, onnx_path)
     assert not any(m.training for m in model.modules()), "export left the model in training mode"
 

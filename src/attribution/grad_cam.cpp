@@ -40,7 +40,9 @@ std::string token_cam_layer(const model::Model& model, const objective::Objectiv
   const auto upstream = upstream_tensors(model.graph, target);
   std::vector<std::string> candidates;
   for (const inference::LayerInfo& info : inference::describe_layers(model)) {
-    if (info.op == "Add" && upstream.count(info.name) && graph::token_grid(info.shape)) candidates.push_back(info.name);
+    const bool tokens = graph::token_grid(info.shape, 1) ||
+                        (info.shape.size() == 4 && model.graph.channels_last(info.name));  // Swin's [N,H,W,C]
+    if (info.op == "Add" && upstream.count(info.name) && tokens) candidates.push_back(info.name);
   }
   if (candidates.empty()) return "";
   at::AutoGradMode grad_mode(true);
@@ -51,8 +53,7 @@ std::string token_cam_layer(const model::Model& model, const objective::Objectiv
   const auto grads = torch::autograd::grad({run.values.sum()}, activations, {}, c10::nullopt, false, true);
   for (size_t i = candidates.size(); i-- > 0;) {
     if (!grads[i].defined()) continue;
-    const auto grid = *graph::token_grid(grads[i].sizes());
-    if (graph::token_map(grads[i], grid).abs().sum().item<double>() > 0) return candidates[i];
+    if (graph::unit_map(model.graph, candidates[i], grads[i]).abs().sum().item<double>() > 0) return candidates[i];
   }
   return "";
 }
@@ -100,9 +101,10 @@ MethodResult grad_cam(const model::Model& model, const objective::Objective& tar
     if (!grad.defined()) {
       throw Error("Grad-CAM layer '" + layer + "' does not lead to target '" + target.description() + "'");
     }
-    // Transformer tokens: the patch tokens on their grid, the class token left out.
-    const at::Tensor activation = grid ? graph::token_map(output, *grid) : output;
-    if (grid) grad = graph::token_map(grad, *grid);
+    // Transformer tokens: the patch tokens on their grid, the class token left out; a
+    // channels-last [N,H,W,C] map (Swin) as NCHW.
+    const at::Tensor activation = graph::unit_map(model.graph, layer, output);
+    grad = graph::unit_map(model.graph, layer, grad);
     const at::Tensor weights = grad.mean({2, 3}, /*keepdim=*/true);
     cam = (weights * activation).sum(1, /*keepdim=*/true).detach();
   }

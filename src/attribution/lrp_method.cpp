@@ -33,7 +33,7 @@ MethodResult lrp(const model::Model& model, const objective::Objective& target, 
     at::AutoGradMode grad_mode(true);
     const at::Tensor a = activation.detach().requires_grad_(true);
     const graph::TensorMap activations{{layer, a}};
-    const at::Tensor v = target(objective::ObjectiveInput{activations, images}).sum();
+    const at::Tensor v = target(objective::ObjectiveInput{activations, images, nullptr, &model.graph}).sum();
     FEATVIS_CHECK(v.requires_grad(), "target '", target.description(), "' does not depend on the image");
     start = a.detach() * torch::autograd::grad({v}, {a})[0];
   }

@@ -65,8 +65,10 @@ std::vector<LayerExamples> set_up_layers(const model::Model& model, const ScanOp
     inference::LayerShape t = shapes.at(name);
     // A transformer's [N,T,C] tokens count as the [N,C,h,w] map of their patch tokens;
     // attention mixes every patch, so each unit's field is the whole input.
-    const auto grid = graph::token_grid(t.sizes);
-    if (grid) t.sizes = {t.sizes[0], t.sizes[2], grid->height, grid->width};
+    // A channels-last [N,H,W,C] map (Swin) likewise counts as its NCHW view.
+    const auto grid = graph::token_grid(t.sizes, 1);
+    const bool channels_last = t.sizes.size() == 4 && model.graph.channels_last(name);
+    t.sizes = graph::unit_map_shape(model.graph, name, t.sizes);
     if ((t.sizes.size() != 2 && t.sizes.size() != 4) || !at::isFloatingType(t.dtype)) {
       std::string shape;
       for (int64_t d : t.sizes) shape += (shape.empty() ? "" : "x") + std::to_string(d);
@@ -76,7 +78,7 @@ std::vector<LayerExamples> set_up_layers(const model::Model& model, const ScanOp
     const int64_t units = t.sizes[1];
     const auto opts = at::TensorOptions().device(model.graph.device());
     ReceptiveField field = receptive_field(model.graph, name, pre.height, pre.width);
-    if (grid) field.whole_input = true;
+    if (grid || channels_last) field.whole_input = true;
     layers.push_back(LayerExamples{name, t.sizes, field,
                                    TopK(units, options.top_k, true, opts), TopK(units, options.top_k, false, opts),
                                    TopK(units, options.top_k, true, opts)});
@@ -86,9 +88,8 @@ std::vector<LayerExamples> set_up_layers(const model::Model& model, const ScanOp
 
 // Per unit of a batch: channel mean, and maximum with its flattened position y*W+x.
 // [N, C] layers have one value per unit and no position.
-void record(LayerExamples& layer, const at::Tensor& tensor, const at::Tensor& images) {
-  const auto grid = graph::token_grid(tensor.sizes());
-  const at::Tensor act = grid ? graph::token_map(tensor, *grid) : tensor;
+void record(LayerExamples& layer, const graph::Graph& graph, const at::Tensor& tensor, const at::Tensor& images) {
+  const at::Tensor act = graph::unit_map(graph, layer.name, tensor);
   if (act.dim() == 2) {
     const at::Tensor scores = act.to(at::kFloat);
     const at::Tensor none = at::full(scores.sizes(), -1, scores.options().dtype(at::kLong));
@@ -165,7 +166,7 @@ ScanResult scan_examples(const model::Model& model, const std::string& images_ro
       const at::Device device = model.graph.device();
       const graph::TensorMap acts = model.graph.run_inference(at::stack(batch.inputs).to(device), options.layers);
       const at::Tensor indices = at::tensor(batch.indices, at::TensorOptions().dtype(at::kLong)).to(device);
-      for (auto& layer : result.layers) record(layer, acts.at(layer.name), indices);
+      for (auto& layer : result.layers) record(layer, model.graph, acts.at(layer.name), indices);
       result.images_scanned += static_cast<int64_t>(batch.inputs.size());
     }
     begin = after;

@@ -2,6 +2,7 @@
 // checked here, so a bad model fails at load time with the node and op named.
 #include <featvis/graph/graph.h>
 #include <featvis/graph/op_registry.h>
+#include <featvis/graph/token_grid.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
 
@@ -250,6 +251,7 @@ Graph Graph::load_onnx_bytes(const std::string& bytes, const std::string& origin
   for (const auto& [name, t] : graph.weights_) available.insert(name);
   check_topological_order(graph.nodes_, graph.producer_, std::move(available), origin);
   fuse_hardswish(graph.nodes_, graph.producer_);
+  graph.channels_last_ = channels_last_tensors(graph);
   for (const auto& out : graph.outputs_) {
     if (!graph.has_tensor(out)) throw Error("'" + origin + "': graph output '" + out + "' is never produced");
   }

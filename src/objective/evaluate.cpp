@@ -19,7 +19,7 @@ Evaluation evaluate(const model::Model& model, const Objective& objective, const
   Evaluation evaluation;
   evaluation.activations = model.graph.run(image::network_input(seen, model.card.preprocessing), layers);
   if (m == 0) {
-    evaluation.values = objective(ObjectiveInput{evaluation.activations, images});
+    evaluation.values = objective(ObjectiveInput{evaluation.activations, images, nullptr, &model.graph});
     return evaluation;
   }
   // The references' rows go to their own maps; the objective and callers see N rows.
@@ -29,7 +29,7 @@ Evaluation evaluate(const model::Model& model, const Objective& objective, const
     for (const auto& reference : objective.references()) references[reference.first][layer] = tensor.narrow(0, row++, 1);
     tensor = tensor.narrow(0, 0, n);
   }
-  evaluation.values = objective(ObjectiveInput{evaluation.activations, images, &references});
+  evaluation.values = objective(ObjectiveInput{evaluation.activations, images, &references, &model.graph});
   return evaluation;
 }
 

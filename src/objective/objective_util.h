@@ -1,6 +1,7 @@
 #pragma once
 // Reading activations for objectives: lookup with a clear error, the [N,C,H,W] view of
 // 2-D and 3-D layers, and the range checks every unit objective repeats.
+#include <featvis/graph/graph.h>
 #include <featvis/graph/token_grid.h>
 #include <featvis/objective/objective.h>
 #include <featvis/util/error.h>
@@ -14,7 +15,8 @@
 namespace featvis::objective::detail {
 
 // `layer` from the input, viewed as [N,C,H,W] ([N,C] -> [N,C,1,1], [N,C,L] -> [N,C,1,L],
-// a transformer's [N,T,C] tokens -> its patch grid [N,C,h,w], graph/token_grid.h).
+// a transformer's [N,T,C] tokens -> its patch grid [N,C,h,w], a channels-last [N,H,W,C]
+// map (Swin) -> permuted, graph/token_grid.h).
 inline at::Tensor feature_map(const ObjectiveInput& input, const std::string& layer) {
   auto it = input.activations.find(layer);
   if (it == input.activations.end() || !it->second.defined()) {
@@ -27,7 +29,7 @@ inline at::Tensor feature_map(const ObjectiveInput& input, const std::string& la
       const auto grid = graph::token_grid(t.sizes());
       return grid ? graph::token_map(t, *grid) : t.unsqueeze(2);
     }
-    case 4: return t;
+    case 4: return input.graph && input.graph->channels_last(layer) ? t.permute({0, 3, 1, 2}) : t;
     default:
       throw Error("layer '" + layer + "' has " + std::to_string(t.dim()) +
                   " dimensions; objectives read [N,C], [N,C,L] or [N,C,H,W] layers");

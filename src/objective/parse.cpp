@@ -3,6 +3,7 @@
 // channel, position, class and direction file checked where it was written, and each
 // kind made by its factory in the kind table.
 #include <featvis/graph/layer_name.h>
+#include <featvis/graph/token_grid.h>
 #include <featvis/image/image.h>
 #include <featvis/inference/layer_info.h>
 #include <featvis/objective/kinds.h>
@@ -87,7 +88,8 @@ class Binder {
     }
     for (const auto& [layer, pos] : uses_) {
       const inference::LayerShape& s = shapes.at(full(layer));
-      shapes_[full(layer)] = s.sizes;
+      // As objectives read it: tokens on their grid, a channels-last map as NCHW.
+      shapes_[full(layer)] = graph::unit_map_shape(graph, full(layer), s.sizes);
       if (!at::isFloatingType(s.dtype) || s.sizes.size() < 2 || s.sizes.size() > 4) {
         fail(pos, "'" + layer + "' is not a feature map (" + std::to_string(s.sizes.size()) + "-D " +
                       std::string(c10::toString(s.dtype)) + " tensor)");

@@ -22,9 +22,9 @@ using featvis::testing::error_of;
 // A hand-built ONNX graph with explicit weights.
 class Net {
  public:
-  Net(std::vector<int64_t> input_shape) {
-    model_.set_ir_version(7);
-    model_.add_opset_import()->set_version(13);
+  explicit Net(std::vector<int64_t> input_shape, int64_t opset = 13) {
+    model_.set_ir_version(opset >= 17 ? 8 : 7);
+    model_.add_opset_import()->set_version(opset);
     g()->set_name("lrp_test");
     auto* in = g()->add_input();
     in->set_name("input");
@@ -39,6 +39,13 @@ class Net {
     for (int64_t d : value.sizes()) t->add_dims(d);
     const at::Tensor v = value.to(at::kFloat).contiguous();
     for (int64_t i = 0; i < v.numel(); ++i) t->add_float_data(v.data_ptr<float>()[i]);
+  }
+  void shape(const std::string& name, const std::vector<int64_t>& values) {
+    onnx::TensorProto* t = g()->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(static_cast<int64_t>(values.size()));
+    for (int64_t v : values) t->add_int64_data(v);
   }
   Net& node(const std::string& op, std::vector<std::string> in, const std::string& out,
             std::map<std::string, std::vector<int64_t>> ints = {}, std::map<std::string, int64_t> int_attrs = {}) {
@@ -60,6 +67,14 @@ class Net {
       a->set_i(value);
     }
     last_ = out;
+    return *this;
+  }
+  // A float attribute on the last node.
+  Net& attr(const std::string& name, float value) {
+    auto* a = g()->mutable_node(g()->node_size() - 1)->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(value);
     return *this;
   }
   graph::Graph graph() {
@@ -305,15 +320,237 @@ TEST(Lrp, BatchNormIsFoldedIntoThePrecedingConv) {
 
 TEST(Lrp, AnOpWithoutARuleIsAOneLineErrorNamingIt) {
   Net net({1, 2, 1, 1});
-  net.node("Sigmoid", {"input"}, "s").node("Flatten", {"s"}, "logits");
+  net.node("Softmax", {"input"}, "s", {}, {{"axis", 1}}).node("Flatten", {"s"}, "logits");
   const graph::Graph g = net.graph();
   const at::Tensor x = at::rand({1, 2, 1, 1});
   const std::string e = error_of([&] { lrp_relevance(g, x, "logits", x.reshape({1, 2}), everywhere(LrpRule::kEpsilon, LrpRule::kEpsilon)); });
-  EXPECT_EQ(e, "LRP has no rule for op 'Sigmoid' (node 's/Sigmoid')");
+  EXPECT_EQ(e, "LRP has no rule for op 'Softmax' (node 's/Softmax')");
   const std::string m = error_of([] { parse_lrp_composite("flat"); });
   EXPECT_NE(m.find("unknown LRP composite 'flat'"), std::string::npos) << m;
   EXPECT_NE(m.find("epsilon-gamma-box"), std::string::npos) << m;
   EXPECT_EQ(m.find('\n'), std::string::npos);
+}
+
+// ---- Transformers and gated CNNs: activations, gates, LayerNorm, attention ----
+
+// Rows of `t` ([..., C]) as a [rows, C] double matrix.
+at::Tensor rows(const at::Tensor& t) { return t.to(at::kDouble).reshape({-1, t.size(-1)}); }
+
+// The epsilon rule token by token: x [T, in], W [in, out] (as MatMul reads it), r [T, out].
+at::Tensor hand_tokens(const at::Tensor& W, const at::Tensor& x, const at::Tensor& r) {
+  std::vector<at::Tensor> out;
+  for (int64_t t = 0; t < x.size(0); ++t) out.push_back(hand_rule(LrpRule::kEpsilon, W.t(), x[t], r[t], 0, 1));
+  return at::stack(out);
+}
+
+// Activations pass relevance unchanged (identity rule) and a gate passes all of it to its
+// signal (signal-takes-all): SiLU written as x * Sigmoid(x), GELU as the Erf form PyTorch
+// exports, a squeeze-excite-like gate HardSigmoid(fc(x)) * x (the gate first), Tanh,
+// HardSwish (written as x * HardSigmoid(x), fused by the loader) and a Sigmoid activation.
+// Between the two Gemms the relevance is thus unchanged: the map equals the epsilon rule
+// of W1 on the relevance the epsilon rule of W2 gives the last activation.
+TEST(Lrp, ActivationsPassRelevanceAndGatesGiveItAllToTheSignal) {
+  at::manual_seed(21);
+  const at::Tensor w1 = at::randn({5, 6}), wg = at::randn({5, 5}), w2 = at::randn({3, 5});
+  const at::Tensor x = at::randn({1, 6, 1, 1});
+  Net net({1, 6, 1, 1});
+  net.weight("w1", w1);
+  net.weight("wg", wg);
+  net.weight("w2", w2);
+  net.weight("sqrt2", at::tensor(1.41421356f));
+  net.weight("one", at::tensor(1.0f));
+  net.weight("half", at::tensor(0.5f));
+  net.node("Flatten", {"input"}, "flat")
+      .node("Gemm", {"flat", "w1"}, "a", {}, {{"transB", 1}})
+      .node("Sigmoid", {"a"}, "sig")
+      .node("Mul", {"a", "sig"}, "silu")  // SiLU
+      .node("Div", {"silu", "sqrt2"}, "d")
+      .node("Erf", {"d"}, "erf")
+      .node("Add", {"erf", "one"}, "erf1")
+      .node("Mul", {"silu", "erf1"}, "m")
+      .node("Mul", {"m", "half"}, "gelu")  // GELU, as torch.onnx writes it
+      .node("Gemm", {"gelu", "wg"}, "fc", {}, {{"transB", 1}})
+      .node("HardSigmoid", {"fc"}, "gate")
+      .attr("alpha", 0.2f)
+      .node("Mul", {"gate", "gelu"}, "gated")  // squeeze-excite: the gate is the first operand
+      .node("Tanh", {"gated"}, "tanh")
+      .node("HardSigmoid", {"tanh"}, "hs")
+      .attr("alpha", 1.0f / 6.0f)
+      .node("Mul", {"tanh", "hs"}, "hardswish")
+      .node("Sigmoid", {"hardswish"}, "act")
+      .node("Gemm", {"act", "w2"}, "logits", {}, {{"transB", 1}});
+  const graph::Graph g = net.graph();
+  int fused = 0;
+  for (const auto& n : g.nodes()) fused += n.op_type == "HardSwish";
+  EXPECT_EQ(fused, 1);  // so the HardSwish entry is the one that runs
+  const graph::TensorMap v = g.run(x, {"act", "logits"});
+  const at::Tensor start = at::zeros({1, 3}).index_put_({0, 2}, v.at("logits")[0][2]);
+  const at::Tensor r = lrp_relevance(g, x, "logits", start, everywhere(LrpRule::kEpsilon, LrpRule::kEpsilon));
+  const at::Tensor r_act = hand_rule(LrpRule::kEpsilon, w2, v.at("act"), start, 0, 1);
+  const at::Tensor expected = hand_rule(LrpRule::kEpsilon, w1, x, r_act, 0, 1);
+  EXPECT_TRUE(at::allclose(r.flatten().to(at::kDouble), expected, 1e-6, 1e-8)) << r << expected;
+  EXPECT_NEAR(r.sum().item<double>(), start.sum().item<double>(), 1e-5);
+}
+
+// LayerNormalization (opset 17) on [1, T, C] tokens between two MatMuls, bias-free: the
+// LN-rule by hand, R_k = sum_j h_k (delta_kj - 1/C) scale_j / std R_j / y_j per token
+// (the std held constant, mean-centring linear), conserves relevance to 1e-5.
+TEST(Lrp, LayerNormRuleHoldsTheStdConstantAndConserves) {
+  at::manual_seed(22);
+  const int64_t T = 3, C = 5;
+  const at::Tensor w1 = at::randn({4, C}), scale = at::rand({C}) + 0.5, w2 = at::randn({C, 2});
+  const at::Tensor x = at::randn({1, 1, T, 4});
+  Net net({1, 1, T, 4}, 17);  // graph inputs are images: tokens come from a Reshape
+  net.shape("tokens", {1, T, 4});
+  net.weight("w1", w1);
+  net.weight("scale", scale);
+  net.weight("w2", w2);
+  net.node("Reshape", {"input", "tokens"}, "x").node("MatMul", {"x", "w1"}, "h")
+      .node("LayerNormalization", {"h", "scale"}, "y", {}, {{"axis", -1}})
+      .attr("epsilon", 1e-5f)
+      .node("MatMul", {"y", "w2"}, "out");
+  const graph::Graph g = net.graph();
+  const graph::TensorMap v = g.run(x, {"h", "y", "out"});
+  at::manual_seed(23);
+  const at::Tensor start = v.at("out") * at::rand({1, T, 2});  // any relevance at the output
+  const at::Tensor r = lrp_relevance(g, x, "out", start, everywhere(LrpRule::kEpsilon, LrpRule::kEpsilon));
+
+  const at::Tensor h = rows(v.at("h")), y = rows(v.at("y")), s = scale.to(at::kDouble);
+  const at::Tensor r_y = hand_tokens(w2, y, rows(start));
+  at::Tensor r_h = at::zeros({T, C}, at::kDouble);
+  for (int64_t t = 0; t < T; ++t) {
+    const double mean = h[t].mean().item<double>();
+    const double sd = std::sqrt((h[t] - mean).pow(2).mean().item<double>() + 1e-5);
+    for (int64_t k = 0; k < C; ++k) {
+      double sum = 0;
+      for (int64_t j = 0; j < C; ++j)
+        sum += h[t][k].item<double>() * ((k == j) - 1.0 / C) * s[j].item<double>() / sd * r_y[t][j].item<double>() /
+               y[t][j].item<double>();
+      r_h[t][k] = sum;
+    }
+  }
+  const at::Tensor expected = hand_tokens(w1, rows(x), r_h);
+  EXPECT_TRUE(at::allclose(rows(r), expected, 1e-5, 1e-7)) << r << expected;
+  EXPECT_NEAR(r.sum().item<double>(), start.sum().item<double>(), 1e-5);
+}
+
+// LayerNorm exported at opset 13 (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul,
+// Add: the Div by the normalizer gives all to its numerator, Sub and ReduceMean their
+// proportional shares) propagates the same relevance as the LayerNormalization node, with
+// its bias absorbing its share, and with biases ignored.
+graph::Graph layer_norm_net(bool fused, const at::Tensor& w1, const at::Tensor& scale, const at::Tensor& bias,
+                            const at::Tensor& w2) {
+  Net net({1, 1, 3, 4}, fused ? 17 : 13);
+  net.shape("tokens", {1, 3, 4});
+  net.node("Reshape", {"input", "tokens"}, "x");
+  net.weight("w1", w1);
+  net.weight("scale", scale);
+  net.weight("bias", bias);
+  net.weight("w2", w2);
+  net.weight("two", at::tensor(2.0f));
+  net.weight("eps", at::tensor(1e-5f));
+  net.node("MatMul", {"x", "w1"}, "h");
+  if (fused) {
+    net.node("LayerNormalization", {"h", "scale", "bias"}, "y", {}, {{"axis", -1}}).attr("epsilon", 1e-5f);
+  } else {
+    net.node("ReduceMean", {"h"}, "mean", {{"axes", {-1}}})
+        .node("Sub", {"h", "mean"}, "centred")
+        .node("Pow", {"centred", "two"}, "sq")
+        .node("ReduceMean", {"sq"}, "var", {{"axes", {-1}}})
+        .node("Add", {"var", "eps"}, "var_eps")
+        .node("Sqrt", {"var_eps"}, "sd")
+        .node("Div", {"centred", "sd"}, "normed")
+        .node("Mul", {"normed", "scale"}, "scaled")
+        .node("Add", {"scaled", "bias"}, "y");
+  }
+  net.node("MatMul", {"y", "w2"}, "out");
+  return net.graph();
+}
+
+TEST(Lrp, DecomposedLayerNormEqualsTheFusedNode) {
+  at::manual_seed(24);
+  const at::Tensor w1 = at::randn({4, 5}), scale = at::rand({5}) + 0.5, bias = at::randn({5}) * 0.3,
+                   w2 = at::randn({5, 2});
+  const graph::Graph fused = layer_norm_net(true, w1, scale, bias, w2), parts = layer_norm_net(false, w1, scale, bias, w2);
+  const at::Tensor x = at::randn({1, 1, 3, 4});
+  const at::Tensor out = fused.run(x, {"out"}).at("out");
+  ASSERT_TRUE(at::allclose(out, parts.run(x, {"out"}).at("out"), 1e-5, 1e-6));
+  const at::Tensor start = out * at::rand(out.sizes());
+  for (bool ignore_bias : {false, true}) {
+    LrpSettings s = everywhere(LrpRule::kEpsilon, LrpRule::kEpsilon);
+    s.ignore_bias = ignore_bias;
+    const at::Tensor a = lrp_relevance(fused, x, "out", start, s), b = lrp_relevance(parts, x, "out", start, s);
+    EXPECT_TRUE(at::allclose(a, b, 1e-5, 1e-7)) << "ignore_bias " << ignore_bias << "\n" << a << b;
+    if (ignore_bias) EXPECT_NEAR(a.sum().item<double>(), start.sum().item<double>(), 1e-5);
+    else EXPECT_GT(std::abs(a.sum().item<double>() - start.sum().item<double>()), 1e-4);  // the bias's share
+  }
+}
+
+// Self-attention on [1, T, C] tokens, bias-free: Q, K, V = x Wq, x Wk, x Wv; A =
+// Softmax(Q K^T); O = A V; out = O Wo. The AH-rule holds A constant: R_V[t,c] = sum_s
+// A[s,t] V[t,c] R_O[s,c] / O[s,c]; Q and K get nothing, so the map is the epsilon rule of
+// Wv on R_V, and relevance is conserved.
+TEST(Lrp, AttentionHoldsTheWeightsConstantAndRelevanceFlowsThroughTheValues) {
+  at::manual_seed(25);
+  const int64_t T = 4, C = 3;
+  const at::Tensor wq = at::randn({C, C}), wk = at::randn({C, C}), wv = at::randn({C, C}), wo = at::randn({C, 2});
+  const at::Tensor x = at::randn({1, 1, T, C});
+  Net net({1, 1, T, C});
+  net.shape("tokens", {1, T, C});
+  net.node("Reshape", {"input", "tokens"}, "x");
+  net.weight("wq", wq);
+  net.weight("wk", wk);
+  net.weight("wv", wv);
+  net.weight("wo", wo);
+  net.node("MatMul", {"x", "wq"}, "q")
+      .node("MatMul", {"x", "wk"}, "k")
+      .node("MatMul", {"x", "wv"}, "v")
+      .node("Transpose", {"k"}, "kt", {{"perm", {0, 2, 1}}})
+      .node("MatMul", {"q", "kt"}, "scores")
+      .node("Softmax", {"scores"}, "attn", {}, {{"axis", -1}})
+      .node("Dropout", {"attn"}, "attn_d")
+      .node("MatMul", {"attn_d", "v"}, "o")
+      .node("MatMul", {"o", "wo"}, "out");
+  const graph::Graph g = net.graph();
+  const graph::TensorMap val = g.run(x, {"attn", "v", "o", "out"});
+  const at::Tensor start = val.at("out") * at::rand({1, T, 2});
+  const at::Tensor r = lrp_relevance(g, x, "out", start, everywhere(LrpRule::kEpsilon, LrpRule::kEpsilon));
+
+  const at::Tensor A = val.at("attn")[0].to(at::kDouble), V = rows(val.at("v")), O = rows(val.at("o"));
+  const at::Tensor r_o = hand_tokens(wo, O, rows(start));
+  at::Tensor r_v = at::zeros({T, C}, at::kDouble);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t c = 0; c < C; ++c) {
+      double sum = 0;
+      for (int64_t q = 0; q < T; ++q)
+        sum += A[q][t].item<double>() * V[t][c].item<double>() * r_o[q][c].item<double>() / O[q][c].item<double>();
+      r_v[t][c] = sum;
+    }
+  const at::Tensor expected = hand_tokens(wv, rows(x), r_v);
+  EXPECT_TRUE(at::allclose(rows(r), expected, 1e-5, 1e-7)) << r << expected;
+  EXPECT_NEAR(r.sum().item<double>(), start.sum().item<double>(), 1e-5);
+}
+
+// Products the rules do not cover stay one-line errors: a Mul of two activations neither of
+// which is a gate, a MatMul of two activations neither of which is attention weights, a Div
+// by an activation that is no normalizer.
+TEST(Lrp, ProductsOfTwoActivationsWithoutAGateOrAttentionAreErrors) {
+  at::manual_seed(26);
+  auto net_with = [](const std::string& op) {
+    Net net({1, 1, 2, 2});
+    net.weight("w1", at::randn({2, 2}));
+    net.weight("w2", at::randn({2, 2}));
+    net.node("MatMul", {"input", "w1"}, "a").node("MatMul", {"input", "w2"}, "b").node(op, {"a", "b"}, "p");
+    return net.graph();
+  };
+  const at::Tensor x = at::randn({1, 1, 2, 2});
+  auto error = [&](const std::string& op) {
+    return error_of([&] { lrp_relevance(net_with(op), x, "p", at::ones({1, 1, 2, 2}), everywhere(LrpRule::kEpsilon, LrpRule::kEpsilon)); });
+  };
+  EXPECT_EQ(error("Mul"), "LRP has no rule for op 'Mul' on two input-dependent tensors, neither a gate (node 'p/Mul')");
+  EXPECT_EQ(error("MatMul"),
+            "LRP has no rule for op 'MatMul' on two input-dependent tensors, neither attention weights (node 'p/MatMul')");
+  EXPECT_EQ(error("Div"), "LRP has no rule for op 'Div' with an input-dependent divisor that is no normalizer (node 'p/Div')");
 }
 
 // attribute(): the [0,1]-pixel map of a logit on the model; conservation reported.

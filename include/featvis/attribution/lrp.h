@@ -9,6 +9,12 @@
 // else is folded into that layer (W' = W * s, b' = (b - mean) * s + beta with s = scale /
 // sqrt(var + eps)), so the layer's rule sees the affine map it really computes and the
 // BatchNormalization node passes relevance through unchanged.
+//
+// Transformers and gated CNNs (docs/LRP.md): LayerNorm takes the LN-rule (its std held
+// constant; fused, or as the ops opset 13 writes it), softmax attention the AH-rule (the
+// attention weights held constant, relevance through the values), a product of a signal and
+// a Sigmoid/HardSigmoid/Erf/Tanh gate (SiLU, Erf-GELU, squeeze-excite) gives all relevance to
+// the signal, and GELU/SiLU/HardSwish/Sigmoid/Tanh activations pass it unchanged.
 #include <ATen/ATen.h>
 
 #include <string>

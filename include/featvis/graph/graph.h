@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace featvis::graph {
@@ -63,6 +64,13 @@ class Graph {
 
   const std::string& origin() const { return origin_; }
 
+  // Whether `tensor`'s last axis holds its channels, as the graph shows it: the input and
+  // output of a LayerNorm over the last axis, and every tensor that elementwise ops and
+  // MatMuls by constants connect to those (graph/token_grid.h). A 4-D one is an [N,H,W,C]
+  // map (Swin's stages, ConvNeXt's block interiors) that featvis reads as NCHW by
+  // permuting it; 2-D and 3-D ones are unaffected.
+  bool channels_last(const std::string& tensor) const { return channels_last_.count(tensor) > 0; }
+
  private:
   struct Plan {
     std::vector<size_t> node_order;                  // indices into nodes_
@@ -76,6 +84,7 @@ class Graph {
   std::vector<std::string> outputs_;
   TensorMap weights_;
   std::unordered_map<std::string, size_t> producer_;  // tensor -> node index
+  std::unordered_set<std::string> channels_last_;     // found once at load
   at::Device device_{at::kCPU};
 
   // Frozen programs by (wanted, input shape); dropped when weights or the device change.

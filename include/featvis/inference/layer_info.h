@@ -16,10 +16,12 @@ struct LayerInfo {
   std::string name;
   std::string op;              // producing op type
   std::vector<int64_t> shape;  // for a batch of one
-  int64_t units = 0;           // channels (dim 1; the last dim of [N,T,C] transformer tokens), or the size of a 1-D output
+  int64_t units = 0;           // channels (dim 1; the last dim of [N,T,C] transformer tokens and of
+                               // channels-last [N,H,W,C] maps), or the size of a 1-D output
   // Transformers (graph/token_grid.h): "tokens 1+14x14" for the residual stream and
   // attention output, "MLP hidden 1+14x14" for tokens wider than the stream, "class
-  // token" for an [N,C] token picked out of them by Gather; "" otherwise.
+  // token" for an [N,C] token picked out of them by Gather, "channels last 56x56" for an
+  // [N,H,W,C] map (Swin's stages; Graph::channels_last); "" otherwise.
   std::string role;
 };
 

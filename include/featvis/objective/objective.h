@@ -25,6 +25,9 @@ struct ObjectiveInput {
   const at::Tensor& image;       // the parameterized image [N,3,H,W] in [0,1], before transforms
   // Each reference's activations ([1, ...] per tensor), by its name in Objective::references().
   const std::map<std::string, graph::TensorMap>* reference_activations = nullptr;
+  // The model's graph, which says which layers are channels-last [N,H,W,C] maps
+  // (Graph::channels_last); without it every 4-D layer reads as NCHW.
+  const graph::Graph* graph = nullptr;
 };
 
 class Objective;
