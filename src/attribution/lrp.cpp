@@ -55,9 +55,10 @@ enum class Flow {
 //   Sqrt of a reduction (is_normalizer) passes all relevance to its numerator and the Sub
 //   and ReduceMean take their proportional shares, which is the same rule written node by
 //   node (test Lrp.DecomposedLayerNormEqualsTheFusedNode).
-// * MatMul(softmax(Q K^T), V): the AH-rule of Ali et al. 2022 (CP-LRP): the attention
-//   weights are held constant, so the product is a linear map of V with weights A and takes
-//   the epsilon rule; Q and K (the Softmax branch) get no relevance.
+// * MatMul(softmax(Q K^T), V), and the same written as an Einsum (maxvit_t): the AH-rule of
+//   Ali et al. 2022 (CP-LRP): the attention weights are held constant, so the product is a
+//   linear map of V with weights A and takes the epsilon rule; Q and K (the Softmax branch)
+//   get no relevance. An Einsum of one activation and constants takes the epsilon rule.
 const std::unordered_map<std::string, Flow>& flow_table() {
   static const std::unordered_map<std::string, Flow> table = {
       {"Relu", Flow::kPass},          {"Clip", Flow::kPass},          {"LeakyRelu", Flow::kPass},
@@ -75,6 +76,7 @@ const std::unordered_map<std::string, Flow>& flow_table() {
       {"ReduceMean", Flow::kProportional},   {"ReduceSum", Flow::kProportional},
       {"BatchNormalization", Flow::kProportional},  // one that canonization could not fold
       {"Conv", Flow::kWeighted},      {"Gemm", Flow::kWeighted},      {"MatMul", Flow::kWeighted},
+      {"Einsum", Flow::kWeighted},  // by constants: epsilon; attention and values (maxvit_t): AH-rule
       {"LayerNormalization", Flow::kLayerNorm},
   };
   return table;
@@ -389,12 +391,18 @@ at::Tensor lrp_relevance(const graph::Graph& g, const at::Tensor& input, const s
         add(n.inputs[0], layer_norm_rule(n, value, out_r[0], settings));
         break;
       case Flow::kWeighted: {
-        if (n.op_type == "MatMul" && two) {
+        if ((n.op_type == "MatMul" || n.op_type == "Einsum") && two) {
           // AH-rule: the attention weights held constant, relevance to the values.
-          const bool a0 = is_attention(g, n.inputs[0], dependent), a1 = is_attention(g, n.inputs[1], dependent);
+          if (dep_inputs.size() > 2) no_rule(n, " on more than two input-dependent tensors");
+          const bool a0 = is_attention(g, n.inputs[dep_inputs[0]], dependent),
+                     a1 = is_attention(g, n.inputs[dep_inputs[1]], dependent);
           if (a0 == a1)
             no_rule(n, a0 ? " on two attention maps" : " on two input-dependent tensors, neither attention weights");
-          vjp(n, out_r, Flow::kProportional, {a0 ? size_t{1} : size_t{0}});
+          vjp(n, out_r, Flow::kProportional, {a0 ? dep_inputs[1] : dep_inputs[0]});
+          break;
+        }
+        if (n.op_type == "Einsum") {  // linear in its one activation: the epsilon rule
+          vjp(n, out_r, Flow::kProportional, dep_inputs);
           break;
         }
         if (dep_inputs[0] != 0 || two) no_rule(n, " with input-dependent weights");

@@ -69,6 +69,7 @@ class Net {
     last_ = out;
     return *this;
   }
+  onnx::NodeProto* last_node() { return g()->mutable_node(g()->node_size() - 1); }
   // A float attribute on the last node.
   Net& attr(const std::string& name, float value) {
     auto* a = g()->mutable_node(g()->node_size() - 1)->add_attribute();
@@ -529,6 +530,31 @@ TEST(Lrp, AttentionHoldsTheWeightsConstantAndRelevanceFlowsThroughTheValues) {
   const at::Tensor expected = hand_tokens(wv, rows(x), r_v);
   EXPECT_TRUE(at::allclose(rows(r), expected, 1e-5, 1e-7)) << r << expected;
   EXPECT_NEAR(r.sum().item<double>(), start.sum().item<double>(), 1e-5);
+
+  // The same attention written with Einsum (as maxvit_t exports it), values first in the
+  // product: the same relevance.
+  Net e({1, 1, T, C}, 13);
+  e.shape("tokens", {1, T, C});
+  e.node("Reshape", {"input", "tokens"}, "x");
+  e.weight("wq", wq);
+  e.weight("wk", wk);
+  e.weight("wv", wv);
+  e.weight("wo", wo);
+  auto einsum = [&](std::vector<std::string> in, const std::string& out, const std::string& equation) {
+    e.node("Einsum", std::move(in), out);
+    auto* a = e.last_node()->add_attribute();
+    a->set_name("equation");
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(equation);
+  };
+  e.node("MatMul", {"x", "wq"}, "q").node("MatMul", {"x", "wk"}, "k");
+  einsum({"x", "wv"}, "v", "btc,cd->btd");
+  einsum({"q", "k"}, "scores", "bic,bjc->bij");
+  e.node("Softmax", {"scores"}, "attn", {}, {{"axis", -1}});
+  einsum({"v", "attn"}, "o", "bjd,bij->bid");
+  e.node("MatMul", {"o", "wo"}, "out");
+  const at::Tensor re = lrp_relevance(e.graph(), x, "out", start, everywhere(LrpRule::kEpsilon, LrpRule::kEpsilon));
+  EXPECT_TRUE(at::allclose(re, r, 1e-6, 1e-8)) << re << r;
 }
 
 // Products the rules do not cover stay one-line errors: a Mul of two activations neither of
