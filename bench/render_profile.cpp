@@ -2,10 +2,19 @@
 // CPU mode) records every ATen op of S render steps (after 4 warm-up steps) of a channel
 // objective at 224 on MobileNetV2, the engine's defaults (FFT, decorrelated colour,
 // sigmoid, Lucid's standard transforms, Adam), for an early, a middle and the last card
-// layer, without the redirected ReLU gradient of a render's first 16 steps. Self time = an op's time minus the ops it called, so the shares add up to the
-// profiled time; wall time per step is printed beside it.
+// layer, without the redirected ReLU gradient of a render's first 16 steps. Self time = an
+// op's time minus the ops it called, so the shares add up to the profiled time; wall time
+// per step is printed beside it.
+//
+// --fixed OBJ profiles the render step's fixed cost instead, with no network layer run
+// (issue 10): OBJ `l2` is the image penalty (the transforms run forward only, as in
+// `featvis render MODEL l2`), `input` the mean of the network's input tensor (transforms
+// and the card's scaling forward and backward, a step minus the network). --repeat R
+// first times R renders of S steps without the profiler and prints the median process CPU
+// ms/step (the two untransformed evaluations of a render are included: < 2 % at S = 64).
 //
 //   ./build/featvis_bench_render_profile [--model NAME|PATH] [--steps S] [--top N]
+//       [--fixed l2|input] [--transforms standard|none|LIST] [--repeat R] [--no-profile]
 //   (threads: at::set_num_threads($FEATVIS_BENCH_THREADS, default 1))
 #include "bench_model.h"
 
@@ -23,6 +32,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -32,8 +42,15 @@ namespace {
 
 namespace profiler = torch::autograd::profiler;
 
-featvis::render::RenderResult render_steps(const featvis::model::Model& model, const std::string& layer,
-                                           int64_t steps) {
+double cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+featvis::render::RenderResult render_steps(const featvis::model::Model& model,
+                                           const featvis::objective::Objective& objective,
+                                           const featvis::render::transform::Transform& transforms, int64_t steps) {
   featvis::render::param::ImageParamOptions po;
   po.height = 224;
   po.width = 224;
@@ -45,8 +62,18 @@ featvis::render::RenderResult render_steps(const featvis::model::Model& model, c
   // The redirected ReLU gradient runs only in a render's first 16 steps (of 512 by
   // default); the profile is of the steps after it.
   options.redirected_relu_steps = 0;
-  return featvis::render::render(model, featvis::objective::channel(layer, 7), image,
-                                 featvis::render::transform::standard(), options, generator);
+  return featvis::render::render(model, objective, image, transforms, options, generator);
+}
+
+// The no-network objectives of --fixed.
+featvis::objective::Objective fixed_objective(const featvis::model::Model& model, const std::string& kind) {
+  if (kind == "l2") return featvis::objective::l2();
+  if (kind != "input") throw featvis::Error("--fixed takes l2 or input, got '" + kind + "'");
+  const std::string input = model.graph.inputs().at(0).name;
+  return featvis::objective::Objective("mean of the network input", {input},
+                                       [input](const featvis::objective::ObjectiveInput& in) {
+                                         return in.activations.at(input).mean({1, 2, 3});
+                                       });
 }
 
 // Self CPU time per op name (ms), from the push/pop events of every thread.
@@ -81,6 +108,9 @@ int main(int argc, char** argv) {
     std::string model_ref;
     int64_t steps = 16;
     size_t top = 14;
+    std::string fixed, transforms_text = "standard";
+    int repeat = 0;
+    bool profile = true;
     featvis::bench::take_flags(&argc, argv, [&](const std::string& flag, const auto& value) {
       if (flag == "--model") {
         model_ref = value();
@@ -88,6 +118,14 @@ int main(int argc, char** argv) {
         steps = std::stoll(value());
       } else if (flag == "--top") {
         top = std::stoul(value());
+      } else if (flag == "--fixed") {
+        fixed = value();
+      } else if (flag == "--transforms") {
+        transforms_text = value();
+      } else if (flag == "--repeat") {
+        repeat = std::stoi(value());
+      } else if (flag == "--no-profile") {
+        profile = false;
       } else {
         return false;
       }
@@ -97,12 +135,34 @@ int main(int argc, char** argv) {
     const char* threads = std::getenv("FEATVIS_BENCH_THREADS");
     at::set_num_threads(threads ? std::max(1, std::atoi(threads)) : 1);
     const featvis::model::Model model = featvis::model::load_model(featvis::bench::resolve_model(model_ref));
-    for (const char* layer :
-         {"MobileNetV2/expanded_conv_2/expand", "MobileNetV2/expanded_conv_8/expand", "MobileNetV2/Conv2d_18_1"}) {
-      render_steps(model, layer, 4);  // warm-up: allocator, kernels for the drawn sizes
+    const featvis::render::transform::Transform transforms = featvis::render::transform::parse(transforms_text);
+    std::vector<featvis::objective::Objective> objectives;
+    if (!fixed.empty()) {
+      objectives.push_back(fixed_objective(model, fixed));
+    } else {
+      for (const char* layer :
+           {"MobileNetV2/expanded_conv_2/expand", "MobileNetV2/expanded_conv_8/expand", "MobileNetV2/Conv2d_18_1"})
+        objectives.push_back(featvis::objective::channel(layer, 7));
+    }
+    for (const auto& objective : objectives) {
+      const std::string layer = objective.description() + ", transforms " + transforms.description();
+      render_steps(model, objective, transforms, 4);  // warm-up: allocator, kernels for the drawn sizes
+      if (repeat > 0) {
+        std::vector<double> per_step;
+        for (int r = 0; r < repeat; ++r) {
+          const double c0 = cpu_ms();
+          render_steps(model, objective, transforms, steps);
+          per_step.push_back((cpu_ms() - c0) / static_cast<double>(steps));
+        }
+        std::sort(per_step.begin(), per_step.end());
+        std::printf("%s: %.3f ms/step CPU (median of %d renders of %lld steps; min %.3f, max %.3f), %d thread(s)\n",
+                    layer.c_str(), per_step[per_step.size() / 2], repeat, static_cast<long long>(steps),
+                    per_step.front(), per_step.back(), at::get_num_threads());
+      }
+      if (!profile) continue;
       profiler::enableProfilerLegacy(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU));
       const auto t0 = std::chrono::steady_clock::now();
-      render_steps(model, layer, steps);
+      render_steps(model, objective, transforms, steps);
       const double wall_ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       const std::map<std::string, double> self = self_ms(profiler::disableProfilerLegacy());
@@ -114,7 +174,8 @@ int main(int argc, char** argv) {
       }
       std::sort(rows.rbegin(), rows.rend());
       const auto per_step = static_cast<double>(steps);
-      std::printf("\n%s: %.1f ms/step wall (profiled), %.1f ms/step in ops, %lld steps, %d thread(s)\n", layer,
+      std::printf("\n%s: %.2f ms/step wall (profiled), %.2f ms/step in ops, %lld steps, %d thread(s)\n",
+                  layer.c_str(),
                   wall_ms / per_step, total / per_step, static_cast<long long>(steps), at::get_num_threads());
       std::printf("| op | ms/step | share |\n|---|---:|---:|\n");
       double shown = 0;

@@ -1,13 +1,13 @@
 // The optimization loop: see render.h.
 #include <featvis/graph/relu_gradient.h>
 #include <featvis/objective/evaluate.h>
+#include <featvis/render/adam.h>
 #include <featvis/render/recipe.h>
 #include <featvis/render/render.h>
 #include <featvis/util/error.h>
 #include <featvis/util/progress.h>
 
 #include <ATen/core/grad_mode.h>
-#include <torch/optim/adam.h>
 
 #include <algorithm>
 #include <chrono>
@@ -74,7 +74,7 @@ RenderResult render(const model::Model& model, const objective::Objective& objec
   }
 
   at::AutoGradMode grad_mode(true);
-  torch::optim::Adam adam(param.parameters(), torch::optim::AdamOptions(options.lr).weight_decay(options.weight_decay));
+  Adam adam(param.parameters(), options.lr, options.weight_decay);
   ProgressBar bar(options.steps, "render", options.progress);
   double step_ms = 0;
   at::Tensor importance;  // RenderOptions::importance

@@ -84,6 +84,23 @@ TEST(Color, DecorrelationMixesChannelsAndInverts) {
   EXPECT_TRUE(at::allclose(featvis::render::param::correlate_color(rgb), t, 1e-4, 1e-5));
 }
 
+TEST(Color, DecorrelationAndItsGradientAreTheMatrixProduct) {
+  // Against an einsum in double (the matrix product the mix replaces), forward and the
+  // gradient (the transposed mix), for a batch and a non-contiguous input.
+  const at::Tensor t = at::randn({2, 5, 4, 3}, seeded(2), at::kDouble).permute({0, 3, 1, 2});
+  ASSERT_FALSE(t.is_contiguous());
+  const at::Tensor upstream = at::randn({2, 3, 5, 4}, seeded(3), at::kDouble);
+  const at::Tensor m = featvis::render::param::color_correlation_sqrt(at::kDouble);
+  const at::Tensor a = t.detach().clone().set_requires_grad(true), b = t.detach().clone().set_requires_grad(true);
+  const at::Tensor ours = featvis::render::param::decorrelate_color(a);
+  const at::Tensor theirs = at::einsum("ij,njhw->nihw", {m, b});
+  EXPECT_LT((ours - theirs).abs().max().item<double>(), 1e-12);
+  (ours * upstream).sum().backward();
+  (theirs * upstream).sum().backward();
+  EXPECT_LT((a.grad() - b.grad()).abs().max().item<double>(), 1e-12);
+  EXPECT_GT(a.grad().abs().max().item<double>(), 0.1);
+}
+
 TEST(Color, ValidRgbInvertsForEverySquashAndBasis) {
   const at::Tensor photo = test_photo(6, 7).unsqueeze(0);
   for (Squash squash : {Squash::kSigmoid, Squash::kClamp}) {

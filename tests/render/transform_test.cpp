@@ -2,6 +2,7 @@
 // the --transforms text form.
 #include "support/test_support.h"
 
+#include <featvis/render/transform/affine_sample.h>
 #include <featvis/render/transform/jitter.h>
 #include <featvis/render/transform/pad.h>
 #include <featvis/render/transform/rotate.h>
@@ -9,6 +10,9 @@
 #include <featvis/render/transform/standard.h>
 #include <featvis/util/error.h>
 
+#include <torch/csrc/autograd/autograd.h>
+
+#include <cmath>
 #include <set>
 
 namespace {
@@ -294,6 +298,63 @@ TEST(Transforms, ReflectPaddingInAChainIsAppliedStepByStep) {
   const at::Tensor x = test_image(1, 16, 16);
   const auto [reference, fused] = both_ways("pad(3,reflect),jitter(2)", x, 5);
   for (size_t i = 0; i < reference.size(); ++i) EXPECT_TRUE(at::equal(reference[i], fused[i]));
+}
+
+// at::grid_sampler (bilinear, zeros padding, align_corners false) of source - fill, plus
+// fill, on a grid built in double from the map: what affine_sample promises.
+at::Tensor grid_sampler_reference(const at::Tensor& source, const std::array<double, 6>& m, int64_t out_h,
+                                  int64_t out_w, double fill) {
+  const auto o = at::TensorOptions().dtype(at::kDouble);
+  const at::Tensor xs = at::arange(out_w, o).view({1, out_w}), ys = at::arange(out_h, o).view({out_h, 1});
+  const at::Tensor ix = m[0] * xs + m[1] * ys + m[2], iy = m[3] * xs + m[4] * ys + m[5];
+  const double in_h = static_cast<double>(source.size(2)), in_w = static_cast<double>(source.size(3));
+  const at::Tensor grid = at::stack({(2 * ix + 1) / in_w - 1, (2 * iy + 1) / in_h - 1}, -1)
+                              .unsqueeze(0)
+                              .expand({source.size(0), out_h, out_w, 2})
+                              .to(source.scalar_type());
+  return at::grid_sampler(source - fill, grid, 0, 0, false) + fill;
+}
+
+TEST(AffineSample, MatchesGridSamplerValuesAndGradient) {
+  const double turn = 0.52, zoom = 1.13;  // 30 degrees, scaled, shifted, reaching outside
+  const std::vector<std::array<double, 6>> maps{
+      {zoom * std::cos(turn), -zoom * std::sin(turn), 6.3, zoom * std::sin(turn), zoom * std::cos(turn), -2.7},
+      {1, 0, -4, 0, 1, 5},          // a shift by whole pixels: crops and padding
+      {0.7, 0.1, 0.25, -0.2, 1.4, 0.5},
+      {1, 0, 100, 0, 1, 0}};        // wholly outside: the fill
+  at::Generator g = seeded(4);
+  const at::Tensor source = at::rand({2, 3, 17, 23}, g, at::kDouble);
+  const at::Tensor upstream = at::randn({2, 3, 19, 21}, g, at::kDouble);
+  for (const auto& m : maps) {
+    for (double fill : {0.0, 0.5}) {
+      const at::Tensor a = source.clone().set_requires_grad(true), b = source.clone().set_requires_grad(true);
+      const at::Tensor ours = tf::affine_sample(a, m, 19, 21, fill);
+      const at::Tensor theirs = grid_sampler_reference(b, m, 19, 21, fill);
+      ASSERT_EQ(ours.sizes(), theirs.sizes());
+      // In double both are exact up to rounding of the coordinates (~1e-14 pixels).
+      EXPECT_LT((ours - theirs).abs().max().item<double>(), 1e-10) << m[2] << " fill " << fill;
+      const at::Tensor ga = torch::autograd::grad({(ours * upstream).sum()}, {a})[0];
+      const at::Tensor gb = torch::autograd::grad({(theirs * upstream).sum()}, {b})[0];
+      EXPECT_LT((ga - gb).abs().max().item<double>(), 1e-10) << m[2] << " fill " << fill;
+      // In float: weights and sums rounded to float, values in [0, 1].
+      const at::Tensor single = tf::affine_sample(source.to(at::kFloat), m, 19, 21, fill);
+      EXPECT_LT((single.to(at::kDouble) - theirs).abs().max().item<double>(), 1e-5) << m[2] << " fill " << fill;
+      // A zero-filling step's mask: the sample of an all-ones frame, without sampling.
+      const at::Tensor frame = at::ones({1, 1, 17, 23}, at::kDouble);
+      EXPECT_LT((tf::affine_coverage(17, 23, m, 19, 21, at::kDouble) - tf::affine_sample(frame, m, 19, 21))
+                    .abs()
+                    .max()
+                    .item<double>(),
+                1e-12);
+      // The other devices' path (affine_grid from the map's theta), run here on the CPU.
+      const at::Tensor by_grid = tf::affine_sample_by_grid_sampler(source, m, 19, 21, fill);
+      EXPECT_LT((by_grid - theirs).abs().max().item<double>(), 1e-10) << m[2] << " fill " << fill;
+    }
+  }
+  // Not vacuous: the last map shows only the fill, the whole-pixel shift exact source values.
+  EXPECT_TRUE(at::equal(tf::affine_sample(source, maps[3], 4, 4, 0.5), at::full({2, 3, 4, 4}, 0.5, at::kDouble)));
+  EXPECT_TRUE(at::equal(tf::affine_sample(source, maps[1], 19, 21).slice(2, 0, 12).slice(3, 4, 21),
+                        source.slice(2, 5, 17).slice(3, 0, 17)));
 }
 
 }  // namespace

@@ -1,6 +1,11 @@
 #include <featvis/render/param/color.h>
 #include <featvis/util/error.h>
 
+#include "channel_mix.h"
+
+#include <algorithm>
+#include <cmath>
+
 namespace featvis::render::param {
 namespace {
 
@@ -13,10 +18,24 @@ at::Tensor clamp_origin(bool decorrelate, const at::TensorOptions& options) {
   return decorrelate ? color_mean(options) : at::full({1, 3, 1, 1}, 0.5, options);
 }
 
-// Channel mixing of an NCHW tensor: out[:, i] = sum_j m[i, j] * t[:, j].
-at::Tensor mix_channels(const at::Tensor& t, const at::Tensor& m) {
-  if (t.dim() != 4 || t.size(1) != 3) throw Error("colour transforms expect an [N,3,H,W] tensor");
-  return at::einsum("ij,njhw->nihw", {m, t});
+// Lucid's color_correlation_svd_sqrt divided by its largest column norm, in double, made
+// once: the render step mixes by it every time.
+const detail::Matrix3& correlation_sqrt() {
+  static const detail::Matrix3 m = [] {
+    detail::Matrix3 svd_sqrt{0.26, 0.09, 0.02, 0.27, 0.00, -0.05, 0.27, -0.09, 0.03};
+    double max_norm = 0;
+    for (int j = 0; j < 3; ++j) {
+      const double a = svd_sqrt[j], b = svd_sqrt[3 + j], c = svd_sqrt[6 + j];
+      max_norm = std::max(max_norm, std::sqrt(a * a + b * b + c * c));
+    }
+    for (double& v : svd_sqrt) v /= max_norm;
+    return svd_sqrt;
+  }();
+  return m;
+}
+
+at::Tensor as_tensor(const detail::Matrix3& m) {
+  return at::tensor(std::vector<double>(m.begin(), m.end()), at::TensorOptions().dtype(at::kDouble)).view({3, 3});
 }
 
 }  // namespace
@@ -30,19 +49,17 @@ Squash parse_squash(const std::string& text) {
 }
 
 at::Tensor color_correlation_sqrt(const at::TensorOptions& options) {
-  const at::Tensor svd_sqrt =
-      at::tensor({0.26, 0.09, 0.02, 0.27, 0.00, -0.05, 0.27, -0.09, 0.03}, at::TensorOptions().dtype(at::kDouble))
-          .view({3, 3});
-  const double max_norm = svd_sqrt.norm(2, {0}).max().item<double>();
-  return (svd_sqrt / max_norm).to(options.dtype()).to(options.device());
+  return as_tensor(correlation_sqrt()).to(options.dtype()).to(options.device());
 }
 
-at::Tensor decorrelate_color(const at::Tensor& t) { return mix_channels(t, color_correlation_sqrt(t.options())); }
+at::Tensor decorrelate_color(const at::Tensor& t) { return detail::mix_channels(t, correlation_sqrt()); }
 
 at::Tensor correlate_color(const at::Tensor& rgb) {
-  // Inverted in double on the CPU (tiny), then moved to the image's device and type.
-  const at::Tensor inverse = at::linalg_inv(color_correlation_sqrt(at::kDouble));
-  return mix_channels(rgb, inverse.to(rgb.options()));
+  // Inverted in double on the CPU (tiny).
+  const at::Tensor inverse = at::linalg_inv(as_tensor(correlation_sqrt())).contiguous();
+  detail::Matrix3 m;
+  std::copy(inverse.data_ptr<double>(), inverse.data_ptr<double>() + 9, m.begin());
+  return detail::mix_channels(rgb, m);
 }
 
 at::Tensor to_valid_rgb(const at::Tensor& t, bool decorrelate, Squash squash) {

@@ -38,7 +38,10 @@ ImageParam::ImageParam(ImageParamOptions options, at::Generator generator) : opt
   if (!(o.sd >= 0)) throw Error("initial standard deviation must be >= 0");
   const at::TensorOptions cpu = at::TensorOptions().dtype(o.tensor_options.dtype());
   const at::TensorOptions device = cpu.device(o.tensor_options.device());
-  if (o.space == Space::kFFT) scale_ = spectrum_scale(o.height, o.width, o.decay_power, device);
+  if (o.space == Space::kFFT) {
+    scale_ = spectrum_scale(o.height, o.width, o.decay_power, device);
+    gain_ = spectrum_gain(scale_);
+  }
 
   if (o.space == Space::kCPPN) {
     FEATVIS_CHECK_SETTING(!o.init_image.defined(), "param",
@@ -85,7 +88,7 @@ at::Tensor ImageParam::raw() const {
   }
   const at::Tensor& p = parameters_.front();
   if (options_.space == Space::kMACO) return maco_image(p, magnitude_, options_.height, options_.width);
-  return options_.space == Space::kFFT ? spectrum_to_image(p, scale_, options_.height, options_.width) : p;
+  return options_.space == Space::kFFT ? gained_spectrum_to_image(p, gain_, options_.height, options_.width) : p;
 }
 
 at::Tensor ImageParam::image() const {

@@ -2,15 +2,17 @@
 // composition is one affine map: each step contributes its warp (drawn with the same
 // random calls, in the same order, as the step-by-step chain) and the product maps the
 // final output straight back to the input. One bilinear sampling replaces the scale's and
-// the rotation's (less blur) and autograd records one grid_sample instead of five ops.
+// the rotation's (less blur) and autograd records one affine_sample instead of five ops.
 //
-// Fill: the input is sampled as (image - v) with zeros outside, then v added back, which
-// is constant padding with value v however far out the chain reaches. A zero-filling step
+// Fill: neighbours outside the input read as the padding's value v, which is constant
+// padding with value v however far out the chain reaches (affine_sample). A zero-filling step
 // (rotate: corners brought in are black, as in Lucid) multiplies by its frame's mask, the
 // frame sampled through the rest of the chain, so its black corners stay where they were.
 // Differences from step by step: one interpolation instead of two, and at the outer half
 // pixel of a scaled image the sample blends with the fill instead of repeating the edge.
 #include "one_resampling.h"
+
+#include <featvis/render/transform/affine_sample.h>
 
 namespace featvis::render::transform::detail {
 namespace {
@@ -27,27 +29,7 @@ Matrix times(const Matrix& a, const Matrix& b) {
   return c;
 }
 
-// `to_input` (output pixels -> input pixels) as affine_grid's theta, which maps output
-// coordinates in [-1,1] to input coordinates in [-1,1] (align_corners = false).
-at::Tensor theta(const Matrix& to_input, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w,
-                 const at::TensorOptions& options) {
-  const auto ow = static_cast<double>(out_w), oh = static_cast<double>(out_h);
-  const auto iw = static_cast<double>(in_w), ih = static_cast<double>(in_h);
-  const Matrix from_unit_out{ow / 2, 0, (ow - 1) / 2, 0, oh / 2, (oh - 1) / 2, 0, 0, 1};
-  const Matrix to_unit_in{2 / iw, 0, 1 / iw - 1, 0, 2 / ih, 1 / ih - 1, 0, 0, 1};
-  const Matrix t = times(to_unit_in, times(to_input, from_unit_out));
-  return at::tensor({t[0], t[1], t[2], t[3], t[4], t[5]}, at::TensorOptions().dtype(at::kDouble))
-      .view({1, 2, 3})
-      .to(options);
-}
-
-at::Tensor sample(const at::Tensor& source, const Matrix& to_input, int64_t out_h, int64_t out_w) {
-  const at::Tensor t = theta(to_input, source.size(2), source.size(3), out_h, out_w, source.options())
-                           .expand({source.size(0), 2, 3});
-  const at::Tensor grid =
-      at::affine_grid_generator(t, {source.size(0), source.size(1), out_h, out_w}, /*align_corners=*/false);
-  return at::grid_sampler(source, grid, /*bilinear*/ 0, /*zeros*/ 0, /*align_corners=*/false);
-}
+std::array<double, 6> affine(const Matrix& m) { return {m[0], m[1], m[2], m[3], m[4], m[5]}; }
 
 }  // namespace
 
@@ -90,11 +72,10 @@ at::Tensor resample_once(const std::vector<Transform>& steps, const at::Tensor& 
     // A zero-filling step that did not move anything (rotate drew 0) brings nothing in.
     const bool moved = it->warp.to_input != std::array<double, 6>{1, 0, 0, 0, 1, 0};
     if (it->fill.kind != Fill::Kind::kZero || !moved) continue;
-    const at::Tensor frame = at::ones({1, 1, it->in_h, it->in_w}, image.options().requires_grad(false));
-    const at::Tensor m = sample(frame, suffix, h, w);
+    const at::Tensor m = affine_coverage(it->in_h, it->in_w, affine(suffix), h, w, image.options());
     mask = mask.defined() ? mask * m : m;
   }
-  at::Tensor out = fill_value == 0.0 ? sample(image, suffix, h, w) : sample(image - fill_value, suffix, h, w) + fill_value;
+  const at::Tensor out = affine_sample(image, affine(suffix), h, w, fill_value);
   return mask.defined() ? out * mask : out;
 }
 

@@ -61,6 +61,7 @@ class ImageParam {
 
   ImageParamOptions options_;
   at::Tensor scale_;        // FFT: per-coefficient scale
+  at::Tensor gain_;         // FFT: spectrum_gain(scale_), made once for every step
   at::Tensor coordinates_;  // CPPN: the (x, y) planes
   at::Tensor magnitude_;    // MACO: the fixed magnitude at the image's size
   std::vector<at::Tensor> parameters_;

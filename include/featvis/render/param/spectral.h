@@ -18,6 +18,13 @@ at::Tensor spectrum_scale(int64_t h, int64_t w, double decay_power, const at::Te
 // irfft2(scale * spectrum, ortho) / 4 (Lucid's constant; larger values saturate less).
 at::Tensor spectrum_to_image(const at::Tensor& spectrum, const at::Tensor& scale, int64_t h, int64_t w);
 
+// The same in two parts for a render's every step: the gain scale / 4 made once, laid out
+// as [h, w/2+1, 2] (one factor per real and imaginary part), so that the per-step multiply
+// is elementwise instead of a broadcast over a last dimension of 2, which ATen loops over
+// two values at a time; then irfft2(gain * spectrum, ortho).
+at::Tensor spectrum_gain(const at::Tensor& scale);
+at::Tensor gained_spectrum_to_image(const at::Tensor& spectrum, const at::Tensor& gain, int64_t h, int64_t w);
+
 // Exact inverse of spectrum_to_image for a real image [N, C, h, w].
 at::Tensor image_to_spectrum(const at::Tensor& image, const at::Tensor& scale);
 

@@ -60,10 +60,11 @@ class Transform {
 };
 
 // kOnce: a chain of geometric transforms (pad, jitter, scale, rotate) is applied as one
-// affine resampling of the input, one grid_sample forward and backward per step instead
-// of one interpolation per transform (less blur, less time). The random choices, their
-// order and the output size are those of the step-by-step chain. kPerTransform applies
-// each transform to the previous one's output (the reference, for tests and benchmarks).
+// affine resampling of the input (affine_sample.h), one bilinear sampling forward and
+// backward per step instead of one interpolation per transform (less blur, less time).
+// The random choices, their order and the output size are those of the step-by-step
+// chain. kPerTransform applies each transform to the previous one's output (the
+// reference, for tests and benchmarks).
 enum class Resampling { kOnce, kPerTransform };
 
 // Applies the transforms in order; an empty list is the identity.
