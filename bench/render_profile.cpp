@@ -17,6 +17,7 @@
 //       [--fixed l2|input] [--transforms standard|none|LIST] [--repeat R] [--no-profile]
 //   (threads: at::set_num_threads($FEATVIS_BENCH_THREADS, default 1))
 #include "bench_model.h"
+#include "op_profile.h"
 
 #include <featvis/model/model.h>
 #include <featvis/objective/kinds.h>
@@ -28,19 +29,14 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
-#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <algorithm>
-#include <chrono>
-#include <ctime>
 #include <cstdio>
-#include <map>
+#include <ctime>
 #include <string>
 #include <vector>
 
 namespace {
-
-namespace profiler = torch::autograd::profiler;
 
 double cpu_ms() {
   timespec t{};
@@ -74,30 +70,6 @@ featvis::objective::Objective fixed_objective(const featvis::model::Model& model
                                        [input](const featvis::objective::ObjectiveInput& in) {
                                          return in.activations.at(input).mean({1, 2, 3});
                                        });
-}
-
-// Self CPU time per op name (ms), from the push/pop events of every thread.
-std::map<std::string, double> self_ms(const profiler::thread_event_lists& lists) {
-  std::map<std::string, double> self;
-  for (const auto& events : lists) {
-    struct Open {
-      const profiler::LegacyEvent* push;
-      double children_us = 0;
-    };
-    std::vector<Open> stack;
-    for (const auto& e : events) {
-      if (e.kind() == profiler::EventKind::PushRange) {
-        stack.push_back({&e});
-      } else if (e.kind() == profiler::EventKind::PopRange && !stack.empty()) {
-        const Open open = stack.back();
-        stack.pop_back();
-        const double total = open.push->cpuElapsedUs(e);
-        self[open.push->name()] += (total - open.children_us) / 1e3;
-        if (!stack.empty()) stack.back().children_us += total;
-      }
-    }
-  }
-  return self;
 }
 
 }  // namespace
@@ -145,7 +117,7 @@ int main(int argc, char** argv) {
         objectives.push_back(featvis::objective::channel(layer, 7));
     }
     for (const auto& objective : objectives) {
-      const std::string layer = objective.description() + ", transforms " + transforms.description();
+      const std::string name = objective.description() + ", transforms " + transforms_text;
       render_steps(model, objective, transforms, 4);  // warm-up: allocator, kernels for the drawn sizes
       if (repeat > 0) {
         std::vector<double> per_step;
@@ -156,36 +128,14 @@ int main(int argc, char** argv) {
         }
         std::sort(per_step.begin(), per_step.end());
         std::printf("%s: %.3f ms/step CPU (median of %d renders of %lld steps; min %.3f, max %.3f), %d thread(s)\n",
-                    layer.c_str(), per_step[per_step.size() / 2], repeat, static_cast<long long>(steps),
+                    name.c_str(), per_step[per_step.size() / 2], repeat, static_cast<long long>(steps),
                     per_step.front(), per_step.back(), at::get_num_threads());
       }
       if (!profile) continue;
-      profiler::enableProfilerLegacy(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU));
-      const auto t0 = std::chrono::steady_clock::now();
-      render_steps(model, objective, transforms, steps);
-      const double wall_ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      const std::map<std::string, double> self = self_ms(profiler::disableProfilerLegacy());
-      std::vector<std::pair<double, std::string>> rows;
-      double total = 0;
-      for (const auto& [name, ms] : self) {
-        rows.push_back({ms, name});
-        total += ms;
-      }
-      std::sort(rows.rbegin(), rows.rend());
-      const auto per_step = static_cast<double>(steps);
-      std::printf("\n%s: %.2f ms/step wall (profiled), %.2f ms/step in ops, %lld steps, %d thread(s)\n",
-                  layer.c_str(),
-                  wall_ms / per_step, total / per_step, static_cast<long long>(steps), at::get_num_threads());
-      std::printf("| op | ms/step | share |\n|---|---:|---:|\n");
-      double shown = 0;
-      for (size_t i = 0; i < rows.size() && i < top; ++i) {
-        std::printf("| `%s` | %.2f | %.1f %% |\n", rows[i].second.c_str(), rows[i].first / per_step,
-                    100.0 * rows[i].first / total);
-        shown += rows[i].first;
-      }
-      std::printf("| (other %zu ops) | %.2f | %.1f %% |\n", rows.size() > top ? rows.size() - top : 0,
-                  (total - shown) / per_step, 100.0 * (total - shown) / total);
+      std::printf("\n%s, %lld steps, %d thread(s): ", name.c_str(), static_cast<long long>(steps),
+                  at::get_num_threads());
+      featvis::bench::print_op_profile([&] { render_steps(model, objective, transforms, steps); },
+                                       static_cast<double>(steps), top, "step");
     }
     return 0;
   } catch (const std::exception& e) {
