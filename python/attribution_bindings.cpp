@@ -3,6 +3,7 @@
 // the CLI's overlay.
 #include "bindings.h"
 #include "image_batch.h"
+#include "long_call.h"
 #include "numpy_tensor.h"
 #include "py_objective.h"
 
@@ -45,7 +46,8 @@ PyAttribution attribute(const model::Model& model, const py::handle& images, con
                         double blur_sigma, int64_t smooth_samples, double smooth_sigma, const std::string& smooth_on,
                         uint64_t seed, const std::optional<std::string>& layer, int64_t window, int64_t stride,
                         int64_t batch, const std::optional<std::string>& overlay_style, double clip_percentile,
-                        const std::string& lrp_composite, double lrp_epsilon, double lrp_gamma, bool lrp_ignore_bias) {
+                        const std::string& lrp_composite, double lrp_epsilon, double lrp_gamma, bool lrp_ignore_bias,
+                        bool progress) {
   attribution::AttributionOptions options;
   options.method = attribution::parse_method(method);
   options.integrated_gradients.baseline = attribution::parse_baseline(baseline);
@@ -76,6 +78,11 @@ PyAttribution attribute(const model::Model& model, const py::handle& images, con
   const at::Tensor image = single_image01(model, images).to(model.graph.device()).contiguous();
   std::optional<objective::Objective> target;
   if (!target_given.is_none()) target = objective_for(model, target_given);
+  // Ctrl-C stops the method before its next forward pass; featvis::Interrupted then
+  // becomes KeyboardInterrupt (errors.cpp): a part-done attribution is no result.
+  LongCall call(progress);
+  options.progress = call.progress();
+  options.stop_requested = call.stop_requested();
   attribution::Attribution result;
   {
     py::gil_scoped_release no_gil;
@@ -151,12 +158,14 @@ void bind_attribution(py::module_& m) {
         py::arg("layer") = py::none(), py::arg("window") = 16, py::arg("stride") = 8, py::arg("batch") = 16,
         py::arg("overlay") = py::none(), py::arg("clip_percentile") = 99.0,
         py::arg("lrp_composite") = attribution::kDefaultLrpComposite, py::arg("lrp_epsilon") = 1e-6,
-        py::arg("lrp_gamma") = 0.25, py::arg("lrp_ignore_bias") = false,
+        py::arg("lrp_gamma") = 0.25, py::arg("lrp_ignore_bias") = false, py::arg("progress") = true,
         "Attribution as `featvis attribute`: which pixels of one image (path, PIL image or array) `target` "
         "(a featvis.Objective or its text form; None: the top-1 logit) depends on. method: "
         "saliency, gradxinput, ig, smoothgrad, guided, gradcam, guided-gradcam, occlusion or lrp; the keyword "
         "options are the CLI's flags (steps and baseline for ig, smooth_* for smoothgrad, layer for gradcam, "
-        "window/stride for occlusion, lrp_* for lrp).");
+        "window/stride for occlusion, lrp_* for lrp). progress: a tqdm bar over the images sent through the "
+        "network for ig, smoothgrad and occlusion. Ctrl-C stops before the next forward pass and raises "
+        "KeyboardInterrupt (a part-done attribution is no result).");
 }
 
 }  // namespace featvis::python

@@ -1,10 +1,11 @@
 #pragma once
-// A long C++ call made from Python (render, dataset examples, Microscope build):
+// A long C++ call made from Python (render, dataset examples, Microscope build, attribution):
 //  - its featvis::ProgressBar is drawn with tqdm when Python has it (plain lines on
 //    sys.stderr otherwise), so a notebook shows it (the C++ bar writes to the process's
 //    stderr, which a notebook does not show);
 //  - Ctrl-C becomes a stop request that the C++ loop polls between steps, so the call
-//    returns what is done so far instead of raising in the middle.
+//    returns what is done so far instead of raising in the middle (attribution, which has
+//    nothing to return, throws featvis::Interrupted: KeyboardInterrupt).
 // The caller releases the GIL around the work (py::gil_scoped_release); the progress
 // listener and the stop poll take it back to draw and to check for signals.
 #include <featvis/util/progress.h>

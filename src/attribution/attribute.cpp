@@ -61,30 +61,33 @@ Attribution attribute(const model::Model& model, const objective::Objective& tar
   check_options(target, image, options);
   const at::Tensor x = image.detach();
   const int64_t chunk = detail::chunk_size(target, options.batch);
+  detail::Passes passes(options);
+  passes.poll();  // the one-pass methods' only poll
   detail::MethodResult r;
   switch (options.method) {
     case Method::kSaliency:
     case Method::kGradientXInput:
     case Method::kGuidedBackprop:
-      r = detail::gradient_method(options.method, model, target, x);
+      r = detail::gradient_method(options.method, model, target, x, passes);
       break;
     case Method::kIntegratedGradients:
-      r = detail::integrated_gradients(model, target, x, options.integrated_gradients, chunk);
+      r = detail::integrated_gradients(model, target, x, options.integrated_gradients, chunk, passes);
       break;
     case Method::kSmoothGrad:
-      r = detail::smoothgrad(model, target, x, options.smoothgrad, options.integrated_gradients, chunk);
+      r = detail::smoothgrad(model, target, x, options.smoothgrad, options.integrated_gradients, chunk, passes);
       break;
     case Method::kGradCam:
     case Method::kGuidedGradCam:
-      r = detail::grad_cam(model, target, x, options.grad_cam, options.method == Method::kGuidedGradCam);
+      r = detail::grad_cam(model, target, x, options.grad_cam, options.method == Method::kGuidedGradCam, passes);
       break;
     case Method::kOcclusion:
-      r = detail::occlusion(model, target, x, options.occlusion, chunk);
+      r = detail::occlusion(model, target, x, options.occlusion, chunk, passes);
       break;
     case Method::kLrp:
       r = detail::lrp(model, target, x, options.lrp);
       break;
   }
+  passes.finish();
   if (!r.map.defined()) {
     r.map = detail::channel_map(options.method == Method::kSmoothGrad ? options.smoothgrad.on : options.method, r.raw);
   }

@@ -75,7 +75,7 @@ std::string default_cam_layer(const model::Model& model, const objective::Object
 namespace detail {
 
 MethodResult grad_cam(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
-                      const GradCamOptions& options, bool guided) {
+                      const GradCamOptions& options, bool guided, Passes& passes) {
   std::string layer = options.layer;
   if (layer.empty()) layer = token_cam_layer(model, target, image);
   if (layer.empty()) layer = default_cam_layer(model, target);
@@ -108,6 +108,7 @@ MethodResult grad_cam(const model::Model& model, const objective::Objective& tar
     const at::Tensor weights = grad.mean({2, 3}, /*keepdim=*/true);
     cam = (weights * activation).sum(1, /*keepdim=*/true).detach();
   }
+  passes.count(1);
   MethodResult result;
   result.layer = layer;
   result.forward_passes = 1;
@@ -115,7 +116,7 @@ MethodResult grad_cam(const model::Model& model, const objective::Objective& tar
   result.raw = at::upsample_bilinear2d(cam, {image.size(1), image.size(2)}, /*align_corners=*/false)[0][0];
   result.map = result.raw.clamp_min(0);
   if (guided) {
-    const MethodResult gb = gradient_method(Method::kGuidedBackprop, model, target, image);
+    const MethodResult gb = gradient_method(Method::kGuidedBackprop, model, target, image, passes);  // polled
     result.raw = gb.raw * result.map.unsqueeze(0);
     result.map = at::Tensor();  // from the raw values, like the other gradient methods
     result.forward_passes += gb.forward_passes;

@@ -11,16 +11,19 @@
 
 namespace featvis::attribution::detail {
 
-Gradients gradients(const model::Model& model, const objective::Objective& target, const at::Tensor& images, int64_t chunk) {
+Gradients gradients(const model::Model& model, const objective::Objective& target, const at::Tensor& images, int64_t chunk,
+                    Passes& passes) {
   at::AutoGradMode grad_mode(true);
   std::vector<at::Tensor> values, grads;
   for (int64_t begin = 0; begin < images.size(0); begin += chunk) {
+    passes.poll();
     const at::Tensor x = images.slice(0, begin, begin + chunk).detach().requires_grad_(true);
     const at::Tensor v = objective::evaluate(model, target, x).values;
     if (!v.requires_grad()) throw Error("target '" + target.description() + "' does not depend on the image");
     // Items are independent, so the gradient of the sum is each item's own gradient.
     grads.push_back(torch::autograd::grad({v.sum()}, {x})[0]);
     values.push_back(v.detach());
+    passes.count(x.size(0));
   }
   return {at::cat(values), at::cat(grads)};
 }
@@ -35,10 +38,11 @@ at::Tensor channel_map(Method method, const at::Tensor& raw) {
   return product ? raw.sum(0) : raw.abs().amax(0);
 }
 
-MethodResult gradient_method(Method method, const model::Model& model, const objective::Objective& target, const at::Tensor& image) {
+MethodResult gradient_method(Method method, const model::Model& model, const objective::Objective& target, const at::Tensor& image,
+                             Passes& passes) {
   const graph::ReluGradientGuard rectifiers(method == Method::kGuidedBackprop ? graph::ReluGradient::kGuided
                                                                        : graph::current_relu_gradient());
-  const at::Tensor grad = gradients(model, target, image.unsqueeze(0), 1).grads[0];
+  const at::Tensor grad = gradients(model, target, image.unsqueeze(0), 1, passes).grads[0];
   MethodResult result;
   result.raw = method == Method::kGradientXInput ? grad * image : grad;
   result.forward_passes = 1;

@@ -57,14 +57,14 @@ struct PathPoint {
 }  // namespace
 
 MethodResult integrated_gradients(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
-                                  const IntegratedGradientsOptions& options, int64_t chunk) {
+                                  const IntegratedGradientsOptions& options, int64_t chunk, Passes& passes) {
   const at::Tensor baseline =
       options.baseline == Baseline::kBlack ? at::zeros_like(image) : gaussian_blur(image, options.blur_sigma);
   const at::Tensor delta = image - baseline;
   std::map<double, PathPoint> points;
   auto evaluate = [&](const std::vector<double>& alphas) {
     const at::Tensor a = at::tensor(alphas, at::TensorOptions().dtype(at::kDouble)).to(image.options()).view({-1, 1, 1, 1});
-    const Gradients g = gradients(model, target, baseline.unsqueeze(0) + a * delta.unsqueeze(0), chunk);
+    const Gradients g = gradients(model, target, baseline.unsqueeze(0) + a * delta.unsqueeze(0), chunk, passes);
     const at::Tensor slopes = (g.grads * delta.unsqueeze(0)).sum({1, 2, 3}).to(at::kCPU, at::kDouble);
     const at::Tensor values = g.values.to(at::kCPU, at::kDouble);
     for (size_t i = 0; i < alphas.size(); ++i) {
@@ -74,6 +74,7 @@ MethodResult integrated_gradients(const model::Model& model, const objective::Ob
   };
 
   const int64_t steps = options.steps;
+  passes.plan(steps + 1);  // the grid's points, then one midpoint per added interval
   const int64_t even = options.adaptive ? std::max<int64_t>(1, steps / 4) : steps;
   std::vector<double> grid;
   for (int64_t k = 0; k <= even; ++k) grid.push_back(static_cast<double>(k) / static_cast<double>(even));

@@ -13,11 +13,14 @@
 #include <featvis/objective/parse.h>
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
+#include <featvis/util/interrupt.h>
 
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -30,6 +33,7 @@ namespace fs = std::filesystem;
 struct AttributeArgs {
   std::string model, image, target, method = "saliency", baseline = "black", smooth_on = "saliency", layer, overlay;
   double clip_percentile = 99;
+  bool quiet = false;
   std::string out = "attribution.png";
   attribution::AttributionOptions options;
   RunOptions run;
@@ -93,7 +97,21 @@ void run_attribute(AttributeArgs& args) {
   const at::Tensor image = image::load_image01(args.image, model.card.preprocessing).to(model.graph.device());
   const objective::Objective target =
       args.target.empty() ? attribution::top1_target(model, image) : objective::parse(args.target, model);
-  const attribution::Attribution result = attribution::attribute(model, target, image, options);
+  options.progress = !args.quiet;
+  InterruptFlag interrupt;
+  options.stop_requested = [&interrupt] { return interrupt.raised(); };
+  attribution::Attribution result;
+  try {
+    result = attribution::attribute(model, target, image, options);
+  } catch (const Interrupted& e) {
+    // A part-done attribution is no result: nothing is written, and the process dies of
+    // SIGINT as the user asked (status 130 in shells).
+    std::fprintf(stderr, "featvis: %s; nothing written\n", e.what());
+    std::fflush(stderr);
+    std::signal(SIGINT, SIG_DFL);
+    std::raise(SIGINT);
+    std::_Exit(130);
+  }
 
   const fs::path png(args.out);
   const fs::path stem = png.parent_path() / png.stem();
@@ -182,7 +200,8 @@ void add_attribute_command(CLI::App& app) {
       "attribute",
       "Attribution: which pixels of a photo a target depends on (saliency, gradient x input, integrated\n"
       "gradients, SmoothGrad, guided backprop, Grad-CAM, guided Grad-CAM, occlusion, LRP). Writes the heatmap\n"
-      "PNG at --out, <stem>_overlay.png (with a colour bar), <stem>.npy (raw values) and <stem>.json (summary).");
+      "PNG at --out, <stem>_overlay.png (with a colour bar), <stem>.npy (raw values) and <stem>.json (summary).\n"
+      "Ctrl-C stops before the next forward pass, writes nothing and exits by SIGINT (130).");
   cmd->add_option("model", args->model, "model name, .onnx path or .card.json path")->required();
   cmd->add_option("image", args->image, "photo (JPEG, PNG, WebP, TIFF), cropped as the model card says")->required();
   cmd->add_option("--target", args->target,
@@ -218,6 +237,7 @@ void add_attribute_command(CLI::App& app) {
   cmd->add_option("--clip-percentile", args->clip_percentile,
                   "display: |value| at this percentile is full strength, higher ones are clipped (Captum's default "
                   "is 98; 100 = the maximum)");
+  cmd->add_flag("--quiet,-q", args->quiet, "no progress bar (ig, smoothgrad and occlusion show one)");
   add_run_options(cmd, args->run);
   cmd->callback([args] { run_attribute(*args); });
 }

@@ -15,6 +15,8 @@
 #include <featvis/objective/parse.h>
 #include <featvis/render/render.h>
 #include <featvis/util/error.h>
+#include <featvis/util/interrupt.h>
+#include <featvis/util/progress.h>
 
 #include <torch/csrc/autograd/autograd.h>
 
@@ -265,6 +267,81 @@ TEST_F(TinyLogit0, OcclusionIsTheMeanDropOverCoveringWindows) {
     o.occlusion.stride = stride;
     const std::string e = error_of([&] { attribute(model, target, image, o); });
     EXPECT_NE(e.find(fragment), std::string::npos) << e;
+  }
+}
+
+// stop_requested is polled before each forward pass: after k polls a looping method stops
+// at once with featvis::Interrupted (no result), saying how far it got; the progress bar
+// counts the images sent and, when nothing stops it, ends at its plan.
+TEST_F(TinyLogit0, StopRequestedEndsLoopingMethodsWithNoResult) {
+  struct Case {
+    Method method;
+    int polls_before_stop;
+    std::string message;
+  };
+  // IG: 64 steps = 65 points in passes of 4 (attribute()'s poll, then one per pass);
+  // occlusion: 16 windows of 2 px + the photo itself, the photo's pass first.
+  const std::vector<Case> cases = {
+      {Method::kIntegratedGradients, 3, "ig interrupted after 8 of 65 images"},
+      {Method::kOcclusion, 3, "occlusion interrupted after 5 of 17 images"},
+      {Method::kOcclusion, 1, "occlusion interrupted after 0 of 17 images"},
+      {Method::kGradCam, 0, "gradcam interrupted before its first forward pass"},
+  };
+  for (const Case& c : cases) {
+    AttributionOptions o = with(c.method);
+    o.batch = 4;
+    o.occlusion.window = 2;
+    o.occlusion.stride = 2;
+    o.progress = true;
+    int polls = 0;
+    o.stop_requested = [&] { return ++polls > c.polls_before_stop; };
+    std::vector<std::pair<int64_t, int64_t>> seen;  // (done, total) per progress event
+    bool final = false;
+    const ScopedProgressListener listener([&](const ProgressEvent& e) {
+      seen.emplace_back(e.done, e.total);
+      final = final || e.final;
+    });
+    bool interrupted = false;
+    std::string message;
+    try {
+      attribute(model, target, image, o);
+    } catch (const Interrupted& e) {
+      interrupted = true;
+      message = e.what();
+    }
+    ASSERT_TRUE(interrupted) << to_string(c.method);
+    EXPECT_EQ(message, c.message);
+    EXPECT_EQ(polls, c.polls_before_stop + 1) << "no poll after the stop";
+    if (c.method != Method::kGradCam) {
+      ASSERT_FALSE(seen.empty());
+      EXPECT_TRUE(final) << "the bar is closed where it stopped";
+      EXPECT_LT(seen.back().first, seen.back().second);
+    } else {
+      EXPECT_TRUE(seen.empty()) << "a one-pass method has no bar";
+    }
+  }
+  // Never stopped: the same values as without a poll, and the bar ends at its plan
+  // (SmoothGrad over IG plans all its copies' points: 3 x (4 + 1)).
+  for (Method m : {Method::kIntegratedGradients, Method::kOcclusion, Method::kSmoothGrad}) {
+    AttributionOptions o = with(m);
+    o.batch = 4;
+    o.smoothgrad.on = Method::kIntegratedGradients;
+    o.smoothgrad.samples = 3;
+    o.occlusion.window = 4;
+    o.occlusion.stride = 2;  // 9 windows
+    if (m == Method::kSmoothGrad) o.integrated_gradients.steps = 4;
+    const Attribution plain = attribute(model, target, image, o);
+    o.progress = true;
+    o.stop_requested = [] { return false; };
+    std::vector<std::pair<int64_t, int64_t>> seen;
+    const ScopedProgressListener listener([&](const ProgressEvent& e) { seen.emplace_back(e.done, e.total); });
+    const Attribution polled = attribute(model, target, image, o);
+    EXPECT_TRUE(at::equal(polled.raw, plain.raw)) << to_string(m);
+    const int64_t planned = m == Method::kIntegratedGradients ? 65 : m == Method::kOcclusion ? 10 : 15;
+    ASSERT_FALSE(seen.empty()) << to_string(m);
+    EXPECT_EQ(seen.front(), std::make_pair(int64_t{0}, planned)) << to_string(m);  // the bar starts with the work
+    EXPECT_EQ(seen.back(), std::make_pair(planned, planned)) << to_string(m);
+    EXPECT_EQ(polled.forward_passes, planned + 1) << to_string(m);
   }
 }
 

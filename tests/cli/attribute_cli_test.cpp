@@ -1,5 +1,5 @@
-// `featvis attribute` through the real binary: the files it writes, and one-line errors
-// for bad input (missing image, unknown target, wrong method, zero-size window).
+// `featvis attribute` through the real binary: the files it writes, one-line errors for
+// bad input (missing image, unknown target, wrong method, zero-size window), Ctrl-C.
 #include "support/onnx_builder.h"
 #include "support/test_support.h"
 
@@ -9,11 +9,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <sstream>
+#include <thread>
 
 namespace {
 
+namespace fs = std::filesystem;
 using featvis::testing::CommandResult;
 using featvis::testing::expect_one_line_error;
 using featvis::testing::run_featvis;
@@ -94,6 +103,60 @@ TEST(AttributeCli, BadInputIsOneLine) {
   expect_one_line_error(run_featvis({"attribute", ws.model, ws.photo, "--baseline", "white", "--out", out}), 1,
                         {"baseline 'white'"});
   EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+// SIGINT while a long SmoothGrad runs (10^8 samples, one forward pass each): the next
+// poll stops it, stderr ends with one line saying so, nothing is written and the process
+// dies of SIGINT (a shell reports 130), as `featvis render` does.
+TEST(AttributeCli, CtrlCStopsWritesNothingAndSaysSoInOneLine) {
+  TinyWorkspace ws;
+  const std::string out = ws.dir + "/out/attr.png", err_path = ws.dir + "/sigint.err";
+  std::vector<std::string> args{featvis::testing::featvis_binary(), "attribute", ws.model, ws.photo, "--method",
+                                "smoothgrad", "--smooth-samples", "100000000", "--threads", "1", "--out", out};
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string interval = "FEATVIS_PROGRESS_SECONDS=0.2";  // a progress line: the handler is installed
+  for (char** e = environ; *e; ++e)
+    if (std::string(*e).rfind("FEATVIS_PROGRESS_SECONDS=", 0) != 0) envp.push_back(*e);
+  envp.push_back(interval.data());
+  envp.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (!freopen("/dev/null", "w", stdout) || !freopen(err_path.c_str(), "w", stderr)) _exit(127);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  auto wait_for = [&](auto done, double seconds) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (!done() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return done();
+  };
+  const bool started = wait_for(
+      [&] { return fs::exists(err_path) && featvis::read_file(err_path).find("smoothgrad: ") != std::string::npos; }, 60);
+  kill(pid, SIGINT);
+  const auto signalled = std::chrono::steady_clock::now();
+  int status = 0;
+  bool reaped = false;
+  const bool exited = wait_for([&] { return reaped = reaped || waitpid(pid, &status, WNOHANG) == pid; }, 60);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  ASSERT_TRUE(started) << "no progress line within 60 s";
+  ASSERT_TRUE(exited) << "featvis attribute ignored SIGINT";
+  EXPECT_LT(seconds, 10) << "a pass of one 8x8 image takes milliseconds";
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) << "status " << status;
+  std::vector<std::string> messages;  // the lines that are not progress lines
+  std::istringstream err(featvis::read_file(err_path));
+  for (std::string line; std::getline(err, line);)
+    if (line.rfind("smoothgrad: ", 0) != 0) messages.push_back(line);
+  ASSERT_EQ(messages.size(), 1u) << featvis::read_file(err_path);
+  EXPECT_EQ(messages[0].rfind("featvis: smoothgrad interrupted after ", 0), 0u) << messages[0];
+  EXPECT_NE(messages[0].find(" of 100000000 images; nothing written"), std::string::npos) << messages[0];
+  EXPECT_FALSE(std::filesystem::exists(ws.dir + "/out"));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -59,6 +60,13 @@ struct AttributionOptions {
   LrpOptions lrp;
   // Images per forward pass (IG interpolation points, occluded copies).
   int64_t batch = 16;
+  // A featvis::ProgressBar over the images sent through the network, for the methods that
+  // loop (ig, smoothgrad, occlusion); the one-pass methods have none.
+  bool progress = false;
+  // Polled before each forward pass; returning true stops attribute() with
+  // featvis::Interrupted (util/interrupt.h) and no result: a part-done integral or
+  // occlusion sweep means nothing. E.g. a SIGINT flag.
+  std::function<bool()> stop_requested;
 };
 
 // Integrated gradients' completeness axiom: sum of attributions = f(x) - f(baseline).
@@ -96,7 +104,8 @@ struct Attribution {
 // values come back on the CPU. Throws featvis::SettingError (one line, naming the
 // setting: steps, window, ...) for bad options (zero steps or window, a window larger
 // than the image, a Grad-CAM layer that is not spatial or does not lead to the target),
-// featvis::Error for an objective that needs a batch of several images.
+// featvis::Error for an objective that needs a batch of several images, and
+// featvis::Interrupted when options.stop_requested() says so.
 Attribution attribute(const model::Model& model, const objective::Objective& target, const at::Tensor& image,
                       const AttributionOptions& options);
 
