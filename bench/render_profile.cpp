@@ -8,6 +8,7 @@
 //   ./build/featvis_bench_render_profile [--model NAME|PATH] [--steps S] [--top N]
 //   (threads: at::set_num_threads($FEATVIS_BENCH_THREADS, default 1))
 #include "bench_model.h"
+#include "op_profile.h"
 
 #include <featvis/model/model.h>
 #include <featvis/objective/kinds.h>
@@ -19,18 +20,13 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
-#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <map>
 #include <string>
 #include <vector>
 
 namespace {
-
-namespace profiler = torch::autograd::profiler;
 
 featvis::render::RenderResult render_steps(const featvis::model::Model& model, const std::string& layer,
                                            int64_t steps) {
@@ -47,30 +43,6 @@ featvis::render::RenderResult render_steps(const featvis::model::Model& model, c
   options.redirected_relu_steps = 0;
   return featvis::render::render(model, featvis::objective::channel(layer, 7), image,
                                  featvis::render::transform::standard(), options, generator);
-}
-
-// Self CPU time per op name (ms), from the push/pop events of every thread.
-std::map<std::string, double> self_ms(const profiler::thread_event_lists& lists) {
-  std::map<std::string, double> self;
-  for (const auto& events : lists) {
-    struct Open {
-      const profiler::LegacyEvent* push;
-      double children_us = 0;
-    };
-    std::vector<Open> stack;
-    for (const auto& e : events) {
-      if (e.kind() == profiler::EventKind::PushRange) {
-        stack.push_back({&e});
-      } else if (e.kind() == profiler::EventKind::PopRange && !stack.empty()) {
-        const Open open = stack.back();
-        stack.pop_back();
-        const double total = open.push->cpuElapsedUs(e);
-        self[open.push->name()] += (total - open.children_us) / 1e3;
-        if (!stack.empty()) stack.back().children_us += total;
-      }
-    }
-  }
-  return self;
 }
 
 }  // namespace
@@ -100,31 +72,9 @@ int main(int argc, char** argv) {
     for (const char* layer :
          {"MobileNetV2/expanded_conv_2/expand", "MobileNetV2/expanded_conv_8/expand", "MobileNetV2/Conv2d_18_1"}) {
       render_steps(model, layer, 4);  // warm-up: allocator, kernels for the drawn sizes
-      profiler::enableProfilerLegacy(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU));
-      const auto t0 = std::chrono::steady_clock::now();
-      render_steps(model, layer, steps);
-      const double wall_ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      const std::map<std::string, double> self = self_ms(profiler::disableProfilerLegacy());
-      std::vector<std::pair<double, std::string>> rows;
-      double total = 0;
-      for (const auto& [name, ms] : self) {
-        rows.push_back({ms, name});
-        total += ms;
-      }
-      std::sort(rows.rbegin(), rows.rend());
-      const auto per_step = static_cast<double>(steps);
-      std::printf("\n%s: %.1f ms/step wall (profiled), %.1f ms/step in ops, %lld steps, %d thread(s)\n", layer,
-                  wall_ms / per_step, total / per_step, static_cast<long long>(steps), at::get_num_threads());
-      std::printf("| op | ms/step | share |\n|---|---:|---:|\n");
-      double shown = 0;
-      for (size_t i = 0; i < rows.size() && i < top; ++i) {
-        std::printf("| `%s` | %.2f | %.1f %% |\n", rows[i].second.c_str(), rows[i].first / per_step,
-                    100.0 * rows[i].first / total);
-        shown += rows[i].first;
-      }
-      std::printf("| (other %zu ops) | %.2f | %.1f %% |\n", rows.size() > top ? rows.size() - top : 0,
-                  (total - shown) / per_step, 100.0 * (total - shown) / total);
+      std::printf("\n%s, %lld steps, %d thread(s): ", layer, static_cast<long long>(steps), at::get_num_threads());
+      featvis::bench::print_op_profile([&] { render_steps(model, layer, steps); }, static_cast<double>(steps), top,
+                                       "step");
     }
     return 0;
   } catch (const std::exception& e) {

@@ -1,5 +1,6 @@
 #include <featvis/attribution/method.h>
 #include <featvis/util/error.h>
+#include <featvis/util/join.h>
 
 #include <utility>
 
@@ -17,18 +18,12 @@ const std::vector<std::pair<Method, std::string>>& method_table() {
   return table;
 }
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string s;
-  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-  return s;
-}
-
 }  // namespace
 
 Method parse_method(const std::string& text) {
   for (const auto& [method, name] : method_table())
     if (name == text) return method;
-  throw Error("unknown attribution method '" + text + "' (methods: " + joined(method_names()) + ")");
+  throw Error("unknown attribution method '" + text + "' (methods: " + join(method_names()) + ")");
 }
 
 std::string to_string(Method method) {

@@ -33,10 +33,14 @@ bool frozen_forward_enabled() {
 
 namespace {
 
+bool verbose() {
+  const char* v = std::getenv("FEATVIS_FROZEN_FORWARD");
+  return v && std::strcmp(v, "verbose") == 0;
+}
+
 // FEATVIS_FROZEN_FORWARD=verbose says on stderr why a shape fell back to Graph::run.
 void report_fallback(const std::string& origin, const std::string& why) {
-  const char* v = std::getenv("FEATVIS_FROZEN_FORWARD");
-  if (v && std::strcmp(v, "verbose") == 0)
+  if (verbose())
     std::fprintf(stderr, "featvis: note: '%s' runs without the frozen fast path: %s\n", origin.c_str(), why.c_str());
 }
 
@@ -77,8 +81,17 @@ FrozenForward::FrozenForward(const Graph& g, const at::Tensor& example, std::vec
   torch::jit::FuseFrozenConvAddRelu(graph);
   torch::jit::ConvertFrozenOpsToMKLDNN(graph);
   torch::jit::EliminateDeadCode(graph);
-  for (const torch::jit::Node* node : graph->nodes())
+  std::map<std::string, int> kinds;
+  for (const torch::jit::Node* node : graph->nodes()) {
     if (std::strcmp(node->kind().toQualString(), "prim::mkldnn_convolution") == 0) ++impl_->blocked;
+    ++kinds[node->kind().toQualString()];
+  }
+  if (verbose()) {  // what the passes made of the graph: layout changes show as to_dense/to_mkldnn
+    std::string summary;
+    for (const auto& [kind, n] : kinds)
+      if (kind != "prim::Constant") summary += (summary.empty() ? "" : ", ") + kind + " x" + std::to_string(n);
+    std::fprintf(stderr, "featvis: note: frozen program for %s: %s\n", g.origin().c_str(), summary.c_str());
+  }
   impl_->code = std::make_unique<torch::jit::Code>(graph, "featvis_frozen_forward");
 }
 
@@ -103,13 +116,10 @@ TensorMap FrozenForward::run(const at::Tensor& input) const {
   return out;
 }
 
-// Per (wanted, shape): its program, or a fall-back to Graph::run.
+// Per (wanted, shape): its program, or nullptr: that key runs Graph::run.
 struct Graph::FrozenCache {
-  struct Entry {
-    std::shared_ptr<const FrozenForward> program;  // nullptr: this key runs Graph::run
-  };
   std::mutex mutex;
-  std::map<std::string, Entry> entries;
+  std::map<std::string, std::shared_ptr<const FrozenForward>> programs;
 };
 
 namespace {
@@ -150,7 +160,7 @@ int Graph::frozen_programs() const {
   if (!cache) return 0;
   std::lock_guard<std::mutex> lock(cache->mutex);
   int n = 0;
-  for (const auto& [key, entry] : cache->entries) n += entry.program != nullptr;
+  for (const auto& [key, program] : cache->programs) n += program != nullptr;
   return n;
 }
 
@@ -176,9 +186,9 @@ TensorMap Graph::run_inference(const at::Tensor& input, const std::vector<std::s
   }
   {
     std::unique_lock<std::mutex> lock(cache->mutex);
-    auto it = cache->entries.find(key);
-    if (it != cache->entries.end()) {
-      const std::shared_ptr<const FrozenForward> program = it->second.program;
+    auto it = cache->programs.find(key);
+    if (it != cache->programs.end()) {
+      const std::shared_ptr<const FrozenForward> program = it->second;
       lock.unlock();  // programs run concurrently; only the map is guarded
       return program ? program->run(input) : run(input, wanted);
     }
@@ -207,8 +217,8 @@ TensorMap Graph::run_inference(const at::Tensor& input, const std::vector<std::s
   }
   {
     std::lock_guard<std::mutex> lock(cache->mutex);
-    if (cache->entries.size() >= kMaxPrograms) cache->entries.clear();
-    cache->entries[key].program = program;  // two threads building one key store the same thing
+    if (cache->programs.size() >= kMaxPrograms) cache->programs.clear();
+    cache->programs[key] = program;  // two threads building one key store the same thing
   }
   // The program's own answer when it is kept: the same as every later call of this shape.
   return program ? result : eager;

@@ -1,6 +1,7 @@
 #include <featvis/microscope/lens_set.h>
 #include <featvis/microscope/training_lens.h>
 #include <featvis/util/error.h>
+#include <featvis/util/join.h>
 
 #include <algorithm>
 
@@ -20,12 +21,6 @@ std::vector<std::unique_ptr<Lens>> every_lens(const LensInputs& in) {
   return all;
 }
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string s;
-  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-  return s;
-}
-
 }  // namespace
 
 std::vector<std::string> known_lens_names() {
@@ -41,7 +36,7 @@ LensSet make_lenses(const LensInputs& in) {
   const std::vector<std::string> known = known_lens_names();
   for (const auto& name : in.selected)
     if (std::find(known.begin(), known.end(), name) == known.end())
-      throw SettingError("lenses", "unknown lens '" + name + "' (known: " + joined(known) + ")");
+      throw SettingError("lenses", "unknown lens '" + name + "' (known: " + join(known) + ")");
   auto wanted = [&](const std::string& name) {
     return in.selected.empty() || std::find(in.selected.begin(), in.selected.end(), name) != in.selected.end();
   };
@@ -66,7 +61,7 @@ LensSet make_lenses(const LensInputs& in) {
   if (!in.selected.empty()) {  // in build order, so that finalize (which reads them back) writes the same note
     std::vector<std::string> names;
     for (const auto& lens : set.lenses) names.push_back(lens->name());
-    set.notes.push_back("only the lenses selected with --lenses: " + joined(names));
+    set.notes.push_back("only the lenses selected with --lenses: " + join(names));
   }
   return set;
 }

@@ -2,6 +2,7 @@
 // ONNX file and labels, then loading the graph and checking the card against it.
 #include <featvis/model/model.h>
 #include <featvis/util/error.h>
+#include <featvis/util/join.h>
 
 #include <filesystem>
 #include <iostream>
@@ -13,12 +14,6 @@ namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
-  return out;
 }
 
 bool is_file(const fs::path& p) {

@@ -3,6 +3,7 @@
 
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/check.h>
+#include <featvis/util/join.h>
 
 #include <nlohmann/json.hpp>
 
@@ -34,12 +35,6 @@ std::string shape_text(const at::Tensor& t) {
   s << '[';
   for (int64_t i = 0; i < t.dim(); ++i) s << (i ? "," : "") << t.size(i);
   return s.str() + "]";
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
-  return s;
 }
 
 }  // namespace
@@ -79,7 +74,7 @@ Series open_series(const std::string& ref, const std::string& card_path) {
     }
     std::sort(cards.begin(), cards.end());
     FEATVIS_CHECK(cards.size() == 1, "checkpoint series '", ref, "': need exactly one *.card.json in '", folder.string(),
-                  "', found ", cards.empty() ? std::string("none") : join(cards));
+                  "', found ", cards.empty() ? std::string("none") : join(cards, ","));
     card = cards[0];
   }
   series.card = locate_model(card).card;
@@ -119,12 +114,12 @@ std::string architecture_difference(const graph::Graph& a, const std::string& a_
   for (size_t i = 0; i < std::min(na.size(), nb.size()); ++i) {
     const graph::Node& x = na[i];
     const graph::Node& y = nb[i];
-    const std::string where = "node " + std::to_string(i) + " ('" + join(x.outputs) + "')";
+    const std::string where = "node " + std::to_string(i) + " ('" + join(x.outputs, ",") + "')";
     if (x.op_type != y.op_type) return where + " is " + x.op_type + " in " + a_name + " but " + y.op_type + " in " + b_name;
     if (x.outputs != y.outputs)
-      return where + " outputs '" + join(x.outputs) + "' in " + a_name + " but '" + join(y.outputs) + "' in " + b_name;
+      return where + " outputs '" + join(x.outputs, ",") + "' in " + a_name + " but '" + join(y.outputs, ",") + "' in " + b_name;
     if (x.inputs != y.inputs)
-      return where + " reads '" + join(x.inputs) + "' in " + a_name + " but '" + join(y.inputs) + "' in " + b_name;
+      return where + " reads '" + join(x.inputs, ",") + "' in " + a_name + " but '" + join(y.inputs, ",") + "' in " + b_name;
     for (const std::string& in : x.inputs) {
       if (!a.has_weight(in)) continue;
       if (!b.has_weight(in)) return "weight '" + in + "' is in " + a_name + " but not in " + b_name;

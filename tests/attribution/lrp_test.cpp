@@ -496,13 +496,17 @@ TEST(Lrp, AttentionHoldsTheWeightsConstantAndRelevanceFlowsThroughTheValues) {
   const int64_t T = 4, C = 3;
   const at::Tensor wq = at::randn({C, C}), wk = at::randn({C, C}), wv = at::randn({C, C}), wo = at::randn({C, 2});
   const at::Tensor x = at::randn({1, 1, T, C});
+  // The input as T tokens and the four projections, shared by the MatMul and Einsum forms.
+  auto tokens_and_weights = [&](Net& n) {
+    n.shape("tokens", {1, T, C});
+    n.node("Reshape", {"input", "tokens"}, "x");
+    n.weight("wq", wq);
+    n.weight("wk", wk);
+    n.weight("wv", wv);
+    n.weight("wo", wo);
+  };
   Net net({1, 1, T, C});
-  net.shape("tokens", {1, T, C});
-  net.node("Reshape", {"input", "tokens"}, "x");
-  net.weight("wq", wq);
-  net.weight("wk", wk);
-  net.weight("wv", wv);
-  net.weight("wo", wo);
+  tokens_and_weights(net);
   net.node("MatMul", {"x", "wq"}, "q")
       .node("MatMul", {"x", "wk"}, "k")
       .node("MatMul", {"x", "wv"}, "v")
@@ -534,12 +538,7 @@ TEST(Lrp, AttentionHoldsTheWeightsConstantAndRelevanceFlowsThroughTheValues) {
   // The same attention written with Einsum (as maxvit_t exports it), values first in the
   // product: the same relevance.
   Net e({1, 1, T, C}, 13);
-  e.shape("tokens", {1, T, C});
-  e.node("Reshape", {"input", "tokens"}, "x");
-  e.weight("wq", wq);
-  e.weight("wk", wk);
-  e.weight("wv", wv);
-  e.weight("wo", wo);
+  tokens_and_weights(e);
   auto einsum = [&](std::vector<std::string> in, const std::string& out, const std::string& equation) {
     e.node("Einsum", std::move(in), out);
     auto* a = e.last_node()->add_attribute();
