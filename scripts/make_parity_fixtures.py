@@ -175,6 +175,16 @@ def build(arch, size, generator):
     return model
 
 
+def register_symbolics():
+    """torch 1.13 has no ONNX symbolic for aten::zero, which swin_v2's
+    `qkv_bias[length:2 * length].zero_()` becomes when the exporter takes in-place ops out
+    of place ("Exporting the operator 'aten::zero' to ONNX opset version 13 is not
+    supported"): zeros of the input's shape, as a user's export script would register."""
+    def zero(g, self):
+        return g.op("ConstantOfShape", g.op("Shape", self), value_t=torch.tensor([0.0]))
+    torch.onnx.register_custom_op_symbolic("aten::zero", zero, 13)
+
+
 def check_sane(arch, name, t):
     """Outputs that are all zero or not finite would make the comparison meaningless."""
     a = t.detach().double()
@@ -287,6 +297,7 @@ def main():
     # the thread count, and the resulting 1e-7 differences flip near-ties (see above).
     torch.set_num_threads(1)
     digest = script_hash()
+    register_symbolics()
     started = time.time()
     names = list(ARCHITECTURES) + [n for n in all_architectures() if n not in ARCHITECTURES] if args.all \
         else list(ARCHITECTURES)

@@ -9,13 +9,18 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <unordered_map>
 #include <unordered_set>
 
 namespace featvis::graph {
 namespace {
+
+namespace fs = std::filesystem;
 
 at::ScalarType element_type(int type, const std::string& name) {
   switch (type) {
@@ -42,17 +47,65 @@ at::Tensor from_field(const Field& field, at::ScalarType stored, const std::vect
   return t.to(stored).reshape(dims);
 }
 
-at::Tensor to_tensor(const onnx::TensorProto& proto) {
+// A model over protobuf's 2 GB limit keeps its weights beside the file (ONNX external
+// data; torch.onnx writes vit_h_14 and regnet_y_128gf so): "location" relative to the
+// model's folder, optional "offset" and "length" in bytes.
+at::Tensor read_external(const onnx::TensorProto& proto, at::ScalarType type, const std::vector<int64_t>& dims,
+                         size_t bytes, const std::string& model_path) {
   const std::string& name = proto.name();
-  if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
-    throw Error("tensor '" + name + "' stores its data in an external file, which is not supported");
+  if (model_path.empty()) {
+    throw Error("tensor '" + name + "' stores its data in an external file; load the model from its file, "
+                "beside which the data is found");
   }
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto& entry : proto.external_data()) {
+    try {
+      if (entry.key() == "location") location = entry.value();
+      if (entry.key() == "offset") offset = std::stoll(entry.value());
+      if (entry.key() == "length") length = std::stoll(entry.value());
+    } catch (const std::exception&) {
+      throw Error("tensor '" + name + "' has external data " + entry.key() + " '" + entry.value() +
+                  "', not a number");
+    }
+  }
+  const fs::path relative(location);
+  const bool outside = relative.is_absolute() ||
+                       std::any_of(relative.begin(), relative.end(), [](const fs::path& p) { return p == ".."; });
+  if (location.empty() || outside) {
+    throw Error("tensor '" + name + "' has external data location '" + location +
+                "'; ONNX requires a file inside the model's folder");
+  }
+  const fs::path file = fs::path(model_path).parent_path() / relative;
+  std::error_code ec;
+  const auto size = fs::file_size(file, ec);
+  std::ifstream in(file, std::ios::binary);
+  if (ec || !in) throw Error("tensor '" + name + "': cannot read its external data file '" + file.string() + "'");
+  if ((length >= 0 && static_cast<size_t>(length) != bytes) || offset < 0 ||
+      static_cast<uintmax_t>(offset) + bytes > size) {
+    throw Error("tensor '" + name + "': external data file '" + file.string() + "' holds " + std::to_string(size) +
+                " bytes, the tensor needs " + std::to_string(bytes) + " from offset " + std::to_string(offset) +
+                (length >= 0 ? " (length " + std::to_string(length) + ")" : "") + " (truncated or corrupt file?)");
+  }
+  at::Tensor t = at::empty(dims, type);
+  in.seekg(offset);
+  if (bytes && !in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(bytes))) {
+    throw Error("tensor '" + name + "': reading external data file '" + file.string() + "' failed");
+  }
+  return t;
+}
+
+at::Tensor to_tensor(const onnx::TensorProto& proto, const std::string& model_path) {
+  const std::string& name = proto.name();
   const at::ScalarType type = element_type(proto.data_type(), name);
   std::vector<int64_t> dims(proto.dims().begin(), proto.dims().end());
   int64_t count = 1;
   for (int64_t d : dims) {
     if (d < 0) throw Error("tensor '" + name + "' has a negative dimension");
     count *= d;
+  }
+  if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
+    return read_external(proto, type, dims, static_cast<size_t>(count) * c10::elementSize(type), model_path);
   }
   at::Tensor t;
   if (proto.has_raw_data()) {
@@ -82,14 +135,14 @@ at::Tensor to_tensor(const onnx::TensorProto& proto) {
   return t.reshape(dims);
 }
 
-Attributes to_attributes(const onnx::NodeProto& node) {
+Attributes to_attributes(const onnx::NodeProto& node, const std::string& model_path) {
   Attributes attributes;
   for (const auto& a : node.attribute()) {
     switch (a.type()) {
       case onnx::AttributeProto::INT: attributes.set(a.name(), static_cast<int64_t>(a.i())); break;
       case onnx::AttributeProto::FLOAT: attributes.set(a.name(), a.f()); break;
       case onnx::AttributeProto::STRING: attributes.set(a.name(), a.s()); break;
-      case onnx::AttributeProto::TENSOR: attributes.set(a.name(), to_tensor(a.t())); break;
+      case onnx::AttributeProto::TENSOR: attributes.set(a.name(), to_tensor(a.t(), model_path)); break;
       case onnx::AttributeProto::INTS:
         attributes.set(a.name(), std::vector<int64_t>(a.ints().begin(), a.ints().end()));
         break;
@@ -137,9 +190,16 @@ int64_t default_opset(const onnx::ModelProto& model) {
 // The ONNX library's own validation (IR version, opset imports, each node against its
 // op's schema, value infos), as one line naming the file. It runs after featvis's checks,
 // which name unsupported ops and broken tensors more precisely.
-void check_with_onnx(const onnx::ModelProto& model, const std::string& origin) {
+// With external data the checker must know the model's folder, which only its by-path
+// form learns (it re-reads the file; the weights stay beside it).
+void check_with_onnx(const onnx::ModelProto& model, const std::string& origin, bool external,
+                     const std::string& model_path) {
   try {
-    onnx::checker::check_model(model);
+    if (external) {
+      onnx::checker::check_model(model_path);
+    } else {
+      onnx::checker::check_model(model);
+    }
   } catch (const onnx::checker::ValidationError& e) {
     std::string what = e.what();  // "<message>\n\n==> Context: <where>", possibly multi-line
     const std::string context = "==> Context: ";
@@ -183,10 +243,10 @@ Graph Graph::load_onnx(const std::string& path) {
   } catch (const Error&) {
     throw Error("cannot read model file '" + path + "' (missing or unreadable)");
   }
-  return load_onnx_bytes(bytes, path);
+  return load_onnx_bytes(bytes, path, path);
 }
 
-Graph Graph::load_onnx_bytes(const std::string& bytes, const std::string& origin) {
+Graph Graph::load_onnx_bytes(const std::string& bytes, const std::string& origin, const std::string& model_path) {
   onnx::ModelProto model;
   if (bytes.empty() || !model.ParseFromString(bytes)) {
     throw Error("'" + origin + "' is not a valid ONNX model (truncated or corrupt protobuf)");
@@ -200,7 +260,7 @@ Graph Graph::load_onnx_bytes(const std::string& bytes, const std::string& origin
   Graph graph;
   graph.origin_ = origin;
   try {
-    for (const auto& init : g.initializer()) graph.weights_[init.name()] = to_tensor(init);
+    for (const auto& init : g.initializer()) graph.weights_[init.name()] = to_tensor(init, model_path);
   } catch (const Error& e) {
     throw Error("'" + origin + "': " + e.what());
   }
@@ -237,7 +297,7 @@ Graph Graph::load_onnx_bytes(const std::string& bytes, const std::string& origin
     node.inputs.assign(np.input().begin(), np.input().end());
     node.outputs.assign(np.output().begin(), np.output().end());
     try {
-      node.attributes = to_attributes(np);
+      node.attributes = to_attributes(np, model_path);
     } catch (const Error& e) {
       throw Error("'" + origin + "': node '" + node.name + "': " + e.what());
     }
@@ -255,7 +315,10 @@ Graph Graph::load_onnx_bytes(const std::string& bytes, const std::string& origin
   for (const auto& out : graph.outputs_) {
     if (!graph.has_tensor(out)) throw Error("'" + origin + "': graph output '" + out + "' is never produced");
   }
-  check_with_onnx(model, origin);
+  const bool external = std::any_of(g.initializer().begin(), g.initializer().end(), [](const onnx::TensorProto& t) {
+    return t.data_location() == onnx::TensorProto::EXTERNAL;
+  });
+  check_with_onnx(model, origin, external, model_path);
   return graph;
 }
 

@@ -811,12 +811,40 @@ TEST(Ops, EinsumBatchedProductAndTranspose) {
   expect_close(out.at("t"), x.transpose(2, 3), 0);
 }
 
+// swin_v2's F.normalize: sqrt of the sum of squares over the last axis (kept), and over all
+// axes without keepdims; the gradient of a zero row is 0 (PyTorch's), never NaN.
+TEST(Ops, ReduceL2OverAnAxisAndItsGradientAtZero) {
+  at::Tensor x = random({1, 2, 3, 4}, 51);
+  x[0][1][2].zero_();
+  ModelBuilder m;
+  m.input("x", {1, 2, 3, 4}).output("y").output("all");
+  attr_ints(m.node("ReduceL2", {"x"}, {"y"}), "axes", {-1});
+  attr_i(m.node("ReduceL2", {"x"}, {"all"}), "keepdims", 0);
+  const at::Tensor in = x.clone().requires_grad_(true);
+  const auto out = m.load().run(in, {"y", "all"});
+  at::Tensor expected = at::zeros({1, 2, 3, 1});
+  double total = 0;
+  for (int64_t c = 0; c < 2; ++c)
+    for (int64_t i = 0; i < 3; ++i) {
+      double sum = 0;
+      for (int64_t j = 0; j < 4; ++j) sum += std::pow(x[0][c][i][j].item<double>(), 2);
+      expected[0][c][i][0] = std::sqrt(sum);
+      total += sum;
+    }
+  expect_close(out.at("y"), expected);
+  ASSERT_EQ(out.at("all").dim(), 0);
+  EXPECT_NEAR(out.at("all").item<double>(), std::sqrt(total), 1e-5);
+  out.at("y").sum().backward();
+  // d|v|/dv = v / |v|; 0 for the zero row.
+  expect_close(in.grad(), at::where(expected > 0, x / expected, at::zeros_like(x)));
+}
+
 TEST(Ops, RegistryListsWhatTorchvisionExports) {
   // Every op in the ONNX exports of the parity architectures (opset 13).
   for (const char* op : {"Conv", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Gemm",
                          "Concat", "Add", "Mul", "Sigmoid", "HardSigmoid", "Clip", "Constant", "Pad",
                          "Identity", "BatchNormalization", "Mod", "Not", "Range", "ScatterND",
-                         "LayerNormalization", "Einsum"}) {
+                         "LayerNormalization", "Einsum", "ReduceL2"}) {
     EXPECT_NE(featvis::graph::find_op(op), nullptr) << op;
   }
   EXPECT_EQ(featvis::graph::find_op("FancyOp"), nullptr);

@@ -24,7 +24,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string parity_dir() { return featvis::testing::fixtures_dir() + "/parity"; }
+// $FEATVIS_PARITY_DIR, when set, replaces the build tree's folder: scripts/parity_all.py
+// makes one --all fixture at a time in a scratch folder outside the repository.
+std::string parity_dir() {
+  if (const char* dir = std::getenv("FEATVIS_PARITY_DIR"); dir && *dir) return dir;
+  return featvis::testing::fixtures_dir() + "/parity";
+}
 
 // max|actual - expected| / max|expected|: scale-free, so nets whose outputs are small
 // (alexnet's logits ~0.03) and large (inception_v3's ~8) compare alike.

@@ -28,7 +28,10 @@ class Graph {
   // problem (missing, not ONNX, unsupported op with its node name, ...).
   static Graph load_onnx(const std::string& path);
   // Same from bytes already in memory (used by tests); `origin` names them in errors.
-  static Graph load_onnx_bytes(const std::string& bytes, const std::string& origin);
+  // `model_path`: the file the bytes came from, beside which external data (weights of a
+  // model over 2 GB) is read; empty: a model with external data is an error.
+  static Graph load_onnx_bytes(const std::string& bytes, const std::string& origin,
+                               const std::string& model_path = "");
 
   const std::vector<Node>& nodes() const { return nodes_; }
   const std::vector<GraphInput>& inputs() const { return inputs_; }

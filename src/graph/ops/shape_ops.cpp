@@ -271,6 +271,13 @@ void register_shape_ops() {
     const bool keep = n.attributes.get_int("keepdims", 1) != 0;
     return one(x.sum(reduce_dims(n, x, axes_of(n, in, 1, 13)), keep));
   });
+  // ReduceL2: sqrt of the sum of squares (swin_v2's F.normalize of queries and keys);
+  // PyTorch's own norm kernel, whose gradient at a zero norm is 0, as torch's is.
+  register_op("ReduceL2", [](const Node& n, const OpInputs& in) {
+    const at::Tensor& x = arg(n, in, 0);
+    const bool keep = n.attributes.get_int("keepdims", 1) != 0;
+    return one(at::linalg_vector_norm(x, 2, reduce_dims(n, x, axes_of(n, in, 1, 18)), keep));
+  });
   register_op("ReduceMax", [](const Node& n, const OpInputs& in) {
     const at::Tensor& x = arg(n, in, 0);
     const bool keep = n.attributes.get_int("keepdims", 1) != 0;
