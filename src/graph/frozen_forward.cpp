@@ -1,5 +1,6 @@
 // Graph::run traced into TorchScript and optimized as a frozen graph (see frozen_forward.h).
 #include <featvis/graph/frozen_forward.h>
+#include "fold_pad_into_convolution.h"
 #include <featvis/util/check.h>
 #include <featvis/util/error.h>
 
@@ -51,6 +52,7 @@ struct FrozenForward::Impl {
   std::shared_ptr<torch::jit::Graph> graph;
   std::unique_ptr<torch::jit::Code> code;
   int blocked = 0;
+  int folded_pads = 0;
 };
 
 FrozenForward::FrozenForward(const Graph& g, const at::Tensor& example, std::vector<std::string> wanted)
@@ -77,6 +79,7 @@ FrozenForward::FrozenForward(const Graph& g, const at::Tensor& example, std::vec
   auto& graph = impl_->graph;
   torch::jit::Inline(*graph);
   torch::jit::ConstantPropagation(graph);
+  impl_->folded_pads = fold_pad_into_convolution(graph);
   torch::jit::OptimizeFrozenGraph(graph, /*optimize_numerics=*/true);
   torch::jit::FuseFrozenConvAddRelu(graph);
   torch::jit::ConvertFrozenOpsToMKLDNN(graph);
@@ -98,6 +101,8 @@ FrozenForward::FrozenForward(const Graph& g, const at::Tensor& example, std::vec
 FrozenForward::~FrozenForward() = default;
 
 int FrozenForward::blocked_convolutions() const { return impl_->blocked; }
+
+int FrozenForward::folded_pads() const { return impl_->folded_pads; }
 
 TensorMap FrozenForward::run(const at::Tensor& input) const {
   torch::jit::Stack stack{input.contiguous()};

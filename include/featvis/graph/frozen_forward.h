@@ -5,6 +5,9 @@
 // torch.jit.optimize_for_inference does: convolutions fold constant adds and multiplies,
 // Conv+Add+ReLU fuse, and chains of convolutions and ReLU/ReLU6/Add run in oneDNN's blocked
 // layout with weights reordered once (not on every call, as eager ATen does at 2 threads).
+// One pass of ours runs first: a zero pad before a convolution (TensorFlow "SAME" exports)
+// becomes that convolution's padding (fold_pad_into_convolution.h), so the chain stays in
+// the blocked layout.
 //
 // Why not always: the result is the same function computed by other kernels, so it differs
 // from Graph::run (and from PyTorch eager) by float rounding, ~1e-5 relative on
@@ -43,6 +46,8 @@ class FrozenForward {
   TensorMap run(const at::Tensor& input) const;
   // How many convolutions run in oneDNN's blocked layout (0: the passes found nothing).
   int blocked_convolutions() const;
+  // How many zero pads became part of the convolution after them (fold_pad_into_convolution).
+  int folded_pads() const;
 
  private:
   struct Impl;
