@@ -1,6 +1,7 @@
 // Graph::run traced into TorchScript and optimized as a frozen graph (see frozen_forward.h).
 #include <featvis/graph/frozen_forward.h>
 #include "fold_pad_into_convolution.h"
+#include "leaky_relu_in_blocked_ops.h"
 #include <featvis/util/check.h>
 #include <featvis/util/error.h>
 
@@ -53,6 +54,7 @@ struct FrozenForward::Impl {
   std::unique_ptr<torch::jit::Code> code;
   int blocked = 0;
   int folded_pads = 0;
+  std::map<std::string, int> kinds;  // node kind -> count in the optimized graph
 };
 
 FrozenForward::FrozenForward(const Graph& g, const at::Tensor& example, std::vector<std::string> wanted)
@@ -80,11 +82,12 @@ FrozenForward::FrozenForward(const Graph& g, const at::Tensor& example, std::vec
   torch::jit::Inline(*graph);
   torch::jit::ConstantPropagation(graph);
   impl_->folded_pads = fold_pad_into_convolution(graph);
+  leaky_relu_in_blocked_ops(graph);
   torch::jit::OptimizeFrozenGraph(graph, /*optimize_numerics=*/true);
   torch::jit::FuseFrozenConvAddRelu(graph);
   torch::jit::ConvertFrozenOpsToMKLDNN(graph);
   torch::jit::EliminateDeadCode(graph);
-  std::map<std::string, int> kinds;
+  std::map<std::string, int>& kinds = impl_->kinds;
   for (const torch::jit::Node* node : graph->nodes()) {
     if (std::strcmp(node->kind().toQualString(), "prim::mkldnn_convolution") == 0) ++impl_->blocked;
     ++kinds[node->kind().toQualString()];
@@ -103,6 +106,11 @@ FrozenForward::~FrozenForward() = default;
 int FrozenForward::blocked_convolutions() const { return impl_->blocked; }
 
 int FrozenForward::folded_pads() const { return impl_->folded_pads; }
+
+int FrozenForward::op_count(const std::string& kind) const {
+  const auto it = impl_->kinds.find(kind);
+  return it == impl_->kinds.end() ? 0 : it->second;
+}
 
 TensorMap FrozenForward::run(const at::Tensor& input) const {
   torch::jit::Stack stack{input.contiguous()};

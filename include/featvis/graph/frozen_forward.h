@@ -5,9 +5,10 @@
 // torch.jit.optimize_for_inference does: convolutions fold constant adds and multiplies,
 // Conv+Add+ReLU fuse, and chains of convolutions and ReLU/ReLU6/Add run in oneDNN's blocked
 // layout with weights reordered once (not on every call, as eager ATen does at 2 threads).
-// One pass of ours runs first: a zero pad before a convolution (TensorFlow "SAME" exports)
-// becomes that convolution's padding (fold_pad_into_convolution.h), so the chain stays in
-// the blocked layout.
+// Two passes of ours run first, so that the chain stays in the blocked layout: a zero pad
+// before a convolution (TensorFlow "SAME" exports) becomes that convolution's padding
+// (fold_pad_into_convolution.h), and LeakyReLU becomes ops the conversion knows
+// (leaky_relu_in_blocked_ops.h).
 //
 // Why not always: the result is the same function computed by other kernels, so it differs
 // from Graph::run (and from PyTorch eager) by float rounding, ~1e-5 relative on
@@ -48,6 +49,8 @@ class FrozenForward {
   int blocked_convolutions() const;
   // How many zero pads became part of the convolution after them (fold_pad_into_convolution).
   int folded_pads() const;
+  // How many nodes of one kind the optimized program has ("aten::to_dense": layout changes).
+  int op_count(const std::string& kind) const;
 
  private:
   struct Impl;
