@@ -24,7 +24,6 @@ int leaky_relu_in_blocked_ops(const std::shared_ptr<torch::jit::Graph>& graph) {
     torch::jit::Value* positive = graph->insert(c10::Symbol::fromQualString("aten::relu"), {x});
     torch::jit::Value* rest = graph->insert(c10::Symbol::fromQualString("aten::mul"), {positive, 1.0 - a});
     torch::jit::Value* sum = graph->insert(c10::Symbol::fromQualString("aten::add"), {scaled, rest});
-    sum->setType(node->output()->type());
     node->output()->replaceAllUsesWith(sum);
     node->destroy();
     ++replaced;
