@@ -52,7 +52,6 @@ struct FrozenForward::Impl {
   std::vector<std::string> wanted;
   std::shared_ptr<torch::jit::Graph> graph;
   std::unique_ptr<torch::jit::Code> code;
-  int blocked = 0;
   int folded_pads = 0;
   std::map<std::string, int> kinds;  // node kind -> count in the optimized graph
 };
@@ -87,14 +86,10 @@ FrozenForward::FrozenForward(const Graph& g, const at::Tensor& example, std::vec
   torch::jit::FuseFrozenConvAddRelu(graph);
   torch::jit::ConvertFrozenOpsToMKLDNN(graph);
   torch::jit::EliminateDeadCode(graph);
-  std::map<std::string, int>& kinds = impl_->kinds;
-  for (const torch::jit::Node* node : graph->nodes()) {
-    if (std::strcmp(node->kind().toQualString(), "prim::mkldnn_convolution") == 0) ++impl_->blocked;
-    ++kinds[node->kind().toQualString()];
-  }
+  for (const torch::jit::Node* node : graph->nodes()) ++impl_->kinds[node->kind().toQualString()];
   if (verbose()) {  // what the passes made of the graph: layout changes show as to_dense/to_mkldnn
     std::string summary;
-    for (const auto& [kind, n] : kinds)
+    for (const auto& [kind, n] : impl_->kinds)
       if (kind != "prim::Constant") summary += (summary.empty() ? "" : ", ") + kind + " x" + std::to_string(n);
     std::fprintf(stderr, "featvis: note: frozen program for %s: %s\n", g.origin().c_str(), summary.c_str());
   }
@@ -103,7 +98,7 @@ FrozenForward::FrozenForward(const Graph& g, const at::Tensor& example, std::vec
 
 FrozenForward::~FrozenForward() = default;
 
-int FrozenForward::blocked_convolutions() const { return impl_->blocked; }
+int FrozenForward::blocked_convolutions() const { return op_count("prim::mkldnn_convolution"); }
 
 int FrozenForward::folded_pads() const { return impl_->folded_pads; }
 
