@@ -5,7 +5,6 @@
 #include <torch/csrc/jit/ir/constants.h>
 
 #include <algorithm>
-#include <cstring>
 #include <optional>
 #include <vector>
 
@@ -22,10 +21,8 @@ struct ConvolutionArgs {
 };
 
 std::optional<ConvolutionArgs> convolution_args(const torch::jit::Node* node) {
-  const char* kind = node->kind().toQualString();
-  if (std::strcmp(kind, "aten::conv2d") == 0) return ConvolutionArgs{};
-  if (std::strcmp(kind, "aten::convolution") == 0 || std::strcmp(kind, "aten::_convolution") == 0)
-    return ConvolutionArgs{4, 5, 6};
+  if (node->kind() == c10::aten::conv2d) return ConvolutionArgs{};
+  if (node->kind() == c10::aten::convolution || node->kind() == c10::aten::_convolution) return ConvolutionArgs{4, 5, 6};
   return std::nullopt;
 }
 
@@ -35,9 +32,9 @@ std::optional<std::vector<int64_t>> ints(const torch::jit::Value* v) {
   return list->vec();
 }
 
-// Folds one pad into its user; false (graph untouched) when the pair does not qualify.
+// Folds one constant_pad_nd into its user; false (graph untouched) when the pair does not
+// qualify.
 bool fold(torch::jit::Graph& graph, torch::jit::Node* pad) {
-  if (std::strcmp(pad->kind().toQualString(), "aten::constant_pad_nd") != 0) return false;
   if (pad->inputs().size() != 3 || pad->output()->uses().size() != 1) return false;
   const torch::jit::Use use = pad->output()->uses()[0];
   torch::jit::Node* conv = use.user;
@@ -82,7 +79,7 @@ bool fold(torch::jit::Graph& graph, torch::jit::Node* pad) {
 int fold_pad_into_convolution(const std::shared_ptr<torch::jit::Graph>& graph) {
   std::vector<torch::jit::Node*> pads;
   for (torch::jit::Node* node : graph->nodes())
-    if (std::strcmp(node->kind().toQualString(), "aten::constant_pad_nd") == 0) pads.push_back(node);
+    if (node->kind() == c10::aten::constant_pad_nd) pads.push_back(node);
   int folded = 0;
   for (torch::jit::Node* pad : pads) folded += fold(*graph, pad);
   return folded;
