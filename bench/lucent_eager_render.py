@@ -211,7 +211,7 @@ def main():
     p.add_argument("--batch-steps", type=int, default=3, help="steps per batch-32 render")
     p.add_argument("--repetitions", type=int, default=3)
     p.add_argument("--channel", type=int, default=7)
-    p.add_argument("--cases", default="early,middle,last,units32")
+    p.add_argument("--cases", default="early,middle,last,units32,units8")
     args = p.parse_args()
 
     import torch
@@ -227,13 +227,14 @@ def main():
         "middle": (MIDDLE, [args.channel], 1, args.steps),
         "last": (LAST, [args.channel], 1, args.steps),
         "units32": (MIDDLE, list(range(32)), 32, args.batch_steps),
+        "units8": (MIDDLE, list(range(8)), 8, 4 * args.batch_steps),
     }
     report = {"tool": "lucent-style-pytorch-eager", "torch": torch.__version__,
               "threads": torch.get_num_threads(), "model": args.model, "cases": []}
     for name in [c for c in args.cases.split(",") if c]:
         layer, channels, batch, steps = all_cases[name]
-        # warm-up, as featvis_bench_render: 4 steps at batch 1, 1 at batch 32
-        render_vis(torch, F, net, layer, channels, batch, 1 if batch > 1 else min(steps, 4), card)
+        # warm-up, as featvis_bench_render: one render of the timed length
+        render_vis(torch, F, net, layer, channels, batch, steps, card)
         reps, cpu_reps = [], []
         for _ in range(args.repetitions):
             times, cpu = render_vis(torch, F, net, layer, channels, batch, steps, card)

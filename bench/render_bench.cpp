@@ -19,7 +19,8 @@
 // Every case: Lucid's default parameterization (FFT, decay 1, sd 0.01, decorrelated colour,
 // sigmoid), render::transform::standard(), Adam lr 0.05, image 224x224. One iteration = a fresh
 // ImageParam (seed 0) rendered for S steps; before the timed iterations, one warm-up render
-// of min(S, 4) steps (1 step at batch 32). Counters:
+// of S steps (same seed, so the same transformed sizes: the blocked network's programs for
+// them are compiled there, as a 512-step render compiles them in its first steps). Counters:
 //   ms/step   RenderResult::ms_per_step: mean wall time of the optimization steps alone
 //             (param -> transforms -> Graph::run of the needed nodes -> objective ->
 //             backward -> Adam), without the untransformed evaluations render() does at
@@ -32,6 +33,9 @@
 //   render/middle   MobileNetV2/expanded_conv_8/expand:C   batch 1
 //   render/last     MobileNetV2/Conv2d_18_1:C              batch 1
 //   render/units32  MobileNetV2/expanded_conv_8/expand:0-31, batch 32 (unit i in item i)
+//   render/units8   MobileNetV2/expanded_conv_8/expand:0-7, batch 8, 4 x --batch-steps steps
+// The network runs as `featvis render` runs it: blocked where the graph allows
+// (graph/blocked_backprop.h); FEATVIS_BLOCKED_BACKPROP=0 measures ATen's kernels instead.
 #include <featvis/model/model.h>
 #include <featvis/objective/kinds.h>
 #include <featvis/objective/parse.h>
@@ -148,8 +152,10 @@ Timing render_once(const Case& c, const featvis::render::transform::Transform& t
 
 void bench_render(benchmark::State& state, const Case* c) {
   const featvis::render::transform::Transform transform = featvis::render::transform::standard();
-  // warm-up (allocator, kernels for the transformed sizes): 4 steps at batch 1, 1 at 32
-  render_once(*c, transform, c->batch > 1 ? 1 : std::min<int64_t>(c->steps, 4));
+  // warm-up: allocator, and the blocked network's programs for the image sizes the
+  // transforms draw (the same seed, so the same sizes as the timed renders). A real render
+  // of 512 steps meets them all in its first steps and then reuses them.
+  render_once(*c, transform, c->steps);
   double step_ms = 0, cpu_ms = 0;
   int64_t steps = 0, runs = 0;
   for (auto _ : state) {
@@ -183,6 +189,8 @@ int main(int argc, char** argv) {
         // the CLI form: one unit per batch item
         {"render/units32",
          {&model, featvis::objective::parse(std::string(kMiddle) + ":0-31", model), 32, opt.batch_steps, 0}},
+        {"render/units8",
+         {&model, featvis::objective::parse(std::string(kMiddle) + ":0-7", model), 8, 4 * opt.batch_steps, 0}},
     };
     for (auto& [name, c] : cases) c.redirected_relu_steps = opt.redirected_relu_steps;
 

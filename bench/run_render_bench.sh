@@ -119,4 +119,11 @@ for t in threads:
         print(f"| {name} | {one:.2f} | {b32:.2f} | {b32 / one:.2f} | {b32_c / one_c:.2f} |")
     print(f"| featvis / eager | {rows['featvis'][0] / rows['Lucent-style eager'][0]:.2f} "
           f"| {rows['featvis'][1] / rows['Lucent-style eager'][1]:.2f} | | |")
+    print(f"\n**{t} thread(s)**, middle layer, 8 units: one batch of 8 against 8 single renders, units/s:\n")
+    print("| | batch-1 units/s | batch-8 units/s | batch-8 / singles | by CPU time |")
+    print("|---|---:|---:|---:|---:|")
+    for name, runs in (("featvis", fv), ("Lucent-style eager", ea)):
+        one, b8 = 1000.0 / m(runs, "middle", 0), 8000.0 / m(runs, "units8", 0)
+        one_c, b8_c = 1000.0 / m(runs, "middle", 1), 8000.0 / m(runs, "units8", 1)
+        print(f"| {name} | {one:.2f} | {b8:.2f} | {b8 / one:.2f} | {b8_c / one_c:.2f} |")
 EOF

@@ -13,7 +13,7 @@ torch_dir=$(python3 -c "import torch, os; print(os.path.dirname(torch.__file__))
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name(0))"
 lib=$prefix/usr/lib/x86_64-linux-gnu
 configure_and_build() {  # $1: C++ standard
-  cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DFEATVIS_BUILD_TESTS=OFF -DFEATVIS_BUILD_BENCH=OFF \
+  cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DFEATVIS_BUILD_TESTS=OFF -DFEATVIS_BUILD_BENCH=OFF -DFEATVIS_ONEDNN=OFF \
     -DCMAKE_CXX_STANDARD="$1" \
     -DCMAKE_PREFIX_PATH="$torch_dir/share/cmake;$prefix/usr;$lib/cmake;$prefix/usr/share/cmake" \
     -DCMAKE_INCLUDE_PATH="$prefix/usr/include" -DCMAKE_LIBRARY_PATH="$lib" \

@@ -13,6 +13,8 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   # engine: LibTorch (CPU, oneDNN) + a fast BLAS (Debian's default one is the slow reference BLAS)
   libtorch-dev libopenblas0-pthread
+  # oneDNN's headers (the library libtorch-dev already links): blocked render steps
+  libdnnl-dev
   # ONNX protobufs, image I/O, CLI, JSON, HTTP (+TLS for `featvis fetch`)
   libonnx-dev libprotobuf-dev protobuf-compiler libstb-dev libwebp-dev libtiff-dev libjpeg62-turbo-dev libcli11-dev nlohmann-json3-dev
   libcpp-httplib-dev libssl-dev

@@ -72,6 +72,7 @@ TensorMap Graph::run(const at::Tensor& input, const std::vector<std::string>& wa
   if (!input.defined() || input.dim() != 4) {
     throw Error("model input must be a 4-D NCHW tensor");
   }
+  if (TensorMap blocked; run_blocked(input, wanted, &blocked)) return blocked;
   const auto plan = plan_for(wanted);
   const std::unordered_set<std::string> keep(wanted.begin(), wanted.end());
 
@@ -134,6 +135,7 @@ void Graph::set_weight(const std::string& name, const at::Tensor& value) {
   weights_[name] = value.detach().to(old.device(), old.scalar_type());
   std::lock_guard<std::mutex> lock(*plan_mutex_);
   frozen_.reset();  // its programs hold the old weights as constants
+  blocked_.reset();
 }
 
 void Graph::to(const at::Device& device) {
@@ -150,6 +152,7 @@ void Graph::to(const at::Device& device) {
   device_ = device;
   std::lock_guard<std::mutex> lock(*plan_mutex_);
   frozen_.reset();
+  blocked_.reset();
 }
 
 }  // namespace featvis::graph

@@ -1,4 +1,5 @@
 // The optimization loop: see render.h.
+#include <featvis/graph/blocked_backprop.h>
 #include <featvis/graph/relu_gradient.h>
 #include <featvis/objective/evaluate.h>
 #include <featvis/render/adam.h>
@@ -92,6 +93,8 @@ RenderResult render(const model::Model& model, const objective::Objective& objec
     try {
       const graph::ReluGradientGuard relu_gradient(step <= options.redirected_relu_steps ? graph::ReluGradient::kRedirected
                                                                                    : graph::ReluGradient::kExact);
+      const graph::GradientKernelsGuard kernels(options.blocked_network ? graph::GradientKernels::kBlocked
+                                                                        : graph::GradientKernels::kMatchPyTorch);
       values = objective::evaluate(model, objective, image, {}, transformed).values;
     } catch (const Error&) {
       throw;

@@ -53,6 +53,8 @@ class Graph {
   TensorMap run_inference(const at::Tensor& input, const std::vector<std::string>& wanted) const;
   // Frozen programs built, checked and in use now (tests, benchmarks).
   int frozen_programs() const;
+  // Blocked forward+backward programs in use now (graph/blocked_backprop.h; tests, benchmarks).
+  int blocked_programs() const;
 
   // Weights (ONNX initializers) by name, e.g. to re-randomize layers for the
   // model-randomization sanity check. weight() throws featvis::Error for an unknown name;
@@ -93,6 +95,10 @@ class Graph {
   // Frozen programs by (wanted, input shape); dropped when weights or the device change.
   struct FrozenCache;
   mutable std::shared_ptr<FrozenCache> frozen_;
+  // run()'s oneDNN path for renders (graph/blocked_backprop.h): true when it served the call.
+  bool run_blocked(const at::Tensor& input, const std::vector<std::string>& wanted, TensorMap* out) const;
+  struct BlockedCache;
+  mutable std::shared_ptr<BlockedCache> blocked_;
 
   mutable std::shared_ptr<std::mutex> plan_mutex_ = std::make_shared<std::mutex>();
   mutable std::shared_ptr<std::unordered_map<std::string, std::shared_ptr<const Plan>>> plans_ =

@@ -1,0 +1,683 @@
+// The render step's network in oneDNN's blocked layout: see blocked_backprop.h.
+//
+// How to add an op: give compile() a case that appends a Step (its forward primitive, and
+// the backward that turns the gradient of its output into gradients of its inputs), then
+// a line in run_forward() and run_backward(); tests/graph/blocked_backprop_test.cpp checks
+// every op against Graph::run's ATen path, values and input gradient.
+#include <featvis/graph/blocked_backprop.h>
+#include <featvis/graph/relu_gradient.h>
+#include <featvis/util/check.h>
+#include <featvis/util/error.h>
+
+#include "ops/op_util.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/record_function.h>
+#include <ATen/core/grad_mode.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#ifdef FEATVIS_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+
+namespace featvis::graph {
+
+namespace {
+thread_local GradientKernels g_kernels = GradientKernels::kMatchPyTorch;
+}
+
+GradientKernels current_gradient_kernels() { return g_kernels; }
+GradientKernelsGuard::GradientKernelsGuard(GradientKernels kernels) : previous_(g_kernels) { g_kernels = kernels; }
+GradientKernelsGuard::~GradientKernelsGuard() { g_kernels = previous_; }
+
+bool blocked_backprop_enabled() {
+#ifdef FEATVIS_HAVE_DNNL
+  static const bool enabled = [] {
+    const char* v = std::getenv("FEATVIS_BLOCKED_BACKPROP");
+    return !(v && std::string(v) == "0");
+  }();
+  return enabled;
+#else
+  return false;
+#endif
+}
+
+#ifdef FEATVIS_HAVE_DNNL
+
+using dnnl::memory;
+using Desc = dnnl::memory::desc;
+using Dims = dnnl::memory::dims;
+
+namespace {
+
+const dnnl::engine& cpu_engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+Desc any_desc(const Dims& dims) { return Desc(dims, memory::data_type::f32, memory::format_tag::any); }
+Desc plain_desc(const Dims& dims) { return Desc(dims, memory::data_type::f32, memory::format_tag::nchw); }
+
+// A clamp as oneDNN's eltwise: the forward algorithm and the backward one that reads the
+// output. Both backwards pass the gradient where the input was strictly inside the
+// bounds (ReLU: above 0), as PyTorch's hardtanh_backward and threshold_backward do.
+struct Activation {
+  dnnl::algorithm forward = dnnl::algorithm::undef;
+  dnnl::algorithm backward = dnnl::algorithm::undef;
+  float alpha = 0.f, beta = 0.f;
+  bool present() const { return forward != dnnl::algorithm::undef; }
+};
+
+}  // namespace
+
+struct BlockedBackprop::Impl {
+  enum class Kind { kConv, kActivation, kAdd };
+  struct Step {
+    Kind kind;
+    std::vector<int> in;  // value ids
+    int out = -1;
+    Activation act;       // kActivation, or fused into kConv
+    // Forward.
+    dnnl::primitive forward;
+    std::vector<Desc> src;  // the layouts the forward reads its inputs in
+    Desc dst;
+    memory weights, bias;
+    // Backward.
+    dnnl::primitive act_backward;  // on dst's layout
+    dnnl::primitive conv_backward;
+    Desc conv_diff_dst, conv_diff_src;
+    memory backward_weights;
+    std::string implementation;
+  };
+  struct Value {
+    Dims dims;
+    Desc desc;
+    bool keep = false;  // read by the backward (an activation's output)
+  };
+  std::vector<Step> steps;
+  std::vector<Value> values;                      // 0 is the graph input
+  std::vector<std::pair<std::string, int>> wanted;  // name -> value id
+  std::vector<int> last_forward_use;              // value id -> last step that reads it
+};
+
+namespace {
+
+using Impl = BlockedBackprop::Impl;
+
+struct Unsupported {
+  std::string why;
+};
+
+memory in_layout(const memory& m, const Desc& want, dnnl::stream& stream) {
+  if (m.get_desc() == want) return m;
+  memory out(want, cpu_engine());
+  dnnl::reorder(m, out).execute(stream, const_cast<memory&>(m), out);
+  return out;
+}
+
+// dst = a + b in a's layout (b reordered to it first). A fresh buffer: gradients are
+// shared between the two inputs of an Add, so none is ever written in place.
+memory sum_of(const memory& a, const memory& b, dnnl::stream& stream) {
+  const Desc desc = a.get_desc();
+  memory bb = in_layout(b, desc, stream);
+  memory out(desc, cpu_engine());
+  const dnnl::binary::primitive_desc pd(dnnl::binary::desc(dnnl::algorithm::binary_add, desc, desc, desc), cpu_engine());
+  dnnl::binary(pd).execute(stream, {{DNNL_ARG_SRC_0, const_cast<memory&>(a)}, {DNNL_ARG_SRC_1, bb}, {DNNL_ARG_DST, out}});
+  return out;
+}
+
+memory wrap(const at::Tensor& t, const Desc& desc) { return memory(desc, cpu_engine(), t.data_ptr()); }
+
+memory reordered_weights(const at::Tensor& w, const Desc& plain, const Desc& want) {
+  const at::Tensor c = w.to(at::kFloat).contiguous();
+  memory out(want, cpu_engine());
+  dnnl::stream stream(cpu_engine());
+  memory src = wrap(c, plain);
+  dnnl::reorder(src, out).execute(stream, src, out);
+  stream.wait();
+  return out;
+}
+
+float scalar_weight(const Graph& graph, const Node& node, size_t i, float absent) {
+  if (i >= node.inputs.size() || node.inputs[i].empty()) return absent;
+  if (!graph.has_weight(node.inputs[i])) throw Unsupported{node.op_type + " '" + node.name + "' has a computed bound"};
+  const at::Tensor& t = graph.weight(node.inputs[i]);
+  if (t.numel() != 1) throw Unsupported{node.op_type + " '" + node.name + "' has a bound that is not a scalar"};
+  return t.to(at::kFloat).item<float>();
+}
+
+// Relu / LeakyRelu / Clip as an Activation, or throws Unsupported.
+Activation activation_of(const Graph& graph, const Node& node) {
+  Activation a;
+  if (node.op_type == "Relu" || node.op_type == "LeakyRelu") {
+    a.forward = dnnl::algorithm::eltwise_relu;
+    a.backward = dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
+    a.alpha = node.op_type == "Relu" ? 0.f : node.attributes.get_float("alpha", 0.01f);
+    if (a.alpha < 0.f) throw Unsupported{"LeakyRelu '" + node.name + "' has a negative slope"};
+    return a;
+  }
+  if (node.op_type == "Clip") {
+    float lo, hi;
+    if (node.opset < 11) {
+      lo = node.attributes.get_float("min", std::numeric_limits<float>::lowest());
+      hi = node.attributes.get_float("max", std::numeric_limits<float>::max());
+    } else {
+      lo = scalar_weight(graph, node, 1, std::numeric_limits<float>::lowest());
+      hi = scalar_weight(graph, node, 2, std::numeric_limits<float>::max());
+    }
+    if (!(lo <= hi)) throw Unsupported{"Clip '" + node.name + "' has min > max"};
+    a.forward = dnnl::algorithm::eltwise_clip_v2;
+    a.backward = dnnl::algorithm::eltwise_clip_v2_use_dst_for_bwd;
+    a.alpha = lo;
+    a.beta = hi;
+    return a;
+  }
+  throw Unsupported{"'" + node.op_type + "' is not an activation"};
+}
+
+bool is_activation(const std::string& op) { return op == "Relu" || op == "LeakyRelu" || op == "Clip"; }
+
+// The eltwise backward on `desc`, from the output.
+dnnl::primitive activation_backward(const Activation& a, const Desc& desc) {
+  const dnnl::eltwise_forward::primitive_desc hint(
+      dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, a.backward, desc, a.alpha, a.beta), cpu_engine());
+  return dnnl::eltwise_backward(dnnl::eltwise_backward::primitive_desc(
+      dnnl::eltwise_backward::desc(a.backward, desc, desc, a.alpha, a.beta), cpu_engine(), hint));
+}
+
+struct PendingPad {
+  int source;
+  std::vector<int64_t> begin, end;  // spatial, H then W
+};
+
+std::unique_ptr<Impl> compile_impl(const Graph& graph, const std::vector<int64_t>& input_shape,
+                                   const std::vector<std::string>& wanted) {
+  if (graph.inputs().empty()) throw Unsupported{"the model has no input"};
+  if (input_shape.size() != 4) throw Unsupported{"the input is not 4-D"};
+  const auto& nodes = graph.nodes();
+  // The nodes the wanted tensors depend on, in the file's (topological) order.
+  std::unordered_map<std::string, size_t> producer_index;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    for (const auto& o : nodes[i].outputs) producer_index[o] = i;
+  std::vector<bool> needed(nodes.size(), false);
+  {
+    std::vector<std::string> stack(wanted.begin(), wanted.end());
+    while (!stack.empty()) {
+      const std::string t = stack.back();
+      stack.pop_back();
+      auto p = producer_index.find(t);
+      if (p == producer_index.end() || needed[p->second]) continue;
+      needed[p->second] = true;
+      for (const auto& in : nodes[p->second].inputs)
+        if (!in.empty() && !graph.has_weight(in)) stack.push_back(in);
+    }
+  }
+  std::unordered_map<std::string, int> consumers;  // within the pruned graph, plus wanted
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (needed[i])
+      for (const auto& in : nodes[i].inputs) ++consumers[in];
+  const std::unordered_set<std::string> wanted_set(wanted.begin(), wanted.end());
+  for (const auto& w : wanted) ++consumers[w];
+
+  auto impl = std::make_unique<Impl>();
+  std::unordered_map<std::string, int> value_of;
+  std::unordered_map<std::string, PendingPad> pads;
+  const Dims input_dims(input_shape.begin(), input_shape.end());
+  impl->values.push_back({input_dims, plain_desc(input_dims), false});
+  value_of[graph.inputs()[0].name] = 0;
+  auto value = [&](const Node& node, size_t i) -> int {
+    if (i >= node.inputs.size() || node.inputs[i].empty())
+      throw Unsupported{node.op_type + " '" + node.name + "' lacks input #" + std::to_string(i)};
+    if (pads.count(node.inputs[i])) throw Unsupported{"a Pad feeds " + node.op_type + " '" + node.name + "'"};
+    auto v = value_of.find(node.inputs[i]);
+    if (v == value_of.end())
+      throw Unsupported{node.op_type + " '" + node.name + "' reads '" + node.inputs[i] + "', not computed from the input"};
+    return v->second;
+  };
+  auto add_value = [&](const std::string& name, const Desc& desc, const Dims& dims) {
+    impl->values.push_back({dims, desc, false});
+    value_of[name] = static_cast<int>(impl->values.size()) - 1;
+    return value_of[name];
+  };
+  std::vector<bool> fused(nodes.size(), false);
+  std::unordered_map<std::string, size_t> sole_consumer;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (needed[i])
+      for (const auto& in : nodes[i].inputs) sole_consumer[in] = i;
+
+  for (size_t index = 0; index < nodes.size(); ++index) {
+    if (!needed[index] || fused[index]) continue;
+    const Node& node = nodes[index];
+    if (node.outputs.size() != 1) throw Unsupported{node.op_type + " '" + node.name + "' has several outputs"};
+    const std::string& out_name = node.outputs[0];
+    if (node.op_type == "Pad") {
+      const int source = value(node, 0);
+      const Dims& d = impl->values[source].dims;
+      std::vector<int64_t> p;
+      float fill = 0.f;
+      if (node.opset >= 11) {
+        if (node.inputs.size() < 2 || !graph.has_weight(node.inputs[1])) throw Unsupported{"Pad '" + node.name + "' has computed pads"};
+        p = ops::to_ints(graph.weight(node.inputs[1]));
+        if (node.inputs.size() > 2 && !node.inputs[2].empty()) fill = scalar_weight(graph, node, 2, 0.f);
+      } else {
+        p = node.attributes.get_ints("pads", {});
+        fill = node.attributes.get_float("value", 0.f);
+      }
+      if (node.attributes.get_string("mode", "constant") != "constant" || fill != 0.f || p.size() != 8 || p[0] || p[1] ||
+          p[4] || p[5] || p[2] < 0 || p[3] < 0 || p[6] < 0 || p[7] < 0 || wanted_set.count(out_name) ||
+          consumers[out_name] != 1 || nodes[sole_consumer[out_name]].op_type != "Conv")
+        throw Unsupported{"Pad '" + node.name + "' is not a zero pad of H and W before one Conv"};
+      (void)d;
+      pads[out_name] = PendingPad{source, {p[2], p[3]}, {p[6], p[7]}};
+      continue;
+    }
+    Impl::Step step;
+    if (node.op_type == "Conv") {
+      // The input, through a zero Pad that becomes part of the padding.
+      int source;
+      std::vector<int64_t> pad_begin{0, 0}, pad_end{0, 0};
+      if (node.inputs.empty()) throw Unsupported{"Conv '" + node.name + "' has no input"};
+      auto pending = pads.find(node.inputs[0]);
+      if (pending != pads.end()) {
+        source = pending->second.source;
+        pad_begin = pending->second.begin;
+        pad_end = pending->second.end;
+        pads.erase(pending);
+      } else {
+        source = value(node, 0);
+      }
+      if (node.inputs.size() < 2 || !graph.has_weight(node.inputs[1])) throw Unsupported{"Conv '" + node.name + "' has computed weights"};
+      const at::Tensor& w = graph.weight(node.inputs[1]);
+      at::Tensor b;
+      if (node.inputs.size() > 2 && !node.inputs[2].empty()) {
+        if (!graph.has_weight(node.inputs[2])) throw Unsupported{"Conv '" + node.name + "' has a computed bias"};
+        b = graph.weight(node.inputs[2]);
+      }
+      if (w.dim() != 4) throw Unsupported{"Conv '" + node.name + "' is not 2-D"};
+      const Dims& in = impl->values[source].dims;
+      const int64_t groups = node.attributes.get_int("group", 1);
+      if (groups < 1 || in[1] != w.size(1) * groups || w.size(0) % groups)
+        throw Unsupported{"Conv '" + node.name + "' has channels that do not match"};
+      auto kernel = node.attributes.get_ints("kernel_shape", {w.size(2), w.size(3)});
+      const auto strides = node.attributes.get_ints("strides", {1, 1});
+      const auto dilations = node.attributes.get_ints("dilations", {1, 1});
+      if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2 || kernel[0] != w.size(2) ||
+          kernel[1] != w.size(3))
+        throw Unsupported{"Conv '" + node.name + "' has unexpected attributes"};
+      std::vector<int64_t> extent{(kernel[0] - 1) * dilations[0] + 1, (kernel[1] - 1) * dilations[1] + 1};
+      const at::Tensor shape_only = at::empty({in[0], in[1], in[2] + pad_begin[0] + pad_end[0], in[3] + pad_begin[1] + pad_end[1]},
+                                              at::TensorOptions().device(at::kMeta));
+      const ops::SpatialPads conv_pads = ops::spatial_pads(node, shape_only, extent, strides);
+      Dims padding_l(2), padding_r(2), out_dims{in[0], w.size(0), 0, 0};
+      for (int i = 0; i < 2; ++i) {
+        padding_l[i] = pad_begin[i] + conv_pads.begin[i];
+        padding_r[i] = pad_end[i] + conv_pads.end[i];
+        const int64_t span = in[2 + i] + padding_l[i] + padding_r[i] - extent[i];
+        if (span < 0 || strides[i] < 1 || dilations[i] < 1) throw Unsupported{"Conv '" + node.name + "' has an empty output"};
+        out_dims[2 + i] = span / strides[i] + 1;
+      }
+      const Dims stride_dims(strides.begin(), strides.end());
+      const Dims dilate_dims{dilations[0] - 1, dilations[1] - 1};  // oneDNN counts the gaps
+      const Dims weight_dims = groups == 1 ? Dims{w.size(0), w.size(1), w.size(2), w.size(3)}
+                                           : Dims{groups, w.size(0) / groups, w.size(1), w.size(2), w.size(3)};
+      const Desc weight_plain(weight_dims, memory::data_type::f32,
+                              groups == 1 ? memory::format_tag::oihw : memory::format_tag::goihw);
+      // A Relu / Clip / LeakyRelu that alone reads the output runs as the conv's post-op.
+      std::string result = out_name;
+      if (!wanted_set.count(out_name) && consumers[out_name] == 1 && is_activation(nodes[sole_consumer[out_name]].op_type)) {
+        const size_t next = sole_consumer[out_name];
+        step.act = activation_of(graph, nodes[next]);
+        if (nodes[next].outputs.size() != 1) throw Unsupported{"an activation has several outputs"};
+        fused[next] = true;
+        result = nodes[next].outputs[0];
+      }
+      dnnl::primitive_attr attr;
+      if (step.act.present()) {
+        dnnl::post_ops post;
+        post.append_eltwise(1.f, step.act.forward, step.act.alpha, step.act.beta);
+        attr.set_post_ops(post);
+      }
+      const Desc bias_desc = b.defined() ? Desc({w.size(0)}, memory::data_type::f32, memory::format_tag::any) : Desc();
+      const dnnl::convolution_forward::desc fd(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                                               any_desc(in), Desc(weight_dims, memory::data_type::f32, memory::format_tag::any),
+                                               bias_desc, any_desc(out_dims), stride_dims, dilate_dims, padding_l, padding_r);
+      const dnnl::convolution_forward::primitive_desc fpd(fd, attr, cpu_engine());
+      step.kind = Impl::Kind::kConv;
+      step.forward = dnnl::convolution_forward(fpd);
+      step.implementation = fpd.impl_info_str();
+      step.src = {fpd.src_desc()};
+      step.dst = fpd.dst_desc();
+      step.weights = reordered_weights(w, weight_plain, fpd.weights_desc());
+      if (b.defined())
+        step.bias = reordered_weights(b, Desc({w.size(0)}, memory::data_type::f32, memory::format_tag::x), fpd.bias_desc());
+      const dnnl::convolution_backward_data::desc bd(dnnl::algorithm::convolution_direct, any_desc(in),
+                                                     Desc(weight_dims, memory::data_type::f32, memory::format_tag::any),
+                                                     any_desc(out_dims), stride_dims, dilate_dims, padding_l, padding_r);
+      const dnnl::convolution_backward_data::primitive_desc bpd(bd, cpu_engine(), fpd);
+      step.conv_backward = dnnl::convolution_backward_data(bpd);
+      step.conv_diff_dst = bpd.diff_dst_desc();
+      step.conv_diff_src = bpd.diff_src_desc();
+      step.backward_weights = bpd.weights_desc() == fpd.weights_desc()
+                                  ? step.weights
+                                  : reordered_weights(w, weight_plain, bpd.weights_desc());
+      if (step.act.present()) step.act_backward = activation_backward(step.act, step.dst);
+      step.in = {source};
+      step.out = add_value(result, step.dst, out_dims);
+      impl->values[step.out].keep = step.act.present();
+    } else if (is_activation(node.op_type)) {
+      const int source = value(node, 0);
+      step.kind = Impl::Kind::kActivation;
+      step.act = activation_of(graph, node);
+      const Desc src = impl->values[source].desc;
+      const dnnl::eltwise_forward::primitive_desc fpd(
+          dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, step.act.forward, src, step.act.alpha, step.act.beta),
+          cpu_engine());
+      step.forward = dnnl::eltwise_forward(fpd);
+      step.implementation = fpd.impl_info_str();
+      step.src = {fpd.src_desc()};
+      step.dst = fpd.dst_desc();
+      step.act_backward = activation_backward(step.act, step.dst);
+      step.in = {source};
+      step.out = add_value(out_name, step.dst, impl->values[source].dims);
+      impl->values[step.out].keep = true;
+    } else if (node.op_type == "Add") {
+      const int a = value(node, 0), b = value(node, 1);
+      if (impl->values[a].dims != impl->values[b].dims) throw Unsupported{"Add '" + node.name + "' broadcasts"};
+      const Desc desc = impl->values[a].desc;
+      const dnnl::binary::primitive_desc pd(dnnl::binary::desc(dnnl::algorithm::binary_add, desc, desc, desc), cpu_engine());
+      step.kind = Impl::Kind::kAdd;
+      step.forward = dnnl::binary(pd);
+      step.implementation = pd.impl_info_str();
+      step.src = {desc, desc};
+      step.dst = pd.dst_desc();
+      step.in = {a, b};
+      step.out = add_value(out_name, step.dst, impl->values[a].dims);
+    } else {
+      throw Unsupported{"op '" + node.op_type + "' (node '" + node.name + "')"};
+    }
+    if (step.implementation.rfind("ref", 0) == 0)  // oneDNN's reference loops: slower than ATen
+      throw Unsupported{node.op_type + " '" + node.name + "' would run oneDNN's reference implementation"};
+    impl->steps.push_back(std::move(step));
+  }
+  for (const auto& w : wanted) {
+    auto v = value_of.find(w);
+    if (v == value_of.end() || v->second == 0) throw Unsupported{"'" + w + "' is not computed by a supported op"};
+    impl->wanted.emplace_back(w, v->second);
+  }
+  if (impl->steps.empty()) throw Unsupported{"nothing to compute"};
+  impl->last_forward_use.assign(impl->values.size(), -1);
+  for (size_t s = 0; s < impl->steps.size(); ++s)
+    for (int v : impl->steps[s].in) impl->last_forward_use[v] = static_cast<int>(s);
+  return impl;
+}
+
+// The forward's buffers, kept for the backward.
+struct Run : torch::CustomClassHolder {
+  std::shared_ptr<const Impl> impl;
+  at::Tensor input;  // the memory of values[0]
+  std::vector<memory> values;
+};
+
+std::vector<at::Tensor> run_forward(Run& run) {
+  RECORD_FUNCTION("featvis::blocked_network_forward", std::vector<c10::IValue>());  // one row in profiles
+  const Impl& impl = *run.impl;
+  dnnl::stream stream(cpu_engine());
+  run.values.assign(impl.values.size(), memory());
+  run.values[0] = wrap(run.input, impl.values[0].desc);
+  std::unordered_set<int> wanted_ids;
+  for (const auto& [name, id] : impl.wanted) wanted_ids.insert(id);
+  for (size_t s = 0; s < impl.steps.size(); ++s) {
+    const Impl::Step& step = impl.steps[s];
+    memory dst(step.dst, cpu_engine());
+    switch (step.kind) {
+      case Impl::Kind::kConv: {
+        memory src = in_layout(run.values[step.in[0]], step.src[0], stream);
+        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
+                                             {DNNL_ARG_WEIGHTS, step.weights},
+                                             {DNNL_ARG_DST, dst}};
+        if (step.bias) args[DNNL_ARG_BIAS] = step.bias;
+        step.forward.execute(stream, args);
+        break;
+      }
+      case Impl::Kind::kActivation: {
+        memory src = in_layout(run.values[step.in[0]], step.src[0], stream);
+        step.forward.execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+        break;
+      }
+      case Impl::Kind::kAdd: {
+        memory a = in_layout(run.values[step.in[0]], step.src[0], stream);
+        memory b = in_layout(run.values[step.in[1]], step.src[1], stream);
+        step.forward.execute(stream, {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, dst}});
+        break;
+      }
+    }
+    run.values[step.out] = dst;
+    // Free what neither a later step, the backward nor the caller reads.
+    for (int v : step.in)
+      if (v != 0 && impl.last_forward_use[v] == static_cast<int>(s) && !impl.values[v].keep && !wanted_ids.count(v))
+        run.values[v] = memory();
+  }
+  std::vector<at::Tensor> outputs;
+  for (const auto& [name, id] : impl.wanted) {
+    const Dims& d = impl.values[id].dims;
+    at::Tensor t = at::empty({d[0], d[1], d[2], d[3]}, at::kFloat);
+    memory dense = wrap(t, plain_desc(d));
+    dnnl::reorder(run.values[id], dense).execute(stream, run.values[id], dense);
+    outputs.push_back(t);
+  }
+  stream.wait();
+  for (const auto& [name, id] : impl.wanted)
+    if (!impl.values[id].keep) run.values[id] = memory();
+  return outputs;
+}
+
+at::Tensor run_backward(Run& run, const std::vector<at::Tensor>& grads) {
+  RECORD_FUNCTION("featvis::blocked_network_backward", std::vector<c10::IValue>());
+  const Impl& impl = *run.impl;
+  dnnl::stream stream(cpu_engine());
+  std::vector<memory> diff(impl.values.size());
+  auto accumulate = [&](int id, const memory& m) { diff[id] = diff[id] ? sum_of(diff[id], m, stream) : m; };
+  for (size_t k = 0; k < impl.wanted.size(); ++k) {
+    if (k >= grads.size() || !grads[k].defined()) continue;
+    const int id = impl.wanted[k].second;
+    const at::Tensor g = grads[k].to(at::kFloat).contiguous();
+    memory dense = wrap(g, plain_desc(impl.values[id].dims));
+    memory blocked(impl.values[id].desc, cpu_engine());
+    dnnl::reorder(dense, blocked).execute(stream, dense, blocked);
+    stream.wait();  // g may be freed when this scope ends
+    accumulate(id, blocked);
+  }
+  for (size_t s = impl.steps.size(); s-- > 0;) {
+    const Impl::Step& step = impl.steps[s];
+    if (!diff[step.out]) continue;
+    memory d = diff[step.out];
+    diff[step.out] = memory();
+    if (step.act.present()) {
+      d = in_layout(d, step.dst, stream);
+      memory before(step.dst, cpu_engine());
+      step.act_backward.execute(stream, {{DNNL_ARG_DST, run.values[step.out]}, {DNNL_ARG_DIFF_DST, d}, {DNNL_ARG_DIFF_SRC, before}});
+      d = before;
+      run.values[step.out] = memory();
+    }
+    switch (step.kind) {
+      case Impl::Kind::kConv: {
+        d = in_layout(d, step.conv_diff_dst, stream);
+        memory source(step.conv_diff_src, cpu_engine());
+        step.conv_backward.execute(stream, {{DNNL_ARG_DIFF_DST, d}, {DNNL_ARG_WEIGHTS, step.backward_weights}, {DNNL_ARG_DIFF_SRC, source}});
+        accumulate(step.in[0], source);
+        break;
+      }
+      case Impl::Kind::kActivation:
+        accumulate(step.in[0], d);
+        break;
+      case Impl::Kind::kAdd:
+        accumulate(step.in[0], d);
+        accumulate(step.in[1], d);
+        break;
+    }
+  }
+  const Dims& d = impl.values[0].dims;
+  at::Tensor grad = at::empty({d[0], d[1], d[2], d[3]}, at::kFloat);
+  if (!diff[0]) {
+    grad.zero_();
+  } else {
+    memory dense = wrap(grad, plain_desc(d));
+    dnnl::reorder(diff[0], dense).execute(stream, diff[0], dense);
+  }
+  stream.wait();
+  run.values.clear();
+  return grad;
+}
+
+struct BlockedFunction : public torch::autograd::Function<BlockedFunction> {
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& input,
+                                                std::shared_ptr<const Impl> impl) {
+    auto run = c10::make_intrusive<Run>();
+    run->impl = std::move(impl);
+    run->input = input.detach();
+    std::vector<at::Tensor> outputs = run_forward(*run);
+    ctx->set_materialize_grads(false);
+    ctx->saved_data["run"] = c10::IValue::make_capsule(run);
+    return outputs;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto run = c10::static_intrusive_pointer_cast<Run>(ctx->saved_data["run"].toCapsule());
+    FEATVIS_CHECK(run->values.size() == run->impl->values.size(),
+                  "the blocked network's backward ran twice (retain_graph is not supported)");
+    at::Tensor grad = run_backward(*run, grads);
+    return {grad, at::Tensor()};
+  }
+};
+
+}  // namespace
+
+BlockedBackprop::BlockedBackprop(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BlockedBackprop::~BlockedBackprop() = default;
+
+std::shared_ptr<const BlockedBackprop> BlockedBackprop::compile(const Graph& graph, const std::vector<int64_t>& input_shape,
+                                                                const std::vector<std::string>& wanted, std::string* why_not) {
+  try {
+    return std::shared_ptr<const BlockedBackprop>(new BlockedBackprop(compile_impl(graph, input_shape, wanted)));
+  } catch (const Unsupported& u) {
+    if (why_not) *why_not = u.why;
+  } catch (const dnnl::error& e) {
+    if (why_not) *why_not = std::string("oneDNN: ") + e.what();
+  }
+  return nullptr;
+}
+
+TensorMap BlockedBackprop::run(const at::Tensor& input) const {
+  const Dims& d = impl_->values[0].dims;
+  FEATVIS_CHECK(input.dim() == 4 && input.size(0) == d[0] && input.size(1) == d[1] && input.size(2) == d[2] &&
+                    input.size(3) == d[3] && input.scalar_type() == at::kFloat && input.device().is_cpu(),
+                "the blocked network was compiled for another input");
+  const at::Tensor x = input.contiguous();
+  torch::autograd::variable_list outputs;
+  if (c10::GradMode::is_enabled() && x.requires_grad()) {
+    outputs = BlockedFunction::apply(x, std::shared_ptr<const Impl>(impl_));
+  } else {
+    Run run;
+    run.impl = impl_;
+    run.input = x;
+    outputs = run_forward(run);
+  }
+  TensorMap result;
+  for (size_t k = 0; k < impl_->wanted.size(); ++k) result[impl_->wanted[k].first] = outputs[k];
+  return result;
+}
+
+int BlockedBackprop::forward_primitives() const { return static_cast<int>(impl_->steps.size()); }
+
+std::vector<std::string> BlockedBackprop::implementations() const {
+  std::vector<std::string> names;
+  for (const auto& s : impl_->steps) names.push_back(s.implementation);
+  return names;
+}
+
+// The cache behind Graph::run: programs by (wanted, input shape, threads); nullptr where
+// the graph is not supported, so that it is not compiled again.
+struct Graph::BlockedCache {
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<const BlockedBackprop>> programs;
+};
+
+bool Graph::run_blocked(const at::Tensor& input, const std::vector<std::string>& wanted, TensorMap* out) const {
+  if (current_gradient_kernels() != GradientKernels::kBlocked || current_relu_gradient() != ReluGradient::kExact ||
+      !blocked_backprop_enabled() || !device_.is_cpu() || !input.device().is_cpu() || input.scalar_type() != at::kFloat ||
+      !c10::GradMode::is_enabled() || !input.requires_grad())
+    return false;
+  std::string key;
+  for (const auto& w : wanted) key += w + '\n';
+  for (int64_t d : input.sizes()) key += std::to_string(d) + 'x';
+  key += std::to_string(at::get_num_threads());
+  std::shared_ptr<BlockedCache> cache;
+  {
+    std::lock_guard<std::mutex> lock(*plan_mutex_);
+    if (!blocked_) blocked_ = std::make_shared<BlockedCache>();
+    cache = blocked_;
+  }
+  std::shared_ptr<const BlockedBackprop> program;
+  bool found = false;
+  {
+    std::lock_guard<std::mutex> lock(cache->mutex);
+    auto it = cache->programs.find(key);
+    if (it != cache->programs.end()) {
+      program = it->second;
+      found = true;
+    }
+  }
+  if (!found) {
+    for (const auto& w : wanted) require_tensor(w);
+    std::string why;
+    program = BlockedBackprop::compile(*this, input.sizes().vec(), wanted, &why);
+    std::lock_guard<std::mutex> lock(cache->mutex);
+    if (cache->programs.size() >= 256) cache->programs.clear();
+    cache->programs[key] = program;
+  }
+  if (!program) return false;
+  *out = program->run(input);
+  return true;
+}
+
+int Graph::blocked_programs() const {
+  std::shared_ptr<BlockedCache> cache;
+  {
+    std::lock_guard<std::mutex> lock(*plan_mutex_);
+    cache = blocked_;
+  }
+  if (!cache) return 0;
+  std::lock_guard<std::mutex> lock(cache->mutex);
+  int n = 0;
+  for (const auto& [key, program] : cache->programs) n += program != nullptr;
+  return n;
+}
+
+#else  // no oneDNN headers: Graph::run always takes the ATen path
+
+struct BlockedBackprop::Impl {};
+BlockedBackprop::BlockedBackprop(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BlockedBackprop::~BlockedBackprop() = default;
+std::shared_ptr<const BlockedBackprop> BlockedBackprop::compile(const Graph&, const std::vector<int64_t>&,
+                                                                const std::vector<std::string>&, std::string* why_not) {
+  if (why_not) *why_not = "this build has no oneDNN headers";
+  return nullptr;
+}
+TensorMap BlockedBackprop::run(const at::Tensor&) const { throw Error("this build has no oneDNN headers"); }
+int BlockedBackprop::forward_primitives() const { return 0; }
+std::vector<std::string> BlockedBackprop::implementations() const { return {}; }
+struct Graph::BlockedCache {};
+bool Graph::run_blocked(const at::Tensor&, const std::vector<std::string>&, TensorMap*) const { return false; }
+int Graph::blocked_programs() const { return 0; }
+
+#endif
+
+}  // namespace featvis::graph

@@ -1,0 +1,121 @@
+// blocked_backprop: the render step's network in oneDNN's blocked layout computes what
+// Graph::run's ATen path computes, values and input gradient, and is taken only when asked.
+#include "support/onnx_builder.h"
+#include "support/test_support.h"
+
+#include <featvis/graph/blocked_backprop.h>
+#include <featvis/graph/graph.h>
+#include <featvis/image/image.h>
+#include <featvis/image/network_input.h>
+#include <featvis/model/model.h>
+
+#include <filesystem>
+
+namespace {
+
+using featvis::graph::GradientKernels;
+using featvis::graph::GradientKernelsGuard;
+using featvis::testing::TestNode;
+
+struct Pass {
+  featvis::graph::TensorMap values;
+  at::Tensor gradient;  // of sum_k <values[k], weights[k]> with respect to the input
+};
+
+// Graph::run with the given kernels, and the gradient of a fixed random projection of
+// every wanted tensor (so that every unit's gradient counts).
+Pass run(const featvis::graph::Graph& graph, const at::Tensor& x, const std::vector<std::string>& wanted,
+         GradientKernels kernels) {
+  const GradientKernelsGuard guard(kernels);
+  const at::Tensor input = x.detach().clone().requires_grad_(true);
+  Pass pass;
+  pass.values = graph.run(input, wanted);
+  at::Tensor total = at::zeros({}, x.options());
+  at::Generator generator = at::detail::createCPUGenerator(7);
+  for (const auto& w : wanted) total = total + (pass.values.at(w) * at::randn(pass.values.at(w).sizes(), generator)).sum();
+  total.backward();
+  pass.gradient = input.grad();
+  for (auto& [name, v] : pass.values) v = v.detach();
+  return pass;
+}
+
+double relative(const at::Tensor& a, const at::Tensor& b) {
+  return (a - b).norm().item<double>() / std::max(b.norm().item<double>(), 1e-30);
+}
+
+TEST(BlockedBackprop, ConvReluLeakyAddMatchesTheAtenPath) {
+  const std::vector<TestNode> nodes{
+      TestNode{"Conv", {"input"}, "a", {{"kernel_shape", {3, 3}}, {"pads", {1, 1, 1, 1}}}},
+      TestNode{"Relu", {"a"}, "b"},
+      TestNode{"Conv", {"b"}, "c", {{"kernel_shape", {3, 3}}, {"pads", {0, 0, 1, 1}}, {"strides", {2, 2}}}},
+      TestNode{"LeakyRelu", {"c"}, "d"},
+      TestNode{"Conv", {"d"}, "e", {{"kernel_shape", {1, 1}}}},
+      TestNode{"Add", {"d", "e"}, "f"},
+      TestNode{"Conv", {"f"}, "y", {{"kernel_shape", {3, 3}}, {"dilations", {2, 2}}, {"pads", {2, 2, 2, 2}}}}};
+  const auto graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(nodes, 3, 15), "blocked test");
+  at::manual_seed(0);
+  const at::Tensor x = at::randn({2, 3, 15, 15});
+  for (const std::vector<std::string>& wanted : {std::vector<std::string>{"y"}, {"b", "f", "y"}, {"a"}}) {
+    const int before = graph.blocked_programs();
+    const Pass aten = run(graph, x, wanted, GradientKernels::kMatchPyTorch);
+    EXPECT_EQ(graph.blocked_programs(), before) << "the ATen path is the default";
+    const Pass blocked = run(graph, x, wanted, GradientKernels::kBlocked);
+    EXPECT_EQ(graph.blocked_programs(), before + 1) << "the graph is supported";
+    for (const auto& w : wanted) {
+      ASSERT_TRUE(blocked.values.at(w).sizes().equals(aten.values.at(w).sizes())) << w;
+      EXPECT_LE(relative(blocked.values.at(w), aten.values.at(w)), 1e-5) << w;
+    }
+    EXPECT_LE(relative(blocked.gradient, aten.gradient), 1e-5);
+  }
+  std::string why;
+  EXPECT_EQ(featvis::graph::BlockedBackprop::compile(graph, {2, 3, 15, 15}, {"y"}, &why)->forward_primitives(), 5)
+      << "four convolutions (two with their activation fused) and the Add";
+}
+
+TEST(BlockedBackprop, UnsupportedOpsAndRedirectedGradientsTakeTheAtenPath) {
+  const std::vector<TestNode> nodes{TestNode{"Conv", {"input"}, "a", {{"kernel_shape", {3, 3}}}},
+                                    TestNode{"MaxPool", {"a"}, "y", {{"kernel_shape", {2, 2}}, {"strides", {2, 2}}}}};
+  const auto graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(nodes, 3, 12), "maxpool test");
+  std::string why;
+  EXPECT_EQ(featvis::graph::BlockedBackprop::compile(graph, {1, 3, 12, 12}, {"y"}, &why), nullptr);
+  EXPECT_NE(why.find("MaxPool"), std::string::npos) << why;
+  const at::Tensor x = at::randn({1, 3, 12, 12});
+  const Pass aten = run(graph, x, {"y"}, GradientKernels::kMatchPyTorch);
+  const Pass blocked = run(graph, x, {"y"}, GradientKernels::kBlocked);
+  EXPECT_EQ(graph.blocked_programs(), 0);
+  EXPECT_TRUE(at::equal(blocked.gradient, aten.gradient));
+}
+
+// MobileNetV2 on a real photo: depthwise and pointwise convolutions, ReLU6, residual Adds,
+// TensorFlow's asymmetric padding. Values agree to rounding. The gradient agrees except
+// where a ReLU6 input lies within rounding of 0 or 6: there the two paths may put one
+// unit's gradient on different sides, which can move the gradient by up to a few percent; on this photo it is 6e-7 (Intel Xeon).
+TEST(BlockedBackprop, MobileNetV2MatchesTheAtenPathOnAPhoto) {
+  FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
+  FEATVIS_REQUIRE_IMAGES(images);
+  const featvis::model::Model model = featvis::model::load_model("mobilenet_v2");
+  std::string photo;
+  for (const auto& entry : std::filesystem::directory_iterator(images))
+    if (entry.path().extension() == ".JPEG" && (photo.empty() || entry.path().string() < photo)) photo = entry.path().string();
+  ASSERT_FALSE(photo.empty());
+  at::Tensor rgb = featvis::image::load_image01(photo, model.card.preprocessing, 224, 224);
+  if (rgb.dim() == 3) rgb = rgb.unsqueeze(0);
+  const at::Tensor x = featvis::image::network_input(rgb, model.card.preprocessing);
+  for (const std::vector<std::string>& wanted :
+       {std::vector<std::string>{"MobileNetV2/expanded_conv_2/expand"}, {"MobileNetV2/expanded_conv_8/expand"},
+        {"MobileNetV2/Conv2d_18_1", "MobileNetV2/expanded_conv_12/add/add"}}) {
+    const Pass aten = run(model.graph, x, wanted, GradientKernels::kMatchPyTorch);
+    const Pass blocked = run(model.graph, x, wanted, GradientKernels::kBlocked);
+    for (const auto& w : wanted) {
+      EXPECT_LE(relative(blocked.values.at(w), aten.values.at(w)), 1e-5) << w;
+      EXPECT_LE((blocked.values.at(w) - aten.values.at(w)).abs().max().item<double>(),
+                1e-4 * aten.values.at(w).abs().max().item<double>()) << w;
+    }
+    const double g = relative(blocked.gradient, aten.gradient);
+    std::cout << wanted[0] << ": gradient relative L2 " << g << "\n";
+    EXPECT_LE(g, 5e-2) << wanted[0];
+  }
+  EXPECT_GE(model.graph.blocked_programs(), 3);
+}
+
+}  // namespace
