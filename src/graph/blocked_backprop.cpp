@@ -16,6 +16,7 @@
 #include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -37,6 +38,13 @@ thread_local GradientKernels g_kernels = GradientKernels::kMatchPyTorch;
 GradientKernels current_gradient_kernels() { return g_kernels; }
 GradientKernelsGuard::GradientKernelsGuard(GradientKernels kernels) : previous_(g_kernels) { g_kernels = kernels; }
 GradientKernelsGuard::~GradientKernelsGuard() { g_kernels = previous_; }
+
+namespace {
+bool blocked_backprop_verbose() {
+  const char* v = std::getenv("FEATVIS_BLOCKED_BACKPROP");
+  return v && std::string(v) == "verbose";
+}
+}  // namespace
 
 bool blocked_backprop_enabled() {
 #ifdef FEATVIS_HAVE_DNNL
@@ -79,7 +87,7 @@ struct Activation {
 }  // namespace
 
 struct BlockedBackprop::Impl {
-  enum class Kind { kConv, kActivation, kAdd };
+  enum class Kind { kConv, kActivation, kAdd, kPool };
   struct Step {
     Kind kind;
     std::vector<int> in;  // value ids
@@ -92,8 +100,9 @@ struct BlockedBackprop::Impl {
     memory weights, bias;
     // Backward.
     dnnl::primitive act_backward;  // on dst's layout
-    dnnl::primitive conv_backward;
+    dnnl::primitive conv_backward;  // or the pooling's backward
     Desc conv_diff_dst, conv_diff_src;
+    Desc workspace;  // max pooling: where each maximum came from
     memory backward_weights;
     std::string implementation;
   };
@@ -400,6 +409,48 @@ std::unique_ptr<Impl> compile_impl(const Graph& graph, const std::vector<int64_t
       step.dst = pd.dst_desc();
       step.in = {a, b};
       step.out = add_value(out_name, step.dst, impl->values[a].dims);
+    } else if (node.op_type == "MaxPool" || node.op_type == "AveragePool" || node.op_type == "GlobalAveragePool") {
+      const int source = value(node, 0);
+      const Dims& in = impl->values[source].dims;
+      const bool global = node.op_type == "GlobalAveragePool", max = node.op_type == "MaxPool";
+      const auto kernel = global ? std::vector<int64_t>{in[2], in[3]} : node.attributes.get_ints("kernel_shape", {});
+      const auto strides = global ? std::vector<int64_t>{1, 1} : node.attributes.get_ints("strides", {1, 1});
+      const auto dilations = node.attributes.get_ints("dilations", {1, 1});
+      if (kernel.size() != 2 || strides.size() != 2 || dilations != std::vector<int64_t>{1, 1} ||
+          node.attributes.get_int("ceil_mode", 0) != 0 || node.attributes.get_int("storage_order", 0) != 0)
+        throw Unsupported{node.op_type + " '" + node.name + "' has attributes the blocked network does not take"};
+      const at::Tensor shape_only = at::empty({in[0], in[1], in[2], in[3]}, at::TensorOptions().device(at::kMeta));
+      const ops::SpatialPads pads =
+          global ? ops::SpatialPads{{0, 0}, {0, 0}} : ops::spatial_pads(node, shape_only, kernel, strides);
+      Dims out_dims{in[0], in[1], 0, 0};
+      for (int i = 0; i < 2; ++i) {
+        const int64_t span = in[2 + i] + pads.begin[i] + pads.end[i] - kernel[i];
+        if (span < 0 || strides[i] < 1) throw Unsupported{node.op_type + " '" + node.name + "' has an empty output"};
+        out_dims[2 + i] = span / strides[i] + 1;
+      }
+      const dnnl::algorithm algorithm = max ? dnnl::algorithm::pooling_max
+                                        : node.attributes.get_int("count_include_pad", 0) != 0
+                                            ? dnnl::algorithm::pooling_avg_include_padding
+                                            : dnnl::algorithm::pooling_avg_exclude_padding;
+      const Dims k(kernel.begin(), kernel.end()), st(strides.begin(), strides.end());
+      const Dims pl(pads.begin.begin(), pads.begin.end()), pr(pads.end.begin(), pads.end.end());
+      const dnnl::pooling_forward::primitive_desc fpd(
+          dnnl::pooling_forward::desc(dnnl::prop_kind::forward_training, algorithm, impl->values[source].desc,
+                                      any_desc(out_dims), st, k, pl, pr),
+          cpu_engine());
+      step.kind = Impl::Kind::kPool;
+      step.forward = dnnl::pooling_forward(fpd);
+      step.implementation = fpd.impl_info_str();
+      step.src = {fpd.src_desc()};
+      step.dst = fpd.dst_desc();
+      step.workspace = fpd.workspace_desc();
+      const dnnl::pooling_backward::primitive_desc bpd(
+          dnnl::pooling_backward::desc(algorithm, any_desc(in), any_desc(out_dims), st, k, pl, pr), cpu_engine(), fpd);
+      step.conv_backward = dnnl::pooling_backward(bpd);
+      step.conv_diff_dst = bpd.diff_dst_desc();
+      step.conv_diff_src = bpd.diff_src_desc();
+      step.in = {source};
+      step.out = add_value(out_name, step.dst, out_dims);
     } else {
       throw Unsupported{"op '" + node.op_type + "' (node '" + node.name + "')"};
     }
@@ -424,13 +475,132 @@ struct Run : torch::CustomClassHolder {
   std::shared_ptr<const Impl> impl;
   at::Tensor input;  // the memory of values[0]
   std::vector<memory> values;
+  std::vector<memory> workspaces;  // by step: max pooling's, for its backward
+  // Set: the wanted tensors are summarized per channel (channel_stats) instead of copied out.
+  std::vector<BlockedBackprop::ChannelStats>* stats = nullptr;
 };
+
+// One plane of B channels (a block of nChw8c / nChw16c, or B = 1): sums, maxima and their
+// first positions. The lanes run as 4-float vectors (GCC's vector extensions: SSE2 on
+// x86-64, NEON on arm64); the row sums in float, the plane's in double.
+typedef float Float4 __attribute__((vector_size(16)));
+typedef int32_t Int4 __attribute__((vector_size(16)));
+
+template <int B>
+void plane_stats(const float* plane, int64_t height, int64_t width, int64_t row_stride, int64_t pixel_stride,
+                 double* total, float* best, int64_t* where) {
+  if constexpr (B % 4 != 0) {
+    for (int l = 0; l < B; ++l) {
+      float max = -std::numeric_limits<float>::infinity();
+      int64_t at = 0;
+      double sum = 0.0;
+      for (int64_t y = 0; y < height; ++y) {
+        float row = 0.f;
+        for (int64_t x = 0; x < width; ++x) {
+          const float v = plane[y * row_stride + x * pixel_stride + l];
+          row += v;
+          if (v > max) {
+            max = v;
+            at = y * width + x;
+          }
+        }
+        sum += row;
+      }
+      total[l] = sum;
+      best[l] = max;
+      where[l] = at;
+    }
+  } else {
+    constexpr int V = B / 4;
+    Float4 max[V];
+    Int4 at[V];
+    double sum[B] = {};
+    for (int v = 0; v < V; ++v) {
+      max[v] = Float4{} - std::numeric_limits<float>::infinity();
+      at[v] = Int4{};
+    }
+    for (int64_t y = 0; y < height; ++y) {
+      Float4 row[V] = {};
+      const float* p = plane + y * row_stride;
+      for (int64_t x = 0; x < width; ++x, p += pixel_stride) {
+        const Int4 index = Int4{} + static_cast<int32_t>(y * width + x);
+        for (int v = 0; v < V; ++v) {
+          Float4 value;
+          std::memcpy(&value, p + 4 * v, sizeof value);
+          row[v] += value;
+          const Int4 above = value > max[v];
+          max[v] = above ? value : max[v];
+          at[v] = above ? index : at[v];
+        }
+      }
+      for (int v = 0; v < V; ++v)
+        for (int l = 0; l < 4; ++l) sum[4 * v + l] += row[v][l];
+    }
+    for (int v = 0; v < V; ++v)
+      for (int l = 0; l < 4; ++l) {
+        total[4 * v + l] = sum[4 * v + l];
+        best[4 * v + l] = max[v][l];
+        where[4 * v + l] = at[v][l];
+      }
+  }
+}
+
+// Mean, maximum and its position per (item, channel) of a 4-D f32 memory, read in its own
+// layout: channels in one inner block of 8 or 16 (what oneDNN's convolutions write), else
+// reordered to plain NCHW first. One pass.
+BlockedBackprop::ChannelStats stats_of(const memory& m, const Dims& dims, dnnl::stream& stream) {
+  Desc desc = m.get_desc();
+  const auto& blocking = desc.data.format_desc.blocking;
+  const bool blocked = desc.data.format_kind == dnnl_blocked && desc.data.ndims == 4 && blocking.inner_nblks == 1 &&
+                       blocking.inner_idxs[0] == 1 && (blocking.inner_blks[0] == 8 || blocking.inner_blks[0] == 16);
+  memory source = m;
+  if (!blocked) {
+    desc = plain_desc(dims);
+    source = in_layout(m, desc, stream);
+  }
+  stream.wait();
+  const auto& b = desc.data.format_desc.blocking;
+  const int64_t block = blocked ? b.inner_blks[0] : 1;
+  const int64_t n_items = dims[0], channels = dims[1], height = dims[2], width = dims[3];
+  const int64_t blocks = (channels + block - 1) / block;
+  const float* base = static_cast<const float*>(source.get_data_handle()) + desc.data.offset0;
+  BlockedBackprop::ChannelStats out;
+  out.mean = at::empty({n_items, channels}, at::kFloat);
+  out.max = at::empty({n_items, channels}, at::kFloat);
+  out.where = at::empty({n_items, channels}, at::kLong);
+  float* mean = out.mean.data_ptr<float>();
+  float* max = out.max.data_ptr<float>();
+  int64_t* where = out.where.data_ptr<int64_t>();
+  const int64_t s0 = b.strides[0], s1 = b.strides[1], s2 = b.strides[2], s3 = b.strides[3];
+  const double pixels = static_cast<double>(height * width);
+  at::parallel_for(0, n_items * blocks, 1, [&](int64_t begin, int64_t end) {
+    double total[16];
+    float best[16];
+    int64_t at_[16];
+    for (int64_t job = begin; job < end; ++job) {
+      const int64_t n = job / blocks, cb = job % blocks;
+      const float* plane = base + n * s0 + cb * s1;
+      if (block == 16) plane_stats<16>(plane, height, width, s2, s3, total, best, at_);
+      else if (block == 8) plane_stats<8>(plane, height, width, s2, s3, total, best, at_);
+      else plane_stats<1>(plane, height, width, s2, s3, total, best, at_);
+      const int64_t lanes = std::min(block, channels - cb * block);
+      for (int64_t l = 0; l < lanes; ++l) {
+        const int64_t k = n * channels + cb * block + l;
+        mean[k] = static_cast<float>(total[l] / pixels);
+        max[k] = best[l];
+        where[k] = at_[l];
+      }
+    }
+  });
+  return out;
+}
 
 std::vector<at::Tensor> run_forward(Run& run) {
   RECORD_FUNCTION("featvis::blocked_network_forward", std::vector<c10::IValue>());  // one row in profiles
   const Impl& impl = *run.impl;
   dnnl::stream stream(cpu_engine());
   run.values.assign(impl.values.size(), memory());
+  run.workspaces.assign(impl.steps.size(), memory());
   run.values[0] = wrap(run.input, impl.values[0].desc);
   std::unordered_set<int> wanted_ids;
   for (const auto& [name, id] : impl.wanted) wanted_ids.insert(id);
@@ -458,14 +628,33 @@ std::vector<at::Tensor> run_forward(Run& run) {
         step.forward.execute(stream, {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, dst}});
         break;
       }
+      case Impl::Kind::kPool: {
+        memory src = in_layout(run.values[step.in[0]], step.src[0], stream);
+        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
+        if (step.workspace.get_size() > 0) {
+          run.workspaces[s] = memory(step.workspace, cpu_engine());
+          args[DNNL_ARG_WORKSPACE] = run.workspaces[s];
+        }
+        step.forward.execute(stream, args);
+        break;
+      }
     }
     run.values[step.out] = dst;
+    if (run.stats)  // summarized while still in cache
+      for (size_t k = 0; k < impl.wanted.size(); ++k)
+        if (impl.wanted[k].second == step.out) (*run.stats)[k] = stats_of(dst, impl.values[step.out].dims, stream);
     // Free what neither a later step, the backward nor the caller reads.
     for (int v : step.in)
-      if (v != 0 && impl.last_forward_use[v] == static_cast<int>(s) && !impl.values[v].keep && !wanted_ids.count(v))
+      if (v != 0 && impl.last_forward_use[v] == static_cast<int>(s) &&
+          (run.stats || (!impl.values[v].keep && !wanted_ids.count(v))))
         run.values[v] = memory();
   }
   std::vector<at::Tensor> outputs;
+  if (run.stats) {
+    stream.wait();
+    run.values.clear();
+    return outputs;
+  }
   for (const auto& [name, id] : impl.wanted) {
     const Dims& d = impl.values[id].dims;
     at::Tensor t = at::empty({d[0], d[1], d[2], d[3]}, at::kFloat);
@@ -522,6 +711,16 @@ at::Tensor run_backward(Run& run, const std::vector<at::Tensor>& grads) {
         accumulate(step.in[0], d);
         accumulate(step.in[1], d);
         break;
+      case Impl::Kind::kPool: {
+        d = in_layout(d, step.conv_diff_dst, stream);
+        memory source(step.conv_diff_src, cpu_engine());
+        std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, d}, {DNNL_ARG_DIFF_SRC, source}};
+        if (run.workspaces[s]) args[DNNL_ARG_WORKSPACE] = run.workspaces[s];
+        step.conv_backward.execute(stream, args);
+        run.workspaces[s] = memory();
+        accumulate(step.in[0], source);
+        break;
+      }
     }
   }
   const Dims& d = impl.values[0].dims;
@@ -534,6 +733,7 @@ at::Tensor run_backward(Run& run, const std::vector<at::Tensor>& grads) {
   }
   stream.wait();
   run.values.clear();
+  run.workspaces.clear();
   return grad;
 }
 
@@ -595,6 +795,22 @@ TensorMap BlockedBackprop::run(const at::Tensor& input) const {
   return result;
 }
 
+std::unordered_map<std::string, BlockedBackprop::ChannelStats> BlockedBackprop::channel_stats(const at::Tensor& input) const {
+  const Dims& d = impl_->values[0].dims;
+  FEATVIS_CHECK(input.dim() == 4 && input.size(0) == d[0] && input.size(1) == d[1] && input.size(2) == d[2] &&
+                    input.size(3) == d[3] && input.scalar_type() == at::kFloat && input.device().is_cpu(),
+                "the blocked network was compiled for another input");
+  std::vector<ChannelStats> stats(impl_->wanted.size());
+  Run run;
+  run.impl = impl_;
+  run.input = input.detach().contiguous();
+  run.stats = &stats;
+  run_forward(run);
+  std::unordered_map<std::string, ChannelStats> result;
+  for (size_t k = 0; k < impl_->wanted.size(); ++k) result[impl_->wanted[k].first] = stats[k];
+  return result;
+}
+
 int BlockedBackprop::forward_primitives() const { return static_cast<int>(impl_->steps.size()); }
 
 std::vector<std::string> BlockedBackprop::implementations() const {
@@ -610,14 +826,12 @@ struct Graph::BlockedCache {
   std::map<std::string, std::shared_ptr<const BlockedBackprop>> programs;
 };
 
-bool Graph::run_blocked(const at::Tensor& input, const std::vector<std::string>& wanted, TensorMap* out) const {
-  if (current_gradient_kernels() != GradientKernels::kBlocked || current_relu_gradient() != ReluGradient::kExact ||
-      !blocked_backprop_enabled() || !device_.is_cpu() || !input.device().is_cpu() || input.scalar_type() != at::kFloat ||
-      !c10::GradMode::is_enabled() || !input.requires_grad())
-    return false;
+std::shared_ptr<const BlockedBackprop> Graph::blocked_program(const std::vector<int64_t>& input_shape,
+                                                              const std::vector<std::string>& wanted) const {
+  if (!blocked_backprop_enabled() || !device_.is_cpu()) return nullptr;
   std::string key;
   for (const auto& w : wanted) key += w + '\n';
-  for (int64_t d : input.sizes()) key += std::to_string(d) + 'x';
+  for (int64_t d : input_shape) key += std::to_string(d) + 'x';
   key += std::to_string(at::get_num_threads());
   std::shared_ptr<BlockedCache> cache;
   {
@@ -625,24 +839,29 @@ bool Graph::run_blocked(const at::Tensor& input, const std::vector<std::string>&
     if (!blocked_) blocked_ = std::make_shared<BlockedCache>();
     cache = blocked_;
   }
-  std::shared_ptr<const BlockedBackprop> program;
-  bool found = false;
   {
     std::lock_guard<std::mutex> lock(cache->mutex);
     auto it = cache->programs.find(key);
-    if (it != cache->programs.end()) {
-      program = it->second;
-      found = true;
-    }
+    if (it != cache->programs.end()) return it->second;
   }
-  if (!found) {
-    for (const auto& w : wanted) require_tensor(w);
-    std::string why;
-    program = BlockedBackprop::compile(*this, input.sizes().vec(), wanted, &why);
-    std::lock_guard<std::mutex> lock(cache->mutex);
-    if (cache->programs.size() >= 256) cache->programs.clear();
-    cache->programs[key] = program;
-  }
+  for (const auto& w : wanted) require_tensor(w);
+  std::string why;
+  std::shared_ptr<const BlockedBackprop> program = BlockedBackprop::compile(*this, input_shape, wanted, &why);
+  // FEATVIS_BLOCKED_BACKPROP=verbose says on stderr why a graph keeps ATen's kernels.
+  if (!program && blocked_backprop_verbose())
+    std::fprintf(stderr, "featvis: note: '%s' runs without the blocked network: %s\n", origin_.c_str(), why.c_str());
+  std::lock_guard<std::mutex> lock(cache->mutex);
+  if (cache->programs.size() >= 256) cache->programs.clear();
+  cache->programs[key] = program;  // two threads compiling one key store the same thing
+  return program;
+}
+
+bool Graph::run_blocked(const at::Tensor& input, const std::vector<std::string>& wanted, TensorMap* out) const {
+  if (current_gradient_kernels() != GradientKernels::kBlocked || current_relu_gradient() != ReluGradient::kExact ||
+      !input.device().is_cpu() || input.scalar_type() != at::kFloat || !c10::GradMode::is_enabled() ||
+      !input.requires_grad())
+    return false;
+  const std::shared_ptr<const BlockedBackprop> program = blocked_program(input.sizes().vec(), wanted);
   if (!program) return false;
   *out = program->run(input);
   return true;
@@ -674,7 +893,14 @@ std::shared_ptr<const BlockedBackprop> BlockedBackprop::compile(const Graph&, co
 TensorMap BlockedBackprop::run(const at::Tensor&) const { throw Error("this build has no oneDNN headers"); }
 int BlockedBackprop::forward_primitives() const { return 0; }
 std::vector<std::string> BlockedBackprop::implementations() const { return {}; }
+std::unordered_map<std::string, BlockedBackprop::ChannelStats> BlockedBackprop::channel_stats(const at::Tensor&) const {
+  throw Error("this build has no oneDNN headers");
+}
 struct Graph::BlockedCache {};
+std::shared_ptr<const BlockedBackprop> Graph::blocked_program(const std::vector<int64_t>&,
+                                                              const std::vector<std::string>&) const {
+  return nullptr;
+}
 bool Graph::run_blocked(const at::Tensor&, const std::vector<std::string>&, TensorMap*) const { return false; }
 int Graph::blocked_programs() const { return 0; }
 

@@ -72,13 +72,36 @@ TEST(BlockedBackprop, ConvReluLeakyAddMatchesTheAtenPath) {
       << "four convolutions (two with their activation fused) and the Add";
 }
 
+TEST(BlockedBackprop, PoolingMatchesTheAtenPath) {
+  const std::vector<TestNode> nodes{
+      TestNode{"Conv", {"input"}, "a", {{"kernel_shape", {3, 3}}, {"pads", {1, 1, 1, 1}}}},
+      TestNode{"LeakyRelu", {"a"}, "b"},
+      TestNode{"MaxPool", {"b"}, "c", {{"kernel_shape", {2, 2}}, {"strides", {2, 2}}}},
+      TestNode{"Conv", {"c"}, "d", {{"kernel_shape", {3, 3}}, {"pads", {1, 1, 1, 1}}}},
+      TestNode{"AveragePool", {"d"}, "e", {{"kernel_shape", {3, 3}}, {"pads", {1, 1, 1, 1}}}},
+      TestNode{"Conv", {"e"}, "f", {{"kernel_shape", {1, 1}}}},
+      TestNode{"GlobalAveragePool", {"f"}, "y"}};
+  const auto graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(nodes, 3, 16), "pool test");
+  at::manual_seed(2);
+  const at::Tensor x = at::randn({2, 3, 16, 16});
+  const std::vector<std::string> wanted{"c", "e", "y"};
+  const Pass aten = run(graph, x, wanted, GradientKernels::kMatchPyTorch);
+  const Pass blocked = run(graph, x, wanted, GradientKernels::kBlocked);
+  EXPECT_EQ(graph.blocked_programs(), 1);
+  for (const auto& w : wanted) {
+    ASSERT_TRUE(blocked.values.at(w).sizes().equals(aten.values.at(w).sizes())) << w;
+    EXPECT_LE(relative(blocked.values.at(w), aten.values.at(w)), 1e-5) << w;
+  }
+  EXPECT_LE(relative(blocked.gradient, aten.gradient), 1e-5);
+}
+
 TEST(BlockedBackprop, UnsupportedOpsAndRedirectedGradientsTakeTheAtenPath) {
   const std::vector<TestNode> nodes{TestNode{"Conv", {"input"}, "a", {{"kernel_shape", {3, 3}}}},
-                                    TestNode{"MaxPool", {"a"}, "y", {{"kernel_shape", {2, 2}}, {"strides", {2, 2}}}}};
+                                    TestNode{"Sigmoid", {"a"}, "y"}};
   const auto graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(nodes, 3, 12), "maxpool test");
   std::string why;
   EXPECT_EQ(featvis::graph::BlockedBackprop::compile(graph, {1, 3, 12, 12}, {"y"}, &why), nullptr);
-  EXPECT_NE(why.find("MaxPool"), std::string::npos) << why;
+  EXPECT_NE(why.find("Sigmoid"), std::string::npos) << why;
   const at::Tensor x = at::randn({1, 3, 12, 12});
   const Pass aten = run(graph, x, {"y"}, GradientKernels::kMatchPyTorch);
   const Pass blocked = run(graph, x, {"y"}, GradientKernels::kBlocked);
@@ -116,6 +139,52 @@ TEST(BlockedBackprop, MobileNetV2MatchesTheAtenPathOnAPhoto) {
     EXPECT_LE(g, 5e-2) << wanted[0];
   }
   EXPECT_GE(model.graph.blocked_programs(), 3);
+}
+
+// channel_stats (the examples scan): mean, maximum and its first position per channel,
+// read from the blocked layout, against ATen on the dense tensor.
+void expect_stats_match(const featvis::graph::Graph& graph, const at::Tensor& x, const std::vector<std::string>& wanted) {
+  const auto program = graph.blocked_program(x.sizes().vec(), wanted);
+  ASSERT_NE(program, nullptr);
+  const auto stats = program->channel_stats(x);
+  const featvis::graph::TensorMap dense = graph.run(x, wanted);
+  for (const auto& w : wanted) {
+    const at::Tensor flat = dense.at(w).flatten(2);
+    const auto [max, where] = flat.max(2);
+    const auto& s = stats.at(w);
+    ASSERT_TRUE(s.mean.sizes().equals(max.sizes())) << w;
+    EXPECT_LE((s.mean - flat.mean(2)).abs().max().item<double>(), 1e-5 * (1 + flat.abs().max().item<double>())) << w;
+    EXPECT_LE((s.max - max).abs().max().item<double>(), 1e-5 * (1 + max.abs().max().item<double>())) << w;
+    // Positions agree except where two pixels tie to rounding.
+    const at::Tensor differ = s.where != where;
+    EXPECT_LE(differ.sum().item<int64_t>(), std::max<int64_t>(1, where.numel() / 1000)) << w;
+  }
+}
+
+TEST(BlockedBackprop, ChannelStatsMatchMeanMaxAndArgmaxOnTheDenseTensor) {
+  const std::vector<TestNode> nodes{
+      TestNode{"Conv", {"input"}, "a", {{"kernel_shape", {3, 3}}, {"pads", {1, 1, 1, 1}}}},
+      TestNode{"Relu", {"a"}, "b"},
+      TestNode{"Conv", {"b"}, "y", {{"kernel_shape", {3, 3}}, {"strides", {2, 2}}}}};
+  const auto graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(nodes, 3, 13), "stats test");
+  at::manual_seed(1);
+  expect_stats_match(graph, at::randn({3, 3, 13, 13}), {"a", "b", "y"});
+}
+
+TEST(BlockedBackprop, MobileNetV2ChannelStatsOnPhotos) {
+  FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
+  FEATVIS_REQUIRE_IMAGES(images);
+  const featvis::model::Model model = featvis::model::load_model("mobilenet_v2");
+  std::vector<at::Tensor> photos;
+  for (const auto& entry : std::filesystem::directory_iterator(images)) {
+    if (entry.path().extension() != ".JPEG") continue;
+    photos.push_back(featvis::image::load_network_input(entry.path().string(), model.card.preprocessing));
+    if (photos.size() == 2) break;
+  }
+  ASSERT_EQ(photos.size(), 2u);
+  expect_stats_match(model.graph, at::stack(photos),
+                     {"MobileNetV2/Conv2d_0_0", "MobileNetV2/expanded_conv_2/expand", "MobileNetV2/expanded_conv_8/project",
+                      "MobileNetV2/expanded_conv_12/add/add", "MobileNetV2/Conv2d_18_1"});
 }
 
 }  // namespace

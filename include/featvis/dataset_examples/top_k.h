@@ -29,6 +29,7 @@ class TopK {
   const at::Tensor& positions() const { return positions_; }
 
  private:
+  void add_on_cpu(const at::Tensor& scores, const at::Tensor& images, const at::Tensor& positions);
   at::Tensor scores_, images_, positions_;
   bool largest_;
 };

@@ -13,7 +13,8 @@
 // (where the clamp was inactive), so nothing else is kept for the backward pass.
 //
 // Which graphs: Conv (any groups, strides, dilations, pads, a zero Pad before it),
-// Relu, LeakyRelu (alpha >= 0), Clip and Add of two same-shape tensors. Anything else in
+// Relu, LeakyRelu (alpha >= 0), Clip, Add of two same-shape tensors, MaxPool and
+// AveragePool (no ceil mode or dilation) and GlobalAveragePool. Anything else in
 // the pruned graph, or a redirected / guided ReLU gradient, and Graph::run takes its ATen
 // path, as it does when the mode below is kMatchPyTorch (the default).
 //
@@ -29,6 +30,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace featvis::graph {
@@ -49,7 +51,8 @@ class GradientKernelsGuard {
 };
 
 // Whether this build has the blocked path (oneDNN's headers were found) and the process
-// allows it: FEATVIS_BLOCKED_BACKPROP=0 turns it off (to measure both sides with one binary).
+// allows it: FEATVIS_BLOCKED_BACKPROP=0 turns it off (to measure both sides with one binary);
+// =verbose says on stderr why a graph keeps ATen's kernels.
 bool blocked_backprop_enabled();
 
 // One compiled program. Built and cached by Graph::run; exposed for tests and benchmarks.
@@ -64,6 +67,14 @@ class BlockedBackprop {
 
   // The wanted tensors (dense NCHW), differentiable to `input` when it requires grad.
   TensorMap run(const at::Tensor& input) const;
+  // Per channel of each wanted tensor, without autograd: the mean and the maximum over H x W
+  // and the maximum's flattened position y*W+x (the first, in that order), each [N, C]
+  // (float, float, int64). Read from the blocked layout right after the tensor is made, so
+  // no dense copy is written (the examples scan: 53 layers of MobileNetV2 per photo).
+  struct ChannelStats {
+    at::Tensor mean, max, where;
+  };
+  std::unordered_map<std::string, ChannelStats> channel_stats(const at::Tensor& input) const;
   // How many oneDNN primitives the forward has (a fused convolution counts once).
   int forward_primitives() const;
   // The implementations oneDNN chose ("jit:avx512_core", ...), one per forward primitive.

@@ -15,6 +15,7 @@
 
 namespace featvis::graph {
 
+class BlockedBackprop;
 using TensorMap = std::unordered_map<std::string, at::Tensor>;
 
 struct GraphInput {
@@ -55,6 +56,11 @@ class Graph {
   int frozen_programs() const;
   // Blocked forward+backward programs in use now (graph/blocked_backprop.h; tests, benchmarks).
   int blocked_programs() const;
+  // The blocked program for `wanted` at `input_shape`, compiled once and cached; nullptr where
+  // the pruned graph has an op it does not support, the graph is not on the CPU, or the path
+  // is turned off (blocked_backprop_enabled()).
+  std::shared_ptr<const BlockedBackprop> blocked_program(const std::vector<int64_t>& input_shape,
+                                                        const std::vector<std::string>& wanted) const;
 
   // Weights (ONNX initializers) by name, e.g. to re-randomize layers for the
   // model-randomization sanity check. weight() throws featvis::Error for an unknown name;
