@@ -1,6 +1,6 @@
 #include <featvis/dataset_examples/scan.h>
-#include <featvis/graph/blocked_backprop.h>
 #include <featvis/dataset_examples/checkpoint.h>
+#include <featvis/graph/blocked_backprop.h>
 #include <featvis/image/image.h>
 #include <featvis/graph/token_grid.h>
 #include <featvis/inference/layer_info.h>

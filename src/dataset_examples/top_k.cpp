@@ -51,9 +51,10 @@ void TopK::add(const at::Tensor& scores, const at::Tensor& images, const at::Ten
 // enters.)
 void TopK::add_on_cpu(const at::Tensor& scores, const at::Tensor& images, const at::Tensor& positions) {
   const int64_t n = scores.size(0), units = this->units(), k = this->k();
-  scores_ = scores_.contiguous();
-  images_ = images_.contiguous();
-  positions_ = positions_.contiguous();
+  // Fresh copies, updated in place: tensors handed out by scores() etc. keep their values.
+  scores_ = scores_.clone(at::MemoryFormat::Contiguous);
+  images_ = images_.clone(at::MemoryFormat::Contiguous);
+  positions_ = positions_.clone(at::MemoryFormat::Contiguous);
   const at::Tensor batch = scores.to(at::kFloat).contiguous();
   const at::Tensor where = positions.to(at::kLong).contiguous();
   const at::Tensor ids = images.to(at::kLong).contiguous();

@@ -269,7 +269,6 @@ std::unique_ptr<Impl> compile_impl(const Graph& graph, const std::vector<int64_t
     const std::string& out_name = node.outputs[0];
     if (node.op_type == "Pad") {
       const int source = value(node, 0);
-      const Dims& d = impl->values[source].dims;
       std::vector<int64_t> p;
       float fill = 0.f;
       if (node.opset >= 11) {
@@ -284,7 +283,6 @@ std::unique_ptr<Impl> compile_impl(const Graph& graph, const std::vector<int64_t
           p[4] || p[5] || p[2] < 0 || p[3] < 0 || p[6] < 0 || p[7] < 0 || wanted_set.count(out_name) ||
           consumers[out_name] != 1 || nodes[sole_consumer[out_name]].op_type != "Conv")
         throw Unsupported{"Pad '" + node.name + "' is not a zero pad of H and W before one Conv"};
-      (void)d;
       pads[out_name] = PendingPad{source, {p[2], p[3]}, {p[6], p[7]}};
       continue;
     }

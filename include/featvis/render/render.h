@@ -26,7 +26,8 @@ struct RenderOptions {
   // so that a target that is dead (clamped to 0) on the start image can still move.
   int64_t redirected_relu_steps = 16;
   // The network's forward and gradient in oneDNN's blocked layout where the graph allows
-  // (featvis/graph/blocked_backprop.h): the same function, other rounding, 2-5x faster.
+  // (featvis/graph/blocked_backprop.h): the same function, other rounding, 2-3x faster steps
+  // on MobileNetV2 (docs/PERFORMANCE.md).
   // false: ATen's kernels, as PyTorch eager picks them (and as its parity tests check).
   bool blocked_network = true;
   // Steps after which a snapshot is handed to the callback (each <= steps; 0 = the
