@@ -109,7 +109,8 @@ struct BlockedBackprop::Impl {
   struct Value {
     Dims dims;
     Desc desc;
-    bool keep = false;  // read by the backward (an activation's output)
+    bool keep = false;    // read by the backward (an activation's output)
+    bool wanted = false;  // handed to the caller
   };
   std::vector<Step> steps;
   std::vector<Value> values;                      // 0 is the graph input
@@ -213,22 +214,8 @@ std::unique_ptr<Impl> compile_impl(const Graph& graph, const std::vector<int64_t
   if (input_shape.size() != 4) throw Unsupported{"the input is not 4-D"};
   const auto& nodes = graph.nodes();
   // The nodes the wanted tensors depend on, in the file's (topological) order.
-  std::unordered_map<std::string, size_t> producer_index;
-  for (size_t i = 0; i < nodes.size(); ++i)
-    for (const auto& o : nodes[i].outputs) producer_index[o] = i;
   std::vector<bool> needed(nodes.size(), false);
-  {
-    std::vector<std::string> stack(wanted.begin(), wanted.end());
-    while (!stack.empty()) {
-      const std::string t = stack.back();
-      stack.pop_back();
-      auto p = producer_index.find(t);
-      if (p == producer_index.end() || needed[p->second]) continue;
-      needed[p->second] = true;
-      for (const auto& in : nodes[p->second].inputs)
-        if (!in.empty() && !graph.has_weight(in)) stack.push_back(in);
-    }
-  }
+  for (size_t i : graph.node_order(wanted)) needed[i] = true;
   std::unordered_map<std::string, int> consumers;  // within the pruned graph, plus wanted
   for (size_t i = 0; i < nodes.size(); ++i)
     if (needed[i])
@@ -460,6 +447,7 @@ std::unique_ptr<Impl> compile_impl(const Graph& graph, const std::vector<int64_t
     auto v = value_of.find(w);
     if (v == value_of.end() || v->second == 0) throw Unsupported{"'" + w + "' is not computed by a supported op"};
     impl->wanted.emplace_back(w, v->second);
+    impl->values[v->second].wanted = true;
   }
   if (impl->steps.empty()) throw Unsupported{"nothing to compute"};
   impl->last_forward_use.assign(impl->values.size(), -1);
@@ -600,8 +588,6 @@ std::vector<at::Tensor> run_forward(Run& run) {
   run.values.assign(impl.values.size(), memory());
   run.workspaces.assign(impl.steps.size(), memory());
   run.values[0] = wrap(run.input, impl.values[0].desc);
-  std::unordered_set<int> wanted_ids;
-  for (const auto& [name, id] : impl.wanted) wanted_ids.insert(id);
   for (size_t s = 0; s < impl.steps.size(); ++s) {
     const Impl::Step& step = impl.steps[s];
     memory dst(step.dst, cpu_engine());
@@ -644,7 +630,7 @@ std::vector<at::Tensor> run_forward(Run& run) {
     // Free what neither a later step, the backward nor the caller reads.
     for (int v : step.in)
       if (v != 0 && impl.last_forward_use[v] == static_cast<int>(s) &&
-          (run.stats || (!impl.values[v].keep && !wanted_ids.count(v))))
+          (run.stats || (!impl.values[v].keep && !impl.values[v].wanted)))
         run.values[v] = memory();
   }
   std::vector<at::Tensor> outputs;
@@ -773,11 +759,15 @@ std::shared_ptr<const BlockedBackprop> BlockedBackprop::compile(const Graph& gra
   return nullptr;
 }
 
-TensorMap BlockedBackprop::run(const at::Tensor& input) const {
+void BlockedBackprop::check_input(const at::Tensor& input) const {
   const Dims& d = impl_->values[0].dims;
   FEATVIS_CHECK(input.dim() == 4 && input.size(0) == d[0] && input.size(1) == d[1] && input.size(2) == d[2] &&
                     input.size(3) == d[3] && input.scalar_type() == at::kFloat && input.device().is_cpu(),
                 "the blocked network was compiled for another input");
+}
+
+TensorMap BlockedBackprop::run(const at::Tensor& input) const {
+  check_input(input);
   const at::Tensor x = input.contiguous();
   torch::autograd::variable_list outputs;
   if (c10::GradMode::is_enabled() && x.requires_grad()) {
@@ -794,10 +784,7 @@ TensorMap BlockedBackprop::run(const at::Tensor& input) const {
 }
 
 std::unordered_map<std::string, BlockedBackprop::ChannelStats> BlockedBackprop::channel_stats(const at::Tensor& input) const {
-  const Dims& d = impl_->values[0].dims;
-  FEATVIS_CHECK(input.dim() == 4 && input.size(0) == d[0] && input.size(1) == d[1] && input.size(2) == d[2] &&
-                    input.size(3) == d[3] && input.scalar_type() == at::kFloat && input.device().is_cpu(),
-                "the blocked network was compiled for another input");
+  check_input(input);
   std::vector<ChannelStats> stats(impl_->wanted.size());
   Run run;
   run.impl = impl_;

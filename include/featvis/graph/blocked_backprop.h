@@ -84,6 +84,7 @@ class BlockedBackprop {
 
  private:
   explicit BlockedBackprop(std::unique_ptr<Impl> impl);
+  void check_input(const at::Tensor& input) const;  // the compiled shape, float, CPU
   std::shared_ptr<Impl> impl_;
 };
 

@@ -54,6 +54,8 @@ class Graph {
   TensorMap run_inference(const at::Tensor& input, const std::vector<std::string>& wanted) const;
   // Frozen programs built, checked and in use now (tests, benchmarks).
   int frozen_programs() const;
+  // The nodes `wanted` depends on, as indices into nodes(), in run order (run()'s plan).
+  std::vector<size_t> node_order(const std::vector<std::string>& wanted) const { return plan_for(wanted)->node_order; }
   // Blocked forward+backward programs in use now (graph/blocked_backprop.h; tests, benchmarks).
   int blocked_programs() const;
   // The blocked program for `wanted` at `input_shape`, compiled once and cached; nullptr where
