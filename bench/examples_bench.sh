@@ -43,8 +43,11 @@ echo "recording $(tr ',' '\n' <<< "$LAYERS" | wc -l) conv layers" >&2
 "$PYTHON" "$ROOT/bench/onnx_symbolic_batch.py" "$MODEL" "$RUN/model_nbatch.onnx"
 "$PYTHON" "$ROOT/bench/preprocess_images.py" "$IMAGES" "$RUN/images.f32"
 
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+# The previous run's 26k crop files: deleted and flushed before the clock starts, so that
+# their removal and writeback do not land in this run's crop stage.
 rm -rf "$RUN/out"
+sync
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 /usr/bin/time -v -o "$RUN/featvis.time" "$FEATVIS" examples mobilenet_v2 --images "$IMAGES" --layers "$LAYERS" \
   --top "$TOP" --batch "$BATCH" --threads "$THREADS" --quiet --json ${EXTRA:-} --out "$RUN/out" > "$RUN/featvis.json"
 /usr/bin/time -v -o "$RUN/ort.time" node "$ROOT/bench/ort_forward.js" --model "$RUN/model_nbatch.onnx" \

@@ -12,9 +12,11 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -70,18 +72,18 @@ void make_folders(const std::vector<PhotoCrops>& photos) {
   }
 }
 
-// Runs work(i) for i in [0, count) on `threads` threads; the first error stops the rest
-// and is rethrown here.
+// Runs work(i, worker) for i in [0, count) on `threads` threads (worker: 0 to threads - 1,
+// for per-thread state); the first error stops the rest and is rethrown here.
 template <typename Work>
 void for_each_on_threads(size_t count, int threads, const Work& work) {
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
   std::mutex error_mutex;
-  auto worker = [&] {
+  auto worker = [&](int me) {
     for (size_t i; !failed && (i = next++) < count;) {
       try {
-        work(i);
+        work(i, me);
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
         if (!error) error = std::current_exception();
@@ -90,8 +92,8 @@ void for_each_on_threads(size_t count, int threads, const Work& work) {
     }
   };
   std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker, t);
+  worker(0);
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);
 }
@@ -126,11 +128,17 @@ std::vector<at::Tensor> cut_thumbnails(const at::Tensor& hwc, const std::vector<
     by_size[{y1 - y0, x1 - x0}].push_back(i);
   }
   std::vector<at::Tensor> out(boxes.size());
+  const at::Tensor image = hwc.contiguous();
+  const uint8_t* pixels = image.data_ptr<uint8_t>();
+  const int64_t image_row = image.size(1) * 3;
   for (const auto& [hw, items] : by_size) {
     const auto [h, w] = hw;
-    std::vector<at::Tensor> parts;
-    for (size_t i : items) parts.push_back(hwc.slice(0, boxes[i][1], boxes[i][3]).slice(1, boxes[i][0], boxes[i][2]));
-    at::Tensor batch = at::stack(parts);  // [N, h, w, 3]
+    // The boxes of this size side by side, copied row by row (no tensor per box).
+    at::Tensor batch = at::empty({static_cast<int64_t>(items.size()), h, w, 3}, at::kByte);
+    uint8_t* to = batch.data_ptr<uint8_t>();
+    for (size_t i : items)
+      for (int64_t y = boxes[i][1]; y < boxes[i][3]; ++y, to += w * 3)
+        std::memcpy(to, pixels + y * image_row + boxes[i][0] * 3, static_cast<size_t>(w * 3));
     if (std::max(h, w) > max_side) {
       const double scale = static_cast<double>(max_side) / std::max(h, w);
       const int64_t th = std::max<int64_t>(1, std::lround(h * scale)), tw = std::max<int64_t>(1, std::lround(w * scale));
@@ -167,7 +175,14 @@ CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const 
   std::mutex mutex;  // guards the stats and the bar
   ProgressBar bar(static_cast<int64_t>(photos.size()), "crops", options.progress);
   int64_t done = 0;
-  for_each_on_threads(photos.size(), workers, [&](size_t p) {
+  // One compressor per worker. Standard Huffman tables: per-image ones would make the
+  // files 12% smaller at 3x the encode time (jpeg.h).
+  image::JpegOptions jpeg_options;
+  jpeg_options.quality = options.quality;
+  jpeg_options.optimize_huffman = false;
+  std::vector<std::unique_ptr<image::JpegEncoder>> encoders;
+  for (int w = 0; w < workers; ++w) encoders.push_back(std::make_unique<image::JpegEncoder>(jpeg_options));
+  for_each_on_threads(photos.size(), workers, [&](size_t p, int worker) {
     const PhotoCrops& photo = photos[p];
     CropStats mine;
     Clock::time_point t = Clock::now();
@@ -185,8 +200,8 @@ CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const 
     mine.resize_seconds = seconds_since(t);
     for (size_t b = 0; b < thumbs.size(); ++b) {
       const at::Tensor& thumb = thumbs[b];
-      const std::string jpeg = image::encode_jpeg(thumb.data_ptr<uint8_t>(), static_cast<int>(thumb.size(1)),
-                                           static_cast<int>(thumb.size(0)), options.quality);
+      const std::string jpeg = encoders[static_cast<size_t>(worker)]->encode(
+          thumb.data_ptr<uint8_t>(), static_cast<int>(thumb.size(1)), static_cast<int>(thumb.size(0)));
       mine.encode_seconds += seconds_since(t);
       for (const std::string& file : photo.paths[b]) write_file(file, jpeg);
       mine.write_seconds += seconds_since(t);

@@ -4,6 +4,7 @@
 #include <featvis/image/image.h>
 #include <featvis/graph/token_grid.h>
 #include <featvis/inference/layer_info.h>
+#include <featvis/util/background_thread.h>
 #include <featvis/util/check.h>
 #include <featvis/util/error.h>
 #include <featvis/util/progress.h>
@@ -155,9 +156,10 @@ ScanResult scan_examples(const model::Model& model, const std::string& images_ro
   const size_t total = images.size(), step = static_cast<size_t>(options.batch_size);
   const model::Preprocessing& pre = model.card.preprocessing;
   ProgressBar bar(static_cast<int64_t>(total), "examples", options.progress);
+  BackgroundThread decoder;  // one thread for every batch (util/background_thread.h)
   auto decode_from = [&](size_t begin) {
-    return std::async(std::launch::async, decode, std::cref(images_root), std::cref(images), begin,
-                      std::min(begin + step, total), std::cref(pre));
+    const size_t end = std::min(begin + step, total);
+    return decoder.submit([&images_root, &images, begin, end, &pre] { return decode(images_root, images, begin, end, pre); });
   };
   size_t begin = static_cast<size_t>(progress.images_done);
   std::future<DecodedBatch> next;

@@ -5,6 +5,7 @@
 // a line in run_forward() and run_backward(); tests/graph/blocked_backprop_test.cpp checks
 // every op against Graph::run's ATen path, values and input gradient.
 #include <featvis/graph/blocked_backprop.h>
+#include <featvis/graph/plane_stats.h>
 #include <featvis/graph/relu_gradient.h>
 #include <featvis/util/check.h>
 #include <featvis/util/error.h>
@@ -466,71 +467,6 @@ struct Run : torch::CustomClassHolder {
   std::vector<BlockedBackprop::ChannelStats>* stats = nullptr;
 };
 
-// One plane of B channels (a block of nChw8c / nChw16c, or B = 1): sums, maxima and their
-// first positions. The lanes run as 4-float vectors (GCC's vector extensions: SSE2 on
-// x86-64, NEON on arm64); the row sums in float, the plane's in double.
-typedef float Float4 __attribute__((vector_size(16)));
-typedef int32_t Int4 __attribute__((vector_size(16)));
-
-template <int B>
-void plane_stats(const float* plane, int64_t height, int64_t width, int64_t row_stride, int64_t pixel_stride,
-                 double* total, float* best, int64_t* where) {
-  if constexpr (B % 4 != 0) {
-    for (int l = 0; l < B; ++l) {
-      float max = -std::numeric_limits<float>::infinity();
-      int64_t at = 0;
-      double sum = 0.0;
-      for (int64_t y = 0; y < height; ++y) {
-        float row = 0.f;
-        for (int64_t x = 0; x < width; ++x) {
-          const float v = plane[y * row_stride + x * pixel_stride + l];
-          row += v;
-          if (v > max) {
-            max = v;
-            at = y * width + x;
-          }
-        }
-        sum += row;
-      }
-      total[l] = sum;
-      best[l] = max;
-      where[l] = at;
-    }
-  } else {
-    constexpr int V = B / 4;
-    Float4 max[V];
-    Int4 at[V];
-    double sum[B] = {};
-    for (int v = 0; v < V; ++v) {
-      max[v] = Float4{} - std::numeric_limits<float>::infinity();
-      at[v] = Int4{};
-    }
-    for (int64_t y = 0; y < height; ++y) {
-      Float4 row[V] = {};
-      const float* p = plane + y * row_stride;
-      for (int64_t x = 0; x < width; ++x, p += pixel_stride) {
-        const Int4 index = Int4{} + static_cast<int32_t>(y * width + x);
-        for (int v = 0; v < V; ++v) {
-          Float4 value;
-          std::memcpy(&value, p + 4 * v, sizeof value);
-          row[v] += value;
-          const Int4 above = value > max[v];
-          max[v] = above ? value : max[v];
-          at[v] = above ? index : at[v];
-        }
-      }
-      for (int v = 0; v < V; ++v)
-        for (int l = 0; l < 4; ++l) sum[4 * v + l] += row[v][l];
-    }
-    for (int v = 0; v < V; ++v)
-      for (int l = 0; l < 4; ++l) {
-        total[4 * v + l] = sum[4 * v + l];
-        best[4 * v + l] = max[v][l];
-        where[4 * v + l] = at[v][l];
-      }
-  }
-}
-
 // Mean, maximum and its position per (item, channel) of a 4-D f32 memory, read in its own
 // layout: channels in one inner block of 8 or 16 (what oneDNN's convolutions write), else
 // reordered to plain NCHW first. One pass.
@@ -566,9 +502,7 @@ BlockedBackprop::ChannelStats stats_of(const memory& m, const Dims& dims, dnnl::
     for (int64_t job = begin; job < end; ++job) {
       const int64_t n = job / blocks, cb = job % blocks;
       const float* plane = base + n * s0 + cb * s1;
-      if (block == 16) plane_stats<16>(plane, height, width, s2, s3, total, best, at_);
-      else if (block == 8) plane_stats<8>(plane, height, width, s2, s3, total, best, at_);
-      else plane_stats<1>(plane, height, width, s2, s3, total, best, at_);
+      plane_stats(static_cast<int>(block), plane, height, width, s2, s3, total, best, at_);
       const int64_t lanes = std::min(block, channels - cb * block);
       for (int64_t l = 0; l < lanes; ++l) {
         const int64_t k = n * channels + cb * block + l;

@@ -6,7 +6,6 @@
 
 #include <csetjmp>
 #include <cstdlib>
-#include <memory>
 
 namespace featvis::image {
 namespace {
@@ -26,30 +25,45 @@ void on_error(j_common_ptr info) {
 
 }  // namespace
 
-std::string encode_jpeg(const uint8_t* rgb, int width, int height, int quality) {
-  FEATVIS_CHECK(width > 0 && height > 0, "cannot encode an empty ", width, "x", height, " JPEG");
-  FEATVIS_CHECK(quality >= 1 && quality <= 100, "JPEG quality must be 1-100, not ", quality);
+struct JpegEncoder::State {
   jpeg_compress_struct info{};
   ErrorJump error{};
-  info.err = jpeg_std_error(&error.manager);
-  error.manager.error_exit = on_error;
-  unsigned char* buffer = nullptr;
-  unsigned long size = 0;
-  // Only plain data lives across the jump: nothing here needs a destructor.
-  if (setjmp(error.jump)) {
+};
+
+JpegEncoder::JpegEncoder(const JpegOptions& options) : state_(std::make_unique<State>()) {
+  FEATVIS_CHECK(options.quality >= 1 && options.quality <= 100, "JPEG quality must be 1-100, not ", options.quality);
+  jpeg_compress_struct& info = state_->info;
+  info.err = jpeg_std_error(&state_->error.manager);
+  state_->error.manager.error_exit = on_error;
+  if (setjmp(state_->error.jump)) {
     jpeg_destroy_compress(&info);
-    std::free(buffer);
-    throw Error(std::string("cannot encode a JPEG: ") + error.message);
+    throw Error(std::string("cannot set up a JPEG encoder: ") + state_->error.message);
   }
   jpeg_create_compress(&info);
-  jpeg_mem_dest(&info, &buffer, &size);
-  info.image_width = static_cast<JDIMENSION>(width);
-  info.image_height = static_cast<JDIMENSION>(height);
+  // The settings stay in the compressor from one image to the next.
   info.input_components = 3;
   info.in_color_space = JCS_RGB;
   jpeg_set_defaults(&info);
-  jpeg_set_quality(&info, quality, TRUE);
-  info.optimize_coding = TRUE;
+  jpeg_set_quality(&info, options.quality, TRUE);
+  info.optimize_coding = options.optimize_huffman ? TRUE : FALSE;
+}
+
+JpegEncoder::~JpegEncoder() { jpeg_destroy_compress(&state_->info); }
+
+std::string JpegEncoder::encode(const uint8_t* rgb, int width, int height) {
+  FEATVIS_CHECK(width > 0 && height > 0, "cannot encode an empty ", width, "x", height, " JPEG");
+  jpeg_compress_struct& info = state_->info;
+  unsigned char* buffer = nullptr;
+  unsigned long size = 0;
+  // Only plain data lives across the jump: nothing here needs a destructor.
+  if (setjmp(state_->error.jump)) {
+    jpeg_abort_compress(&info);  // the compressor stays usable
+    std::free(buffer);
+    throw Error(std::string("cannot encode a JPEG: ") + state_->error.message);
+  }
+  jpeg_mem_dest(&info, &buffer, &size);
+  info.image_width = static_cast<JDIMENSION>(width);
+  info.image_height = static_cast<JDIMENSION>(height);
   jpeg_start_compress(&info, TRUE);
   const JDIMENSION stride = static_cast<JDIMENSION>(width) * 3;
   while (info.next_scanline < info.image_height) {
@@ -58,9 +72,14 @@ std::string encode_jpeg(const uint8_t* rgb, int width, int height, int quality) 
   }
   jpeg_finish_compress(&info);
   std::string bytes(reinterpret_cast<const char*>(buffer), size);
-  jpeg_destroy_compress(&info);
   std::free(buffer);
   return bytes;
+}
+
+std::string encode_jpeg(const uint8_t* rgb, int width, int height, int quality) {
+  JpegOptions options;
+  options.quality = quality;
+  return JpegEncoder(options).encode(rgb, width, height);
 }
 
 }  // namespace featvis::image

@@ -11,6 +11,8 @@ namespace featvis::image {
 namespace {
 
 // [H,W,3] uint8 -> [1,3,h,w] float, antialiased bilinear, rounded back to 8-bit levels.
+// ATen's own kernel, not image/resize_rgb8.h's loops: those agree with it only to a level at
+// rounding ties, and that moved a published accuracy (tests/accuracy) by an image.
 at::Tensor resize_rgb8(const at::Tensor& hwc, int64_t height, int64_t width) {
   at::Tensor x = hwc.permute({2, 0, 1}).unsqueeze(0).to(at::kFloat);
   if (x.size(2) == height && x.size(3) == width) return x;
@@ -18,8 +20,22 @@ at::Tensor resize_rgb8(const at::Tensor& hwc, int64_t height, int64_t width) {
   return y.round().clamp(0, 255);
 }
 
-at::Tensor crop(const at::Tensor& nchw, int64_t top, int64_t left, int64_t h, int64_t w) {
-  return nchw.slice(2, top, top + h).slice(3, left, left + w);
+// [1,3,h,w] float levels (any strides: a crop) -> [3,h,w] (level - mean) / std in one pass:
+// the same float operations, so the same bits, as subtracting and dividing whole tensors,
+// without their temporaries.
+at::Tensor normalized_chw(const at::Tensor& levels, const model::Preprocessing& pre) {
+  const int64_t h = levels.size(2), w = levels.size(3);
+  at::Tensor out = at::empty({3, h, w}, at::kFloat);
+  const float* src = levels.data_ptr<float>();
+  const int64_t sc = levels.stride(1), sy = levels.stride(2), sx = levels.stride(3);
+  float* dst = out.data_ptr<float>();
+  for (int c = 0; c < 3; ++c) {
+    const float mean = pre.mean[c], std = pre.std[c];
+    float* to = dst + (pre.bgr ? 2 - c : c) * h * w;
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x) to[y * w + x] = (src[c * sc + y * sy + x * sx] - mean) / std;
+  }
+  return out;
 }
 
 }  // namespace
@@ -29,7 +45,7 @@ at::Tensor preprocess_image(const at::Tensor& rgb8, const model::Preprocessing& 
     throw Error("preprocess_image expects an [H,W,3] uint8 photo");
   }
   const int64_t h = rgb8.size(0), w = rgb8.size(1);
-  at::Tensor x;
+  at::Tensor x;  // [1, 3, h, w] levels at the card's size
   switch (pre.crop) {
     case model::Preprocessing::Crop::kResizeCrop: {
       // torchvision Resize(int) + CenterCrop: shorter side -> resize, then centre crop.
@@ -38,26 +54,21 @@ at::Tensor preprocess_image(const at::Tensor& rgb8, const model::Preprocessing& 
       x = resize_rgb8(rgb8, std::max<int64_t>(nh, pre.height), std::max<int64_t>(nw, pre.width));
       const int64_t top = static_cast<int64_t>(std::lround((x.size(2) - pre.height) / 2.0));
       const int64_t left = static_cast<int64_t>(std::lround((x.size(3) - pre.width) / 2.0));
-      x = crop(x, top, left, pre.height, pre.width);
+      x = x.slice(2, top, top + pre.height).slice(3, left, left + pre.width);
       break;
     }
     case model::Preprocessing::Crop::kCentralFraction: {
       // TF-slim eval: the centred square of central_fraction x shorter side, resized.
       const int64_t side = std::max<int64_t>(1, static_cast<int64_t>(std::min(h, w) * pre.central_fraction));
       const int64_t top = (h - side) / 2, left = (w - side) / 2;
-      at::Tensor square = rgb8.slice(0, top, top + side).slice(1, left, left + side);
-      x = resize_rgb8(square, pre.height, pre.width);
+      x = resize_rgb8(rgb8.slice(0, top, top + side).slice(1, left, left + side), pre.height, pre.width);
       break;
     }
     case model::Preprocessing::Crop::kStretch:
       x = resize_rgb8(rgb8, pre.height, pre.width);
       break;
   }
-  at::Tensor mean = at::tensor({pre.mean[0], pre.mean[1], pre.mean[2]}).view({1, 3, 1, 1});
-  at::Tensor std = at::tensor({pre.std[0], pre.std[1], pre.std[2]}).view({1, 3, 1, 1});
-  x = (x - mean) / std;
-  if (pre.bgr) x = x.flip({1});
-  return x.squeeze(0).contiguous();
+  return normalized_chw(x, pre);
 }
 
 at::Tensor load_network_input(const std::string& path, const model::Preprocessing& pre) {

@@ -36,18 +36,18 @@ at::Tensor view_of(const std::string& path, featvis::model::Preprocessing pre) {
   return featvis::image::load_network_input(path, pre).round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous();
 }
 
-// The path before issue 19 (crops.cpp at f75d364): each box cut and resized on its own
-// through preprocess_image, in [0, 1], back to levels as save_jpeg did.
+// The path before issue 19 (crops.cpp at f75d364): each box cut and resized on its own by
+// ATen's antialiased bilinear kernel (what preprocess_image ran then), in [0, 1], back to
+// levels as save_jpeg did.
 at::Tensor old_thumbnail(const at::Tensor& hwc, const Box& b, int64_t max_side) {
   const at::Tensor crop = hwc.slice(0, b[1], b[3]).slice(1, b[0], b[2]).contiguous();
   const int64_t h = crop.size(0), w = crop.size(1);
   if (std::max(h, w) <= max_side) return crop;
   const double scale = static_cast<double>(max_side) / std::max(h, w);
-  featvis::model::Preprocessing pre;
-  pre.crop = featvis::model::Preprocessing::Crop::kStretch;
-  pre.height = static_cast<int>(std::max<int64_t>(1, std::lround(h * scale)));
-  pre.width = static_cast<int>(std::max<int64_t>(1, std::lround(w * scale)));
-  return (featvis::image::preprocess_image(crop, pre).clamp(0, 1) * 255.0).round().to(at::kByte).permute({1, 2, 0}).contiguous();
+  const int64_t th = std::max<int64_t>(1, std::lround(h * scale)), tw = std::max<int64_t>(1, std::lround(w * scale));
+  const at::Tensor levels =
+      at::_upsample_bilinear2d_aa(crop.permute({2, 0, 1}).unsqueeze(0).to(at::kFloat), {th, tw}, false).round().clamp(0, 255);
+  return ((levels / 255.0).clamp(0, 1) * 255.0).round().to(at::kByte).squeeze(0).permute({1, 2, 0}).contiguous();
 }
 
 const std::vector<Box> kBoxes{

@@ -77,6 +77,39 @@ TEST(Image, CentralFractionAndScalingFollowTheCard) {
   EXPECT_GT(x[2].min().item<double>(), -0.6);
 }
 
+// preprocess_image as whole-tensor ops: ATen's antialiased kernel, rounded to levels, centre
+// crop, then (x - mean) / std.
+at::Tensor tensor_ops_preprocess(const at::Tensor& rgb8, int64_t nh, int64_t nw, int64_t size, const Preprocessing& pre) {
+  at::Tensor x = rgb8.permute({2, 0, 1}).unsqueeze(0).to(at::kFloat);
+  x = at::_upsample_bilinear2d_aa(x, {nh, nw}, false).round().clamp(0, 255);
+  const int64_t top = std::lround((nh - size) / 2.0), left = std::lround((nw - size) / 2.0);
+  x = x.slice(2, top, top + size).slice(3, left, left + size);
+  const at::Tensor mean = at::tensor({pre.mean[0], pre.mean[1], pre.mean[2]}).view({1, 3, 1, 1});
+  const at::Tensor std = at::tensor({pre.std[0], pre.std[1], pre.std[2]}).view({1, 3, 1, 1});
+  x = ((x - mean) / std).squeeze(0);
+  return pre.bgr ? x.flip({0}) : x;
+}
+
+TEST(Image, PreprocessingIsTheTensorOpsBitForBit) {
+  at::manual_seed(3);
+  Preprocessing pre;
+  pre.crop = Preprocessing::Crop::kResizeCrop;
+  pre.resize = 256;
+  pre.width = pre.height = 224;
+  pre.mean = {123.675f, 116.28f, 103.53f};
+  pre.std = {58.395f, 57.12f, 57.375f};
+  // Down (a photo's usual case), up (a small photo), and BGR.
+  for (const auto& [h, w] : std::vector<std::pair<int64_t, int64_t>>{{375, 500}, {120, 90}}) {
+    for (bool bgr : {false, true}) {
+      pre.bgr = bgr;
+      const at::Tensor photo = at::randint(0, 256, {h, w, 3}, at::kByte);
+      const int64_t nh = h <= w ? 256 : 256 * h / w, nw = w <= h ? 256 : 256 * w / h;
+      const at::Tensor ours = featvis::image::preprocess_image(photo, pre);
+      EXPECT_TRUE(at::equal(ours, tensor_ops_preprocess(photo, nh, nw, 224, pre))) << h << "x" << w << " bgr " << bgr;
+    }
+  }
+}
+
 TEST(Image, RealPhotoDecodes) {
   FEATVIS_REQUIRE_IMAGES(images);
   at::Tensor photo = featvis::image::load_image_rgb8(images + "/n01440764_tench.JPEG");
