@@ -8,7 +8,8 @@
 #
 # Environment: THREADS (2), BATCH (16), TOP (3: 3 crops per unit of ~17k units), IMAGES (../shared/images/imagenet-samples),
 # EXTRA (more `featvis examples` flags, e.g. --no-crops or --crop-size 64), LAYERS_MAX (the first N conv layers only),
-# MODEL (../shared/models/mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx), PYTHON (/usr/bin/python3).
+# MODEL (../shared/models/mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx), PYTHON (/usr/bin/python3),
+# OUT (the examples folder, $BUILD/bench-examples/out; deleted first).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,6 +31,7 @@ FEATVIS="$BUILD/featvis"
 [[ -d "$ROOT/bench/node_modules/onnxruntime-node" ]] || die "onnxruntime-node missing; run: (cd $ROOT/bench && npm ci --ignore-scripts)"
 
 RUN="$BUILD/bench-examples"
+OUT="${OUT:-$RUN/out}"
 mkdir -p "$RUN"
 export OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS"
 
@@ -43,13 +45,15 @@ echo "recording $(tr ',' '\n' <<< "$LAYERS" | wc -l) conv layers" >&2
 "$PYTHON" "$ROOT/bench/onnx_symbolic_batch.py" "$MODEL" "$RUN/model_nbatch.onnx"
 "$PYTHON" "$ROOT/bench/preprocess_images.py" "$IMAGES" "$RUN/images.f32"
 
-# The previous run's 26k crop files: deleted and flushed before the clock starts, so that
-# their removal and writeback do not land in this run's crop stage.
-rm -rf "$RUN/out"
+# The previous run's crops, deleted and flushed before the clock starts. On this VM's disk
+# (ext4 without a journal) creating files right after deleting many scans past the freed
+# inodes (`recently_deleted` in perf): the same 27,000 small files took 0.24-10 s to write
+# depending on that state. OUT=/dev/shm/... measures featvis without the disk.
+rm -rf "$OUT"
 sync
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 /usr/bin/time -v -o "$RUN/featvis.time" "$FEATVIS" examples mobilenet_v2 --images "$IMAGES" --layers "$LAYERS" \
-  --top "$TOP" --batch "$BATCH" --threads "$THREADS" --quiet --json ${EXTRA:-} --out "$RUN/out" > "$RUN/featvis.json"
+  --top "$TOP" --batch "$BATCH" --threads "$THREADS" --quiet --json ${EXTRA:-} --out "$OUT" > "$RUN/featvis.json"
 /usr/bin/time -v -o "$RUN/ort.time" node "$ROOT/bench/ort_forward.js" --model "$RUN/model_nbatch.onnx" \
   --input-file "$RUN/images.f32" --batch "$BATCH" --threads "$THREADS" > "$RUN/ort.json"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
