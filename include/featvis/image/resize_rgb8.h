@@ -3,7 +3,8 @@
 // ATen's _upsample_bilinear2d_aa (PIL's triangle filter, support scaled with the
 // reduction; weights and sums in float), without ATen's per-call set-up, which costs more
 // than the arithmetic for thumbnail-sized images. The height pass comes first (ATen's
-// comes second): it runs on whole rows, and the per-pixel width pass on fewer of them.
+// comes second): it runs on whole rows, and the per-pixel width pass (a pixel's RGB as one
+// 4-float vector, a fixed number of taps per output) on fewer of them.
 #include <ATen/ATen.h>
 
 namespace featvis::image {
