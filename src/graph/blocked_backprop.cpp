@@ -17,6 +17,7 @@
 #include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -105,6 +106,15 @@ struct BlockedBackprop::Impl {
     Desc conv_diff_dst, conv_diff_src;
     Desc workspace;  // max pooling: where each maximum came from
     memory backward_weights;
+    // kConv reading a few channels (an image's 3): the backward-data as a 1x1 convolution
+    // to the C x KH x KW columns (conv_backward, into `columns`), summed into place by
+    // col2im. oneDNN computes it in 16-channel blocks, 13 of them padding for an image:
+    // 1.1 ms of a 10 ms early render step at 1 thread.
+    bool by_columns = false;
+    Desc columns;
+    struct Window {
+      int64_t kh = 1, kw = 1, sy = 1, sx = 1, dy = 1, dx = 1, py = 0, px = 0;
+    } window;
     std::string implementation;
   };
   struct Value {
@@ -122,6 +132,9 @@ struct BlockedBackprop::Impl {
 namespace {
 
 using Impl = BlockedBackprop::Impl;
+
+// Input channels up to which a convolution's backward-data runs by columns (Step::by_columns).
+constexpr int64_t kFewChannels = 4;
 
 struct Unsupported {
   std::string why;
@@ -353,16 +366,38 @@ std::unique_ptr<Impl> compile_impl(const Graph& graph, const std::vector<int64_t
       step.weights = reordered_weights(w, weight_plain, fpd.weights_desc());
       if (b.defined())
         step.bias = reordered_weights(b, Desc({w.size(0)}, memory::data_type::f32, memory::format_tag::x), fpd.bias_desc());
-      const dnnl::convolution_backward_data::desc bd(dnnl::algorithm::convolution_direct, any_desc(in),
-                                                     Desc(weight_dims, memory::data_type::f32, memory::format_tag::any),
-                                                     any_desc(out_dims), stride_dims, dilate_dims, padding_l, padding_r);
-      const dnnl::convolution_backward_data::primitive_desc bpd(bd, cpu_engine(), fpd);
-      step.conv_backward = dnnl::convolution_backward_data(bpd);
-      step.conv_diff_dst = bpd.diff_dst_desc();
-      step.conv_diff_src = bpd.diff_src_desc();
-      step.backward_weights = bpd.weights_desc() == fpd.weights_desc()
-                                  ? step.weights
-                                  : reordered_weights(w, weight_plain, bpd.weights_desc());
+      if (groups == 1 && in[1] <= kFewChannels) {
+        const int64_t k = w.size(1) * w.size(2) * w.size(3);
+        const Dims column_weights{k, w.size(0), 1, 1};  // [C*KH*KW, OC]: the weights transposed
+        // Read the gradient in the forward output's layout and write the columns in 16-channel
+        // blocks: left to choose, oneDNN picks channels-last for both, two reorders more.
+        const dnnl::convolution_forward::desc cd(
+            dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, fpd.dst_desc(),
+            Desc(column_weights, memory::data_type::f32, memory::format_tag::any),
+            Desc({out_dims[0], k, out_dims[2], out_dims[3]}, memory::data_type::f32, memory::format_tag::nChw16c),
+            Dims{1, 1}, Dims{0, 0}, Dims{0, 0}, Dims{0, 0});
+        const dnnl::convolution_forward::primitive_desc cpd(cd, cpu_engine());
+        step.by_columns = true;
+        step.conv_backward = dnnl::convolution_forward(cpd);
+        step.conv_diff_dst = cpd.src_desc();
+        step.columns = cpd.dst_desc();
+        step.conv_diff_src = plain_desc(in);
+        step.backward_weights = reordered_weights(w.reshape({w.size(0), k}).t().contiguous().view(column_weights),
+                                                  Desc(column_weights, memory::data_type::f32, memory::format_tag::oihw),
+                                                  cpd.weights_desc());
+        step.window = {kernel[0], kernel[1], strides[0], strides[1], dilations[0], dilations[1], padding_l[0], padding_l[1]};
+      } else {
+        const dnnl::convolution_backward_data::desc bd(dnnl::algorithm::convolution_direct, any_desc(in),
+                                                       Desc(weight_dims, memory::data_type::f32, memory::format_tag::any),
+                                                       any_desc(out_dims), stride_dims, dilate_dims, padding_l, padding_r);
+        const dnnl::convolution_backward_data::primitive_desc bpd(bd, cpu_engine(), fpd);
+        step.conv_backward = dnnl::convolution_backward_data(bpd);
+        step.conv_diff_dst = bpd.diff_dst_desc();
+        step.conv_diff_src = bpd.diff_src_desc();
+        step.backward_weights = bpd.weights_desc() == fpd.weights_desc()
+                                    ? step.weights
+                                    : reordered_weights(w, weight_plain, bpd.weights_desc());
+      }
       if (step.act.present()) step.act_backward = activation_backward(step.act, step.dst);
       step.in = {source};
       step.out = add_value(result, step.dst, out_dims);
@@ -467,25 +502,95 @@ struct Run : torch::CustomClassHolder {
   std::vector<BlockedBackprop::ChannelStats>* stats = nullptr;
 };
 
-// Mean, maximum and its position per (item, channel) of a 4-D f32 memory, read in its own
-// layout: channels in one inner block of 8 or 16 (what oneDNN's convolutions write), else
-// reordered to plain NCHW first. One pass.
-BlockedBackprop::ChannelStats stats_of(const memory& m, const Dims& dims, dnnl::stream& stream) {
+// A 4-D f32 memory read in place: element (n, c, y, x) at
+// base + n*s0 + (c/block)*s1 + y*s2 + x*s3 + c%block. Channels in one inner block of 8 or 16
+// (what oneDNN's convolutions write) are read as they are, anything else after a reorder
+// to plain NCHW (block 1), kept alive in `source`.
+struct ChannelView {
+  memory source;
+  const float* base = nullptr;
+  int64_t block = 1, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+};
+
+ChannelView channel_view(const memory& m, const Dims& dims, dnnl::stream& stream) {
   Desc desc = m.get_desc();
   const auto& blocking = desc.data.format_desc.blocking;
   const bool blocked = desc.data.format_kind == dnnl_blocked && desc.data.ndims == 4 && blocking.inner_nblks == 1 &&
                        blocking.inner_idxs[0] == 1 && (blocking.inner_blks[0] == 8 || blocking.inner_blks[0] == 16);
-  memory source = m;
+  ChannelView v;
+  v.source = m;
   if (!blocked) {
     desc = plain_desc(dims);
-    source = in_layout(m, desc, stream);
+    v.source = in_layout(m, desc, stream);
   }
   stream.wait();
   const auto& b = desc.data.format_desc.blocking;
-  const int64_t block = blocked ? b.inner_blks[0] : 1;
+  v.block = blocked ? b.inner_blks[0] : 1;
+  v.base = static_cast<const float*>(v.source.get_data_handle()) + desc.data.offset0;
+  v.s0 = b.strides[0];
+  v.s1 = b.strides[1];
+  v.s2 = b.strides[2];
+  v.s3 = b.strides[3];
+  return v;
+}
+
+// The adjoint of im2col: image[n][c][iy][ix] += columns[n][(c*KH + ky)*KW + kx][oy][ox] with
+// iy = oy*sy - py + ky*dy (ix alike) over the taps inside the image. Pixel by pixel, so
+// each column value is read once (a pixel's 16 channels are one cache line in nChw16c) and
+// added into a small window that stays in cache. A thread owns whole items, so the sums do
+// not depend on the thread count.
+memory columns_to_image(const memory& columns, const Dims& column_dims, const Impl::Step::Window& win,
+                        const Dims& image_dims, dnnl::stream& stream) {
+  const ChannelView col = channel_view(columns, column_dims, stream);
+  memory image(plain_desc(image_dims), cpu_engine());
+  const int64_t n_items = image_dims[0], channels = image_dims[1], h = image_dims[2], w = image_dims[3];
+  const int64_t k_count = column_dims[1], out_h = column_dims[2], out_w = column_dims[3], taps = win.kh * win.kw;
+  // Per column k: its element's offset in the column memory's pixel, and where it lands
+  // relative to the window's top-left corner (iy0, ix0) = (oy*sy - py, ox*sx - px).
+  std::vector<int64_t> read(k_count), ky_off(k_count), kx_off(k_count), to(k_count);
+  for (int64_t k = 0; k < k_count; ++k) {
+    const int64_t c = k / taps, t = k % taps;
+    read[k] = (k / col.block) * col.s1 + k % col.block;
+    ky_off[k] = (t / win.kw) * win.dy;
+    kx_off[k] = (t % win.kw) * win.dx;
+    to[k] = c * h * w + ky_off[k] * w + kx_off[k];
+  }
+  const int64_t span_y = (win.kh - 1) * win.dy, span_x = (win.kw - 1) * win.dx;
+  float* out = static_cast<float*>(image.get_data_handle());
+  at::parallel_for(0, n_items, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t n = begin; n < end; ++n) {
+      float* dst = out + n * channels * h * w;
+      std::fill(dst, dst + channels * h * w, 0.f);
+      for (int64_t oy = 0; oy < out_h; ++oy) {
+        const int64_t iy0 = oy * win.sy - win.py;
+        const bool rows_inside = iy0 >= 0 && iy0 + span_y < h;
+        for (int64_t ox = 0; ox < out_w; ++ox) {
+          const int64_t ix0 = ox * win.sx - win.px;
+          const float* pixel = col.base + n * col.s0 + oy * col.s2 + ox * col.s3;
+          if (rows_inside && ix0 >= 0 && ix0 + span_x < w) {  // most pixels: no checks
+            float* corner = dst + iy0 * w + ix0;
+            for (int64_t k = 0; k < k_count; ++k) corner[to[k]] += pixel[read[k]];
+            continue;
+          }
+          for (int64_t k = 0; k < k_count; ++k) {
+            const int64_t iy = iy0 + ky_off[k], ix = ix0 + kx_off[k];
+            if (iy >= 0 && iy < h && ix >= 0 && ix < w) dst[(k / taps) * h * w + iy * w + ix] += pixel[read[k]];
+          }
+        }
+      }
+    }
+  });
+  return image;
+}
+
+// Mean, maximum and its position per (item, channel) of a 4-D f32 memory, read in its own
+// layout (channel_view). One pass.
+BlockedBackprop::ChannelStats stats_of(const memory& m, const Dims& dims, dnnl::stream& stream) {
+  const ChannelView view = channel_view(m, dims, stream);
+  const int64_t block = view.block;
   const int64_t n_items = dims[0], channels = dims[1], height = dims[2], width = dims[3];
   const int64_t blocks = (channels + block - 1) / block;
-  const float* base = static_cast<const float*>(source.get_data_handle()) + desc.data.offset0;
+  const float* base = view.base;
   BlockedBackprop::ChannelStats out;
   out.mean = at::empty({n_items, channels}, at::kFloat);
   out.max = at::empty({n_items, channels}, at::kFloat);
@@ -493,7 +598,7 @@ BlockedBackprop::ChannelStats stats_of(const memory& m, const Dims& dims, dnnl::
   float* mean = out.mean.data_ptr<float>();
   float* max = out.max.data_ptr<float>();
   int64_t* where = out.where.data_ptr<int64_t>();
-  const int64_t s0 = b.strides[0], s1 = b.strides[1], s2 = b.strides[2], s3 = b.strides[3];
+  const int64_t s0 = view.s0, s1 = view.s1, s2 = view.s2, s3 = view.s3;
   const double pixels = static_cast<double>(height * width);
   at::parallel_for(0, n_items * blocks, 1, [&](int64_t begin, int64_t end) {
     double total[16];
@@ -617,6 +722,14 @@ at::Tensor run_backward(Run& run, const std::vector<at::Tensor>& grads) {
     switch (step.kind) {
       case Impl::Kind::kConv: {
         d = in_layout(d, step.conv_diff_dst, stream);
+        if (step.by_columns) {
+          memory columns(step.columns, cpu_engine());
+          step.conv_backward.execute(stream, {{DNNL_ARG_SRC, d}, {DNNL_ARG_WEIGHTS, step.backward_weights}, {DNNL_ARG_DST, columns}});
+          const Dims& out_dims = impl.values[step.out].dims;
+          const Dims column_dims{out_dims[0], step.columns.data.dims[1], out_dims[2], out_dims[3]};
+          accumulate(step.in[0], columns_to_image(columns, column_dims, step.window, impl.values[step.in[0]].dims, stream));
+          break;
+        }
         memory source(step.conv_diff_src, cpu_engine());
         step.conv_backward.execute(stream, {{DNNL_ARG_DIFF_DST, d}, {DNNL_ARG_WEIGHTS, step.backward_weights}, {DNNL_ARG_DIFF_SRC, source}});
         accumulate(step.in[0], source);

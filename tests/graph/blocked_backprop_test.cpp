@@ -72,6 +72,27 @@ TEST(BlockedBackprop, ConvReluLeakyAddMatchesTheAtenPath) {
       << "four convolutions (two with their activation fused) and the Add";
 }
 
+// A convolution reading the 3-channel input takes its backward-data by columns (a 1x1
+// convolution to C x KH x KW, then col2im): strides, dilations and uneven pads put taps
+// outside the image on every side.
+TEST(BlockedBackprop, FirstConvolutionsGradientByColumnsMatchesTheAtenPath) {
+  for (const auto& attributes : std::vector<std::vector<std::pair<std::string, std::vector<int64_t>>>>{
+           {{"kernel_shape", {3, 3}}, {"strides", {2, 2}}, {"pads", {0, 1, 2, 0}}},
+           {{"kernel_shape", {3, 2}}, {"dilations", {2, 3}}, {"pads", {2, 0, 1, 3}}, {"strides", {1, 2}}},
+           {{"kernel_shape", {5, 5}}, {"strides", {3, 3}}, {"pads", {2, 2, 2, 2}}}}) {
+    const std::vector<TestNode> nodes{TestNode{"Conv", {"input"}, "a", attributes}, TestNode{"Relu", {"a"}, "y"}};
+    const auto graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(nodes, 3, 15), "columns test");
+    at::manual_seed(1);
+    const at::Tensor x = at::randn({2, 3, 15, 15});
+    const Pass aten = run(graph, x, {"y"}, GradientKernels::kMatchPyTorch);
+    const Pass blocked = run(graph, x, {"y"}, GradientKernels::kBlocked);
+    EXPECT_EQ(graph.blocked_programs(), 1) << "the graph is supported";
+    EXPECT_LE(relative(blocked.values.at("y"), aten.values.at("y")), 1e-5);
+    EXPECT_LE(relative(blocked.gradient, aten.gradient), 1e-5);
+    EXPECT_GT(aten.gradient.abs().sum().item<double>(), 0.0);
+  }
+}
+
 TEST(BlockedBackprop, PoolingMatchesTheAtenPath) {
   const std::vector<TestNode> nodes{
       TestNode{"Conv", {"input"}, "a", {{"kernel_shape", {3, 3}}, {"pads", {1, 1, 1, 1}}}},
