@@ -381,7 +381,6 @@ std::unique_ptr<Impl> compile_impl(const Graph& graph, const std::vector<int64_t
         step.conv_backward = dnnl::convolution_forward(cpd);
         step.conv_diff_dst = cpd.src_desc();
         step.columns = cpd.dst_desc();
-        step.conv_diff_src = plain_desc(in);
         step.backward_weights = reordered_weights(w.reshape({w.size(0), k}).t().contiguous().view(column_weights),
                                                   Desc(column_weights, memory::data_type::f32, memory::format_tag::oihw),
                                                   cpd.weights_desc());
