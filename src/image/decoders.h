@@ -7,6 +7,10 @@
 
 namespace featvis::image::detail {
 
+bool is_jpeg(const std::string& bytes);
+// An undefined tensor for CMYK/YCCK JPEGs, which stb_image decodes instead.
+at::Tensor decode_jpeg(const std::string& bytes, const std::string& path);
+
 bool is_webp(const std::string& bytes);
 at::Tensor decode_webp(const std::string& bytes, const std::string& path);
 

@@ -1,5 +1,6 @@
-// Decoding photos (stb_image, WebP and TIFF by their first bytes; JPEGs turned upright by
-// their EXIF orientation) and writing PNGs with stb_image_write, JPEGs with libjpeg-turbo.
+// Decoding photos (JPEG by libjpeg-turbo, WebP, TIFF, picked by their first bytes;
+// stb_image for the rest; JPEGs turned upright by their EXIF orientation) and writing
+// PNGs with stb_image_write, JPEGs with libjpeg-turbo.
 #include "decoders.h"
 
 #include <featvis/image/image.h>
@@ -37,6 +38,10 @@ at::Tensor load_image_rgb8(const std::string& path) {
   if (bytes.empty()) throw Error("cannot read image '" + path + "': file is empty");
   if (detail::is_webp(bytes)) return detail::decode_webp(bytes, path);
   if (detail::is_tiff(bytes)) return detail::decode_tiff(bytes, path);
+  if (detail::is_jpeg(bytes)) {
+    const at::Tensor rgb = detail::decode_jpeg(bytes, path);
+    if (rgb.defined()) return detail::apply_exif_orientation(rgb, detail::jpeg_exif_orientation(bytes));
+  }
   int width = 0, height = 0, channels = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),

@@ -1,7 +1,8 @@
-// Photo -> network input, following the model card. The resize is antialiased
-// bilinear on 8-bit values, like PIL's, because that is how the published accuracies
-// were measured; a plain bilinear resize loses about a point of top-1.
+// Photo -> network input, following the model card. The resize is Pillow's bilinear
+// (image/pil_resize.h), because that is how the published accuracies were measured; a
+// plain bilinear resize loses about a point of top-1.
 #include <featvis/image/image.h>
+#include <featvis/image/pil_resize.h>
 #include <featvis/util/error.h>
 
 #include <algorithm>
@@ -10,32 +11,24 @@
 namespace featvis::image {
 namespace {
 
-// [H,W,3] uint8 -> [1,3,h,w] float, antialiased bilinear, rounded back to 8-bit levels.
-// ATen's own kernel, not image/resize_rgb8.h's loops: those agree with it only to a level at
-// rounding ties, and that moved a published accuracy (tests/accuracy) by an image.
-at::Tensor resize_rgb8(const at::Tensor& hwc, int64_t height, int64_t width) {
-  at::Tensor x = hwc.permute({2, 0, 1}).unsqueeze(0).to(at::kFloat);
-  if (x.size(2) == height && x.size(3) == width) return x;
-  at::Tensor y = at::_upsample_bilinear2d_aa(x, {height, width}, /*align_corners=*/false);
-  return y.round().clamp(0, 255);
-}
-
-// [1,3,h,w] float levels (any strides: a crop) -> [3,h,w] (level - mean) / std in one pass:
-// the same float operations, so the same bits, as subtracting and dividing whole tensors,
-// without their temporaries.
+// [h, w, 3] uint8 levels -> [3, h, w] (level - mean) / std, in one pass.
 at::Tensor normalized_chw(const at::Tensor& levels, const model::Preprocessing& pre) {
-  const int64_t h = levels.size(2), w = levels.size(3);
+  const int64_t h = levels.size(0), w = levels.size(1);
   at::Tensor out = at::empty({3, h, w}, at::kFloat);
-  const float* src = levels.data_ptr<float>();
-  const int64_t sc = levels.stride(1), sy = levels.stride(2), sx = levels.stride(3);
+  const uint8_t* src = levels.data_ptr<uint8_t>();
   float* dst = out.data_ptr<float>();
   for (int c = 0; c < 3; ++c) {
     const float mean = pre.mean[c], std = pre.std[c];
     float* to = dst + (pre.bgr ? 2 - c : c) * h * w;
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x) to[y * w + x] = (src[c * sc + y * sy + x * sx] - mean) / std;
+    for (int64_t i = 0; i < h * w; ++i) to[i] = (static_cast<float>(src[3 * i + c]) - mean) / std;
   }
   return out;
+}
+
+// d / 2 rounded half to even, as Python's round(d / 2) (torchvision's centre crop).
+int64_t half_rounded_to_even(int64_t d) {
+  const int64_t q = d / 2;
+  return (d % 2 != 0 && q % 2 != 0) ? q + 1 : q;
 }
 
 }  // namespace
@@ -45,30 +38,40 @@ at::Tensor preprocess_image(const at::Tensor& rgb8, const model::Preprocessing& 
     throw Error("preprocess_image expects an [H,W,3] uint8 photo");
   }
   const int64_t h = rgb8.size(0), w = rgb8.size(1);
-  at::Tensor x;  // [1, 3, h, w] levels at the card's size
+  at::Tensor levels;  // [H, W, 3] at the card's size
   switch (pre.crop) {
     case model::Preprocessing::Crop::kResizeCrop: {
-      // torchvision Resize(int) + CenterCrop: shorter side -> resize, then centre crop.
-      const int64_t nh = h <= w ? pre.resize : static_cast<int64_t>(pre.resize * h / static_cast<double>(w));
-      const int64_t nw = w <= h ? pre.resize : static_cast<int64_t>(pre.resize * w / static_cast<double>(h));
-      x = resize_rgb8(rgb8, std::max<int64_t>(nh, pre.height), std::max<int64_t>(nw, pre.width));
-      const int64_t top = static_cast<int64_t>(std::lround((x.size(2) - pre.height) / 2.0));
-      const int64_t left = static_cast<int64_t>(std::lround((x.size(3) - pre.width) / 2.0));
-      x = x.slice(2, top, top + pre.height).slice(3, left, left + pre.width);
+      // torchvision's Resize(int) + CenterCrop on a PIL image: the shorter side to
+      // pre.resize (the longer one truncated), then the centre, its offset rounded as
+      // Python's round() does, half to even.
+      const int64_t nh = std::max<int64_t>(
+          h <= w ? pre.resize : static_cast<int64_t>(pre.resize * h / static_cast<double>(w)), pre.height);
+      const int64_t nw = std::max<int64_t>(
+          w <= h ? pre.resize : static_cast<int64_t>(pre.resize * w / static_cast<double>(h)), pre.width);
+      PilResizeOptions options;
+      options.crop_top = half_rounded_to_even(nh - pre.height);
+      options.crop_left = half_rounded_to_even(nw - pre.width);
+      options.crop_height = pre.height;
+      options.crop_width = pre.width;
+      levels = pil_resize(rgb8, nh, nw, options);
       break;
     }
     case model::Preprocessing::Crop::kCentralFraction: {
-      // TF-slim eval: the centred square of central_fraction x shorter side, resized.
-      const int64_t side = std::max<int64_t>(1, static_cast<int64_t>(std::min(h, w) * pre.central_fraction));
-      const int64_t top = (h - side) / 2, left = (w - side) / 2;
-      x = resize_rgb8(rgb8.slice(0, top, top + side).slice(1, left, left + side), pre.height, pre.width);
+      // TF-slim eval: the centred square of central_fraction x the shorter side, resized;
+      // as Pillow's box, in floats, not cut to whole pixels first.
+      const double side = static_cast<double>(std::min(h, w)) * pre.central_fraction;
+      const double top = (static_cast<double>(h) - side) / 2, left = (static_cast<double>(w) - side) / 2;
+      PilResizeOptions options;
+      options.box = {static_cast<float>(left), static_cast<float>(top), static_cast<float>(left + side),
+                     static_cast<float>(top + side)};
+      levels = pil_resize(rgb8, pre.height, pre.width, options);
       break;
     }
     case model::Preprocessing::Crop::kStretch:
-      x = resize_rgb8(rgb8, pre.height, pre.width);
+      levels = pil_resize(rgb8, pre.height, pre.width);
       break;
   }
-  return normalized_chw(x, pre);
+  return normalized_chw(levels, pre);
 }
 
 at::Tensor load_network_input(const std::string& path, const model::Preprocessing& pre) {

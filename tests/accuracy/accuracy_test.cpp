@@ -1,6 +1,8 @@
 // Acceptance: featvis reproduces the published top-1/top-5 of the three real models on
-// the 1000 sample photos within 0.5 points (figures from ../shared/models/README.md),
-// a margin that also covers the photos whose verdict is a near tie.
+// the 1000 sample photos (figures from ../shared/models/README.md, measured with ONNX
+// Runtime on Pillow's pixels) to within one photo, and photos whose verdict is a near tie.
+// The preprocessing is Pillow's to the byte (tests/image/pil_resize_test.cpp): five of the
+// six figures come out exactly, Tiny Darknet's top-5 one photo high.
 #include "support/test_support.h"
 
 #include <featvis/inference/evaluate.h>
@@ -36,13 +38,13 @@ TEST_P(Accuracy, ReproducesPublishedFigures) {
               "near ties: %ld top-1, %ld top-5\n",
               e.card, r.top1_percent(), e.top1, r.top5_percent(), e.top5, r.images / r.seconds,
               static_cast<long>(r.top1_near_ties), static_cast<long>(r.top5_near_ties));
-  // Within 0.5 points of the published figure on any CPU: here, and still when every
-  // near tie (a verdict that rounding on another machine could flip) went the other way.
-  // Counted in images, so that the bound itself is exact: 0.5 points of 1000 photos is 5.
+  // Within one photo of the published figure on any CPU: here, and still when every near
+  // tie (a verdict that rounding on another machine could flip) went the other way.
+  // Counted in images, so that the bound itself is exact.
   const auto images_off = [&](int64_t hits, double published_percent) {
     return std::llabs(hits - std::llround(published_percent * static_cast<double>(r.images) / 100));
   };
-  const int64_t allowed = std::llround(0.5 * static_cast<double>(r.images) / 100);
+  const int64_t allowed = 1;
   EXPECT_LE(images_off(r.top1, e.top1) + r.top1_near_ties, allowed);
   EXPECT_LE(images_off(r.top5, e.top5) + r.top5_near_ties, allowed);
 }

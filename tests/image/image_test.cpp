@@ -3,8 +3,10 @@
 #include "support/test_support.h"
 
 #include <featvis/image/image.h>
+#include <featvis/image/pil_resize.h>
 #include <featvis/util/error.h>
 
+#include <cmath>
 #include <filesystem>
 
 namespace {
@@ -77,12 +79,12 @@ TEST(Image, CentralFractionAndScalingFollowTheCard) {
   EXPECT_GT(x[2].min().item<double>(), -0.6);
 }
 
-// preprocess_image as whole-tensor ops: ATen's antialiased kernel, rounded to levels, centre
-// crop, then (x - mean) / std.
+// preprocess_image as whole-tensor ops on Pillow's levels (image/pil_resize.h, compared with
+// Pillow itself in pil_resize_test.cpp): centre crop at Python's round(), then (x - mean) / std.
 at::Tensor tensor_ops_preprocess(const at::Tensor& rgb8, int64_t nh, int64_t nw, int64_t size, const Preprocessing& pre) {
-  at::Tensor x = rgb8.permute({2, 0, 1}).unsqueeze(0).to(at::kFloat);
-  x = at::_upsample_bilinear2d_aa(x, {nh, nw}, false).round().clamp(0, 255);
-  const int64_t top = std::lround((nh - size) / 2.0), left = std::lround((nw - size) / 2.0);
+  at::Tensor x = featvis::image::pil_resize(rgb8, nh, nw).permute({2, 0, 1}).unsqueeze(0).to(at::kFloat);
+  const auto python_round_half = [](int64_t d) { return static_cast<int64_t>(std::nearbyint(d / 2.0)); };
+  const int64_t top = python_round_half(nh - size), left = python_round_half(nw - size);
   x = x.slice(2, top, top + size).slice(3, left, left + size);
   const at::Tensor mean = at::tensor({pre.mean[0], pre.mean[1], pre.mean[2]}).view({1, 3, 1, 1});
   const at::Tensor std = at::tensor({pre.std[0], pre.std[1], pre.std[2]}).view({1, 3, 1, 1});

@@ -1,4 +1,4 @@
-// WebP and TIFF decoding, and JPEGs turned upright by their EXIF orientation: pixels
+// JPEG, WebP and TIFF decoding, and JPEGs turned upright by their EXIF orientation: pixels
 // written by the reference encoders come back where they were written.
 #include "support/onnx_builder.h"
 #include "support/photo_files.h"
@@ -57,6 +57,36 @@ TEST(PhotoFormats, CorruptWebpAndTiffAreOneClearError) {
             std::string::npos);
   EXPECT_NE(featvis::testing::error_of([&] { featvis::image::load_image_rgb8(tiff); }).find("cannot read image '" + tiff),
             std::string::npos);
+}
+
+// A smooth photo through the JPEG decoder (libjpeg-turbo): every level within a few of
+// what was encoded at quality 100, so rows, channels and colour conversion are in place.
+at::Tensor smooth_photo() {
+  const at::Tensor y = at::arange(48, at::kFloat).view({48, 1, 1}), x = at::arange(64, at::kFloat).view({1, 64, 1});
+  const at::Tensor c = at::arange(3, at::kFloat).view({1, 1, 3});
+  return (40 + 3 * y + 2 * x + 30 * c).clamp(0, 255).to(at::kByte);
+}
+
+TEST(PhotoFormats, JpegKeepsPixelsWithinCompressionError) {
+  const at::Tensor photo = smooth_photo();
+  const std::string path = temp_dir() + "/smooth.jpg";
+  write_bytes(path, jpeg_of(photo));
+  const at::Tensor back = featvis::image::load_image_rgb8(path);
+  ASSERT_EQ(back.sizes(), photo.sizes());
+  EXPECT_LE((back.to(at::kInt) - photo.to(at::kInt)).abs().max().item<int>(), 3);
+}
+
+// A JPEG cut short is an error, not a photo padded with grey; bytes that are no JPEG
+// after the start marker are one, too.
+TEST(PhotoFormats, CutOrCorruptJpegIsOneClearError) {
+  const std::string plain = jpeg_of(smooth_photo());
+  const std::string cut = temp_dir() + "/cut.jpg", corrupt = temp_dir() + "/corrupt.jpg";
+  write_bytes(cut, plain.substr(0, plain.size() - 40));  // into the last rows' data
+  write_bytes(corrupt, plain.substr(0, 3) + std::string(200, '\x42'));
+  const std::string cut_error = featvis::testing::error_of([&] { featvis::image::load_image_rgb8(cut); });
+  EXPECT_NE(cut_error.find("cannot read image '" + cut + "': truncated JPEG"), std::string::npos) << cut_error;
+  const std::string corrupt_error = featvis::testing::error_of([&] { featvis::image::load_image_rgb8(corrupt); });
+  EXPECT_NE(corrupt_error.find("cannot read image '" + corrupt + "': corrupt JPEG"), std::string::npos) << corrupt_error;
 }
 
 TEST(PhotoFormats, ExifOrientationTurnsJpegsUpright) {
