@@ -10,6 +10,7 @@
 #include <featvis/model/model.h>
 
 #include <filesystem>
+#include <limits>
 
 namespace {
 
@@ -192,6 +193,66 @@ TEST(BlockedBackprop, ChannelStatsMatchMeanMaxAndArgmaxOnTheDenseTensor) {
   expect_stats_match(graph, at::randn({3, 3, 13, 13}), {"a", "b", "y"});
 }
 
+// channel_stats' numbers exactly as plane_stats sums them (each row in float, the rows in
+// double), from the dense tensors the same program's forward writes with oneDNN's own
+// eltwise primitives. The scan takes a recorded convolution's statistics and applies its
+// ReLU / ReLU6 / LeakyReLU in one pass (fused_activations): any difference in the
+// activation's bits would show in the layers after it.
+void expect_stats_exact(const featvis::graph::Graph& graph, const at::Tensor& x, const std::vector<std::string>& wanted) {
+  const auto program = graph.blocked_program(x.sizes().vec(), wanted);
+  ASSERT_NE(program, nullptr);
+  const auto stats = program->channel_stats(x);
+  const featvis::graph::TensorMap dense = program->run(x);
+  for (const auto& w : wanted) {
+    const at::Tensor t = dense.at(w).contiguous();
+    const int64_t n_items = t.size(0), channels = t.size(1), h = t.size(2), wd = t.size(3);
+    at::Tensor mean = at::empty({n_items, channels}, at::kFloat), max = at::empty({n_items, channels}, at::kFloat);
+    at::Tensor where = at::empty({n_items, channels}, at::kLong);
+    const float* p = t.data_ptr<float>();
+    for (int64_t k = 0; k < n_items * channels; ++k, p += h * wd) {
+      double total = 0.0;
+      float best = -std::numeric_limits<float>::infinity();
+      int64_t at_ = 0;
+      for (int64_t y = 0; y < h; ++y) {
+        float row = 0.f;
+        for (int64_t i = 0; i < wd; ++i) {
+          row += p[y * wd + i];
+          if (p[y * wd + i] > best) best = p[y * wd + i], at_ = y * wd + i;
+        }
+        total += row;
+      }
+      mean.data_ptr<float>()[k] = static_cast<float>(total / static_cast<double>(h * wd));
+      max.data_ptr<float>()[k] = best;
+      where.data_ptr<int64_t>()[k] = at_;
+    }
+    const auto& s = stats.at(w);
+    EXPECT_TRUE(at::equal(s.mean, mean)) << w << ": " << (s.mean - mean).abs().max().item<float>();
+    EXPECT_TRUE(at::equal(s.max, max)) << w;
+    EXPECT_TRUE(at::equal(s.where, where)) << w;
+  }
+}
+
+TEST(BlockedBackprop, StatisticsTakenWithTheActivationAreExact) {
+  const std::vector<TestNode> nodes{
+      TestNode{"Conv", {"input"}, "a", {{"kernel_shape", {3, 3}}, {"pads", {1, 1, 1, 1}}}},
+      TestNode{"Relu", {"a"}, "b"},
+      TestNode{"Conv", {"b"}, "c", {{"kernel_shape", {3, 3}}, {"strides", {2, 2}}}},
+      TestNode{"LeakyRelu", {"c"}, "d"},
+      TestNode{"Conv", {"d"}, "e", {{"kernel_shape", {1, 1}}}},
+      TestNode{"Add", {"d", "e"}, "f"},
+      TestNode{"Conv", {"f"}, "y", {{"kernel_shape", {3, 3}}, {"pads", {1, 1, 1, 1}}}}};
+  // 20 channels: a blocked layout with padding lanes in its last block.
+  const auto graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(nodes, 20, 13), "fused stats");
+  at::manual_seed(2);
+  const at::Tensor x = at::randn({3, 20, 13, 13});
+  // The convolutions alone (their activations write over them), every tensor (the
+  // activations' outputs are recorded too, so they are written beside their inputs), and
+  // "c" read again by the Add after its LeakyReLU.
+  for (const std::vector<std::string>& wanted :
+       {std::vector<std::string>{"a", "c", "e", "y"}, {"a", "b", "c", "d", "e", "f", "y"}, {"c", "f"}})
+    expect_stats_exact(graph, x, wanted);
+}
+
 TEST(BlockedBackprop, MobileNetV2ChannelStatsOnPhotos) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
   FEATVIS_REQUIRE_IMAGES(images);
@@ -206,6 +267,13 @@ TEST(BlockedBackprop, MobileNetV2ChannelStatsOnPhotos) {
   expect_stats_match(model.graph, at::stack(photos),
                      {"MobileNetV2/Conv2d_0_0", "MobileNetV2/expanded_conv_2/expand", "MobileNetV2/expanded_conv_8/project",
                       "MobileNetV2/expanded_conv_12/add/add", "MobileNetV2/Conv2d_18_1"});
+  // The convolutions of the first blocks as the scan records them, each but the projections
+  // followed by a ReLU6 (a Clip) taken in the statistics pass.
+  expect_stats_exact(model.graph, at::stack(photos),
+                     {"MobileNetV2/Conv2d_0_0/preact", "MobileNetV2/expanded_conv_1/depthwise/preact",
+                      "MobileNetV2/expanded_conv_1/project", "MobileNetV2/expanded_conv_2/expand/preact",
+                      "MobileNetV2/expanded_conv_2/depthwise/preact", "MobileNetV2/expanded_conv_2/project",
+                      "MobileNetV2/expanded_conv_3/expand/preact"});
 }
 
 }  // namespace
