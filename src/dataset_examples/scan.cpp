@@ -20,22 +20,37 @@ namespace featvis::dataset_examples {
 namespace {
 
 struct DecodedBatch {
-  std::vector<at::Tensor> inputs;
+  at::Tensor input;              // [n, 3, H, W], undefined when no photo could be read
   std::vector<int64_t> indices;  // into the image list
+  std::vector<at::Tensor> views;  // the first ones' views_of_input, as many as were asked for
   std::vector<std::string> skipped;
 };
 
+// The photo as the card cropped it, in pixel levels: the network input with the card's
+// scaling undone (exact: the levels are integers, far from a rounding tie).
+at::Tensor view_of_input(const at::Tensor& chw, const model::Preprocessing& pre) {
+  const at::Tensor rgb = pre.bgr ? chw.flip({0}) : chw;
+  const at::Tensor mean = at::tensor({pre.mean[0], pre.mean[1], pre.mean[2]}).view({3, 1, 1});
+  const at::Tensor std = at::tensor({pre.std[0], pre.std[1], pre.std[2]}).view({3, 1, 1});
+  return (rgb * std + mean).round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous();
+}
+
+// Photos [begin, end) as one batch, with the views of the first `views` of them: all off
+// the network's threads, which wait only for the finished batch.
 DecodedBatch decode(const std::string& root, const std::vector<std::string>& images, size_t begin, size_t end,
-                    const model::Preprocessing& pre) {
+                    const model::Preprocessing& pre, size_t views) {
   DecodedBatch batch;
+  std::vector<at::Tensor> inputs;
   for (size_t i = begin; i < end; ++i) {
     try {
-      batch.inputs.push_back(image::load_network_input((std::filesystem::path(root) / images[i]).string(), pre));
+      inputs.push_back(image::load_network_input((std::filesystem::path(root) / images[i]).string(), pre));
       batch.indices.push_back(static_cast<int64_t>(i));
     } catch (const Error& e) {
       batch.skipped.push_back(e.what());
     }
   }
+  for (size_t i = 0; i < inputs.size() && i < views; ++i) batch.views.push_back(view_of_input(inputs[i], pre));
+  if (!inputs.empty()) batch.input = at::stack(inputs);
   return batch;
 }
 
@@ -120,15 +135,6 @@ std::shared_ptr<const graph::BlockedBackprop> blocked_scan(const model::Model& m
   return model.graph.blocked_program(input.sizes().vec(), layers);
 }
 
-// The photo as the card cropped it, in pixel levels: the network input with the card's
-// scaling undone (exact: the levels are integers, far from a rounding tie).
-at::Tensor view_of_input(const at::Tensor& chw, const model::Preprocessing& pre) {
-  const at::Tensor rgb = pre.bgr ? chw.flip({0}) : chw;
-  const at::Tensor mean = at::tensor({pre.mean[0], pre.mean[1], pre.mean[2]}).view({3, 1, 1});
-  const at::Tensor std = at::tensor({pre.std[0], pre.std[1], pre.std[2]}).view({3, 1, 1});
-  return (rgb * std + mean).round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous();
-}
-
 }  // namespace
 
 std::vector<std::string> card_ranking_tensors(const model::Model& model) {
@@ -156,30 +162,30 @@ ScanResult scan_examples(const model::Model& model, const std::string& images_ro
   const size_t total = images.size(), step = static_cast<size_t>(options.batch_size);
   const model::Preprocessing& pre = model.card.preprocessing;
   ProgressBar bar(static_cast<int64_t>(total), "examples", options.progress);
+  int64_t batches = 0;
+  const int64_t view_bytes = int64_t{3} * pre.height * pre.width;
+  int64_t views_left = options.keep_views_bytes / view_bytes;  // views still to keep
   BackgroundThread decoder;  // one thread for every batch (util/background_thread.h)
   auto decode_from = [&](size_t begin) {
-    const size_t end = std::min(begin + step, total);
-    return decoder.submit([&images_root, &images, begin, end, &pre] { return decode(images_root, images, begin, end, pre); });
+    const size_t end = std::min(begin + step, total), views = static_cast<size_t>(views_left);
+    return decoder.submit(
+        [&images_root, &images, begin, end, &pre, views] { return decode(images_root, images, begin, end, pre, views); });
   };
   size_t begin = static_cast<size_t>(progress.images_done);
   std::future<DecodedBatch> next;
   if (begin < total) next = decode_from(begin);
-  int64_t batches = 0, kept_bytes = 0;
-  const int64_t view_bytes = int64_t{3} * pre.height * pre.width;
   while (begin < total) {
     DecodedBatch batch = next.get();
     const size_t after = std::min(begin + step, total);
+    for (size_t i = 0; i < batch.views.size(); ++i) result.views[batch.indices[i]] = std::move(batch.views[i]);
+    views_left -= static_cast<int64_t>(batch.views.size());
     // Decode the next batch while this one runs through the network.
     if (after < total) next = decode_from(after);
     progress.skipped.insert(progress.skipped.end(), batch.skipped.begin(), batch.skipped.end());
-    for (size_t i = 0; i < batch.inputs.size() && kept_bytes + view_bytes <= options.keep_views_bytes; ++i) {
-      result.views[batch.indices[i]] = view_of_input(batch.inputs[i], pre);
-      kept_bytes += view_bytes;
-    }
-    if (!batch.inputs.empty()) {
+    if (batch.input.defined()) {
       c10::InferenceMode guard;
       const at::Device device = model.graph.device();
-      const at::Tensor input = at::stack(batch.inputs).to(device);
+      const at::Tensor input = batch.input.to(device);
       const at::Tensor indices = at::tensor(batch.indices, at::TensorOptions().dtype(at::kLong)).to(device);
       if (const auto program = blocked_scan(model, input, options.layers)) {
         const auto stats = program->channel_stats(input);
@@ -191,7 +197,7 @@ ScanResult scan_examples(const model::Model& model, const std::string& images_ro
         const graph::TensorMap acts = model.graph.run_inference(input, options.layers);
         for (auto& layer : result.layers) record(layer, model.graph, acts.at(layer.name), indices);
       }
-      result.images_scanned += static_cast<int64_t>(batch.inputs.size());
+      result.images_scanned += static_cast<int64_t>(batch.indices.size());
     }
     begin = after;
     progress.images_done = static_cast<int64_t>(begin);
