@@ -170,7 +170,7 @@ void bind_examples(py::module_& m) {
            },
            py::arg("layer"), py::arg("unit"), py::arg("columns") = 0, "The crops side by side, as a featvis.Picture.");
   m.def("examples", &examples, py::arg("model"), py::arg("images"), py::arg("out"), py::arg("layers") = "all",
-        py::kw_only(), py::arg("top") = 9, py::arg("batch") = 16, py::arg("checkpoint_every") = 8,
+        py::kw_only(), py::arg("top") = 9, py::arg("batch") = 16, py::arg("checkpoint_every") = 64,
         py::arg("thumbnail") = 128, py::arg("progress") = true,
         "Dataset examples as `featvis examples MODEL --images IMAGES --out OUT`: one pass over a folder of "
         "photos keeping each unit's top photos; writes OUT/index.json and crop thumbnails. layers: 'all' (the "

@@ -143,7 +143,7 @@ void add_examples_command(CLI::App& app) {
   cmd->add_option("--top,-k", args->scan.top_k, "photos kept per unit and list")->check(CLI::Range(int64_t{1}, int64_t{1000}));
   cmd->add_option("--out,-o", args->out, "output directory")->required();
   cmd->add_option("--batch", args->scan.batch_size, "photos per forward pass")->check(CLI::Range(int64_t{1}, int64_t{4096}));
-  cmd->add_option("--checkpoint-every", args->scan.checkpoint_every, "save progress every N batches")
+  cmd->add_option("--checkpoint-every", args->scan.checkpoint_every, "save progress every N batches (a kill loses at most that much; Ctrl-C saves at once)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   auto* size = cmd->add_option("--crop-size,--thumbnail", args->crops.size,
                                "longest side of a crop thumbnail in pixels, 8-1024 (smaller boxes keep their size)");

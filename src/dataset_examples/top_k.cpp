@@ -51,10 +51,15 @@ void TopK::add(const at::Tensor& scores, const at::Tensor& images, const at::Ten
 // enters.)
 void TopK::add_on_cpu(const at::Tensor& scores, const at::Tensor& images, const at::Tensor& positions) {
   const int64_t n = scores.size(0), units = this->units(), k = this->k();
-  // Fresh copies, updated in place: tensors handed out by scores() etc. keep their values.
-  scores_ = scores_.clone(at::MemoryFormat::Contiguous);
-  images_ = images_.clone(at::MemoryFormat::Contiguous);
-  positions_ = positions_.clone(at::MemoryFormat::Contiguous);
+  // Updated in place, but tensors handed out by scores() etc. keep their values: a state
+  // someone else still holds is copied first (copy on write; the scan holds none, and
+  // copying 18,057 units x 3 rankings every batch cost a tenth of its merge time).
+  const auto own = [](at::Tensor& t) {
+    if (t.use_count() > 1 || !t.is_contiguous()) t = t.clone(at::MemoryFormat::Contiguous);
+  };
+  own(scores_);
+  own(images_);
+  own(positions_);
   const at::Tensor batch = scores.to(at::kFloat).contiguous();
   const at::Tensor where = positions.to(at::kLong).contiguous();
   const at::Tensor ids = images.to(at::kLong).contiguous();

@@ -17,10 +17,16 @@ at::Tensor normalized_chw(const at::Tensor& levels, const model::Preprocessing& 
   at::Tensor out = at::empty({3, h, w}, at::kFloat);
   const uint8_t* src = levels.data_ptr<uint8_t>();
   float* dst = out.data_ptr<float>();
-  for (int c = 0; c < 3; ++c) {
-    const float mean = pre.mean[c], std = pre.std[c];
-    float* to = dst + (pre.bgr ? 2 - c : c) * h * w;
-    for (int64_t i = 0; i < h * w; ++i) to[i] = (static_cast<float>(src[3 * i + c]) - mean) / std;
+  const int64_t plane = h * w;
+  float* to0 = dst + (pre.bgr ? 2 : 0) * plane;
+  float* to1 = dst + plane;
+  float* to2 = dst + (pre.bgr ? 0 : 2) * plane;
+  const float m0 = pre.mean[0], m1 = pre.mean[1], m2 = pre.mean[2];
+  const float s0 = pre.std[0], s1 = pre.std[1], s2 = pre.std[2];
+  for (int64_t i = 0; i < plane; ++i) {
+    to0[i] = (static_cast<float>(src[3 * i]) - m0) / s0;
+    to1[i] = (static_cast<float>(src[3 * i + 1]) - m1) / s1;
+    to2[i] = (static_cast<float>(src[3 * i + 2]) - m2) / s2;
   }
   return out;
 }

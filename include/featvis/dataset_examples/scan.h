@@ -26,9 +26,11 @@ struct ScanOptions {
   int64_t top_k = 9;
   int64_t batch_size = 16;
   // Where progress is saved (every `checkpoint_every` batches and when stopped) and
-  // resumed from; empty: neither.
+  // resumed from; empty: neither. Each save writes every unit's top-k (3 MB for
+  // MobileNetV2's 18k units) on the scan's thread: every 8 batches cost 5 % of a scan at
+  // 200 photos/s; every 64 (1,024 photos, seconds of work) costs under 1 %.
   std::string checkpoint_path;
-  int64_t checkpoint_every = 8;
+  int64_t checkpoint_every = 64;
   bool progress = true;
   std::function<bool()> stop_requested;  // polled after each batch
   // Bytes of photo views ([H, W, 3] uint8: the card's crop in pixel levels, what crops are
