@@ -10,6 +10,8 @@
 # EXTRA (more `featvis examples` flags, e.g. --no-crops or --crop-size 64), LAYERS_MAX (the first N conv layers only),
 # MODEL (../shared/models/mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx), PYTHON (/usr/bin/python3),
 # OUT (the examples folder, $BUILD/bench-examples/out; deleted first).
+# Unless EXTRA has --no-crops, featvis runs once more with --no-crops (into OUT.bare), and
+# the two process wall times are compared: what the crop stage adds to a whole run.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -56,6 +58,15 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   --top "$TOP" --batch "$BATCH" --threads "$THREADS" --quiet --json ${EXTRA:-} --out "$OUT" > "$RUN/featvis.json"
 /usr/bin/time -v -o "$RUN/ort.time" node "$ROOT/bench/ort_forward.js" --model "$RUN/model_nbatch.onnx" \
   --input-file "$RUN/images.f32" --batch "$BATCH" --threads "$THREADS" > "$RUN/ort.json"
+# The same command without crops, as a whole process too: what the crops add to a run,
+# startup (libraries, model) on both sides.
+rm -f "$RUN/bare.time"
+if [[ " ${EXTRA:-} " != *" --no-crops "* ]]; then
+  rm -rf "$OUT.bare"
+  /usr/bin/time -v -o "$RUN/bare.time" "$FEATVIS" examples mobilenet_v2 --images "$IMAGES" --layers "$LAYERS" \
+    --top "$TOP" --batch "$BATCH" --threads "$THREADS" --quiet --json ${EXTRA:-} --no-crops --out "$OUT.bare" > "$RUN/bare.json"
+  rm -rf "$OUT.bare"
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 "$PYTHON" - "$RUN" <<'PY'
@@ -76,6 +87,10 @@ print(f"| featvis examples (scan: decode + forward + top-k) | {f['images_per_sec
 print(f"| ONNX Runtime forward only (pre-decoded input) | {o['images_per_s']:.1f} | {o_rss:.0f} | {o_wall:.1f} |")
 print(f"ratio featvis/ORT images/s: {f['images_per_second'] / o['images_per_s']:.2f}")
 print(f"featvis process wall / scan alone: {f_wall:.1f} / {f['scan_seconds']:.1f} s = {f_wall / f['scan_seconds']:.2f}")
+import os
+if os.path.exists(f"{run}/bare.time"):
+    b_rss, b_wall = time_v(f"{run}/bare.time")
+    print(f"featvis process wall with crops / the same with --no-crops: {f_wall:.2f} / {b_wall:.2f} s = {f_wall / b_wall:.2f}")
 c = f.get("crops")
 if c:
     print(f"crops: {c['entries']} entries, {c['files']} files, {c['photos']} photos ({c['decoded']} decoded again), "
