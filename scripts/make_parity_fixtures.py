@@ -76,7 +76,7 @@ def source(name):
 
 # --all (opt-in, not in CI): every classification model torchvision lists, at opset 13 and
 # at the newest, at its usual input size; layer_a/layer_b are its first and next-to-last
-# child modules. Hundreds of MB each (vgg16 528 MB, vit_h_14 2.5 GB): see NOTES-lrp.md.
+# child modules. Hundreds of MB each (vgg16 528 MB, vit_h_14 2.5 GB): see docs/notes/NOTES-lrp.md.
 def all_architectures():
     names = torchvision.models.list_models(module=torchvision.models)
     return [n for base in names for n in (base, base + f"_opset{NEWEST_OPSET}")]

@@ -31,7 +31,7 @@ FIELDS = ["name", "opset", "status", "logits", "layer_a", "layer_b", "grad", "ex
           "export_peak_mb", "check_peak_mb", "onnx_mb", "error"]
 # Models whose export needs more than this many bytes per parameter free before it starts:
 # the module, its traced copy and the serialized protobuf each hold the weights, plus the
-# float64-free activations of a batch of 2 (measured peak: see NOTES-tvall.md).
+# float64-free activations of a batch of 2 (measured peak: see docs/notes/NOTES-tvall.md).
 BYTES_PER_PARAM = 24
 MARGIN = 2 << 30
 

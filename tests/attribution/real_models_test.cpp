@@ -113,7 +113,7 @@ TEST(RealLrp, ConservationOnMobileNetV2IsReportedAndBounded) {
   FEATVIS_REQUIRE_MODEL(file, kMobileNetV2);
   FEATVIS_REQUIRE_IMAGES(images);
   const model::Model model = model::load_model("mobilenet_v2");
-  for (const char* name : {"n01530575_brambling.JPEG"}) {  // three photos in NOTES-lrp.md; one here for CI time
+  for (const char* name : {"n01530575_brambling.JPEG"}) {  // three photos in docs/notes/NOTES-lrp.md; one here for CI time
     const at::Tensor image = photo(images, name, model);
     const objective::Objective target = top1_target(model, image);
     for (const std::string& composite : {"epsilon-plus", "epsilon-gamma-box"}) {
@@ -136,7 +136,7 @@ TEST(RealLrp, ConservationOnMobileNetV2IsReportedAndBounded) {
           EXPECT_LE(c.relevance_sum, c.target_value * (1 + 1e-6)) << name;
         }
         // Measured 70.1-75.3% on brambling, tench and motor scooter (1 and 2 threads); the
-        // other three settings lose 99.8-100% to the folded biases (NOTES-lrp.md).
+        // other three settings lose 99.8-100% to the folded biases (docs/notes/NOTES-lrp.md).
         if (composite == "epsilon-gamma-box" && ignore_bias) EXPECT_LT(c.relative_error, 0.95) << name;
       }
     }

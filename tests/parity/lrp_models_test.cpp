@@ -1,7 +1,7 @@
 // LRP on the transformers and gated CNNs among the parity fixtures (random-weight
 // torchvision exports made at test time; each case skips when its file is absent): it
 // runs, returns the image's shape, and its conservation error is reported and bounded.
-// What loses relevance, per model (figures in NOTES-lrp2.md):
+// What loses relevance, per model (figures in docs/notes/NOTES-lrp2.md):
 // * vit_tiny: the class token (a constant, Concat'ed to the patches) and the position
 //   embedding (a constant Add) keep the relevance that reaches them; nothing else does
 //   (LayerNorm, attention and GELU conserve, and torchvision's Linear biases start at ~0).
@@ -50,7 +50,7 @@ struct Case {
   const char* fixture;
   const char* composite;
   bool ignore_bias;
-  double bound;  // on the relative conservation error; measured values in NOTES-lrp2.md
+  double bound;  // on the relative conservation error; measured values in docs/notes/NOTES-lrp2.md
 };
 
 TEST(LrpOnTorchvision, TransformersAndGatedCnnsKeepTheImageShapeAndBoundedConservation) {
