@@ -20,22 +20,24 @@ at::Tensor photo(const std::string& dir, const std::string& file, const model::M
   return image::load_image01(dir + "/" + file, model.card.preprocessing);
 }
 
-// Completeness at 64 steps (black baseline, the default adaptive trapezoid rule).
-TEST(RealIntegratedGradients, CompletenessWithinTwoPercentAt64Steps) {
+// Completeness at 128 steps (black baseline, the default adaptive trapezoid rule).
+TEST(RealIntegratedGradients, CompletenessWithinTwoPercentAt128Steps) {
   FEATVIS_REQUIRE_MODEL(file, kMobileNetV2);
   FEATVIS_REQUIRE_IMAGES(images);
   const model::Model model = model::load_model("mobilenet_v2");
   AttributionOptions o;
   o.method = Method::kIntegratedGradients;
-  o.integrated_gradients.steps = 64;
+  o.integrated_gradients.steps = 128;
   for (const char* name : {"n01440764_tench.JPEG", "n02669723_academic_gown.JPEG", "n03791053_motor_scooter.JPEG"}) {
     const at::Tensor image = photo(images, name, model);
     const Attribution a = attribute(model, top1_target(model, image), image, o);
     const Completeness& c = *a.completeness;
     std::printf("[ IG       ] %s: sum %.4f, f(x)-f(black) %.4f, error %.2f%% (%.0f ms)\n", name, c.attribution_sum,
                 c.target_difference, 100 * c.relative_error, a.ms);
-    // Measured 0.02-1.04% at 1 and 2 threads: the error is the quadrature's (64 steps);
-    // rounding adds about 1e-6 of it.
+    // Measured 0.12-0.19% at 1 and 2 threads: the error is the quadrature's; rounding adds
+    // about 1e-6 of it. At 64 steps the tench's path gave 2.25% once the photo was
+    // preprocessed as Pillow does (0.89-1.14% for the others): 64 intervals are too few for
+    // a margin on every photo, so the bound is checked at 128.
     EXPECT_LT(c.relative_error, 0.02) << name;
   }
 }
