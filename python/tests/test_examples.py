@@ -3,6 +3,7 @@ import json
 import os
 import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -69,12 +70,26 @@ def test_unit_entries_crops_and_sheet(mobilenet, scanned):
 def test_examples_ctrl_c_keeps_a_checkpoint(mobilenet, tmp_path):
     if len(list(SAMPLES.glob("*.JPEG"))) < 500:
         pytest.skip("needs the 1000 sample photos")
-    timer = threading.Timer(2.0, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
+    # Ctrl-C as soon as the first batch is saved, not after a fixed time: a fast machine
+    # scans the 1000 photos before any fixed delay ends.
+    saved = tmp_path / "checkpoint.cbor"
+    finished = threading.Event()
+
+    def interrupt_once_saved():
+        while not finished.is_set():
+            if saved.is_file():
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.001)
+
+    watcher = threading.Thread(target=interrupt_once_saved, daemon=True)
+    watcher.start()
     try:
-        result = featvis.examples(mobilenet, str(SAMPLES), str(tmp_path), ["Conv2d_0_0"], batch=2, progress=False)
+        result = featvis.examples(mobilenet, str(SAMPLES), str(tmp_path), ["Conv2d_0_0"], batch=2,
+                                  checkpoint_every=1, progress=False)
     finally:
-        timer.cancel()
+        finished.set()
+        watcher.join()
     assert result.interrupted
     assert 0 < result.images_done < result.images
     assert (tmp_path / "checkpoint.cbor").is_file()
