@@ -127,11 +127,46 @@ struct BlockedBackprop::Impl {
   std::vector<Value> values;                      // 0 is the graph input
   std::vector<std::pair<std::string, int>> wanted;  // name -> value id
   std::vector<int> last_forward_use;              // value id -> last step that reads it
+  std::vector<int> fused_activation;              // value id -> the step taking its statistics, or -1
 };
 
 namespace {
 
 using Impl = BlockedBackprop::Impl;
+
+// Whether a 4-D f32 layout holds its channels in one inner block of 8 or 16 (what oneDNN's
+// convolutions write): read in place by channel_view, as plain NCHW is.
+bool channels_blocked(const Desc& desc) {
+  const auto& b = desc.data.format_desc.blocking;
+  return desc.data.format_kind == dnnl_blocked && desc.data.ndims == 4 && b.inner_nblks == 1 && b.inner_idxs[0] == 1 &&
+         (b.inner_blks[0] == 8 || b.inner_blks[0] == 16);
+}
+
+// The scan's recorded convolutions are followed by their ReLU / ReLU6: oneDNN's eltwise
+// would read the whole tensor again right after the statistics did (a fifth of the scan's
+// primitive time for MobileNetV2). fused[v] = the activation step that reads value v,
+// takes v's statistics and writes its own output in the same pass (plane_stats with a
+// PlaneActivation), or -1. Only where that is exact: a wanted 4-D value read in place in
+// the activation's own layout, and an activation that keeps a zero a zero (the padding
+// channels of a blocked layout stay zero, as oneDNN keeps them).
+std::vector<int> fused_activations(const Impl& impl) {
+  std::vector<int> fused(impl.values.size(), -1);
+  std::vector<bool> wanted(impl.values.size(), false);
+  for (const auto& w : impl.wanted) wanted[w.second] = true;
+  for (size_t s = 0; s < impl.steps.size(); ++s) {
+    const Impl::Step& step = impl.steps[s];
+    if (step.kind != Impl::Kind::kActivation) continue;
+    const int v = step.in[0];
+    const Activation& a = step.act;
+    const bool zero_stays = a.forward == dnnl::algorithm::eltwise_relu ||
+                            (a.forward == dnnl::algorithm::eltwise_clip_v2 && a.alpha <= 0.f && a.beta >= 0.f);
+    if (v == 0 || !wanted[v] || fused[v] != -1 || !zero_stays) continue;
+    const Desc& d = impl.values[v].desc;
+    if (!(step.src[0] == d && step.dst == d) || impl.values[v].dims.size() != 4) continue;
+    if (channels_blocked(d) || d == plain_desc(impl.values[v].dims)) fused[v] = static_cast<int>(s);
+  }
+  return fused;
+}
 
 // Input channels up to which a convolution's backward-data runs by columns (Step::by_columns).
 constexpr int64_t kFewChannels = 4;
@@ -488,6 +523,7 @@ std::unique_ptr<Impl> compile_impl(const Graph& graph, const std::vector<int64_t
   impl->last_forward_use.assign(impl->values.size(), -1);
   for (size_t s = 0; s < impl->steps.size(); ++s)
     for (int v : impl->steps[s].in) impl->last_forward_use[v] = static_cast<int>(s);
+  impl->fused_activation = fused_activations(*impl);
   return impl;
 }
 
@@ -513,9 +549,7 @@ struct ChannelView {
 
 ChannelView channel_view(const memory& m, const Dims& dims, dnnl::stream& stream) {
   Desc desc = m.get_desc();
-  const auto& blocking = desc.data.format_desc.blocking;
-  const bool blocked = desc.data.format_kind == dnnl_blocked && desc.data.ndims == 4 && blocking.inner_nblks == 1 &&
-                       blocking.inner_idxs[0] == 1 && (blocking.inner_blks[0] == 8 || blocking.inner_blks[0] == 16);
+  const bool blocked = channels_blocked(desc);
   ChannelView v;
   v.source = m;
   if (!blocked) {
@@ -585,7 +619,7 @@ memory columns_to_image(const memory& columns, const Dims& column_dims, const Im
 // Mean, maximum and its position per (item, channel) of a 4-D f32 memory, read in its own
 // layout (channel_view). One pass; with `act`, the same pass writes the activation of
 // every value to act.out, the base of a memory with m's layout (which must then be one
-// channel_view reads in place: fused_activation).
+// channel_view reads in place: fused_activations).
 BlockedBackprop::ChannelStats stats_of(const memory& m, const Dims& dims, dnnl::stream& stream,
                                        const PlaneActivation& act = {}) {
   const ChannelView view = channel_view(m, dims, stream);
@@ -626,36 +660,6 @@ BlockedBackprop::ChannelStats stats_of(const memory& m, const Dims& dims, dnnl::
   return out;
 }
 
-// The scan's recorded convolutions are followed by their ReLU / ReLU6: oneDNN's eltwise
-// would read the whole tensor again right after the statistics did (a fifth of the scan's
-// primitive time for MobileNetV2). fused[v] = the activation step that reads value v,
-// takes v's statistics and writes its own output in the same pass (plane_stats with a
-// PlaneActivation), or -1. Only where that is exact: a wanted 4-D value read in place in
-// the activation's own layout, and an activation that keeps a zero a zero (the padding
-// channels of a blocked layout stay zero, as oneDNN keeps them).
-std::vector<int> fused_activations(const Impl& impl) {
-  std::vector<int> fused(impl.values.size(), -1);
-  std::vector<bool> wanted(impl.values.size(), false);
-  for (const auto& w : impl.wanted) wanted[w.second] = true;
-  for (size_t s = 0; s < impl.steps.size(); ++s) {
-    const Impl::Step& step = impl.steps[s];
-    if (step.kind != Impl::Kind::kActivation) continue;
-    const int v = step.in[0];
-    const Activation& a = step.act;
-    const bool zero_stays = a.forward == dnnl::algorithm::eltwise_relu ||
-                            (a.forward == dnnl::algorithm::eltwise_clip_v2 && a.alpha <= 0.f && a.beta >= 0.f);
-    if (v == 0 || !wanted[v] || fused[v] != -1 || !zero_stays) continue;
-    const Desc& d = impl.values[v].desc;
-    if (!(step.src[0] == d && step.dst == d) || impl.values[v].dims.size() != 4) continue;
-    const auto& b = d.data.format_desc.blocking;
-    const bool in_place = d.data.format_kind == dnnl_blocked &&
-                          ((b.inner_nblks == 1 && b.inner_idxs[0] == 1 && (b.inner_blks[0] == 8 || b.inner_blks[0] == 16)) ||
-                           d == plain_desc(impl.values[v].dims));
-    if (in_place) fused[v] = static_cast<int>(s);
-  }
-  return fused;
-}
-
 PlaneActivation plane_activation(const Activation& a, float* out) {
   PlaneActivation p;
   p.kind = a.forward == dnnl::algorithm::eltwise_relu ? PlaneActivation::Kind::kRelu : PlaneActivation::Kind::kClip;
@@ -672,10 +676,11 @@ std::vector<at::Tensor> run_forward(Run& run) {
   run.values.assign(impl.values.size(), memory());
   run.workspaces.assign(impl.steps.size(), memory());
   run.values[0] = wrap(run.input, impl.values[0].desc);
-  const std::vector<int> fused = run.stats ? fused_activations(impl) : std::vector<int>(impl.values.size(), -1);
   for (size_t s = 0; s < impl.steps.size(); ++s) {
     const Impl::Step& step = impl.steps[s];
-    const bool fuse = step.kind == Impl::Kind::kActivation && fused[step.in[0]] == static_cast<int>(s);
+    // Only the statistics pass fuses: the dense forward keeps oneDNN's eltwise.
+    const bool fuse = run.stats && step.kind == Impl::Kind::kActivation &&
+                      impl.fused_activation[step.in[0]] == static_cast<int>(s);
     // A fused activation whose input nothing else reads writes over it.
     const bool in_place = fuse && impl.last_forward_use[step.in[0]] == static_cast<int>(s);
     memory dst = in_place ? run.values[step.in[0]] : memory(step.dst, cpu_engine());
@@ -720,7 +725,7 @@ std::vector<at::Tensor> run_forward(Run& run) {
       }
     }
     run.values[step.out] = dst;
-    if (run.stats && fused[step.out] == -1)  // summarized while still in cache, or by its activation
+    if (run.stats && impl.fused_activation[step.out] == -1)  // summarized now, or by its activation
       for (size_t k = 0; k < impl.wanted.size(); ++k)
         if (impl.wanted[k].second == step.out) (*run.stats)[k] = stats_of(dst, impl.values[step.out].dims, stream);
     // Free what neither a later step, the backward nor the caller reads.
