@@ -1,4 +1,5 @@
 #include <featvis/graph/plane_stats.h>
+#include <featvis/util/cpu_features.h>
 
 #include <cstring>
 #include <limits>
@@ -144,15 +145,6 @@ template <int B, Kind A>
 struct Avx512 {
   static void go(FEATVIS_PLANE_STATS_ARGS) { stats_avx512<A>(FEATVIS_PLANE_STATS_PASS); }
 };
-
-bool has_avx512() {
-  static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
-  return yes;
-}
-bool has_avx2() {
-  static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
-  return yes;
-}
 #endif
 
 }  // namespace
@@ -172,12 +164,12 @@ bool plane_stats_in_lanes(int lanes, int block, FEATVIS_PLANE_STATS_ARGS) {
     return true;
   }
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (lanes == 8 && has_avx2()) {
+  if (lanes == 8 && cpu_has_avx2()) {
     if (block == 16) with_activation<Avx2, 16>(FEATVIS_PLANE_STATS_PASS);
     else with_activation<Avx2, 8>(FEATVIS_PLANE_STATS_PASS);
     return true;
   }
-  if (lanes == 16 && block == 16 && has_avx512()) {
+  if (lanes == 16 && block == 16 && cpu_has_avx512f()) {
     with_activation<Avx512, 16>(FEATVIS_PLANE_STATS_PASS);
     return true;
   }

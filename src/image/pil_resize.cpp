@@ -4,6 +4,7 @@
 // (tests/image/pil_resize_test.cpp compares with Pillow itself).
 #include <featvis/image/pil_resize.h>
 #include <featvis/util/check.h>
+#include <featvis/util/cpu_features.h>
 
 #include <algorithm>
 #include <cmath>
@@ -122,17 +123,12 @@ __attribute__((target("avx2"))) int64_t width_pass_avx2(const uint8_t* row, int6
   }
   return o;
 }
-
-bool has_avx2() {
-  static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
-  return yes;
-}
 #endif
 
 // The output pixels from 0 the vector loop did; the rest are left to width_pass.
 int64_t width_pass_vector(const uint8_t* row, int64_t readable, const Taps& t, int64_t width, uint8_t* to) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (has_avx2()) return width_pass_avx2(row, readable, t, width, to);
+  if (cpu_has_avx2()) return width_pass_avx2(row, readable, t, width, to);
 #endif
   (void)row, (void)readable, (void)t, (void)width, (void)to;
   return 0;
