@@ -5,6 +5,7 @@
 #include <featvis/util/atomic_file.h>
 #include <featvis/util/check.h>
 #include <featvis/util/progress.h>
+#include <featvis/util/threads.h>
 
 #include <ATen/Parallel.h>
 
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <filesystem>
 #include <map>
@@ -29,47 +31,48 @@ using Box = std::array<int64_t, 4>;  // x0, y0, x1, y1
 using Clock = std::chrono::steady_clock;
 
 // One photo's work: each distinct box once, with every file that shows it (units of
-// deep layers often share a photo and a whole-input box).
+// deep layers often share a photo and a whole-input box). Names as the index has them,
+// relative to the examples folder.
 struct PhotoCrops {
   int64_t image = 0;
   std::vector<Box> boxes;
-  std::vector<std::vector<std::string>> paths;  // per box
+  std::vector<std::vector<const std::string*>> names;  // per box
 };
 
-std::vector<PhotoCrops> crops_by_photo(const std::string& dir, const ExamplesIndex& index, int64_t& entries) {
-  std::map<int64_t, std::map<Box, std::vector<std::string>>> by_image;
+std::vector<PhotoCrops> crops_by_photo(const ExamplesIndex& index, int64_t& entries) {
+  std::map<int64_t, std::map<Box, std::vector<const std::string*>>> by_image;
   for (const auto& layer : index.layers)
     for (const auto& unit : layer.units)
       for (const auto& e : unit.top_max) {
         FEATVIS_CHECK(!e.crop.empty(), "the examples index names no crop files (it was written without crops)");
-        std::vector<std::string>& paths = by_image[e.image][e.box];
-        const std::string path = (fs::path(dir) / e.crop).string();
-        if (std::find(paths.begin(), paths.end(), path) == paths.end()) paths.push_back(path);
+        std::vector<const std::string*>& names = by_image[e.image][e.box];
+        if (std::none_of(names.begin(), names.end(), [&](const std::string* n) { return *n == e.crop; }))
+          names.push_back(&e.crop);
         ++entries;
       }
   std::vector<PhotoCrops> photos;
   for (auto& [image, boxes] : by_image) {
     PhotoCrops p;
     p.image = image;
-    for (auto& [box, paths] : boxes) {
+    for (auto& [box, names] : boxes) {
       p.boxes.push_back(box);
-      p.paths.push_back(std::move(paths));
+      p.names.push_back(std::move(names));
     }
     photos.push_back(std::move(p));
   }
   return photos;
 }
 
-void make_folders(const std::vector<PhotoCrops>& photos) {
-  std::set<fs::path> folders;
-  for (const auto& p : photos)
-    for (const auto& paths : p.paths)
-      for (const auto& path : paths) folders.insert(fs::path(path).parent_path());
-  for (const auto& f : folders) {
-    std::error_code ec;
-    fs::create_directories(f, ec);
-    if (ec) throw Error("cannot create folder '" + f.string() + "': " + ec.message());
-  }
+// The folder of `path`, made unless `made` (one worker's record) says it already was.
+void make_folder_of(const std::string& path, std::set<std::string>& made) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return;
+  const std::string folder = path.substr(0, slash);
+  if (made.count(folder)) return;
+  std::error_code ec;
+  fs::create_directories(folder, ec);  // another worker making it at the same time is no error
+  if (ec) throw Error("cannot create folder '" + folder + "': " + ec.message());
+  made.insert(folder);
 }
 
 // Runs work(i, worker) for i in [0, count) on `threads` threads (worker: 0 to threads - 1,
@@ -116,35 +119,55 @@ void check_crop_options(const CropOptions& options) {
   FEATVIS_CHECK_SETTING(options.keep_views_bytes >= 0, "keep_views_bytes", "bytes to keep must not be negative");
 }
 
+namespace {
+
+void check_box(const Box& box, int64_t height, int64_t width) {
+  const auto [x0, y0, x1, y1] = box;
+  FEATVIS_CHECK(x0 >= 0 && y0 >= 0 && x1 > x0 && y1 > y0 && y1 <= height && x1 <= width, "crop box [", x0, ", ", y0,
+                ", ", x1, ", ", y1, "] is empty or outside the ", width, "x", height, " image");
+}
+
+// One thumbnail's pixels: the box itself inside the image when it is small enough (no
+// copy: the encoder reads rows `stride` bytes apart), else its downscaled copy in `scratch`.
+struct Thumbnail {
+  const uint8_t* pixels = nullptr;
+  int64_t width = 0, height = 0, stride = 0;
+};
+
+Thumbnail thumbnail(const at::Tensor& hwc, const Box& box, int64_t max_side, image::Rgb8Resizer& resizer,
+                    std::vector<uint8_t>& scratch) {
+  const auto [x0, y0, x1, y1] = box;
+  const int64_t h = y1 - y0, w = x1 - x0, image_row = hwc.size(1) * 3;
+  const uint8_t* corner = hwc.data_ptr<uint8_t>() + y0 * image_row + x0 * 3;
+  if (std::max(h, w) <= max_side) return {corner, w, h, image_row};
+  const double scale = static_cast<double>(max_side) / std::max(h, w);
+  Thumbnail t;
+  t.height = std::max<int64_t>(1, std::lround(h * scale));
+  t.width = std::max<int64_t>(1, std::lround(w * scale));
+  t.stride = t.width * 3;
+  scratch.resize(static_cast<size_t>(t.height * t.stride));
+  resizer.resize(corner, h, w, image_row, scratch.data(), t.height, t.width);
+  t.pixels = scratch.data();
+  return t;
+}
+
+}  // namespace
+
 std::vector<at::Tensor> cut_thumbnails(const at::Tensor& hwc, const std::vector<Box>& boxes, int64_t max_side) {
   FEATVIS_CHECK(hwc.dim() == 3 && hwc.size(2) == 3 && hwc.scalar_type() == at::kByte,
                 "cut_thumbnails expects an [H, W, 3] uint8 image");
   FEATVIS_CHECK(max_side >= 1, "thumbnail size must be at least 1 pixel");
-  std::map<std::pair<int64_t, int64_t>, std::vector<size_t>> by_size;
-  for (size_t i = 0; i < boxes.size(); ++i) {
-    const auto [x0, y0, x1, y1] = boxes[i];
-    FEATVIS_CHECK(x0 >= 0 && y0 >= 0 && x1 > x0 && y1 > y0 && y1 <= hwc.size(0) && x1 <= hwc.size(1), "crop box [",
-                  x0, ", ", y0, ", ", x1, ", ", y1, "] is empty or outside the ", hwc.size(1), "x", hwc.size(0), " image");
-    by_size[{y1 - y0, x1 - x0}].push_back(i);
-  }
-  std::vector<at::Tensor> out(boxes.size());
+  for (const Box& box : boxes) check_box(box, hwc.size(0), hwc.size(1));
   const at::Tensor image = hwc.contiguous();
-  const uint8_t* pixels = image.data_ptr<uint8_t>();
-  const int64_t image_row = image.size(1) * 3;
-  for (const auto& [hw, items] : by_size) {
-    const auto [h, w] = hw;
-    // The boxes of this size side by side, copied row by row (no tensor per box).
-    at::Tensor batch = at::empty({static_cast<int64_t>(items.size()), h, w, 3}, at::kByte);
-    uint8_t* to = batch.data_ptr<uint8_t>();
-    for (size_t i : items)
-      for (int64_t y = boxes[i][1]; y < boxes[i][3]; ++y, to += w * 3)
-        std::memcpy(to, pixels + y * image_row + boxes[i][0] * 3, static_cast<size_t>(w * 3));
-    if (std::max(h, w) > max_side) {
-      const double scale = static_cast<double>(max_side) / std::max(h, w);
-      const int64_t th = std::max<int64_t>(1, std::lround(h * scale)), tw = std::max<int64_t>(1, std::lround(w * scale));
-      batch = image::resize_rgb8_aa(batch, th, tw);
-    }
-    for (size_t n = 0; n < items.size(); ++n) out[items[n]] = batch[static_cast<int64_t>(n)];
+  image::Rgb8Resizer resizer;
+  std::vector<uint8_t> scratch;
+  std::vector<at::Tensor> out;
+  for (const Box& box : boxes) {
+    const Thumbnail t = thumbnail(image, box, max_side, resizer, scratch);
+    at::Tensor cut = at::empty({t.height, t.width, 3}, at::kByte);
+    for (int64_t y = 0; y < t.height; ++y)
+      std::memcpy(cut.data_ptr<uint8_t>() + y * t.width * 3, t.pixels + y * t.stride, static_cast<size_t>(t.width * 3));
+    out.push_back(cut);
   }
   return out;
 }
@@ -155,33 +178,43 @@ CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const 
   CropStats stats;
   if (!options.write) return stats;
   const Clock::time_point start = Clock::now();
-  const std::vector<PhotoCrops> photos = crops_by_photo(dir, index, stats.crops);
-  make_folders(photos);
+  const std::vector<PhotoCrops> photos = crops_by_photo(index, stats.crops);
   // The network's view of the photo in pixel levels: the card's crop, no scaling.
   model::Preprocessing view = card;
   view.mean = {0.f, 0.f, 0.f};
   view.std = {1.f, 1.f, 1.f};
   view.bgr = false;
-  // Parallel over photos, one ATen thread each: crops are tiny tensors, and forking ATen's
-  // team per op costs more than it saves (7x slower with 2 threads on a busy machine).
+  // Parallel over photos. The thumbnails are plain loops; only a photo decoded again runs
+  // ATen ops, and those on one ATen thread each: forking ATen's team per op on tiny
+  // tensors costs more than it saves (7x slower with 2 threads on a busy machine).
   const int threads = at::get_num_threads();
   const int workers = static_cast<int>(
       std::min<size_t>(std::max<size_t>(1, photos.size()), options.threads > 0 ? options.threads : threads));
-  at::set_num_threads(1);
+  const bool decode_again = std::any_of(photos.begin(), photos.end(), [&](const PhotoCrops& p) { return !views.count(p.image); });
   struct Restore {
-    int threads;
-    ~Restore() { at::set_num_threads(threads); }
-  } restore{threads};
+    int threads = 0;
+    ~Restore() {
+      if (threads > 0) use_threads(threads);
+    }
+  } restore;
+  if (decode_again) restore.threads = use_threads(1);
   std::mutex mutex;  // guards the stats and the bar
   ProgressBar bar(static_cast<int64_t>(photos.size()), "crops", options.progress);
   int64_t done = 0;
-  // One compressor per worker. Standard Huffman tables: per-image ones would make the
-  // files 12% smaller at 3x the encode time (jpeg.h).
+  // One compressor and resizer per worker. Standard Huffman tables: per-image ones would
+  // make the files 12% smaller at 3x the encode time (jpeg.h).
   image::JpegOptions jpeg_options;
   jpeg_options.quality = options.quality;
   jpeg_options.optimize_huffman = false;
-  std::vector<std::unique_ptr<image::JpegEncoder>> encoders;
-  for (int w = 0; w < workers; ++w) encoders.push_back(std::make_unique<image::JpegEncoder>(jpeg_options));
+  struct Worker {
+    explicit Worker(const image::JpegOptions& o) : encoder(o) {}
+    image::JpegEncoder encoder;
+    image::Rgb8Resizer resizer;
+    std::vector<uint8_t> scratch;   // one thumbnail
+    std::set<std::string> folders;  // made by this worker
+  };
+  std::deque<Worker> tools;  // not movable (the encoder)
+  for (int w = 0; w < workers; ++w) tools.emplace_back(jpeg_options);
   for_each_on_threads(photos.size(), workers, [&](size_t p, int worker) {
     const PhotoCrops& photo = photos[p];
     CropStats mine;
@@ -196,20 +229,27 @@ CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const 
       mine.decoded = 1;
     }
     mine.decode_seconds = seconds_since(t);
-    const std::vector<at::Tensor> thumbs = cut_thumbnails(hwc, photo.boxes, options.size);
-    mine.resize_seconds = seconds_since(t);
-    for (size_t b = 0; b < thumbs.size(); ++b) {
-      const at::Tensor& thumb = thumbs[b];
-      const std::string jpeg = encoders[static_cast<size_t>(worker)]->encode(
-          thumb.data_ptr<uint8_t>(), static_cast<int>(thumb.size(1)), static_cast<int>(thumb.size(0)));
+    FEATVIS_CHECK(hwc.dim() == 3 && hwc.size(2) == 3 && hwc.scalar_type() == at::kByte && hwc.is_contiguous(),
+                  "the view of photo ", photo.image, " is not an [H, W, 3] uint8 image");
+    for (const Box& box : photo.boxes) check_box(box, hwc.size(0), hwc.size(1));
+    Worker& mine_tools = tools[static_cast<size_t>(worker)];
+    for (size_t b = 0; b < photo.boxes.size(); ++b) {
+      const Thumbnail thumb = thumbnail(hwc, photo.boxes[b], options.size, mine_tools.resizer, mine_tools.scratch);
+      mine.resize_seconds += seconds_since(t);
+      const std::string jpeg = mine_tools.encoder.encode(thumb.pixels, static_cast<int>(thumb.width),
+                                                         static_cast<int>(thumb.height), static_cast<int>(thumb.stride));
       mine.encode_seconds += seconds_since(t);
-      for (const std::string& file : photo.paths[b]) write_file(file, jpeg);
+      for (const std::string* name : photo.names[b]) {
+        const std::string file = dir + "/" + *name;
+        make_folder_of(file, mine_tools.folders);
+        write_file(file, jpeg);
+      }
       mine.write_seconds += seconds_since(t);
       mine.bytes += static_cast<int64_t>(jpeg.size());
     }
     std::lock_guard<std::mutex> lock(mutex);
-    for (const auto& paths : photo.paths) stats.files += static_cast<int64_t>(paths.size());
-    stats.encoded += static_cast<int64_t>(thumbs.size());
+    for (const auto& names : photo.names) stats.files += static_cast<int64_t>(names.size());
+    stats.encoded += static_cast<int64_t>(photo.boxes.size());
     stats.decoded += mine.decoded;
     stats.bytes += mine.bytes;
     stats.decode_seconds += mine.decode_seconds;

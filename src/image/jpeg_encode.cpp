@@ -6,6 +6,7 @@
 
 #include <csetjmp>
 #include <cstdlib>
+#include <vector>
 
 namespace featvis::image {
 namespace {
@@ -28,6 +29,7 @@ void on_error(j_common_ptr info) {
 struct JpegEncoder::State {
   jpeg_compress_struct info{};
   ErrorJump error{};
+  std::vector<JSAMPROW> rows;  // all of an image's rows, handed to libjpeg in one call
 };
 
 JpegEncoder::JpegEncoder(const JpegOptions& options) : state_(std::make_unique<State>()) {
@@ -50,8 +52,9 @@ JpegEncoder::JpegEncoder(const JpegOptions& options) : state_(std::make_unique<S
 
 JpegEncoder::~JpegEncoder() { jpeg_destroy_compress(&state_->info); }
 
-std::string JpegEncoder::encode(const uint8_t* rgb, int width, int height) {
+std::string JpegEncoder::encode(const uint8_t* rgb, int width, int height, int stride) {
   FEATVIS_CHECK(width > 0 && height > 0, "cannot encode an empty ", width, "x", height, " JPEG");
+  FEATVIS_CHECK(stride == 0 || stride >= width * 3, "JPEG rows ", stride, " bytes apart cannot hold ", width, " pixels");
   jpeg_compress_struct& info = state_->info;
   unsigned char* buffer = nullptr;
   unsigned long size = 0;
@@ -65,11 +68,11 @@ std::string JpegEncoder::encode(const uint8_t* rgb, int width, int height) {
   info.image_width = static_cast<JDIMENSION>(width);
   info.image_height = static_cast<JDIMENSION>(height);
   jpeg_start_compress(&info, TRUE);
-  const JDIMENSION stride = static_cast<JDIMENSION>(width) * 3;
-  while (info.next_scanline < info.image_height) {
-    JSAMPROW row = const_cast<JSAMPROW>(rgb + info.next_scanline * stride);
-    jpeg_write_scanlines(&info, &row, 1);
-  }
+  const size_t row_bytes = static_cast<size_t>(stride > 0 ? stride : width * 3);
+  state_->rows.resize(static_cast<size_t>(height));
+  for (size_t y = 0; y < state_->rows.size(); ++y) state_->rows[y] = const_cast<JSAMPROW>(rgb + y * row_bytes);
+  while (info.next_scanline < info.image_height)
+    jpeg_write_scanlines(&info, state_->rows.data() + info.next_scanline, info.image_height - info.next_scanline);
   jpeg_finish_compress(&info);
   std::string bytes(reinterpret_cast<const char*>(buffer), size);
   std::free(buffer);

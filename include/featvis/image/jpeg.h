@@ -25,8 +25,9 @@ class JpegEncoder {
   JpegEncoder(const JpegEncoder&) = delete;
   JpegEncoder& operator=(const JpegEncoder&) = delete;
 
-  // `rgb`: height rows of width x 3 bytes, no padding. Throws featvis::Error for an empty image.
-  std::string encode(const uint8_t* rgb, int width, int height);
+  // `rgb`: height rows of width x 3 bytes, `stride` bytes apart (0: packed, width x 3; a
+  // box inside a larger image needs no copy). Throws featvis::Error for an empty image.
+  std::string encode(const uint8_t* rgb, int width, int height, int stride = 0);
 
  private:
   struct State;
