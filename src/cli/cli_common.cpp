@@ -1,5 +1,6 @@
 #include "cli_common.h"
 
+#include <featvis/util/threads.h>
 #include <featvis/util/error.h>
 
 #include <ATen/Context.h>
@@ -22,7 +23,7 @@ namespace {
 
 // Applies the thread count and checks the device, before a model is loaded.
 at::Device run_device(const RunOptions& options) {
-  if (options.threads > 0) at::set_num_threads(options.threads);
+  if (options.threads > 0) use_threads(options.threads);
   at::Device device(at::kCPU);
   try {
     device = at::Device(options.device);

@@ -5,6 +5,7 @@
 #include "cli_common.h"
 #include "commands.h"
 
+#include <featvis/util/threads.h>
 #include <featvis/dataset_examples/image_list.h>
 #include <featvis/graph/layer_name.h>
 #include <featvis/image/image.h>
@@ -68,7 +69,7 @@ std::string step_name(int64_t step) {
 }
 
 void run_timeline(TimelineArgs& args) {
-  if (args.run.threads > 0) at::set_num_threads(args.run.threads);
+  if (args.run.threads > 0) use_threads(args.run.threads);
   if (args.transforms_opt->count()) args.recipe.transforms = args.transforms;
   const model::Series series = model::open_series(args.series, args.card);
   model::check_series(series);

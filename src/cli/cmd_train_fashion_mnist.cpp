@@ -4,6 +4,7 @@
 #include "cli_common.h"
 #include "commands.h"
 
+#include <featvis/util/threads.h>
 #include <featvis/train/fashion_cnn.h>
 
 #include <ATen/Parallel.h>
@@ -23,7 +24,7 @@ struct TrainArgs {
 };
 
 void run_train(TrainArgs& args) {
-  if (args.run.threads > 0) at::set_num_threads(args.run.threads);
+  if (args.run.threads > 0) use_threads(args.run.threads);
   args.train.progress = !args.quiet;
   const train::TrainResult r = train::train_fashion_cnn(args.train);
   if (args.run.json) {
