@@ -907,6 +907,12 @@ std::unordered_map<std::string, BlockedBackprop::ChannelStats> BlockedBackprop::
 
 int BlockedBackprop::forward_primitives() const { return static_cast<int>(impl_->steps.size()); }
 
+std::vector<int64_t> BlockedBackprop::shape(const std::string& name) const {
+  for (const auto& [wanted, id] : impl_->wanted)
+    if (wanted == name) return impl_->values[static_cast<size_t>(id)].dims;
+  throw Error("the blocked program does not make '" + name + "'");
+}
+
 std::vector<std::string> BlockedBackprop::implementations() const {
   std::vector<std::string> names;
   for (const auto& s : impl_->steps) names.push_back(s.implementation);
@@ -986,6 +992,7 @@ std::shared_ptr<const BlockedBackprop> BlockedBackprop::compile(const Graph&, co
 }
 TensorMap BlockedBackprop::run(const at::Tensor&) const { throw Error("this build has no oneDNN headers"); }
 int BlockedBackprop::forward_primitives() const { return 0; }
+std::vector<int64_t> BlockedBackprop::shape(const std::string&) const { throw Error("this build has no oneDNN headers"); }
 std::vector<std::string> BlockedBackprop::implementations() const { return {}; }
 std::unordered_map<std::string, BlockedBackprop::ChannelStats> BlockedBackprop::channel_stats(const at::Tensor&) const {
   throw Error("this build has no oneDNN headers");

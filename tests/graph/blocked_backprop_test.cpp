@@ -8,6 +8,7 @@
 #include <featvis/image/image.h>
 #include <featvis/image/network_input.h>
 #include <featvis/model/model.h>
+#include <featvis/util/error.h>
 
 #include <filesystem>
 #include <limits>
@@ -62,11 +63,15 @@ TEST(BlockedBackprop, ConvReluLeakyAddMatchesTheAtenPath) {
     EXPECT_EQ(graph.blocked_programs(), before) << "the ATen path is the default";
     const Pass blocked = run(graph, x, wanted, GradientKernels::kBlocked);
     EXPECT_EQ(graph.blocked_programs(), before + 1) << "the graph is supported";
+    std::string why;
+    const auto program = featvis::graph::BlockedBackprop::compile(graph, {2, 3, 15, 15}, wanted, &why);
     for (const auto& w : wanted) {
       ASSERT_TRUE(blocked.values.at(w).sizes().equals(aten.values.at(w).sizes())) << w;
       EXPECT_LE(relative(blocked.values.at(w), aten.values.at(w)), 1e-5) << w;
+      EXPECT_EQ(program->shape(w), aten.values.at(w).sizes().vec()) << w << ": the shape known without a forward";
     }
     EXPECT_LE(relative(blocked.gradient, aten.gradient), 1e-5);
+    EXPECT_THROW(program->shape("input"), featvis::Error);  // not wanted
   }
   std::string why;
   EXPECT_EQ(featvis::graph::BlockedBackprop::compile(graph, {2, 3, 15, 15}, {"y"}, &why)->forward_primitives(), 5)

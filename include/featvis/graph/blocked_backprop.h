@@ -75,6 +75,8 @@ class BlockedBackprop {
     at::Tensor mean, max, where;
   };
   std::unordered_map<std::string, ChannelStats> channel_stats(const at::Tensor& input) const;
+  // The [N, C, H, W] sizes of a wanted tensor, known from compiling: no forward needed.
+  std::vector<int64_t> shape(const std::string& name) const;
   // How many oneDNN primitives the forward has (a fused convolution counts once).
   int forward_primitives() const;
   // The implementations oneDNN chose ("jit:avx512_core", ...), one per forward primitive.
