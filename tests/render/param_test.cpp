@@ -6,6 +6,7 @@
 #include <featvis/render/param/color.h>
 #include <featvis/render/param/image_param.h>
 #include <featvis/render/param/maco.h>
+#include <featvis/render/param/plane_fft.h>
 #include <featvis/render/param/spectral.h>
 #include <featvis/util/error.h>
 
@@ -62,6 +63,27 @@ TEST(Spectral, ImageRoundTripsThroughTheSpectrumEvenAndOddSizes) {
     const at::Tensor back = featvis::render::param::spectrum_to_image(spectrum, scale, h, w);
     EXPECT_TRUE(at::allclose(back, image, 1e-5, 1e-5))
         << h << "x" << w << " max err " << (back - image).abs().max().item<float>();
+  }
+}
+
+// The per-plane irfft2 (render/param/plane_fft.h) against ATen's irfft2 of the whole
+// batch and its autograd backward: values and the spectrum's gradient, even and odd sizes.
+TEST(Spectral, IrfftByPlanesEqualsAtensIrfft2AndItsGradient) {
+  for (auto [h, w] : {std::pair<int64_t, int64_t>{16, 12}, {15, 9}, {1, 7}, {224, 224}}) {
+    const at::Tensor scale = featvis::render::param::spectrum_scale(h, w, 1.0);
+    const at::Tensor gain = featvis::render::param::spectrum_gain(scale);
+    const at::Tensor spectrum = at::randn({2, 3, h, w / 2 + 1, 2}, seeded(4), at::kFloat);
+    const at::Tensor weights = at::randn({2, 3, h, w}, seeded(5), at::kFloat);
+    const at::Tensor ours_in = spectrum.clone().set_requires_grad(true);
+    const at::Tensor ours = featvis::render::param::irfft2_by_planes(ours_in, gain, h, w);
+    (ours * weights).sum().backward();
+    const at::Tensor aten_in = spectrum.clone().set_requires_grad(true);
+    const at::Tensor aten = at::fft_irfft2(at::view_as_complex((aten_in * gain).contiguous()), c10::IntArrayRef{h, w},
+                                           c10::IntArrayRef{-2, -1}, "ortho");
+    (aten * weights).sum().backward();
+    const double image_scale = aten.abs().max().item<double>(), grad_scale = aten_in.grad().abs().max().item<double>();
+    EXPECT_LE((ours - aten).abs().max().item<double>(), 1e-6 * image_scale) << h << "x" << w;
+    EXPECT_LE((ours_in.grad() - aten_in.grad()).abs().max().item<double>(), 1e-6 * grad_scale) << h << "x" << w;
   }
 }
 

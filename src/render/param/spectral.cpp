@@ -1,4 +1,5 @@
 #include <featvis/render/param/spectral.h>
+#include <featvis/render/param/plane_fft.h>
 #include <featvis/util/error.h>
 
 #include <algorithm>
@@ -38,6 +39,8 @@ at::Tensor spectrum_gain(const at::Tensor& scale) {
 }
 
 at::Tensor gained_spectrum_to_image(const at::Tensor& spectrum, const at::Tensor& gain, int64_t h, int64_t w) {
+  if (spectrum.device().is_cpu() && spectrum.scalar_type() == at::kFloat && gain.scalar_type() == at::kFloat)
+    return irfft2_by_planes(spectrum, gain, h, w);
   const at::Tensor complex = at::view_as_complex((spectrum * gain).contiguous());
   return at::fft_irfft2(complex, c10::IntArrayRef{h, w}, c10::IntArrayRef{-2, -1}, "ortho");
 }

@@ -69,22 +69,25 @@ at::Tensor sample_cpu(const at::Tensor& source, const Affine& m, int64_t out_h, 
     scalar_t* dst = out.data_ptr<scalar_t>();
     const auto v = static_cast<scalar_t>(fill);
     const int64_t in_plane = in_h * in_w, out_plane = out_h * out_w;
-    // Rows apart: each output value is computed alone, whatever the thread count.
+    // Rows apart: each output value is computed alone, whatever the thread count. A row's
+    // taps are computed once, then each plane's row is read and written in order: with the
+    // planes innermost, a batch of 8 renders (24 planes 200 KB apart) touched 24 pages per
+    // pixel and ran 5x slower per plane than a single render.
     at::parallel_for(0, out_h, 16, [&](int64_t y_begin, int64_t y_end) {
+      std::vector<Taps<scalar_t>> row;
+      row.reserve(static_cast<size_t>(out_w));
       for (int64_t y = y_begin; y < y_end; ++y) {
-        for (int64_t xo = 0; xo < out_w; ++xo) {
-          const Taps<scalar_t> t(m, xo, y, in_h, in_w);
-          const scalar_t* s = src + t.corner;
-          scalar_t* d = dst + y * out_w + xo;
-          if (t.inside) {  // most pixels: no border checks
-            for (int64_t p = 0; p < planes; ++p, s += in_plane, d += out_plane) {
-              *d = t.w00 * s[0] + t.w01 * s[1] + t.w10 * s[in_w] + t.w11 * s[in_w + 1];
-            }
-          } else {
-            for (int64_t p = 0; p < planes; ++p, s += in_plane, d += out_plane) {
-              *d = t.w00 * (t.in00 ? s[0] : v) + t.w01 * (t.in01 ? s[1] : v) + t.w10 * (t.in10 ? s[in_w] : v) +
-                   t.w11 * (t.in11 ? s[in_w + 1] : v);
-            }
+        row.clear();
+        for (int64_t xo = 0; xo < out_w; ++xo) row.emplace_back(m, xo, y, in_h, in_w);
+        for (int64_t p = 0; p < planes; ++p) {
+          const scalar_t* plane = src + p * in_plane;
+          scalar_t* d = dst + p * out_plane + y * out_w;
+          for (int64_t xo = 0; xo < out_w; ++xo) {
+            const Taps<scalar_t>& t = row[static_cast<size_t>(xo)];
+            const scalar_t* s = plane + t.corner;
+            d[xo] = t.inside ? t.w00 * s[0] + t.w01 * s[1] + t.w10 * s[in_w] + t.w11 * s[in_w + 1]
+                             : t.w00 * (t.in00 ? s[0] : v) + t.w01 * (t.in01 ? s[1] : v) +
+                                   t.w10 * (t.in10 ? s[in_w] : v) + t.w11 * (t.in11 ? s[in_w + 1] : v);
           }
         }
       }
@@ -103,25 +106,33 @@ at::Tensor adjoint_cpu(const at::Tensor& grad_out, const Affine& m, int64_t in_h
     scalar_t* gi = grad_in.data_ptr<scalar_t>();
     const int64_t in_plane = in_h * in_w, out_plane = out_h * out_w;
     // Planes apart: taps of neighbouring outputs overlap, so each thread owns whole planes
-    // and adds in the same order whatever the thread count.
+    // and adds in the same order whatever the thread count (per plane: output rows, then
+    // pixels, in order). A row's taps are computed once for the thread's planes, each plane's
+    // row then spread in order (planes innermost thrashed the cache at batch 8, as above).
     at::parallel_for(0, planes, 1, [&](int64_t p_begin, int64_t p_end) {
+      std::vector<Taps<scalar_t>> row;
+      row.reserve(static_cast<size_t>(out_w));
       for (int64_t y = 0; y < out_h; ++y) {
-        for (int64_t xo = 0; xo < out_w; ++xo) {
-          const Taps<scalar_t> t(m, xo, y, in_h, in_w);
-          const scalar_t* d = go + p_begin * out_plane + y * out_w + xo;
-          scalar_t* s = gi + p_begin * in_plane + t.corner;
-          for (int64_t p = p_begin; p < p_end; ++p, d += out_plane, s += in_plane) {
+        row.clear();
+        for (int64_t xo = 0; xo < out_w; ++xo) row.emplace_back(m, xo, y, in_h, in_w);
+        for (int64_t p = p_begin; p < p_end; ++p) {
+          const scalar_t* d = go + p * out_plane + y * out_w;
+          scalar_t* plane = gi + p * in_plane;
+          for (int64_t xo = 0; xo < out_w; ++xo) {
+            const Taps<scalar_t>& t = row[static_cast<size_t>(xo)];
+            scalar_t* s = plane + t.corner;
+            const scalar_t g = d[xo];
             if (t.inside) {
-              s[0] += t.w00 * *d;
-              s[1] += t.w01 * *d;
-              s[in_w] += t.w10 * *d;
-              s[in_w + 1] += t.w11 * *d;
+              s[0] += t.w00 * g;
+              s[1] += t.w01 * g;
+              s[in_w] += t.w10 * g;
+              s[in_w + 1] += t.w11 * g;
               continue;
             }
-            if (t.in00) s[0] += t.w00 * *d;
-            if (t.in01) s[1] += t.w01 * *d;
-            if (t.in10) s[in_w] += t.w10 * *d;
-            if (t.in11) s[in_w + 1] += t.w11 * *d;
+            if (t.in00) s[0] += t.w00 * g;
+            if (t.in01) s[1] += t.w01 * g;
+            if (t.in10) s[in_w] += t.w10 * g;
+            if (t.in11) s[in_w + 1] += t.w11 * g;
           }
         }
       }
