@@ -281,4 +281,36 @@ TEST(BlockedBackprop, MobileNetV2ChannelStatsOnPhotos) {
                       "MobileNetV2/expanded_conv_3/expand/preact"});
 }
 
+// A batch whose activations outgrow the cache runs in chunks of photos (Graph::run_blocked):
+// each photo's values and gradient as when it runs alone, in the batch's order.
+TEST(BlockedBackprop, ABatchRunInChunksEqualsEachPhotoAlone) {
+  FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
+  FEATVIS_REQUIRE_IMAGES(images);
+  const featvis::model::Model model = featvis::model::load_model("mobilenet_v2");
+  std::vector<at::Tensor> photos;
+  for (const auto& entry : std::filesystem::directory_iterator(images)) {
+    if (entry.path().extension() != ".JPEG") continue;
+    photos.push_back(featvis::image::load_network_input(entry.path().string(), model.card.preprocessing));
+    if (photos.size() == 3) break;
+  }
+  ASSERT_EQ(photos.size(), 3u);
+  const std::vector<std::string> wanted{"MobileNetV2/expanded_conv_8/expand"};
+  const int before = model.graph.blocked_programs();
+  const Pass batch = run(model.graph, at::stack(photos), wanted, GradientKernels::kBlocked);
+  // The batch's program, and at least one for the chunks' shape.
+  EXPECT_GE(model.graph.blocked_programs(), before + 2) << "a batch of 3 MobileNetV2 photos runs in chunks";
+  for (size_t i = 0; i < photos.size(); ++i) {
+    const GradientKernelsGuard guard(GradientKernels::kBlocked);
+    const at::Tensor input = photos[i].unsqueeze(0).requires_grad_(true);
+    const at::Tensor alone = model.graph.run(input, wanted).at(wanted[0]);
+    // The same projection as run() draws for the batch, this photo's slice of it.
+    at::Generator generator = at::detail::createCPUGenerator(7);
+    const at::Tensor weights = at::randn(batch.values.at(wanted[0]).sizes(), generator)[static_cast<int64_t>(i)];
+    (alone[0] * weights).sum().backward();
+    const at::Tensor mine = batch.values.at(wanted[0])[static_cast<int64_t>(i)];
+    EXPECT_LE(relative(mine, alone[0].detach()), 1e-5) << "photo " << i;
+    EXPECT_LE(relative(batch.gradient[static_cast<int64_t>(i)], input.grad()[0]), 1e-5) << "photo " << i;
+  }
+}
+
 }  // namespace

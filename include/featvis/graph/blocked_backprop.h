@@ -77,6 +77,9 @@ class BlockedBackprop {
   std::unordered_map<std::string, ChannelStats> channel_stats(const at::Tensor& input) const;
   // The [N, C, H, W] sizes of a wanted tensor, known from compiling: no forward needed.
   std::vector<int64_t> shape(const std::string& name) const;
+  // The bytes of every value the forward makes (dense f32 sizes; the blocked layouts pad
+  // channels to 8 or 16): what a batch's activations weigh.
+  int64_t value_bytes() const;
   // How many oneDNN primitives the forward has (a fused convolution counts once).
   int forward_primitives() const;
   // The implementations oneDNN chose ("jit:avx512_core", ...), one per forward primitive.
