@@ -258,16 +258,22 @@ TEST(BlockedBackprop, StatisticsTakenWithTheActivationAreExact) {
     expect_stats_exact(graph, x, wanted);
 }
 
+// The network inputs of the first `count` JPEGs the folder lists.
+std::vector<at::Tensor> network_inputs(const std::string& folder, const featvis::model::Model& model, size_t count) {
+  std::vector<at::Tensor> photos;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    if (entry.path().extension() != ".JPEG") continue;
+    photos.push_back(featvis::image::load_network_input(entry.path().string(), model.card.preprocessing));
+    if (photos.size() == count) break;
+  }
+  return photos;
+}
+
 TEST(BlockedBackprop, MobileNetV2ChannelStatsOnPhotos) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
   FEATVIS_REQUIRE_IMAGES(images);
   const featvis::model::Model model = featvis::model::load_model("mobilenet_v2");
-  std::vector<at::Tensor> photos;
-  for (const auto& entry : std::filesystem::directory_iterator(images)) {
-    if (entry.path().extension() != ".JPEG") continue;
-    photos.push_back(featvis::image::load_network_input(entry.path().string(), model.card.preprocessing));
-    if (photos.size() == 2) break;
-  }
+  const std::vector<at::Tensor> photos = network_inputs(images, model, 2);
   ASSERT_EQ(photos.size(), 2u);
   expect_stats_match(model.graph, at::stack(photos),
                      {"MobileNetV2/Conv2d_0_0", "MobileNetV2/expanded_conv_2/expand", "MobileNetV2/expanded_conv_8/project",
@@ -287,12 +293,7 @@ TEST(BlockedBackprop, ABatchRunInChunksEqualsEachPhotoAlone) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
   FEATVIS_REQUIRE_IMAGES(images);
   const featvis::model::Model model = featvis::model::load_model("mobilenet_v2");
-  std::vector<at::Tensor> photos;
-  for (const auto& entry : std::filesystem::directory_iterator(images)) {
-    if (entry.path().extension() != ".JPEG") continue;
-    photos.push_back(featvis::image::load_network_input(entry.path().string(), model.card.preprocessing));
-    if (photos.size() == 3) break;
-  }
+  const std::vector<at::Tensor> photos = network_inputs(images, model, 3);
   ASSERT_EQ(photos.size(), 3u);
   const std::vector<std::string> wanted{"MobileNetV2/expanded_conv_8/expand"};
   const int before = model.graph.blocked_programs();
