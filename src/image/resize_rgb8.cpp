@@ -237,20 +237,4 @@ void Rgb8Resizer::resize(const uint8_t* src, int64_t h, int64_t w, int64_t src_s
   for (int64_t y = 0; y < height; ++y) width_row(rows_.data() + y * in_row, across, width, dst + y * row);
 }
 
-at::Tensor resize_rgb8_aa(const at::Tensor& images, int64_t height, int64_t width) {
-  const bool batch = images.dim() == 4;
-  FEATVIS_CHECK((images.dim() == 3 || batch) && images.size(-1) == 3 && images.scalar_type() == at::kByte &&
-                    images.device().is_cpu(),
-                "resize_rgb8_aa expects [H, W, 3] or [N, H, W, 3] uint8 images on the CPU");
-  FEATVIS_CHECK(height >= 1 && width >= 1, "cannot resize to ", width, "x", height);
-  const at::Tensor in = batch ? images.contiguous() : images.unsqueeze(0).contiguous();
-  const int64_t n = in.size(0), h = in.size(1), w = in.size(2);
-  at::Tensor result = at::empty({n, height, width, 3}, at::kByte);
-  Rgb8Resizer resizer;
-  for (int64_t item = 0; item < n; ++item)
-    resizer.resize(in.data_ptr<uint8_t>() + item * h * w * 3, h, w, w * 3,
-                   result.data_ptr<uint8_t>() + item * height * width * 3, height, width);
-  return batch ? result : result.squeeze(0);
-}
-
 }  // namespace featvis::image

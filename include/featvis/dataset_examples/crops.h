@@ -46,7 +46,7 @@ struct CropStats {
 
 // The thumbnails of `boxes` ([x0, y0, x1, y1], inside the image) of one [H, W, 3] uint8
 // image, each [h, w, 3] uint8 with its longest side at most `max_side` (antialiased
-// bilinear, the network input's filter, resize_rgb8_aa). Boxes of one size are resized in one batch.
+// bilinear, the network input's filter: image::Rgb8Resizer).
 std::vector<at::Tensor> cut_thumbnails(const at::Tensor& hwc, const std::vector<std::array<int64_t, 4>>& boxes,
                                        int64_t max_side);
 

@@ -6,8 +6,6 @@
 // comes second): it runs on whole rows, and the per-pixel width pass on fewer of them.
 // On CPUs with AVX2 and FMA both passes run 8 floats at a time (two pixels in the width
 // pass); elsewhere 4 (one pixel).
-#include <ATen/ATen.h>
-
 #include <cstdint>
 #include <map>
 #include <utility>
@@ -26,7 +24,9 @@ class Rgb8Resizer {
 
   // `src`: h rows of w RGB pixels, the rows `src_stride` bytes apart (a box inside a
   // larger image); `dst`: height rows of width pixels, packed. Rounded half to even and
-  // clamped as preprocess_image rounds.
+  // clamped as preprocess_image rounds. Equal to ATen's _upsample_bilinear2d_aa up to float
+  // rounding (the pass order, fused multiply-adds in ATen's build and in the AVX2 loops): a
+  // level at a rounding tie can differ by 1 (tests/image/resize_rgb8_test.cpp).
   void resize(const uint8_t* src, int64_t h, int64_t w, int64_t src_stride, uint8_t* dst, int64_t height,
               int64_t width);
 
@@ -49,10 +49,5 @@ class Rgb8Resizer {
   std::vector<float> line_;  // one output row in float before rounding (wide path)
 };
 
-// [H, W, 3] uint8 -> [height, width, 3] uint8 (or [N, H, W, 3] -> [N, height, width, 3]).
-// Equal to ATen's result up to float rounding (the pass order, fused multiply-adds in
-// ATen's build and in the AVX2 loops): a level at a rounding tie can differ by 1
-// (tests/dataset_examples/crops_test.cpp).
-at::Tensor resize_rgb8_aa(const at::Tensor& images, int64_t height, int64_t width);
 
 }  // namespace featvis::image
