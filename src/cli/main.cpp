@@ -75,7 +75,7 @@ int run(int argc, char** argv) {
 }
 
 // Sanitizer builds exit normally: their leak check runs from an atexit handler.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kSanitized = true;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || __has_feature(thread_sanitizer)

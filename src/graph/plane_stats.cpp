@@ -126,7 +126,7 @@ struct Sse {
   static void go(FEATVIS_PLANE_STATS_ARGS) { vector_stats<B, 4, A>(FEATVIS_PLANE_STATS_PASS); }
 };
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if FEATVIS_X86_TARGETS
 // The statistics read every recorded activation once: a tenth of the scan's time in 4-lane
 // SSE2. A 16-channel block is one AVX-512 register, two AVX2 ones.
 template <int B, Kind A>
@@ -163,7 +163,7 @@ bool plane_stats_in_lanes(int lanes, int block, FEATVIS_PLANE_STATS_ARGS) {
     else with_activation<Sse, 8>(FEATVIS_PLANE_STATS_PASS);
     return true;
   }
-#if defined(__x86_64__) && defined(__GNUC__)
+#if FEATVIS_X86_TARGETS
   if (lanes == 8 && cpu_has_avx2()) {
     if (block == 16) with_activation<Avx2, 16>(FEATVIS_PLANE_STATS_PASS);
     else with_activation<Avx2, 8>(FEATVIS_PLANE_STATS_PASS);

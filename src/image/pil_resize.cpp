@@ -12,7 +12,7 @@
 #include <cstring>
 #include <vector>
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if FEATVIS_X86_TARGETS
 #include <immintrin.h>
 #endif
 
@@ -88,7 +88,7 @@ void width_pass(const uint8_t* row, const Taps& t, int64_t begin, int64_t end, u
   }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if FEATVIS_X86_TARGETS
 // The same two output pixels at a time in AVX2: a pixel's RGB (and one byte more) as four
 // 32-bit lanes, every tap slot read (the weights past a pixel's count are 0). Integer sums,
 // so the bytes are the scalar loop's on every CPU. Stops at the first pixel whose slots
@@ -127,7 +127,7 @@ __attribute__((target("avx2"))) int64_t width_pass_avx2(const uint8_t* row, int6
 
 // The output pixels from 0 the vector loop did; the rest are left to width_pass.
 int64_t width_pass_vector(const uint8_t* row, int64_t readable, const Taps& t, int64_t width, uint8_t* to) {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if FEATVIS_X86_TARGETS
   if (cpu_has_avx2()) return width_pass_avx2(row, readable, t, width, to);
 #endif
   (void)row, (void)readable, (void)t, (void)width, (void)to;

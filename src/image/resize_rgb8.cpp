@@ -6,9 +6,8 @@
 #include <cmath>
 #include <cstring>
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if FEATVIS_X86_TARGETS
 #include <immintrin.h>
-#define FEATVIS_RESIZE_AVX2 1
 #endif
 
 namespace featvis::image {
@@ -113,7 +112,7 @@ void width_row(const float* line, const Axis& across, int64_t width, uint8_t* ou
   }
 }
 
-#ifdef FEATVIS_RESIZE_AVX2
+#if FEATVIS_X86_TARGETS
 // ---- AVX2 + FMA loops, picked at run time.
 
 // Eight levels as eight floats.
@@ -216,7 +215,7 @@ void Rgb8Resizer::resize(const uint8_t* src, int64_t h, int64_t w, int64_t src_s
   const Axis& across = axis(w, width);
   const int64_t in_row = w * 3, row = width * 3;
   if (rows_.size() < static_cast<size_t>(height * in_row + 8)) rows_.assign(static_cast<size_t>(height * in_row + 8), 0.0f);
-#ifdef FEATVIS_RESIZE_AVX2
+#if FEATVIS_X86_TARGETS
   if (wide_) {
     if (line_.size() < static_cast<size_t>(row + 8)) line_.assign(static_cast<size_t>(row + 8), 0.0f);
     for (int64_t y = 0; y < height; ++y)

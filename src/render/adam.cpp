@@ -36,7 +36,7 @@ inline __attribute__((always_inline)) void update_range(T* __restrict__ p, const
   }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if FEATVIS_X86_TARGETS
 // 8 floats per instruction instead of baseline x86-64's 4: the square root and the two
 // divisions were 11 % of a render step's fixed cost (docs/PERFORMANCE.md).
 template <typename T, bool kDecays>
@@ -49,7 +49,7 @@ __attribute__((target("avx2"))) void update_range_avx2(T* p, const T* g, T* m, T
 template <typename T, bool kDecays>
 void update(T* p, const T* g, T* m, T* v, int64_t n, const Update<T>& u) {
   at::parallel_for(0, n, 16384, [&](int64_t begin, int64_t end) {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if FEATVIS_X86_TARGETS
     if (cpu_has_avx2()) return update_range_avx2<T, kDecays>(p, g, m, v, begin, end, u);
 #endif
     update_range<T, kDecays>(p, g, m, v, begin, end, u);

@@ -31,7 +31,7 @@ inline __attribute__((always_inline)) void mix_range(const T* __restrict__ r, co
   }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if FEATVIS_X86_TARGETS
 // Twice the width of baseline x86-64; AVX2 alone, no fused multiply-adds, so the same bits.
 template <typename T>
 __attribute__((target("avx2"))) void mix_range_avx2(const T* r, const T* g, const T* b, T* o0, T* o1, T* o2,
@@ -52,7 +52,7 @@ at::Tensor mix_cpu(const at::Tensor& t, const Matrix3& m) {
       scalar_t* o = out.data_ptr<scalar_t>() + n * 3 * pixels;
       // Each pixel is computed alone, so the result does not depend on the thread count.
       at::parallel_for(0, pixels, 16384, [&](int64_t begin, int64_t end) {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if FEATVIS_X86_TARGETS
         if (cpu_has_avx2())
           return mix_range_avx2(a, a + pixels, a + 2 * pixels, o, o + pixels, o + 2 * pixels, k, begin, end);
 #endif
