@@ -20,6 +20,32 @@ float triangle(float x) {
   return x < 1.0f ? 1.0f - x : 0.0f;
 }
 
+// The AVX-512 width pass's groups: the widest (16, else 8 outputs) whose every group's taps
+// lie within the 32 inputs of two vectors from its first one.
+void add_groups(Axis& a, int64_t output_size) {
+  for (const int64_t group : {16, 8}) {
+    bool fits = true;
+    for (int64_t x0 = 0; x0 < output_size && fits; x0 += group) {
+      const int64_t last = std::min(x0 + group, output_size) - 1;
+      fits = a.first[static_cast<size_t>(last)] + a.taps - a.first[static_cast<size_t>(x0)] <= 32;
+    }
+    if (!fits) continue;
+    a.group = group;
+    for (int64_t x0 = 0; x0 < output_size; x0 += group) {
+      const int64_t base = a.first[static_cast<size_t>(x0)];
+      a.group_base.push_back(static_cast<int32_t>(base));
+      for (int64_t j = 0; j < a.taps; ++j)
+        for (int64_t lane = 0; lane < 16; ++lane) {
+          const int64_t x = x0 + lane;
+          const bool used = lane < group && x < output_size;
+          a.group_index.push_back(used ? static_cast<int32_t>(a.first[static_cast<size_t>(x)] + j - base) : 0);
+          a.group_weights.push_back(used ? a.weights[static_cast<size_t>(x * a.taps + j)] : 0.0f);
+        }
+    }
+    return;
+  }
+}
+
 // ATen's _compute_indices_weights_aa, then padded to a fixed tap count: the first tap of
 // an output moved back at the far edge, the missing weights zero.
 Axis make_axis(int64_t input_size, int64_t output_size) {
@@ -56,6 +82,7 @@ Axis make_axis(int64_t input_size, int64_t output_size) {
       a.pairs.insert(a.pairs.end(), 4, a.weights[static_cast<size_t>(i * a.taps + j)]);
       a.pairs.insert(a.pairs.end(), 4, a.weights[static_cast<size_t>((i + 1) * a.taps + j)]);
     }
+  add_groups(a, output_size);
   return a;
 }
 
@@ -193,14 +220,154 @@ __attribute__((target("avx2,fma"))) void round_to_levels_avx2(const float* in, i
   }
   for (; i < n; ++i) out[i] = static_cast<uint8_t>(std::clamp(std::nearbyint(in[i]), 0.0f, 255.0f));
 }
+
+// ---- AVX-512 loops, picked at run time. The same products and sums as the AVX2 ones,
+// in the same order; only the lanes differ.
+
+// `taps` rows of 48 zero bytes, for the last pixels of a row (one per thread: the loops
+// are free functions).
+std::vector<uint8_t>& tail_rows(int64_t taps) {
+  thread_local std::vector<uint8_t> rows;
+  rows.assign(static_cast<size_t>(taps * 48), 0);
+  return rows;
+}
+
+__attribute__((target("avx512f,fma"))) inline __m512 levels16(const uint8_t* p) {
+  return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
+
+// One output row of the height pass, as three planes `plane` floats apart (red, green,
+// blue): 16 pixels (48 levels, three vectors) at a time, then the three vectors' lanes
+// sorted by colour with two permutes a plane.
+__attribute__((target("avx512f,fma"))) void height_planes_avx512(const uint8_t* first, int64_t stride,
+                                                                 const float* wt, int64_t taps, int64_t w,
+                                                                 float* out, int64_t plane) {
+  // Lane k of a plane is level 3k + c of the 48: first from vectors 0 and 1, then from 2.
+  alignas(64) static const int32_t kFromFirstTwo[3][16] = {
+      {0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 0, 0, 0, 0, 0},
+      {1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31, 0, 0, 0, 0, 0},
+      {2, 5, 8, 11, 14, 17, 20, 23, 26, 29, 0, 0, 0, 0, 0, 0}};
+  alignas(64) static const int32_t kThenThird[3][16] = {
+      {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 17, 20, 23, 26, 29},
+      {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 18, 21, 24, 27, 30},
+      {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 19, 22, 25, 28, 31}};
+  // 16 pixels from `p` (rows `step` bytes apart) into the three planes at x.
+  const auto sixteen = [&](const uint8_t* p, int64_t step, int64_t x) __attribute__((target("avx512f,fma"))) {
+    const __m512 w0 = _mm512_set1_ps(wt[0]);
+    __m512 a0 = _mm512_mul_ps(levels16(p), w0);
+    __m512 a1 = _mm512_mul_ps(levels16(p + 16), w0);
+    __m512 a2 = _mm512_mul_ps(levels16(p + 32), w0);
+    for (int64_t j = 1; j < taps; ++j) {
+      const uint8_t* r = p + j * step;
+      const __m512 wj = _mm512_set1_ps(wt[j]);
+      a0 = _mm512_fmadd_ps(levels16(r), wj, a0);
+      a1 = _mm512_fmadd_ps(levels16(r + 16), wj, a1);
+      a2 = _mm512_fmadd_ps(levels16(r + 32), wj, a2);
+    }
+    for (int c = 0; c < 3; ++c) {
+      const __m512 two = _mm512_permutex2var_ps(a0, _mm512_load_si512(kFromFirstTwo[c]), a1);
+      _mm512_storeu_ps(out + c * plane + x, _mm512_permutex2var_ps(two, _mm512_load_si512(kThenThird[c]), a2));
+    }
+  };
+  int64_t x = 0;
+  for (; x + 16 <= w; x += 16) sixteen(first + 3 * x, stride, x);
+  if (x < w) {  // the last pixels, copied into 16 pixels of zeros (they land in the planes' padding)
+    std::vector<uint8_t>& tail = tail_rows(taps);
+    for (int64_t j = 0; j < taps; ++j) std::memcpy(tail.data() + j * 48, first + j * stride + 3 * x, static_cast<size_t>(3 * (w - x)));
+    sixteen(tail.data(), 48, x);
+  }
+}
+
+// The width pass of one row's three planes (`plane` floats apart, into `out_plane` apart):
+// per group of outputs, the 32 inputs from its first one in two vectors, and each tap's
+// 16 inputs picked from them by one permute. The three colours' sums are independent
+// chains, interleaved so that one's multiply-add waits for its previous while the others run.
+__attribute__((target("avx512f,fma"))) void width_planes_avx512(const float* in, int64_t plane, const Axis& across,
+                                                                float* out, int64_t out_plane) {
+  const int64_t taps = across.taps;
+  for (size_t g = 0; g < across.group_base.size(); ++g) {
+    const float* r = in + across.group_base[g];
+    const float* gr = r + plane;
+    const float* b = gr + plane;
+    const __m512 r_lo = _mm512_loadu_ps(r), r_hi = _mm512_loadu_ps(r + 16);
+    const __m512 g_lo = _mm512_loadu_ps(gr), g_hi = _mm512_loadu_ps(gr + 16);
+    const __m512 b_lo = _mm512_loadu_ps(b), b_hi = _mm512_loadu_ps(b + 16);
+    const int32_t* index = across.group_index.data() + g * taps * 16;
+    const float* weight = across.group_weights.data() + g * taps * 16;
+    __m512i i = _mm512_loadu_si512(index);
+    __m512 w = _mm512_loadu_ps(weight);
+    __m512 red = _mm512_mul_ps(_mm512_permutex2var_ps(r_lo, i, r_hi), w);
+    __m512 green = _mm512_mul_ps(_mm512_permutex2var_ps(g_lo, i, g_hi), w);
+    __m512 blue = _mm512_mul_ps(_mm512_permutex2var_ps(b_lo, i, b_hi), w);
+    for (int64_t j = 1; j < taps; ++j) {
+      i = _mm512_loadu_si512(index + 16 * j);
+      w = _mm512_loadu_ps(weight + 16 * j);
+      red = _mm512_fmadd_ps(_mm512_permutex2var_ps(r_lo, i, r_hi), w, red);
+      green = _mm512_fmadd_ps(_mm512_permutex2var_ps(g_lo, i, g_hi), w, green);
+      blue = _mm512_fmadd_ps(_mm512_permutex2var_ps(b_lo, i, b_hi), w, blue);
+    }
+    // A group of 8's upper lanes land where the next group's will be stored.
+    float* to = out + static_cast<int64_t>(g) * across.group;
+    _mm512_storeu_ps(to, red);
+    _mm512_storeu_ps(to + out_plane, green);
+    _mm512_storeu_ps(to + 2 * out_plane, blue);
+  }
+}
+
+// Three planes of floats `plane` apart -> `width` RGB pixels: rounded half to even,
+// clamped to [0, 255] (as the AVX2 loop's packs), and interleaved 16 pixels at a time.
+__attribute__((target("avx512f,fma"))) void interleave_levels_avx512(const float* in, int64_t plane, int64_t width,
+                                                                     uint8_t* out) {
+  // Byte i of output block q (bytes 16q + i: pixel (16q + i) / 3, colour (16q + i) % 3)
+  // from each colour's 16 levels; 0x80: zero.
+  struct Masks {
+    alignas(16) uint8_t bytes[3][3][16];  // [block][colour][i]
+    Masks() {
+      for (int q = 0; q < 3; ++q)
+        for (int c = 0; c < 3; ++c)
+          for (int i = 0; i < 16; ++i)
+            bytes[q][c][i] = (16 * q + i) % 3 == c ? static_cast<uint8_t>((16 * q + i) / 3) : 0x80;
+    }
+  };
+  static const Masks masks;
+  const __m512i zero = _mm512_setzero_si512();
+  for (int64_t x = 0; x < width; x += 16) {
+    __m128i level[3];
+    for (int c = 0; c < 3; ++c)
+      level[c] = _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_cvtps_epi32(_mm512_loadu_ps(in + c * plane + x)), zero));
+    __m128i block[3];
+    for (int q = 0; q < 3; ++q) {
+      block[q] = _mm_setzero_si128();
+      for (int c = 0; c < 3; ++c)
+        block[q] = _mm_or_si128(block[q], _mm_shuffle_epi8(level[c], _mm_load_si128(reinterpret_cast<const __m128i*>(masks.bytes[q][c]))));
+    }
+    if (x + 16 <= width) {
+      for (int q = 0; q < 3; ++q) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 3 * x + 16 * q), block[q]);
+    } else {
+      alignas(16) uint8_t last[48];
+      for (int q = 0; q < 3; ++q) _mm_store_si128(reinterpret_cast<__m128i*>(last + 16 * q), block[q]);
+      std::memcpy(out + 3 * x, last, static_cast<size_t>(3 * (width - x)));
+    }
+  }
+}
 #endif
 
 }  // namespace
 
-Rgb8Resizer::Rgb8Resizer(bool wide_vectors) : wide_(wide_vectors && cpu_has_avx2() && cpu_has_fma()) {}
+namespace {
+
+Rgb8Resizer::Loops widest_loops(Rgb8Resizer::Loops widest) {
+  using Loops = Rgb8Resizer::Loops;
+  if (widest == Loops::kAvx512 && cpu_has_avx512f() && cpu_has_fma()) return Loops::kAvx512;
+  if (widest != Loops::kPortable && cpu_has_avx2() && cpu_has_fma()) return Loops::kAvx2;
+  return Loops::kPortable;
+}
+
+}  // namespace
+
+Rgb8Resizer::Rgb8Resizer(Loops widest) : loops_(widest_loops(widest)) {}
 
 const Axis& Rgb8Resizer::axis(int64_t input_size, int64_t output_size) {
-  if (axes_.size() > 512) axes_.clear();  // bounded: crop sizes repeat, but never mind if not
   auto [it, inserted] = axes_.try_emplace({input_size, output_size});
   if (inserted) it->second = make_axis(input_size, output_size);
   return it->second;
@@ -211,12 +378,16 @@ void Rgb8Resizer::resize(const uint8_t* src, int64_t h, int64_t w, int64_t src_s
   FEATVIS_CHECK(h >= 1 && w >= 1 && src_stride >= w * 3, "cannot resize a ", w, "x", h, " image with rows ",
                 src_stride, " bytes apart");
   FEATVIS_CHECK(height >= 1 && width >= 1, "cannot resize to ", width, "x", height);
+  if (axes_.size() > 512) axes_.clear();  // bounded: crop sizes repeat, but never mind if not
   const Axis& down = axis(h, height);
   const Axis& across = axis(w, width);
+#if FEATVIS_X86_TARGETS
+  if (loops_ == Loops::kAvx512 && across.group > 0) return resize_avx512(src, src_stride, down, across, w, dst, height, width);
+#endif
   const int64_t in_row = w * 3, row = width * 3;
   if (rows_.size() < static_cast<size_t>(height * in_row + 8)) rows_.assign(static_cast<size_t>(height * in_row + 8), 0.0f);
 #if FEATVIS_X86_TARGETS
-  if (wide_) {
+  if (loops_ != Loops::kPortable) {
     if (line_.size() < static_cast<size_t>(row + 8)) line_.assign(static_cast<size_t>(row + 8), 0.0f);
     for (int64_t y = 0; y < height; ++y)
       height_row_avx2(src + down.first[y] * src_stride, src_stride, down.weights.data() + y * down.taps, down.taps,
@@ -234,6 +405,32 @@ void Rgb8Resizer::resize(const uint8_t* src, int64_t h, int64_t w, int64_t src_s
     height_row(src + down.first[y] * src_stride, src_stride, down.weights.data() + y * down.taps, down.taps, in_row,
                rows_.data() + y * in_row);
   for (int64_t y = 0; y < height; ++y) width_row(rows_.data() + y * in_row, across, width, dst + y * row);
+}
+
+void Rgb8Resizer::resize_avx512(const uint8_t* src, int64_t src_stride, const Axis& down, const Axis& across,
+                                int64_t w, uint8_t* dst, int64_t height, int64_t width) {
+#if FEATVIS_X86_TARGETS
+  // A plane holds w floats and is read up to 32 past a group's first input; the padding
+  // keeps finite values (zeros, or an earlier image's), which only zero weights meet.
+  const int64_t plane = (w + 32 + 15) / 16 * 16;
+  const int64_t out_plane = (width + 16 + 15) / 16 * 16;  // + the upper lanes of a last group of 8
+  // Both buffers start at a cache line: 64-byte stores that straddle two lines cost twice.
+  const auto at_line = [](std::vector<float>& v, int64_t floats) {
+    if (v.size() < static_cast<size_t>(floats + 16)) v.assign(static_cast<size_t>(floats + 16), 0.0f);
+    return v.data() + (16 - reinterpret_cast<uintptr_t>(v.data()) / sizeof(float) % 16) % 16;
+  };
+  float* rows = at_line(rows_, height * 3 * plane);
+  float* line = at_line(line_, 3 * out_plane);
+  for (int64_t y = 0; y < height; ++y)
+    height_planes_avx512(src + down.first[y] * src_stride, src_stride, down.weights.data() + y * down.taps, down.taps,
+                         w, rows + y * 3 * plane, plane);
+  for (int64_t y = 0; y < height; ++y) {
+    width_planes_avx512(rows + y * 3 * plane, plane, across, line, out_plane);
+    interleave_levels_avx512(line, out_plane, width, dst + y * width * 3);
+  }
+#else
+  (void)src, (void)src_stride, (void)down, (void)across, (void)w, (void)dst, (void)height, (void)width;
+#endif
 }
 
 }  // namespace featvis::image

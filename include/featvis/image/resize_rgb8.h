@@ -4,8 +4,15 @@
 // reduction; weights and sums in float), without ATen's per-call set-up, which costs more
 // than the arithmetic for thumbnail-sized images. The height pass comes first (ATen's
 // comes second): it runs on whole rows, and the per-pixel width pass on fewer of them.
-// On CPUs with AVX2 and FMA both passes run 8 floats at a time (two pixels in the width
-// pass); elsewhere 4 (one pixel).
+// Three loop sets, picked by what the CPU has:
+// - AVX-512: the height pass 16 floats at a time, written as three colour planes, so the
+//   width pass computes 16 output pixels of a plane at once, each tap's inputs picked
+//   from two loaded vectors by one permute (when every 16 outputs' taps lie within 32
+//   inputs: downscales up to about 1.8x, or 3.4x in groups of 8; larger ones take AVX2);
+// - AVX2 and FMA: 8 floats at a time, two pixels per vector in the width pass;
+// - portable: 4 floats (one pixel).
+// The AVX-512 and AVX2 loops add the same products in the same order with the same fused
+// multiply-adds, so their bytes are equal.
 #include <cstdint>
 #include <map>
 #include <utility>
@@ -18,9 +25,12 @@ namespace featvis::image {
 // thread-safe: one per thread.
 class Rgb8Resizer {
  public:
-  // wide_vectors: the AVX2 loops where the CPU has them (false: the portable ones, which
-  // the tests also check on AVX2 machines).
-  explicit Rgb8Resizer(bool wide_vectors = true);
+  enum class Loops { kPortable, kAvx2, kAvx512 };
+
+  // The widest loops the CPU has, up to `widest` (narrower ones are for the tests, which
+  // check every set the machine can run).
+  explicit Rgb8Resizer(Loops widest = Loops::kAvx512);
+  Loops loops() const { return loops_; }
 
   // `src`: h rows of w RGB pixels, the rows `src_stride` bytes apart (a box inside a
   // larger image); `dst`: height rows of width pixels, packed. Rounded half to even and
@@ -38,15 +48,26 @@ class Rgb8Resizer {
     std::vector<int64_t> first;
     std::vector<float> weights;  // output-major, `taps` per output
     std::vector<float> pairs;    // outputs 2k, 2k + 1: per tap, 4 x weight(2k), 4 x weight(2k + 1)
+    // The AVX-512 width pass: outputs in groups of `group` (16 or 8; 0: the taps of some
+    // group span more than 32 inputs), per group the first input loaded, and per tap 16
+    // lanes of input indices relative to it and of weights (lanes past the group or the
+    // last output: index 0, weight 0).
+    int64_t group = 0;
+    std::vector<int32_t> group_base;
+    std::vector<int32_t> group_index;
+    std::vector<float> group_weights;
   };
 
  private:
   const Axis& axis(int64_t input_size, int64_t output_size);
 
-  bool wide_;
+  void resize_avx512(const uint8_t* src, int64_t src_stride, const Axis& down, const Axis& across, int64_t w,
+                     uint8_t* dst, int64_t height, int64_t width);
+
+  Loops loops_;
   std::map<std::pair<int64_t, int64_t>, Axis> axes_;
-  std::vector<float> rows_;  // the height pass's output, + padding read by the last pixel's 4th lane
-  std::vector<float> line_;  // one output row in float before rounding (wide path)
+  std::vector<float> rows_;  // the height pass's output, + padding read by the last pixel's 4th lane or the permutes
+  std::vector<float> line_;  // one output row in float before rounding (AVX2, AVX-512)
 };
 
 
