@@ -20,7 +20,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <thread>
 
 namespace featvis::dataset_examples {
@@ -61,18 +60,6 @@ std::vector<PhotoCrops> crops_by_photo(const ExamplesIndex& index, int64_t& entr
     photos.push_back(std::move(p));
   }
   return photos;
-}
-
-// The folder of `path`, made unless `made` (one worker's record) says it already was.
-void make_folder_of(const std::string& path, std::set<std::string>& made) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return;
-  const std::string folder = path.substr(0, slash);
-  if (made.count(folder)) return;
-  std::error_code ec;
-  fs::create_directories(folder, ec);  // another worker making it at the same time is no error
-  if (ec) throw Error("cannot create folder '" + folder + "': " + ec.message());
-  made.insert(folder);
 }
 
 // Runs work(i, worker) for i in [0, count) on `threads` threads (worker: 0 to threads - 1,
@@ -210,8 +197,8 @@ CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const 
     explicit Worker(const image::JpegOptions& o) : encoder(o) {}
     image::JpegEncoder encoder;
     image::Rgb8Resizer resizer;
-    std::vector<uint8_t> scratch;   // one thumbnail
-    std::set<std::string> folders;  // made by this worker
+    std::vector<uint8_t> scratch;  // one thumbnail
+    FileWriter files;              // makes the photos' folders
   };
   std::deque<Worker> tools;  // not movable (the encoder)
   for (int w = 0; w < workers; ++w) tools.emplace_back(jpeg_options);
@@ -236,14 +223,10 @@ CropStats write_crops(const std::string& dir, const ExamplesIndex& index, const 
     for (size_t b = 0; b < photo.boxes.size(); ++b) {
       const Thumbnail thumb = thumbnail(hwc, photo.boxes[b], options.size, mine_tools.resizer, mine_tools.scratch);
       mine.resize_seconds += seconds_since(t);
-      const std::string jpeg = mine_tools.encoder.encode(thumb.pixels, static_cast<int>(thumb.width),
-                                                         static_cast<int>(thumb.height), static_cast<int>(thumb.stride));
+      const std::string_view jpeg = mine_tools.encoder.encode_view(
+          thumb.pixels, static_cast<int>(thumb.width), static_cast<int>(thumb.height), static_cast<int>(thumb.stride));
       mine.encode_seconds += seconds_since(t);
-      for (const std::string* name : photo.names[b]) {
-        const std::string file = dir + "/" + *name;
-        make_folder_of(file, mine_tools.folders);
-        write_file(file, jpeg);
-      }
+      for (const std::string* name : photo.names[b]) mine_tools.files.write(dir + "/" + *name, jpeg);
       mine.write_seconds += seconds_since(t);
       mine.bytes += static_cast<int64_t>(jpeg.size());
     }

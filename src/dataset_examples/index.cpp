@@ -193,7 +193,7 @@ void append_entries(std::string& out, const std::vector<ExampleEntry>& list, boo
 
 }  // namespace
 
-void write_examples_index(const std::string& dir, const ExamplesIndex& index) {
+std::string examples_index_json(const ExamplesIndex& index) {
   std::string out = "{\n";
   const auto field = [&](const char* key, const ojson& value) {
     out += " \"" + std::string(key) + "\": " + value.dump() + ",\n";
@@ -227,7 +227,11 @@ void write_examples_index(const std::string& dir, const ExamplesIndex& index) {
     out += "\n  ]}";
   }
   out += "\n ]\n}\n";
-  write_file_atomically((std::filesystem::path(dir) / "index.json").string(), out);
+  return out;
+}
+
+void write_examples_index(const std::string& dir, const ExamplesIndex& index) {
+  write_file_atomically((std::filesystem::path(dir) / "index.json").string(), examples_index_json(index));
 }
 
 ExamplesIndex read_examples_index(const std::string& path) {

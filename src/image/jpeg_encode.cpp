@@ -3,9 +3,10 @@
 
 #include <cstdio>  // jpeglib.h needs FILE
 #include <jpeglib.h>
+#include <jerror.h>
 
 #include <csetjmp>
-#include <cstdlib>
+#include <new>
 #include <vector>
 
 namespace featvis::image {
@@ -30,6 +31,30 @@ struct JpegEncoder::State {
   jpeg_compress_struct info{};
   ErrorJump error{};
   std::vector<JSAMPROW> rows;  // all of an image's rows, handed to libjpeg in one call
+  // libjpeg writes into `bytes`, which only grows (doubling when libjpeg fills it).
+  jpeg_destination_mgr destination{};
+  std::vector<JOCTET> bytes = std::vector<JOCTET>(16384);
+
+  static State& of(j_compress_ptr info) { return *static_cast<State*>(info->client_data); }
+  static void start_bytes(j_compress_ptr info) {
+    State& s = of(info);
+    s.destination.next_output_byte = s.bytes.data();
+    s.destination.free_in_buffer = s.bytes.size();
+  }
+  static boolean grow_bytes(j_compress_ptr info) {  // libjpeg filled the buffer
+    State& s = of(info);
+    const size_t used = s.bytes.size();
+    try {
+      s.bytes.resize(2 * used);
+    } catch (const std::bad_alloc&) {  // no exception may cross libjpeg's C frames
+      info->err->msg_code = JERR_OUT_OF_MEMORY;
+      (*info->err->error_exit)(reinterpret_cast<j_common_ptr>(info));
+    }
+    s.destination.next_output_byte = s.bytes.data() + used;
+    s.destination.free_in_buffer = s.bytes.size() - used;
+    return TRUE;
+  }
+  static void end_bytes(j_compress_ptr) {}
 };
 
 JpegEncoder::JpegEncoder(const JpegOptions& options) : state_(std::make_unique<State>()) {
@@ -48,23 +73,28 @@ JpegEncoder::JpegEncoder(const JpegOptions& options) : state_(std::make_unique<S
   jpeg_set_defaults(&info);
   jpeg_set_quality(&info, options.quality, TRUE);
   info.optimize_coding = options.optimize_huffman ? TRUE : FALSE;
+  info.client_data = state_.get();
+  state_->destination.init_destination = State::start_bytes;
+  state_->destination.empty_output_buffer = State::grow_bytes;
+  state_->destination.term_destination = State::end_bytes;
+  info.dest = &state_->destination;
 }
 
 JpegEncoder::~JpegEncoder() { jpeg_destroy_compress(&state_->info); }
 
 std::string JpegEncoder::encode(const uint8_t* rgb, int width, int height, int stride) {
+  return std::string(encode_view(rgb, width, height, stride));
+}
+
+std::string_view JpegEncoder::encode_view(const uint8_t* rgb, int width, int height, int stride) {
   FEATVIS_CHECK(width > 0 && height > 0, "cannot encode an empty ", width, "x", height, " JPEG");
   FEATVIS_CHECK(stride == 0 || stride >= width * 3, "JPEG rows ", stride, " bytes apart cannot hold ", width, " pixels");
   jpeg_compress_struct& info = state_->info;
-  unsigned char* buffer = nullptr;
-  unsigned long size = 0;
   // Only plain data lives across the jump: nothing here needs a destructor.
   if (setjmp(state_->error.jump)) {
     jpeg_abort_compress(&info);  // the compressor stays usable
-    std::free(buffer);
     throw Error(std::string("cannot encode a JPEG: ") + state_->error.message);
   }
-  jpeg_mem_dest(&info, &buffer, &size);
   info.image_width = static_cast<JDIMENSION>(width);
   info.image_height = static_cast<JDIMENSION>(height);
   jpeg_start_compress(&info, TRUE);
@@ -74,9 +104,8 @@ std::string JpegEncoder::encode(const uint8_t* rgb, int width, int height, int s
   while (info.next_scanline < info.image_height)
     jpeg_write_scanlines(&info, state_->rows.data() + info.next_scanline, info.image_height - info.next_scanline);
   jpeg_finish_compress(&info);
-  std::string bytes(reinterpret_cast<const char*>(buffer), size);
-  std::free(buffer);
-  return bytes;
+  return std::string_view(reinterpret_cast<const char*>(state_->bytes.data()),
+                          state_->bytes.size() - state_->destination.free_in_buffer);
 }
 
 std::string encode_jpeg(const uint8_t* rgb, int width, int height, int quality) {

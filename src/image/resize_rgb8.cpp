@@ -232,14 +232,14 @@ std::vector<uint8_t>& tail_rows(int64_t taps) {
   return rows;
 }
 
-__attribute__((target("avx512f,fma"))) inline __m512 levels16(const uint8_t* p) {
+__attribute__((target("avx512f,avx512bw,fma"))) inline __m512 levels16(const uint8_t* p) {
   return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
 
 // One output row of the height pass, as three planes `plane` floats apart (red, green,
 // blue): 16 pixels (48 levels, three vectors) at a time, then the three vectors' lanes
 // sorted by colour with two permutes a plane.
-__attribute__((target("avx512f,fma"))) void height_planes_avx512(const uint8_t* first, int64_t stride,
+__attribute__((target("avx512f,avx512bw,fma"))) void height_planes_avx512(const uint8_t* first, int64_t stride,
                                                                  const float* wt, int64_t taps, int64_t w,
                                                                  float* out, int64_t plane) {
   // Lane k of a plane is level 3k + c of the 48: first from vectors 0 and 1, then from 2.
@@ -252,7 +252,7 @@ __attribute__((target("avx512f,fma"))) void height_planes_avx512(const uint8_t* 
       {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 18, 21, 24, 27, 30},
       {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 19, 22, 25, 28, 31}};
   // 16 pixels from `p` (rows `step` bytes apart) into the three planes at x.
-  const auto sixteen = [&](const uint8_t* p, int64_t step, int64_t x) __attribute__((target("avx512f,fma"))) {
+  const auto sixteen = [&](const uint8_t* p, int64_t step, int64_t x) __attribute__((target("avx512f,avx512bw,fma"))) {
     const __m512 w0 = _mm512_set1_ps(wt[0]);
     __m512 a0 = _mm512_mul_ps(levels16(p), w0);
     __m512 a1 = _mm512_mul_ps(levels16(p + 16), w0);
@@ -282,7 +282,7 @@ __attribute__((target("avx512f,fma"))) void height_planes_avx512(const uint8_t* 
 // per group of outputs, the 32 inputs from its first one in two vectors, and each tap's
 // 16 inputs picked from them by one permute. The three colours' sums are independent
 // chains, interleaved so that one's multiply-add waits for its previous while the others run.
-__attribute__((target("avx512f,fma"))) void width_planes_avx512(const float* in, int64_t plane, const Axis& across,
+__attribute__((target("avx512f,avx512bw,fma"))) void width_planes_avx512(const float* in, int64_t plane, const Axis& across,
                                                                 float* out, int64_t out_plane) {
   const int64_t taps = across.taps;
   for (size_t g = 0; g < across.group_base.size(); ++g) {
@@ -314,39 +314,29 @@ __attribute__((target("avx512f,fma"))) void width_planes_avx512(const float* in,
   }
 }
 
-// Three planes of floats `plane` apart -> `width` RGB pixels: rounded half to even,
-// clamped to [0, 255] (as the AVX2 loop's packs), and interleaved 16 pixels at a time.
-__attribute__((target("avx512f,fma"))) void interleave_levels_avx512(const float* in, int64_t plane, int64_t width,
-                                                                     uint8_t* out) {
-  // Byte i of output block q (bytes 16q + i: pixel (16q + i) / 3, colour (16q + i) % 3)
-  // from each colour's 16 levels; 0x80: zero.
-  struct Masks {
-    alignas(16) uint8_t bytes[3][3][16];  // [block][colour][i]
-    Masks() {
-      for (int q = 0; q < 3; ++q)
-        for (int c = 0; c < 3; ++c)
-          for (int i = 0; i < 16; ++i)
-            bytes[q][c][i] = (16 * q + i) % 3 == c ? static_cast<uint8_t>((16 * q + i) / 3) : 0x80;
-    }
+// Three planes of floats `plane` apart -> `width` RGB pixels: rounded half to even and
+// clamped to [0, 255] (as the AVX2 loop's packs), 16 pixels at a time as one vector of
+// 0x00BBGGRR words, whose three low bytes each lane-wise byte shuffle moves together
+// (12 bytes of every 16) and a word permute then packs into 48 bytes.
+__attribute__((target("avx512f,avx512bw,fma"))) void interleave_levels_avx512(const float* in, int64_t plane,
+                                                                               int64_t width, uint8_t* out) {
+  const __m512i zero = _mm512_setzero_si512(), top = _mm512_set1_epi32(255);
+  const __m512i three_of_four = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1));
+  const __m512i packed = _mm512_setr_epi32(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 0, 0, 0, 0);
+  const auto level = [&](const float* p) __attribute__((target("avx512f,avx512bw,fma"))) {
+    return _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(_mm512_loadu_ps(p)), zero), top);
   };
-  static const Masks masks;
-  const __m512i zero = _mm512_setzero_si512();
   for (int64_t x = 0; x < width; x += 16) {
-    __m128i level[3];
-    for (int c = 0; c < 3; ++c)
-      level[c] = _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_cvtps_epi32(_mm512_loadu_ps(in + c * plane + x)), zero));
-    __m128i block[3];
-    for (int q = 0; q < 3; ++q) {
-      block[q] = _mm_setzero_si128();
-      for (int c = 0; c < 3; ++c)
-        block[q] = _mm_or_si128(block[q], _mm_shuffle_epi8(level[c], _mm_load_si128(reinterpret_cast<const __m128i*>(masks.bytes[q][c]))));
-    }
-    if (x + 16 <= width) {
-      for (int q = 0; q < 3; ++q) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 3 * x + 16 * q), block[q]);
-    } else {
-      alignas(16) uint8_t last[48];
-      for (int q = 0; q < 3; ++q) _mm_store_si128(reinterpret_cast<__m128i*>(last + 16 * q), block[q]);
-      std::memcpy(out + 3 * x, last, static_cast<size_t>(3 * (width - x)));
+    const __m512i words = _mm512_or_si512(
+        level(in + x), _mm512_or_si512(_mm512_slli_epi32(level(in + plane + x), 8), _mm512_slli_epi32(level(in + 2 * plane + x), 16)));
+    const __m512i bytes = _mm512_permutexvar_epi32(packed, _mm512_shuffle_epi8(words, three_of_four));
+    const int64_t pixels = std::min<int64_t>(16, width - x);
+    _mm512_mask_storeu_epi32(out + 3 * x, static_cast<__mmask16>((1u << (3 * pixels / 4)) - 1), bytes);
+    if (pixels % 4 != 0) {  // the last pixels' bytes past the last whole word
+      alignas(64) uint8_t last[64];
+      _mm512_store_si512(last, bytes);
+      const int64_t done = 3 * pixels / 4 * 4;
+      std::memcpy(out + 3 * x + done, last + done, static_cast<size_t>(3 * pixels - done));
     }
   }
 }
@@ -358,7 +348,7 @@ namespace {
 
 Rgb8Resizer::Loops widest_loops(Rgb8Resizer::Loops widest) {
   using Loops = Rgb8Resizer::Loops;
-  if (widest == Loops::kAvx512 && cpu_has_avx512f() && cpu_has_fma()) return Loops::kAvx512;
+  if (widest == Loops::kAvx512 && cpu_has_avx512f() && cpu_has_avx512bw() && cpu_has_fma()) return Loops::kAvx512;
   if (widest != Loops::kPortable && cpu_has_avx2() && cpu_has_fma()) return Loops::kAvx2;
   return Loops::kPortable;
 }

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -48,9 +50,11 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
   }
 }
 
-void write_file(const std::string& path, const std::string& bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error("cannot write '" + path + "'");
+namespace {
+
+// Writes all of `bytes` to a file just opened (fd < 0: the open failed), then closes it.
+void write_and_close(int fd, const std::string& path, std::string_view bytes) {
+  if (fd < 0) throw Error("cannot write '" + path + "': " + std::strerror(errno));
   size_t written = 0;
   while (written < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
@@ -62,6 +66,34 @@ void write_file(const std::string& path, const std::string& bytes) {
     written += static_cast<size_t>(n);
   }
   if (::close(fd) != 0) throw Error("cannot write '" + path + "' (disk full?)");
+}
+
+constexpr int kCreate = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+
+}  // namespace
+
+void write_file(const std::string& path, std::string_view bytes) {
+  write_and_close(::open(path.c_str(), kCreate, 0644), path, bytes);
+}
+
+FileWriter::~FileWriter() {
+  if (folder_fd_ >= 0) ::close(folder_fd_);
+}
+
+void FileWriter::write(const std::string& path, std::string_view bytes) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return write_file(path, bytes);
+  if (folder_fd_ < 0 || path.compare(0, slash, folder_) != 0 || folder_.size() != slash) {
+    if (folder_fd_ >= 0) ::close(folder_fd_);
+    folder_fd_ = -1;
+    folder_ = path.substr(0, slash);
+    std::error_code ec;
+    std::filesystem::create_directories(folder_, ec);  // another thread making it at the same time is no error
+    if (ec) throw Error("cannot create folder '" + folder_ + "': " + ec.message());
+    folder_fd_ = ::open(folder_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (folder_fd_ < 0) throw Error("cannot open folder '" + folder_ + "': " + std::strerror(errno));
+  }
+  write_and_close(::openat(folder_fd_, path.c_str() + slash + 1, kCreate, 0644), path, bytes);
 }
 
 std::string read_file(const std::string& path) {

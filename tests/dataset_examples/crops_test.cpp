@@ -200,6 +200,23 @@ TEST(Crops, BadOptionsNameTheSetting) {
             std::string::npos);
 }
 
+TEST(Crops, FileWriterMakesFoldersAndMovesBetweenThem) {
+  const fs::path root(temp_dir());
+  featvis::FileWriter writer;
+  // Back and forth between folders, one of them nested and not there yet.
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"a/1.jpg", "one"}, {"a/2.jpg", "two"}, {"b/c/3.jpg", "three"}, {"a/4.jpg", "four"}, {"b/c/1.jpg", "five"}};
+  for (const auto& [name, bytes] : files) writer.write((root / name).string(), bytes);
+  for (const auto& [name, bytes] : files) EXPECT_EQ(featvis::read_file((root / name).string()), bytes) << name;
+  writer.write((root / "a/1.jpg").string(), "x");  // an existing file is replaced, not appended to
+  EXPECT_EQ(featvis::read_file((root / "a/1.jpg").string()), "x");
+  // A folder that cannot be made names itself, in one line.
+  featvis::write_file((root / "plain").string(), "not a folder");
+  const std::string error = featvis::testing::error_of([&] { writer.write((root / "plain/x.jpg").string(), "y"); });
+  EXPECT_NE(error.find("plain"), std::string::npos) << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+}
+
 ex::ScanOptions tiny_scan() {
   ex::ScanOptions options;
   options.layers = {"conv1", "block 2:conv"};

@@ -1,9 +1,11 @@
-// Photo decoding, card preprocessing and PNG writing.
+// Photo decoding, card preprocessing, PNG writing and the JPEG encoder's own buffer.
 #include "support/onnx_builder.h"
 #include "support/test_support.h"
 
 #include <featvis/image/image.h>
+#include <featvis/image/jpeg.h>
 #include <featvis/image/pil_resize.h>
+#include <featvis/util/atomic_file.h>
 #include <featvis/util/error.h>
 
 #include <cmath>
@@ -110,6 +112,24 @@ TEST(Image, PreprocessingIsTheTensorOpsBitForBit) {
       EXPECT_TRUE(at::equal(ours, tensor_ops_preprocess(photo, nh, nw, 224, pre))) << h << "x" << w << " bgr " << bgr;
     }
   }
+}
+
+TEST(Image, JpegEncoderReusesItsBufferAndGrowsItForLargeImages) {
+  // Noise compresses badly: 300 x 300 of it is far more than the buffer's first 16 KiB.
+  at::manual_seed(5);
+  const at::Tensor noise = at::randint(0, 256, {300, 300, 3}, at::kByte);
+  const at::Tensor small = gradient_photo(40, 50);
+  featvis::image::JpegEncoder encoder;
+  const std::string small_alone = featvis::image::encode_jpeg(small.data_ptr<uint8_t>(), 50, 40);
+  const std::string noise_alone = featvis::image::encode_jpeg(noise.data_ptr<uint8_t>(), 300, 300);
+  ASSERT_GT(noise_alone.size(), 65536u);
+  // Small, large (grown several times), small again: each the bytes of an encoder of its own.
+  EXPECT_EQ(std::string(encoder.encode_view(small.data_ptr<uint8_t>(), 50, 40)), small_alone);
+  EXPECT_EQ(std::string(encoder.encode_view(noise.data_ptr<uint8_t>(), 300, 300)), noise_alone);
+  EXPECT_EQ(encoder.encode(small.data_ptr<uint8_t>(), 50, 40), small_alone);
+  const std::string path = temp_dir() + "/noise.jpg";
+  featvis::write_file(path, noise_alone);
+  EXPECT_EQ(featvis::image::load_image_rgb8(path).sizes(), noise.sizes());
 }
 
 TEST(Image, RealPhotoDecodes) {

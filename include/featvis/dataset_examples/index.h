@@ -53,7 +53,8 @@ std::string crop_path(int64_t image, const std::array<int64_t, 4>& box);
 ExamplesIndex make_examples_index(const model::Model& model, const std::string& images_root,
                                   const std::vector<std::string>& images, const ScanResult& scan, bool crops = true);
 
-// DIR/index.json, written atomically.
+// The text of index.json, and DIR/index.json written atomically.
+std::string examples_index_json(const ExamplesIndex& index);
 void write_examples_index(const std::string& dir, const ExamplesIndex& index);
 // Throws featvis::Error naming the file and the field for a malformed index.
 ExamplesIndex read_examples_index(const std::string& path);

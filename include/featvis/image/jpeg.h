@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace featvis::image {
 
@@ -28,6 +29,9 @@ class JpegEncoder {
   // `rgb`: height rows of width x 3 bytes, `stride` bytes apart (0: packed, width x 3; a
   // box inside a larger image needs no copy). Throws featvis::Error for an empty image.
   std::string encode(const uint8_t* rgb, int width, int height, int stride = 0);
+  // The same bytes in the encoder's own buffer, valid until its next call: no allocation
+  // or copy per image once the buffer has grown to the largest.
+  std::string_view encode_view(const uint8_t* rgb, int width, int height, int stride = 0);
 
  private:
   struct State;

@@ -27,10 +27,15 @@ inline bool cpu_has_avx512f() {
   static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
   return yes;
 }
+inline bool cpu_has_avx512bw() {
+  static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("avx512bw"));
+  return yes;
+}
 #else
 inline bool cpu_has_avx2() { return false; }
 inline bool cpu_has_fma() { return false; }
 inline bool cpu_has_avx512f() { return false; }
+inline bool cpu_has_avx512bw() { return false; }
 #endif
 
 }  // namespace featvis
