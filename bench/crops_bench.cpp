@@ -13,7 +13,7 @@
 //          resized alone through preprocess_image, stb_image_write's JPEG (quality 85),
 //          write to a temporary file + rename (folders made first, in the wall time). "+fsync" adds an fsync per file, measured
 //          on the first 500 crops only (what a sync per file would cost).
-//   new    write_crops: distinct (photo, box) pairs, boxes of a size resized together,
+//   new    write_crops: distinct (photo, box) pairs, each resized by image::Rgb8Resizer,
 //          libjpeg-turbo, plain writes, photos spread over --threads threads.
 // Then the encoders on the new thumbnails of up to 100 photos: ms per crop and bytes.
 #include <featvis/dataset_examples/crops.h>

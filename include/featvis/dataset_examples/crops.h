@@ -1,8 +1,9 @@
 #pragma once
 // Thumbnails of the dataset-example crops: each photo's view (the card's crop in pixel
 // levels, before its scaling: kept by the scan, or decoded once more), every box of it
-// cut from that one image, boxes of one size are resized together, and the JPEG encoding is spread
-// over worker threads. Crop files are written plainly, without a temporary file or a sync
+// cut from that one image and resized (image::Rgb8Resizer, which keeps each size's
+// weights), and the resizing, JPEG encoding and writing spread over worker threads, a
+// photo at a time. Crop files are written plainly, without a temporary file or a sync
 // each: they are safe because the index that names them is written after them, atomically
 // (build_examples_dir removes a stale index before it touches any crop).
 #include <featvis/dataset_examples/index.h>
