@@ -83,6 +83,7 @@ struct Activation {
   dnnl::algorithm forward = dnnl::algorithm::undef;
   dnnl::algorithm backward = dnnl::algorithm::undef;
   float alpha = 0.f, beta = 0.f;
+  bool clamp = false;  // Relu or Clip: the ones Lucid's redirected gradient applies to
   bool present() const { return forward != dnnl::algorithm::undef; }
 };
 
@@ -221,6 +222,7 @@ Activation activation_of(const Graph& graph, const Node& node) {
     a.backward = dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
     a.alpha = node.op_type == "Relu" ? 0.f : node.attributes.get_float("alpha", 0.01f);
     if (a.alpha < 0.f) throw Unsupported{"LeakyRelu '" + node.name + "' has a negative slope"};
+    a.clamp = node.op_type == "Relu";
     return a;
   }
   if (node.op_type == "Clip") {
@@ -237,12 +239,54 @@ Activation activation_of(const Graph& graph, const Node& node) {
     a.backward = dnnl::algorithm::eltwise_clip_v2_use_dst_for_bwd;
     a.alpha = lo;
     a.beta = hi;
+    a.clamp = true;
     return a;
   }
   throw Unsupported{"'" + node.op_type + "' is not an activation"};
 }
 
 bool is_activation(const std::string& op) { return op == "Relu" || op == "LeakyRelu" || op == "Clip"; }
+
+// Lucid's redirected gradient at one clamp (graph/relu_gradient.h), after its exact
+// backward wrote `diff_src`: for a batch item whose exact gradient there is all zero, the
+// gradient arriving at the output instead, but zero where a descent step would push the
+// input further out (clamped at the lower bound and positive, at the upper and negative).
+// `dst` (the clamp's output) says where the input was clamped. Per batch item: in place
+// where the layout holds each item contiguously (oneDNN's f32 layouts do), else through
+// plain NCHW. The same as ops::redirected_clamp's backward on the ATen path.
+void redirect_dead_items(const Activation& a, const Dims& dims, const memory& dst, const memory& diff_dst,
+                         memory& diff_src, dnnl::stream& stream) {
+  const Desc desc = dst.get_desc();
+  const auto& blocking = desc.data.format_desc.blocking;
+  const int64_t items = dims[0], floats = static_cast<int64_t>(desc.get_size() / sizeof(float));
+  bool contiguous_items = items == 1 || (desc.data.format_kind == dnnl_blocked && blocking.strides[0] * items == floats);
+  for (int i = 0; i < blocking.inner_nblks; ++i) contiguous_items = contiguous_items && blocking.inner_idxs[i] != 0;
+  if (!contiguous_items) {
+    const Desc plain = plain_desc(dims);
+    memory out = in_layout(diff_src, plain, stream);
+    redirect_dead_items(a, dims, in_layout(dst, plain, stream), in_layout(diff_dst, plain, stream), out, stream);
+    dnnl::reorder(out, diff_src).execute(stream, out, diff_src);
+    stream.wait();
+    return;
+  }
+  stream.wait();
+  const float lo = a.forward == dnnl::algorithm::eltwise_relu ? 0.f : a.alpha;
+  const float hi = a.forward == dnnl::algorithm::eltwise_relu ? std::numeric_limits<float>::infinity() : a.beta;
+  const int64_t per_item = floats / items;
+  const float* y = static_cast<const float*>(dst.get_data_handle());
+  const float* g = static_cast<const float*>(diff_dst.get_data_handle());
+  float* out = static_cast<float*>(diff_src.get_data_handle());
+  at::parallel_for(0, items, 1, [&](int64_t first, int64_t last) {
+    for (int64_t n = first; n < last; ++n) {
+      const int64_t begin = n * per_item, end = begin + per_item;
+      if (std::any_of(out + begin, out + end, [](float v) { return v != 0.f; })) continue;
+      for (int64_t i = begin; i < end; ++i) {
+        const bool wrong_way = (y[i] <= lo && g[i] > 0.f) || (y[i] >= hi && g[i] < 0.f);
+        out[i] = wrong_way ? 0.f : g[i];
+      }
+    }
+  });
+}
 
 // The eltwise backward on `desc`, from the output.
 dnnl::primitive activation_backward(const Activation& a, const Desc& desc) {
@@ -535,6 +579,7 @@ struct Run : torch::CustomClassHolder {
   std::vector<memory> workspaces;  // by step: max pooling's, for its backward
   // Set: the wanted tensors are summarized per channel (channel_stats) instead of copied out.
   std::vector<BlockedBackprop::ChannelStats>* stats = nullptr;
+  bool redirected = false;  // the ReLU gradient of the forward's thread was kRedirected
 };
 
 // A 4-D f32 memory read in place: element (n, c, y, x) at
@@ -778,6 +823,8 @@ at::Tensor run_backward(Run& run, const std::vector<at::Tensor>& grads) {
       d = in_layout(d, step.dst, stream);
       memory before(step.dst, cpu_engine());
       step.act_backward.execute(stream, {{DNNL_ARG_DST, run.values[step.out]}, {DNNL_ARG_DIFF_DST, d}, {DNNL_ARG_DIFF_SRC, before}});
+      if (run.redirected && step.act.clamp)
+        redirect_dead_items(step.act, impl.values[step.out].dims, run.values[step.out], d, before, stream);
       d = before;
       run.values[step.out] = memory();
     }
@@ -836,6 +883,7 @@ struct BlockedFunction : public torch::autograd::Function<BlockedFunction> {
     auto run = c10::make_intrusive<Run>();
     run->impl = std::move(impl);
     run->input = input.detach();
+    run->redirected = current_relu_gradient() == ReluGradient::kRedirected;
     std::vector<at::Tensor> outputs = run_forward(*run);
     ctx->set_materialize_grads(false);
     ctx->saved_data["run"] = c10::IValue::make_capsule(run);
@@ -971,7 +1019,7 @@ std::shared_ptr<const BlockedBackprop> Graph::blocked_program(const std::vector<
 constexpr int64_t kBlockedChunkBytes = int64_t{16} << 20;
 
 bool Graph::run_blocked(const at::Tensor& input, const std::vector<std::string>& wanted, TensorMap* out) const {
-  if (current_gradient_kernels() != GradientKernels::kBlocked || current_relu_gradient() != ReluGradient::kExact ||
+  if (current_gradient_kernels() != GradientKernels::kBlocked || current_relu_gradient() == ReluGradient::kGuided ||
       !input.device().is_cpu() || input.scalar_type() != at::kFloat || !c10::GradMode::is_enabled() ||
       !input.requires_grad())
     return false;

@@ -5,6 +5,7 @@
 
 #include <featvis/graph/blocked_backprop.h>
 #include <featvis/graph/graph.h>
+#include <featvis/graph/relu_gradient.h>
 #include <featvis/image/image.h>
 #include <featvis/image/network_input.h>
 #include <featvis/model/model.h>
@@ -120,6 +121,37 @@ TEST(BlockedBackprop, PoolingMatchesTheAtenPath) {
     EXPECT_LE(relative(blocked.values.at(w), aten.values.at(w)), 1e-5) << w;
   }
   EXPECT_LE(relative(blocked.gradient, aten.gradient), 1e-5);
+}
+
+// Lucid's redirected ReLU gradient (the first steps of a render) on the blocked path: the
+// same gradient as the ATen path's RedirectedClamp, for batch items dead at a clamp (all
+// below a ReLU's 0, all above a ReLU6's 6: the exact gradient there is zero) and alive ones.
+TEST(BlockedBackprop, RedirectedGradientMatchesTheAtenPath) {
+  const std::vector<TestNode> nodes{
+      TestNode{"Relu", {"input"}, "a"},
+      TestNode{"Conv", {"a"}, "b", {{"kernel_shape", {3, 3}}, {"pads", {1, 1, 1, 1}}}},
+      TestNode{"Clip", {"b"}, "c", {}, {}, {}, {0.f, 6.f}},
+      TestNode{"Conv", {"c"}, "y", {{"kernel_shape", {3, 3}}, {"pads", {1, 1, 1, 1}}, {"strides", {2, 2}}}}};
+  const auto graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(nodes, 3, 12), "redirect test");
+  at::manual_seed(4);
+  // Item 0 mixed; item 1 all negative (dead at the Relu); item 2 a constant 1000, so that
+  // the convolution's outputs are multiples of 1000 / 16 (the test weights are sixteenths):
+  // none strictly between the Clip's 0 and 6, some above it (dead at the Clip).
+  const at::Tensor x = at::stack({at::randn({3, 12, 12}), -at::rand({3, 12, 12}) - 0.1, at::full({3, 12, 12}, 1000.f)});
+  const featvis::graph::ReluGradientGuard redirected(featvis::graph::ReluGradient::kRedirected);
+  const Pass aten = run(graph, x, {"y"}, GradientKernels::kMatchPyTorch);
+  const Pass blocked = run(graph, x, {"y"}, GradientKernels::kBlocked);
+  EXPECT_EQ(graph.blocked_programs(), 1) << "the redirected gradient runs blocked";
+  EXPECT_LE(relative(blocked.values.at("y"), aten.values.at("y")), 1e-5);
+  for (int64_t item = 0; item < 3; ++item)
+    EXPECT_LE(relative(blocked.gradient[item], aten.gradient[item]), 1e-5) << "item " << item;
+  // The dead item's gradient is the redirected one: zero with the exact gradient.
+  const featvis::graph::ReluGradientGuard exact(featvis::graph::ReluGradient::kExact);
+  const Pass plain = run(graph, x, {"y"}, GradientKernels::kBlocked);
+  for (int64_t item : {1, 2}) {
+    EXPECT_EQ(plain.gradient[item].abs().max().item<float>(), 0.f) << "item " << item;
+    EXPECT_GT(blocked.gradient[item].abs().max().item<float>(), 0.f) << "item " << item;
+  }
 }
 
 TEST(BlockedBackprop, UnsupportedOpsAndRedirectedGradientsTakeTheAtenPath) {

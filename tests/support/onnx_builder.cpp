@@ -141,6 +141,13 @@ std::string onnx_from_nodes(const std::vector<TestNode>& nodes, int channels, in
       add_initializer(g, spec.output + ".w", {c, c, kernel[0], kernel[1]});
       inputs.push_back(spec.output + ".w");
     }
+    for (size_t b = 0; b < spec.clip_bounds.size(); ++b) {
+      onnx::TensorProto* t = g->add_initializer();
+      t->set_name(spec.output + (b == 0 ? ".min" : ".max"));
+      t->set_data_type(onnx::TensorProto::FLOAT);
+      t->add_float_data(spec.clip_bounds[b]);
+      inputs.push_back(t->name());
+    }
     onnx::NodeProto* n = add_node(g, spec.op, inputs, {spec.output}, spec.output + "/" + spec.op);
     for (const auto& [name, values] : spec.ints) set_ints(n, name, values);
     for (const auto& [name, value] : spec.int_attrs) {

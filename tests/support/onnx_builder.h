@@ -32,6 +32,7 @@ struct TestNode {
   std::vector<std::pair<std::string, std::vector<int64_t>>> ints;  // INTS attributes (pads, strides, ...)
   std::vector<std::pair<std::string, int64_t>> int_attrs;          // INT attributes (axis, ceil_mode, ...)
   std::vector<std::pair<std::string, std::string>> strings;        // STRING attributes (auto_pad)
+  std::vector<float> clip_bounds;  // Clip: min and max, added as scalar inputs (opset 13)
 };
 
 // A model of `nodes` (in order) on an input "input" [1, channels, size, size]. Each Conv

@@ -14,9 +14,10 @@
 //
 // Which graphs: Conv (any groups, strides, dilations, pads, a zero Pad before it),
 // Relu, LeakyRelu (alpha >= 0), Clip, Add of two same-shape tensors, MaxPool and
-// AveragePool (no ceil mode or dilation) and GlobalAveragePool. Anything else in
-// the pruned graph, or a redirected / guided ReLU gradient, and Graph::run takes its ATen
-// path, as it does when the mode below is kMatchPyTorch (the default).
+// AveragePool (no ceil mode or dilation) and GlobalAveragePool; the exact or Lucid's
+// redirected ReLU gradient (graph/relu_gradient.h). Anything else in the pruned graph, or
+// the guided gradient, and Graph::run takes its ATen path, as it does when the mode below
+// is kMatchPyTorch (the default).
 //
 // Why not always: it is the same function computed by other kernels. Forward values differ
 // from ATen's by float rounding (~1e-6 relative); gradients too, except where a ReLU6
