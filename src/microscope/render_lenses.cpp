@@ -223,10 +223,11 @@ double time_image_step(const LensContext& ctx, const LayerPlan& layer, int64_t b
   std::vector<objective::Objective> items;
   for (int64_t i = 0; i < batch; ++i) items.push_back(objective::channel(layer.tensor, i % layer.channels));
   const objective::Objective objective = objective::per_item(items);
-  // A render's first steps use the redirected ReLU gradient, which runs ATen's kernels; the
-  // rest run the blocked network (graph/blocked_backprop.h), compiled once per image size
-  // that the transforms draw. Time each kind after a warm-up with the same seed (so the
-  // same sizes, already compiled), and weight them as a render of the build's steps has them.
+  // A render's first steps use the redirected ReLU gradient (a pass more at each clamp in
+  // the backward); all run the blocked network (graph/blocked_backprop.h), compiled once
+  // per image size that the transforms draw. Time each kind after a warm-up with the same
+  // seed (so the same sizes, already compiled), and weight them as a render of the build's
+  // steps has them.
   const render::Prepared plan = render::prepare(lens_recipe(ctx, batch, ctx.settings.seed), ctx.model, objective);
   const int64_t steps = std::max<int64_t>(plan.options.steps, 1);
   const int64_t redirected = std::min(plan.options.redirected_relu_steps, steps);
