@@ -9,6 +9,7 @@
 // grid_sampler.
 #include <featvis/render/transform/affine_sample.h>
 #include <featvis/util/check.h>
+#include <featvis/util/cpu_features.h>
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
@@ -16,147 +17,242 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <vector>
+
+#if FEATVIS_X86_TARGETS
+#include <immintrin.h>
+#endif
 
 namespace featvis::render::transform {
 namespace {
 
 using Affine = std::array<double, 6>;
 
-// The four bilinear taps of one output pixel: top-left corner, weights, and which of the
-// four neighbours lie inside the source.
+// Which of an output pixel's four taps lie inside the source (TapTable::in).
+constexpr uint8_t kIn00 = 1, kIn01 = 2, kIn10 = 4, kIn11 = 8, kAllIn = 15;
+
+// Every output pixel's four bilinear taps, as columns (row-major over the output): the
+// top-left corner y0 * in_w + x0, the weights of (y0, x0), (y0, x0 + 1), (y0 + 1, x0),
+// (y0 + 1, x0 + 1), and which of them lie inside. Computed once per resampling, shared
+// by every plane, and kept for the backward: computing them had been half of each pass.
 template <typename T>
-struct Taps {
-  int64_t corner;        // y0 * in_w + x0
-  T w00, w01, w10, w11;  // (y0, x0), (y0, x0 + 1), (y0 + 1, x0), (y0 + 1, x0 + 1)
-  bool inside;           // all four
-  bool in00, in01, in10, in11;
-
-  Taps(const Affine& m, int64_t x, int64_t y, int64_t in_h, int64_t in_w) {
-    const double ix = m[0] * static_cast<double>(x) + m[1] * static_cast<double>(y) + m[2];
-    const double iy = m[3] * static_cast<double>(x) + m[4] * static_cast<double>(y) + m[5];
-    const int64_t x0 = floor_in(ix, in_w), y0 = floor_in(iy, in_h);
-    const auto tx = static_cast<T>(ix - static_cast<double>(x0)), ty = static_cast<T>(iy - static_cast<double>(y0));
-    w00 = (1 - tx) * (1 - ty);
-    w01 = tx * (1 - ty);
-    w10 = (1 - tx) * ty;
-    w11 = tx * ty;
-    corner = y0 * in_w + x0;
-    const bool x_in = x0 >= 0 && x0 < in_w, x1_in = x0 + 1 >= 0 && x0 + 1 < in_w;
-    const bool y_in = y0 >= 0 && y0 < in_h, y1_in = y0 + 1 >= 0 && y0 + 1 < in_h;
-    in00 = y_in && x_in;
-    in01 = y_in && x1_in;
-    in10 = y1_in && x_in;
-    in11 = y1_in && x1_in;
-    inside = in00 && in11;
-  }
-
-  // floor(v) by a cast (no libm call on baseline x86-64), after clamping v into
-  // [-2, size + 1]: beyond that no tap is inside on this axis, and every tap reads the fill.
-  static int64_t floor_in(double v, int64_t size) {
-    v = std::min(std::max(v, -2.0), static_cast<double>(size + 1));
-    const auto i = static_cast<int64_t>(v);
-    return static_cast<double>(i) > v ? i - 1 : i;
-  }
+struct TapTable : torch::CustomClassHolder {
+  int64_t in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+  std::vector<int64_t> corner;
+  std::vector<T> w00, w01, w10, w11;
+  std::vector<uint8_t> in;
 };
 
-at::Tensor sample_cpu(const at::Tensor& source, const Affine& m, int64_t out_h, int64_t out_w, double fill) {
+// floor(v) after clamping v into [-2, size + 1] (beyond that no tap is inside on this axis,
+// and every tap reads the fill), by a cast and a correction: no libm call.
+inline int64_t floor_in(double v, int64_t size) {
+  v = std::min(std::max(v, -2.0), static_cast<double>(size + 1));
+  const auto i = static_cast<int64_t>(v);
+  return static_cast<double>(i) > v ? i - 1 : i;
+}
+
+// The taps of output pixels [x_begin, out_w) of row y into the table, one at a time.
+template <typename T>
+void fill_row(const Affine& m, int64_t y, int64_t x_begin, TapTable<T>& t) {
+  const double yy = static_cast<double>(y);
+  const int64_t in_h = t.in_h, in_w = t.in_w;
+  for (int64_t x = x_begin; x < t.out_w; ++x) {
+    const size_t k = static_cast<size_t>(y * t.out_w + x);
+    const double ix = m[0] * static_cast<double>(x) + m[1] * yy + m[2];
+    const double iy = m[3] * static_cast<double>(x) + m[4] * yy + m[5];
+    const int64_t x0 = floor_in(ix, in_w), y0 = floor_in(iy, in_h);
+    const auto tx = static_cast<T>(ix - static_cast<double>(x0)), ty = static_cast<T>(iy - static_cast<double>(y0));
+    t.w00[k] = (1 - tx) * (1 - ty);
+    t.w01[k] = tx * (1 - ty);
+    t.w10[k] = (1 - tx) * ty;
+    t.w11[k] = tx * ty;
+    t.corner[k] = y0 * in_w + x0;
+    const bool x_in = x0 >= 0 && x0 < in_w, x1_in = x0 + 1 >= 0 && x0 + 1 < in_w;
+    const bool y_in = y0 >= 0 && y0 < in_h, y1_in = y0 + 1 >= 0 && y0 + 1 < in_h;
+    t.in[k] = static_cast<uint8_t>((y_in && x_in ? kIn00 : 0) | (y_in && x1_in ? kIn01 : 0) |
+                                   (y1_in && x_in ? kIn10 : 0) | (y1_in && x1_in ? kIn11 : 0));
+  }
+}
+
+#if FEATVIS_X86_TARGETS
+// The same four pixels at a time in AVX2, without fused multiply-adds: every product, sum
+// and conversion is the one fill_row makes, so the bits are equal. Returns where it stopped.
+template <typename T>
+__attribute__((target("avx2"))) int64_t fill_row_avx2(const Affine& m, int64_t y, TapTable<T>& t) {
+  const double yy = static_cast<double>(y);
+  const __m256d m0 = _mm256_set1_pd(m[0]), m1y = _mm256_set1_pd(m[1] * yy), m2 = _mm256_set1_pd(m[2]);
+  const __m256d m3 = _mm256_set1_pd(m[3]), m4y = _mm256_set1_pd(m[4] * yy), m5 = _mm256_set1_pd(m[5]);
+  const __m256d low = _mm256_set1_pd(-2.0), one = _mm256_set1_pd(1.0);
+  const __m256d x_top = _mm256_set1_pd(static_cast<double>(t.in_w + 1)), y_top = _mm256_set1_pd(static_cast<double>(t.in_h + 1));
+  const __m128i in_w = _mm_set1_epi32(static_cast<int32_t>(t.in_w)), in_h = _mm_set1_epi32(static_cast<int32_t>(t.in_h));
+  const __m128i minus_one = _mm_set1_epi32(-1), zero = _mm_setzero_si128();
+  // floor_in of four values: clamped, truncated, one less where that rounded up.
+  const auto floor4 = [&](__m256d v, __m256d top) __attribute__((target("avx2"))) {
+    v = _mm256_min_pd(_mm256_max_pd(v, low), top);
+    const __m256d i = _mm256_cvtepi32_pd(_mm256_cvttpd_epi32(v));
+    return _mm256_sub_pd(i, _mm256_and_pd(_mm256_cmp_pd(i, v, _CMP_GT_OQ), one));
+  };
+  // lo <= v < hi for four int32 lanes, as all-ones lanes.
+  const auto within = [](__m128i v, __m128i lo, __m128i hi) __attribute__((target("avx2"))) {
+    return _mm_andnot_si128(_mm_cmpgt_epi32(lo, v), _mm_cmpgt_epi32(hi, v));
+  };
+  int64_t x = 0;
+  for (; x + 4 <= t.out_w; x += 4) {
+    const size_t k = static_cast<size_t>(y * t.out_w + x);
+    const __m256d xs = _mm256_set_pd(static_cast<double>(x + 3), static_cast<double>(x + 2), static_cast<double>(x + 1),
+                                     static_cast<double>(x));
+    const __m256d ix = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(m0, xs), m1y), m2);
+    const __m256d iy = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(m3, xs), m4y), m5);
+    const __m256d x0 = floor4(ix, x_top), y0 = floor4(iy, y_top);
+    const __m256d dx = _mm256_sub_pd(ix, x0), dy = _mm256_sub_pd(iy, y0);
+    if constexpr (std::is_same_v<T, float>) {
+      const __m128 tx = _mm256_cvtpd_ps(dx), ty = _mm256_cvtpd_ps(dy), ones = _mm_set1_ps(1.f);
+      const __m128 ux = _mm_sub_ps(ones, tx), uy = _mm_sub_ps(ones, ty);
+      _mm_storeu_ps(&t.w00[k], _mm_mul_ps(ux, uy));
+      _mm_storeu_ps(&t.w01[k], _mm_mul_ps(tx, uy));
+      _mm_storeu_ps(&t.w10[k], _mm_mul_ps(ux, ty));
+      _mm_storeu_ps(&t.w11[k], _mm_mul_ps(tx, ty));
+    } else {
+      const __m256d ux = _mm256_sub_pd(one, dx), uy = _mm256_sub_pd(one, dy);
+      _mm256_storeu_pd(&t.w00[k], _mm256_mul_pd(ux, uy));
+      _mm256_storeu_pd(&t.w01[k], _mm256_mul_pd(dx, uy));
+      _mm256_storeu_pd(&t.w10[k], _mm256_mul_pd(ux, dy));
+      _mm256_storeu_pd(&t.w11[k], _mm256_mul_pd(dx, dy));
+    }
+    const __m128i xi = _mm256_cvttpd_epi32(x0), yi = _mm256_cvttpd_epi32(y0);
+    const __m128i corner = _mm_add_epi32(_mm_mullo_epi32(yi, in_w), xi);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(&t.corner[k]), _mm256_cvtepi32_epi64(corner));
+    const __m128i x_in = within(xi, zero, in_w), x1_in = within(xi, minus_one, _mm_add_epi32(in_w, minus_one));
+    const __m128i y_in = within(yi, zero, in_h), y1_in = within(yi, minus_one, _mm_add_epi32(in_h, minus_one));
+    const __m128i bits = _mm_or_si128(
+        _mm_or_si128(_mm_and_si128(_mm_and_si128(y_in, x_in), _mm_set1_epi32(kIn00)),
+                     _mm_and_si128(_mm_and_si128(y_in, x1_in), _mm_set1_epi32(kIn01))),
+        _mm_or_si128(_mm_and_si128(_mm_and_si128(y1_in, x_in), _mm_set1_epi32(kIn10)),
+                     _mm_and_si128(_mm_and_si128(y1_in, x1_in), _mm_set1_epi32(kIn11))));
+    const int32_t packed = _mm_cvtsi128_si32(_mm_shuffle_epi8(bits, _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)));
+    std::memcpy(&t.in[k], &packed, 4);
+  }
+  return x;
+}
+#endif
+
+template <typename T>
+c10::intrusive_ptr<TapTable<T>> tap_table(const Affine& m, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w) {
+  auto t = c10::make_intrusive<TapTable<T>>();
+  t->in_h = in_h, t->in_w = in_w, t->out_h = out_h, t->out_w = out_w;
+  const auto n = static_cast<size_t>(out_h * out_w);
+  t->corner.resize(n);
+  t->w00.resize(n), t->w01.resize(n), t->w10.resize(n), t->w11.resize(n);
+  t->in.resize(n);
+  bool avx2 = false;
+#if FEATVIS_X86_TARGETS
+  avx2 = cpu_has_avx2();
+#endif
+  at::parallel_for(0, out_h, 16, [&](int64_t y_begin, int64_t y_end) {
+    for (int64_t y = y_begin; y < y_end; ++y) {
+      int64_t done = 0;
+#if FEATVIS_X86_TARGETS
+      if (avx2) done = fill_row_avx2(m, y, *t);
+#endif
+      fill_row(m, y, done, *t);
+    }
+  });
+  return t;
+}
+
+template <typename T>
+at::Tensor sample_cpu(const at::Tensor& source, const TapTable<T>& t, double fill) {
   const at::Tensor x = source.contiguous();
-  const int64_t planes = x.size(0) * x.size(1), in_h = x.size(2), in_w = x.size(3);
-  at::Tensor out = at::empty({x.size(0), x.size(1), out_h, out_w}, x.options());
-  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "affine_sample", [&] {
-    const scalar_t* src = x.data_ptr<scalar_t>();
-    scalar_t* dst = out.data_ptr<scalar_t>();
-    const auto v = static_cast<scalar_t>(fill);
-    const int64_t in_plane = in_h * in_w, out_plane = out_h * out_w;
-    // Rows apart: each output value is computed alone, whatever the thread count. A row's
-    // taps are computed once, then each plane's row is read and written in order: with the
-    // planes innermost, a batch of 8 renders (24 planes 200 KB apart) touched 24 pages per
-    // pixel and ran 5x slower per plane than a single render.
-    at::parallel_for(0, out_h, 16, [&](int64_t y_begin, int64_t y_end) {
-      std::vector<Taps<scalar_t>> row;
-      row.reserve(static_cast<size_t>(out_w));
-      for (int64_t y = y_begin; y < y_end; ++y) {
-        row.clear();
-        for (int64_t xo = 0; xo < out_w; ++xo) row.emplace_back(m, xo, y, in_h, in_w);
-        for (int64_t p = 0; p < planes; ++p) {
-          const scalar_t* plane = src + p * in_plane;
-          scalar_t* d = dst + p * out_plane + y * out_w;
-          for (int64_t xo = 0; xo < out_w; ++xo) {
-            const Taps<scalar_t>& t = row[static_cast<size_t>(xo)];
-            const scalar_t* s = plane + t.corner;
-            d[xo] = t.inside ? t.w00 * s[0] + t.w01 * s[1] + t.w10 * s[in_w] + t.w11 * s[in_w + 1]
-                             : t.w00 * (t.in00 ? s[0] : v) + t.w01 * (t.in01 ? s[1] : v) +
-                                   t.w10 * (t.in10 ? s[in_w] : v) + t.w11 * (t.in11 ? s[in_w + 1] : v);
-          }
+  const int64_t planes = x.size(0) * x.size(1), in_w = t.in_w, out_w = t.out_w;
+  at::Tensor out = at::empty({x.size(0), x.size(1), t.out_h, out_w}, x.options());
+  const T* src = x.data_ptr<T>();
+  T* dst = out.data_ptr<T>();
+  const auto v = static_cast<T>(fill);
+  const int64_t in_plane = t.in_h * in_w, out_plane = t.out_h * out_w;
+  // Rows apart: each output value is computed alone, whatever the thread count. Each
+  // plane's row is read and written in order: with the planes innermost, a batch of 8
+  // renders (24 planes 200 KB apart) touched 24 pages per pixel and ran 5x slower per plane.
+  at::parallel_for(0, t.out_h, 16, [&](int64_t y_begin, int64_t y_end) {
+    for (int64_t y = y_begin; y < y_end; ++y) {
+      const int64_t at = y * out_w;
+      const int64_t* corner = t.corner.data() + at;
+      const T *w00 = t.w00.data() + at, *w01 = t.w01.data() + at, *w10 = t.w10.data() + at, *w11 = t.w11.data() + at;
+      const uint8_t* in = t.in.data() + at;
+      for (int64_t p = 0; p < planes; ++p) {
+        const T* plane = src + p * in_plane;
+        T* d = dst + p * out_plane + at;
+        for (int64_t xo = 0; xo < out_w; ++xo) {
+          const T* s = plane + corner[xo];
+          const uint8_t i = in[xo];
+          d[xo] = i == kAllIn ? w00[xo] * s[0] + w01[xo] * s[1] + w10[xo] * s[in_w] + w11[xo] * s[in_w + 1]
+                              : w00[xo] * (i & kIn00 ? s[0] : v) + w01[xo] * (i & kIn01 ? s[1] : v) +
+                                    w10[xo] * (i & kIn10 ? s[in_w] : v) + w11[xo] * (i & kIn11 ? s[in_w + 1] : v);
         }
       }
-    });
+    }
   });
   return out;
 }
 
 // The adjoint of sample_cpu: each output pixel's gradient spread back onto its taps.
-at::Tensor adjoint_cpu(const at::Tensor& grad_out, const Affine& m, int64_t in_h, int64_t in_w) {
-  const at::Tensor g = grad_out.contiguous();
-  const int64_t planes = g.size(0) * g.size(1), out_h = g.size(2), out_w = g.size(3);
-  at::Tensor grad_in = at::zeros({g.size(0), g.size(1), in_h, in_w}, g.options());
-  AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "affine_sample_backward", [&] {
-    const scalar_t* go = g.data_ptr<scalar_t>();
-    scalar_t* gi = grad_in.data_ptr<scalar_t>();
-    const int64_t in_plane = in_h * in_w, out_plane = out_h * out_w;
-    // Planes apart: taps of neighbouring outputs overlap, so each thread owns whole planes
-    // and adds in the same order whatever the thread count (per plane: output rows, then
-    // pixels, in order). A row's taps are computed once for the thread's planes, each plane's
-    // row then spread in order (planes innermost thrashed the cache at batch 8, as above).
-    at::parallel_for(0, planes, 1, [&](int64_t p_begin, int64_t p_end) {
-      std::vector<Taps<scalar_t>> row;
-      row.reserve(static_cast<size_t>(out_w));
-      for (int64_t y = 0; y < out_h; ++y) {
-        row.clear();
-        for (int64_t xo = 0; xo < out_w; ++xo) row.emplace_back(m, xo, y, in_h, in_w);
-        for (int64_t p = p_begin; p < p_end; ++p) {
-          const scalar_t* d = go + p * out_plane + y * out_w;
-          scalar_t* plane = gi + p * in_plane;
-          for (int64_t xo = 0; xo < out_w; ++xo) {
-            const Taps<scalar_t>& t = row[static_cast<size_t>(xo)];
-            scalar_t* s = plane + t.corner;
-            const scalar_t g = d[xo];
-            if (t.inside) {
-              s[0] += t.w00 * g;
-              s[1] += t.w01 * g;
-              s[in_w] += t.w10 * g;
-              s[in_w + 1] += t.w11 * g;
-              continue;
-            }
-            if (t.in00) s[0] += t.w00 * g;
-            if (t.in01) s[1] += t.w01 * g;
-            if (t.in10) s[in_w] += t.w10 * g;
-            if (t.in11) s[in_w + 1] += t.w11 * g;
+template <typename T>
+at::Tensor adjoint_cpu(const at::Tensor& grad_out, const TapTable<T>& t) {
+  const at::Tensor g = grad_out.to(c10::CppTypeToScalarType<T>::value).contiguous();
+  const int64_t planes = g.size(0) * g.size(1), in_w = t.in_w, out_w = t.out_w;
+  at::Tensor grad_in = at::zeros({g.size(0), g.size(1), t.in_h, in_w}, g.options());
+  const T* go = g.data_ptr<T>();
+  T* gi = grad_in.data_ptr<T>();
+  const int64_t in_plane = t.in_h * in_w, out_plane = t.out_h * out_w;
+  // Planes apart: taps of neighbouring outputs overlap, so each thread owns whole planes
+  // and adds in the same order whatever the thread count (per plane: output rows, then
+  // pixels, in order).
+  at::parallel_for(0, planes, 1, [&](int64_t p_begin, int64_t p_end) {
+    for (int64_t y = 0; y < t.out_h; ++y) {
+      const int64_t at = y * out_w;
+      const int64_t* corner = t.corner.data() + at;
+      const T *w00 = t.w00.data() + at, *w01 = t.w01.data() + at, *w10 = t.w10.data() + at, *w11 = t.w11.data() + at;
+      const uint8_t* in = t.in.data() + at;
+      for (int64_t p = p_begin; p < p_end; ++p) {
+        const T* d = go + p * out_plane + at;
+        T* plane = gi + p * in_plane;
+        for (int64_t xo = 0; xo < out_w; ++xo) {
+          T* s = plane + corner[xo];
+          const T gv = d[xo];
+          const uint8_t i = in[xo];
+          if (i == kAllIn) {
+            s[0] += w00[xo] * gv;
+            s[1] += w01[xo] * gv;
+            s[in_w] += w10[xo] * gv;
+            s[in_w + 1] += w11[xo] * gv;
+            continue;
           }
+          if (i & kIn00) s[0] += w00[xo] * gv;
+          if (i & kIn01) s[1] += w01[xo] * gv;
+          if (i & kIn10) s[in_w] += w10[xo] * gv;
+          if (i & kIn11) s[in_w + 1] += w11[xo] * gv;
         }
       }
-    });
+    }
   });
   return grad_in;
 }
 
 // affine_sample of an all-ones [1,1,in_h,in_w] frame: the weights of the taps inside,
 // with no frame to allocate and read.
-at::Tensor coverage_cpu(int64_t in_h, int64_t in_w, const Affine& m, int64_t out_h, int64_t out_w,
-                        const at::TensorOptions& options) {
-  at::Tensor out = at::empty({1, 1, out_h, out_w}, options);
-  AT_DISPATCH_FLOATING_TYPES(out.scalar_type(), "affine_coverage", [&] {
-    scalar_t* dst = out.data_ptr<scalar_t>();
-    at::parallel_for(0, out_h, 16, [&](int64_t y_begin, int64_t y_end) {
-      for (int64_t y = y_begin; y < y_end; ++y) {
-        for (int64_t xo = 0; xo < out_w; ++xo) {
-          const Taps<scalar_t> t(m, xo, y, in_h, in_w);
-          dst[y * out_w + xo] = t.inside ? scalar_t(1) : (t.in00 ? t.w00 : 0) + (t.in01 ? t.w01 : 0) +
-                                                             (t.in10 ? t.w10 : 0) + (t.in11 ? t.w11 : 0);
-        }
-      }
-    });
+template <typename T>
+at::Tensor coverage_cpu(const TapTable<T>& t, const at::TensorOptions& options) {
+  at::Tensor out = at::empty({1, 1, t.out_h, t.out_w}, options);
+  T* dst = out.data_ptr<T>();
+  at::parallel_for(0, t.out_h * t.out_w, 4096, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      const uint8_t i = t.in[static_cast<size_t>(k)];
+      dst[k] = i == kAllIn ? T(1)
+                           : (i & kIn00 ? t.w00[k] : 0) + (i & kIn01 ? t.w01[k] : 0) + (i & kIn10 ? t.w10[k] : 0) +
+                                 (i & kIn11 ? t.w11[k] : 0);
+    }
   });
   return out;
 }
@@ -165,20 +261,25 @@ class AffineSample : public torch::autograd::Function<AffineSample> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& source, const Affine& m,
                             int64_t out_h, int64_t out_w, double fill) {
-    ctx->saved_data["m"] = std::vector<double>(m.begin(), m.end());
-    ctx->saved_data["in_h"] = source.size(2);
-    ctx->saved_data["in_w"] = source.size(3);
-    return sample_cpu(source, m, out_h, out_w, fill);
+    at::Tensor out;
+    AT_DISPATCH_FLOATING_TYPES(source.scalar_type(), "affine_sample", [&] {
+      auto taps = tap_table<scalar_t>(m, source.size(2), source.size(3), out_h, out_w);
+      out = sample_cpu(source, *taps, fill);
+      ctx->saved_data["taps"] = c10::IValue::make_capsule(taps);
+    });
+    ctx->saved_data["dtype"] = static_cast<int64_t>(source.scalar_type());
+    return out;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     if (!grads[0].defined()) return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
-    const std::vector<double> saved = ctx->saved_data["m"].toDoubleVector();
-    Affine m;
-    std::copy(saved.begin(), saved.end(), m.begin());
-    const at::Tensor grad =
-        adjoint_cpu(grads[0], m, ctx->saved_data["in_h"].toInt(), ctx->saved_data["in_w"].toInt());
+    at::Tensor grad;
+    const auto dtype = static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt());
+    AT_DISPATCH_FLOATING_TYPES(dtype, "affine_sample_backward", [&] {
+      const auto taps = c10::static_intrusive_pointer_cast<TapTable<scalar_t>>(ctx->saved_data["taps"].toCapsule());
+      grad = adjoint_cpu(grads[0], *taps);
+    });
     return {grad, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
@@ -222,7 +323,13 @@ at::Tensor affine_sample(const at::Tensor& source, const std::array<double, 6>& 
 at::Tensor affine_coverage(int64_t in_h, int64_t in_w, const std::array<double, 6>& to_input, int64_t out_h,
                            int64_t out_w, const at::TensorOptions& options) {
   FEATVIS_CHECK(out_h > 0 && out_w > 0, "affine_coverage: output size ", out_h, "x", out_w, " is empty");
-  if (options.device().is_cpu()) return coverage_cpu(in_h, in_w, to_input, out_h, out_w, options);
+  if (options.device().is_cpu()) {
+    at::Tensor out;
+    AT_DISPATCH_FLOATING_TYPES(c10::typeMetaToScalarType(options.dtype()), "affine_coverage", [&] {
+      out = coverage_cpu(*tap_table<scalar_t>(to_input, in_h, in_w, out_h, out_w), options);
+    });
+    return out;
+  }
   return affine_sample(at::ones({1, 1, in_h, in_w}, options), to_input, out_h, out_w);
 }
 
