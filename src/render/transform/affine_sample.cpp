@@ -147,9 +147,10 @@ c10::intrusive_ptr<TapTable<T>> tap_table(const Affine& m, int64_t in_h, int64_t
   t->corner.resize(n);
   t->w00.resize(n), t->w01.resize(n), t->w10.resize(n), t->w11.resize(n);
   t->in.resize(n);
-  bool avx2 = false;
+  // The AVX2 loop computes corners in 32 bits: taps reach 3 rows and columns past the image.
+  bool avx2 = (in_h + 4) * (in_w + 4) < (int64_t{1} << 31);
 #if FEATVIS_X86_TARGETS
-  avx2 = cpu_has_avx2();
+  avx2 = avx2 && cpu_has_avx2();
 #endif
   at::parallel_for(0, out_h, 16, [&](int64_t y_begin, int64_t y_end) {
     for (int64_t y = y_begin; y < y_end; ++y) {
