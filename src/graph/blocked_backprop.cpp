@@ -48,6 +48,12 @@ bool blocked_backprop_verbose() {
 }
 }  // namespace
 
+bool blocked_op(const std::string& op_type) {
+  static const std::unordered_set<std::string> ops{"Conv",        "Relu",        "LeakyRelu",        "Clip", "Add",
+                                                   "MaxPool",     "AveragePool", "GlobalAveragePool", "Pad"};
+  return ops.count(op_type) > 0;
+}
+
 bool blocked_backprop_enabled() {
 #ifdef FEATVIS_HAVE_DNNL
   static const bool enabled = [] {

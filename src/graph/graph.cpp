@@ -1,6 +1,7 @@
 // Running a Graph: plan the nodes a request depends on (cached per request), then
 // execute them in order, freeing each intermediate after its last use.
 #include <featvis/graph/graph.h>
+#include <featvis/graph/blocked_backprop.h>
 #include <featvis/graph/op_registry.h>
 #include <featvis/util/did_you_mean.h>
 #include <featvis/util/error.h>
@@ -62,9 +63,39 @@ std::shared_ptr<const Graph::Plan> Graph::plan_for(const std::vector<std::string
     plan->node_order.push_back(i);
     for (const auto& in : nodes_[i].inputs) plan->last_use[in] = position;
   }
+  find_blocked_prefix(*plan, wanted);
   std::lock_guard<std::mutex> lock(*plan_mutex_);
   plans_->emplace(key, plan);
   return plan;
+}
+
+void Graph::find_blocked_prefix(Plan& plan, const std::vector<std::string>& wanted) const {
+  if (inputs_.empty()) return;
+  std::unordered_set<std::string> computed{inputs_[0].name};  // by the prefix, or its input
+  plan.in_prefix.assign(plan.node_order.size(), false);
+  size_t taken = 0;
+  for (size_t position = 0; position < plan.node_order.size(); ++position) {
+    const Node& node = nodes_[plan.node_order[position]];
+    bool ok = blocked_op(node.op_type) && node.outputs.size() == 1;
+    for (const auto& in : node.inputs) ok = ok && (in.empty() || weights_.count(in) || computed.count(in));
+    if (!ok) continue;
+    plan.in_prefix[position] = true;
+    computed.insert(node.outputs[0]);
+    ++taken;
+  }
+  if (taken == 0 || taken == plan.node_order.size()) {  // nothing to split
+    plan.in_prefix.clear();
+    return;
+  }
+  std::unordered_set<std::string> listed{inputs_[0].name};
+  auto list = [&](const std::string& t) {
+    if (computed.count(t) && listed.insert(t).second) plan.prefix_outputs.push_back(t);
+  };
+  for (size_t position = 0; position < plan.node_order.size(); ++position)
+    if (!plan.in_prefix[position])
+      for (const auto& in : nodes_[plan.node_order[position]].inputs) list(in);
+  for (const auto& w : wanted) list(w);
+  if (plan.prefix_outputs.empty()) plan.in_prefix.clear();
 }
 
 TensorMap Graph::run(const at::Tensor& input, const std::vector<std::string>& wanted) const {
@@ -78,6 +109,14 @@ TensorMap Graph::run(const at::Tensor& input, const std::vector<std::string>& wa
 
   TensorMap values;
   values[inputs_[0].name] = input;
+  // Under the render's kernels, a graph the blocked network does not take whole (a
+  // classifier's head after its convolutions) runs its prefix there, the rest below.
+  bool prefix_done = false;
+  if (!plan->prefix_outputs.empty()) {
+    TensorMap front;
+    prefix_done = run_blocked(input, plan->prefix_outputs, &front);
+    for (auto& [name, value] : front) values[name] = std::move(value);
+  }
   auto lookup = [&](const std::string& name) -> at::Tensor {
     if (name.empty()) return at::Tensor();
     auto v = values.find(name);
@@ -88,6 +127,7 @@ TensorMap Graph::run(const at::Tensor& input, const std::vector<std::string>& wa
   };
 
   for (size_t position = 0; position < plan->node_order.size(); ++position) {
+    if (prefix_done && plan->in_prefix[position]) continue;
     const Node& node = nodes_[plan->node_order[position]];
     OpInputs args;
     args.reserve(node.inputs.size());

@@ -154,18 +154,46 @@ TEST(BlockedBackprop, RedirectedGradientMatchesTheAtenPath) {
   }
 }
 
-TEST(BlockedBackprop, UnsupportedOpsAndRedirectedGradientsTakeTheAtenPath) {
+// A classifier's head (Flatten, Gemm) is not the blocked network's: its convolutions run
+// there and the head on ATen's path, autograd joining the two, for the logits and for
+// a convolution's output wanted beside them.
+TEST(BlockedBackprop, AClassifiersConvolutionsRunBlockedAndItsHeadOnAten) {
+  const auto graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::tiny_two_conv_onnx(5, 16), "head test");
+  at::manual_seed(6);
+  const at::Tensor x = at::randn({2, 3, 16, 16});
+  for (const std::vector<std::string>& wanted : {std::vector<std::string>{"logits"}, {"logits", "block 2:conv"}}) {
+    const Pass aten = run(graph, x, wanted, GradientKernels::kMatchPyTorch);
+    const int before = graph.blocked_programs();
+    const Pass mixed = run(graph, x, wanted, GradientKernels::kBlocked);
+    EXPECT_GT(graph.blocked_programs(), before) << "the convolutions ran blocked";
+    for (const auto& w : wanted) EXPECT_LE(relative(mixed.values.at(w), aten.values.at(w)), 1e-5) << w;
+    EXPECT_LE(relative(mixed.gradient, aten.gradient), 1e-5);
+    EXPECT_GT(mixed.gradient.abs().sum().item<double>(), 0.0);
+  }
+}
+
+// An op the blocked network does not take: the whole graph does not compile (the reason
+// names it), the part before it runs blocked, and with the guided gradient (attribution)
+// all of it takes ATen's path.
+TEST(BlockedBackprop, UnsupportedOpsRunOnAtenAfterTheBlockedPartAndGuidedGradientsAllOnAten) {
   const std::vector<TestNode> nodes{TestNode{"Conv", {"input"}, "a", {{"kernel_shape", {3, 3}}}},
                                     TestNode{"Sigmoid", {"a"}, "y"}};
-  const auto graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(nodes, 3, 12), "maxpool test");
+  const auto graph = featvis::graph::Graph::load_onnx_bytes(featvis::testing::onnx_from_nodes(nodes, 3, 12), "sigmoid test");
   std::string why;
   EXPECT_EQ(featvis::graph::BlockedBackprop::compile(graph, {1, 3, 12, 12}, {"y"}, &why), nullptr);
   EXPECT_NE(why.find("Sigmoid"), std::string::npos) << why;
   const at::Tensor x = at::randn({1, 3, 12, 12});
   const Pass aten = run(graph, x, {"y"}, GradientKernels::kMatchPyTorch);
-  const Pass blocked = run(graph, x, {"y"}, GradientKernels::kBlocked);
-  EXPECT_EQ(graph.blocked_programs(), 0);
-  EXPECT_TRUE(at::equal(blocked.gradient, aten.gradient));
+  {
+    const featvis::graph::ReluGradientGuard guided(featvis::graph::ReluGradient::kGuided);
+    const Pass all_aten = run(graph, x, {"y"}, GradientKernels::kBlocked);
+    EXPECT_EQ(graph.blocked_programs(), 0);
+    EXPECT_TRUE(at::equal(all_aten.gradient, aten.gradient));
+  }
+  const Pass mixed = run(graph, x, {"y"}, GradientKernels::kBlocked);
+  EXPECT_EQ(graph.blocked_programs(), 1) << "the Conv before the Sigmoid";
+  EXPECT_LE(relative(mixed.values.at("y"), aten.values.at("y")), 1e-5);
+  EXPECT_LE(relative(mixed.gradient, aten.gradient), 1e-5);
 }
 
 // MobileNetV2 on a real photo: depthwise and pointwise convolutions, ReLU6, residual Adds,

@@ -15,9 +15,10 @@
 // Which graphs: Conv (any groups, strides, dilations, pads, a zero Pad before it),
 // Relu, LeakyRelu (alpha >= 0), Clip, Add of two same-shape tensors, MaxPool and
 // AveragePool (no ceil mode or dilation) and GlobalAveragePool; the exact or Lucid's
-// redirected ReLU gradient (graph/relu_gradient.h). Anything else in the pruned graph, or
-// the guided gradient, and Graph::run takes its ATen path, as it does when the mode below
-// is kMatchPyTorch (the default).
+// redirected ReLU gradient (graph/relu_gradient.h). A graph with other ops too (a
+// classifier's Flatten and Gemm after its convolutions) runs the part before them here
+// and the rest on ATen's path (Graph::run); the guided gradient, or the mode below at
+// kMatchPyTorch (the default), and all of it takes ATen's path.
 //
 // Why not always: it is the same function computed by other kernels. Forward values differ
 // from ATen's by float rounding (~1e-6 relative); gradients too, except where a ReLU6
@@ -55,6 +56,10 @@ class GradientKernelsGuard {
 // allows it: FEATVIS_BLOCKED_BACKPROP=0 turns it off (to measure both sides with one binary);
 // =verbose says on stderr why a graph keeps ATen's kernels.
 bool blocked_backprop_enabled();
+
+// Whether the blocked network may take a node of this op (its attributes decide the rest):
+// how Graph::run finds the part of a graph to run here.
+bool blocked_op(const std::string& op_type);
 
 // One compiled program. Built and cached by Graph::run; exposed for tests and benchmarks.
 class BlockedBackprop {

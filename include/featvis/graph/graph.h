@@ -88,8 +88,14 @@ class Graph {
   struct Plan {
     std::vector<size_t> node_order;                  // indices into nodes_
     std::unordered_map<std::string, int> last_use;   // tensor -> position of last consumer
+    // The blocked network's part, where it cannot take the whole plan: by position, the
+    // nodes of ops it may take (blocked_op) computed from the input by such nodes only, and
+    // the tensors of theirs that the other nodes read or the caller wants. Empty: none, or all.
+    std::vector<bool> in_prefix;
+    std::vector<std::string> prefix_outputs;
   };
   std::shared_ptr<const Plan> plan_for(const std::vector<std::string>& wanted) const;
+  void find_blocked_prefix(Plan& plan, const std::vector<std::string>& wanted) const;
 
   std::string origin_;
   std::vector<Node> nodes_;
