@@ -82,7 +82,6 @@ Axis make_axis(int64_t input_size, int64_t output_size) {
       a.pairs.insert(a.pairs.end(), 4, a.weights[static_cast<size_t>(i * a.taps + j)]);
       a.pairs.insert(a.pairs.end(), 4, a.weights[static_cast<size_t>((i + 1) * a.taps + j)]);
     }
-  add_groups(a, output_size);
   return a;
 }
 
@@ -359,7 +358,10 @@ Rgb8Resizer::Rgb8Resizer(Loops widest) : loops_(widest_loops(widest)) {}
 
 const Axis& Rgb8Resizer::axis(int64_t input_size, int64_t output_size) {
   auto [it, inserted] = axes_.try_emplace({input_size, output_size});
-  if (inserted) it->second = make_axis(input_size, output_size);
+  if (inserted) {
+    it->second = make_axis(input_size, output_size);
+    if (loops_ == Loops::kAvx512) add_groups(it->second, output_size);  // only its loops read them
+  }
   return it->second;
 }
 

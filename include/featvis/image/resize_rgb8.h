@@ -48,8 +48,8 @@ class Rgb8Resizer {
     std::vector<int64_t> first;
     std::vector<float> weights;  // output-major, `taps` per output
     std::vector<float> pairs;    // outputs 2k, 2k + 1: per tap, 4 x weight(2k), 4 x weight(2k + 1)
-    // The AVX-512 width pass: outputs in groups of `group` (16 or 8; 0: the taps of some
-    // group span more than 32 inputs), per group the first input loaded, and per tap 16
+    // The AVX-512 width pass (made by AVX-512 resizers only): outputs in groups of `group`
+    // (16 or 8; 0: the taps of some group span more than 32 inputs, or none made), per group the first input loaded, and per tap 16
     // lanes of input indices relative to it and of weights (lanes past the group or the
     // last output: index 0, weight 0).
     int64_t group = 0;
