@@ -106,7 +106,9 @@ def longest_pause_of_a_python_thread(call):
 @pytest.mark.parametrize("work", ["render", "attribute"])
 def test_the_gil_is_released(mobilenet, photo, work):
     if work == "render":
-        call = lambda: featvis.render(mobilenet, LAYER, steps=16, size=128, progress=False)
+        # 128 steps: since the first (redirected) steps run on the blocked network too, 16
+        # steps at 128 px took under 0.1 s on a loaded CI machine, too short to measure.
+        call = lambda: featvis.render(mobilenet, LAYER, steps=128, size=128, progress=False)
     else:
         call = lambda: featvis.attribute(mobilenet, photo, method="ig", steps=16)
     seconds, pause = longest_pause_of_a_python_thread(call)
