@@ -7,6 +7,7 @@
 #include <featvis/render/param/image_param.h>
 #include <featvis/render/param/maco.h>
 #include <featvis/render/param/plane_fft.h>
+#include <featvis/render/param/plane_rfft2.h>
 #include <featvis/render/param/spectral.h>
 #include <featvis/util/error.h>
 
@@ -84,6 +85,47 @@ TEST(Spectral, IrfftByPlanesEqualsAtensIrfft2AndItsGradient) {
     const double image_scale = aten.abs().max().item<double>(), grad_scale = aten_in.grad().abs().max().item<double>();
     EXPECT_LE((ours - aten).abs().max().item<double>(), 1e-6 * image_scale) << h << "x" << w;
     EXPECT_LE((ours_in.grad() - aten_in.grad()).abs().max().item<double>(), 1e-6 * grad_scale) << h << "x" << w;
+  }
+}
+
+// The lane kernels (render/param/plane_rfft2.h) at every width the CPU runs, against
+// ATen's irfft2 and its autograd gradient, on sizes with every radix; all widths must give
+// the same bits (no fused multiply-adds), so Intel and AMD machines render alike.
+TEST(Spectral, LaneKernelsMatchAtenAndEachOtherAtEveryWidth) {
+  namespace d = featvis::render::param::detail;
+  EXPECT_EQ(d::plane_rfft2_plan(15, 9), nullptr);   // odd width: ATen
+  EXPECT_EQ(d::plane_rfft2_plan(17, 16), nullptr);  // a prime above 13
+  EXPECT_EQ(d::plane_rfft2_plan(16, 34), nullptr);  // half the width is 17
+  const std::vector<std::pair<int64_t, int64_t>> sizes = {{1, 2},  {3, 6},    {16, 12}, {7, 14}, {13, 22},
+                                                          {33, 26}, {5, 250}, {96, 40}, {224, 224}};
+  for (auto [h, w] : sizes) {
+    const d::PlaneRfft2Plan* plan = d::plane_rfft2_plan(h, w);
+    ASSERT_NE(plan, nullptr) << h << "x" << w;
+    const int64_t bins = w / 2 + 1;
+    const at::Tensor spectrum = at::randn({h, bins, 2}, seeded(11), at::kFloat);
+    const at::Tensor gain = at::rand({h, bins, 2}, seeded(12), at::kFloat) + 0.5;
+    const at::Tensor weights = at::randn({h, w}, seeded(13), at::kFloat);
+    const at::Tensor in = spectrum.clone().set_requires_grad(true);
+    const at::Tensor expected = at::fft_irfft2(at::view_as_complex((in * gain).contiguous()), c10::IntArrayRef{h, w},
+                                               c10::IntArrayRef{-2, -1}, "ortho");
+    (expected * weights).sum().backward();
+    const double image_scale = expected.abs().max().item<double>(), grad_scale = in.grad().abs().max().item<double>();
+    at::Tensor first_image, first_grad;
+    for (d::Rfft2Lanes lanes : {d::Rfft2Lanes::k4, d::Rfft2Lanes::k8, d::Rfft2Lanes::k16}) {
+      if (!d::cpu_runs(lanes)) continue;
+      const int width = lanes == d::Rfft2Lanes::k4 ? 4 : lanes == d::Rfft2Lanes::k8 ? 8 : 16;
+      at::Tensor image = at::empty({h, w}), grad = at::empty({h, bins, 2});
+      d::plane_irfft2(lanes, *plan, spectrum.data_ptr<float>(), gain.data_ptr<float>(), image.data_ptr<float>());
+      d::plane_rfft2_adjoint(lanes, *plan, weights.data_ptr<float>(), gain.data_ptr<float>(), grad.data_ptr<float>());
+      EXPECT_LE((image - expected.detach()).abs().max().item<double>(), 1e-6 * image_scale) << h << "x" << w << ", " << width;
+      EXPECT_LE((grad - in.grad()).abs().max().item<double>(), 1e-6 * grad_scale) << h << "x" << w << ", " << width;
+      if (first_image.defined()) {
+        EXPECT_TRUE(at::equal(image, first_image)) << h << "x" << w << ": " << width << " lanes differ from 4";
+        EXPECT_TRUE(at::equal(grad, first_grad)) << h << "x" << w << ": " << width << " lanes differ from 4";
+      } else {
+        first_image = image, first_grad = grad;
+      }
+    }
   }
 }
 

@@ -1,6 +1,8 @@
 #include <featvis/render/param/plane_fft.h>
 #include <featvis/util/check.h>
 
+#include <featvis/render/param/plane_rfft2.h>
+
 #include <ATen/Parallel.h>
 #include <torch/autograd.h>
 
@@ -20,6 +22,15 @@ class GainedIrfft2 : public torch::autograd::Function<GainedIrfft2> {
     at::Tensor image = at::empty({s.size(0), s.size(1), h, w}, s.options());
     const at::Tensor in = s.view({planes, h, s.size(3), 2});
     const at::Tensor out = image.view({planes, h, w});
+    if (const detail::PlaneRfft2Plan* plan = detail::plane_rfft2_plan(h, w)) {
+      const int64_t spectrum_plane = h * s.size(3) * 2;
+      at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t p = begin; p < end; ++p)
+          detail::plane_irfft2(*plan, s.data_ptr<float>() + p * spectrum_plane, gain.data_ptr<float>(),
+                               image.data_ptr<float>() + p * h * w);
+      });
+      return image;
+    }
     at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
       at::NoGradGuard no_grad;  // grad mode is per thread: off on this one, maybe not on ATen's others
       for (int64_t p = begin; p < end; ++p) {
@@ -39,6 +50,14 @@ class GainedIrfft2 : public torch::autograd::Function<GainedIrfft2> {
     at::Tensor grad = at::empty({g.size(0), g.size(1), h, half, 2}, g.options());
     const at::Tensor in = g.view({planes, h, w});
     const at::Tensor out = grad.view({planes, h, half, 2});
+    if (const detail::PlaneRfft2Plan* plan = detail::plane_rfft2_plan(h, w)) {
+      at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t p = begin; p < end; ++p)
+          detail::plane_rfft2_adjoint(*plan, g.data_ptr<float>() + p * h * w, gain.data_ptr<float>(),
+                                      grad.data_ptr<float>() + p * h * half * 2);
+      });
+      return {grad, at::Tensor(), at::Tensor(), at::Tensor()};
+    }
     at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
       at::NoGradGuard no_grad;
       for (int64_t p = begin; p < end; ++p) {
