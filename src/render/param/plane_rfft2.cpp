@@ -74,7 +74,7 @@ std::unique_ptr<PlaneRfft2Plan> make_plan(int64_t h, int64_t w) {
 }
 
 Rfft2Lanes widest() {
-#if FEATVIS_X86_TARGETS
+#if FEATVIS_RFFT2_WIDE_LANES
   if (cpu_has_avx512f()) return Rfft2Lanes::k16;
   if (cpu_has_avx2()) return Rfft2Lanes::k8;
 #endif
@@ -93,7 +93,7 @@ const PlaneRfft2Plan* plane_rfft2_plan(int64_t h, int64_t w) {
 }
 
 bool cpu_runs(Rfft2Lanes lanes) {
-#if FEATVIS_X86_TARGETS
+#if FEATVIS_RFFT2_WIDE_LANES
   if (lanes == Rfft2Lanes::k16) return cpu_has_avx512f();
   if (lanes == Rfft2Lanes::k8) return cpu_has_avx2();
   return true;
@@ -103,7 +103,7 @@ bool cpu_runs(Rfft2Lanes lanes) {
 }
 
 void plane_irfft2(Rfft2Lanes lanes, const PlaneRfft2Plan& plan, const float* spectrum, const float* gain, float* image) {
-#if FEATVIS_X86_TARGETS
+#if FEATVIS_RFFT2_WIDE_LANES
   if (lanes == Rfft2Lanes::k16) return lanes16::irfft2(plan, spectrum, gain, image);
   if (lanes == Rfft2Lanes::k8) return lanes8::irfft2(plan, spectrum, gain, image);
 #endif
@@ -112,7 +112,7 @@ void plane_irfft2(Rfft2Lanes lanes, const PlaneRfft2Plan& plan, const float* spe
 
 void plane_rfft2_adjoint(Rfft2Lanes lanes, const PlaneRfft2Plan& plan, const float* grad_image, const float* gain,
                          float* grad_spectrum) {
-#if FEATVIS_X86_TARGETS
+#if FEATVIS_RFFT2_WIDE_LANES
   if (lanes == Rfft2Lanes::k16) return lanes16::adjoint(plan, grad_image, gain, grad_spectrum);
   if (lanes == Rfft2Lanes::k8) return lanes8::adjoint(plan, grad_image, gain, grad_spectrum);
 #endif

@@ -1,6 +1,6 @@
 #pragma once
 // The kernels of plane_rfft2.h for one lane width: included by plane_rfft2_lanes*.cpp, each
-// compiled for its instruction set and with -ffp-contract=off, after defining the vector type
+// under its instruction set's target pragma and with -ffp-contract=off, after defining the vector type
 // (GCC vector extensions: + - * act lane by lane, so each lane's arithmetic is the same code
 // whatever the width). Not a public header.
 //
@@ -10,11 +10,9 @@
 //            as a complex FFT of w/2 packed values, transposed back into the image.
 //   adjoint: the same steps backwards: rows' r2c (forward FFT of w/2 packed values), then
 //            the columns' forward FFTs, the factor and the gain.
-#include <featvis/render/param/plane_rfft2.h>
+#include "plane_rfft2_kernels_includes.h"
 
-#include <algorithm>
-#include <cstring>
-#include <utility>
+#include <cstdint>
 
 namespace featvis::render::param::detail::FEATVIS_RFFT2_LANES_NS {
 namespace {
@@ -184,19 +182,29 @@ inline V interleave(V re, V im, std::integer_sequence<int, J...>) {
   return __builtin_shufflevector(re, im, ((J % 2 ? L : 0) + J / 2 + (High ? L / 2 : 0))...);
 }
 
+// This thread's buffers for one plane, carved from one allocation aligned for V by hand:
+// vectors of V made by library code compiled outside the target pragma are not.
 struct Scratch {
-  std::vector<Cv> a, b;
-  std::vector<V> lines;  // one row block's real values, w of them
-  std::vector<float> t_re, t_im;  // [w/2 + 1][h rounded up to L]
+  std::vector<float> storage;
+  Cv *a = nullptr, *b = nullptr;      // FFT buffers, max(h, w/2) values each
+  V* lines = nullptr;                 // one row block's real values, w rounded up to L
+  float *t_re = nullptr, *t_im = nullptr;  // [w/2 + 1][h rounded up to L]
 };
 Scratch& scratch_for(const PlaneRfft2Plan& plan) {
   thread_local Scratch s;
   const size_t longest = static_cast<size_t>(std::max(plan.h, plan.half));
   const size_t padded_h = static_cast<size_t>((plan.h + L - 1) / L * L);
-  if (s.a.size() < longest) s.a.resize(longest), s.b.resize(longest);
-  if (s.lines.size() < static_cast<size_t>(plan.w + L)) s.lines.resize(static_cast<size_t>(plan.w + L));
   const size_t t_size = static_cast<size_t>(plan.half + 1) * padded_h;
-  if (s.t_re.size() < t_size) s.t_re.resize(t_size), s.t_im.resize(t_size);
+  const size_t line_size = static_cast<size_t>(plan.w + L);
+  const size_t floats = 2 * longest * 2 * L + line_size * L + 2 * t_size + 16 * L;
+  if (s.storage.size() < floats) s.storage.resize(floats);
+  const size_t align = sizeof(V);
+  auto* p = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(s.storage.data()) + align - 1) / align * align);
+  s.a = reinterpret_cast<Cv*>(p), p += 2 * L * longest;
+  s.b = reinterpret_cast<Cv*>(p), p += 2 * L * longest;
+  s.lines = reinterpret_cast<V*>(p), p += L * line_size;
+  s.t_re = p, p += t_size;
+  s.t_im = p;
   return s;
 }
 
@@ -214,8 +222,8 @@ inline Sizes sizes_of(const PlaneRfft2Plan& plan) {
 void irfft2(const PlaneRfft2Plan& plan, const float* spectrum, const float* gain, float* image) {
   const auto [h, w, half, bins, padded_h] = sizes_of(plan);
   Scratch& s = scratch_for(plan);
-  float* t_re = s.t_re.data();
-  float* t_im = s.t_im.data();
+  float* t_re = s.t_re;
+  float* t_im = s.t_im;
   const auto all = std::make_integer_sequence<int, L>();
   // Columns: L bins at a time, each an inverse FFT of length h.
   for (int k0 = 0; k0 < bins; k0 += L) {
@@ -233,7 +241,7 @@ void irfft2(const PlaneRfft2Plan& plan, const float* spectrum, const float* gain
       const V p0 = s0 * g0 * plan.norm, p1 = s1 * g1 * plan.norm;
       s.a[y] = {deinterleave<false>(p0, p1, all), deinterleave<true>(p0, p1, all)};
     }
-    const Cv* col = fft<true>(plan.columns, s.a.data(), s.b.data());
+    const Cv* col = fft<true>(plan.columns, s.a, s.b);
     for (int y0 = 0; y0 < padded_h; y0 += L) {
       V re[L], im[L];
       for (int i = 0; i < L; ++i) {
@@ -262,8 +270,8 @@ void irfft2(const PlaneRfft2Plan& plan, const float* spectrum, const float* gain
       const Cv odd = twiddle(sub(y, c), plan.pack_re[static_cast<size_t>(k)], plan.pack_im[static_cast<size_t>(k)]);
       s.a[static_cast<size_t>(k)] = add(even, times_i<true>(odd));
     }
-    const Cv* z = fft<true>(plan.rows, s.a.data(), s.b.data());
-    V* line = s.lines.data();
+    const Cv* z = fft<true>(plan.rows, s.a, s.b);
+    V* line = s.lines;
     for (int n = 0; n < half; ++n) line[2 * n] = z[n].re, line[2 * n + 1] = z[n].im;
     for (int x0 = 0; x0 < w; x0 += L) {
       const int count = std::min(L, w - x0);
@@ -282,13 +290,13 @@ void irfft2(const PlaneRfft2Plan& plan, const float* spectrum, const float* gain
 void adjoint(const PlaneRfft2Plan& plan, const float* grad_image, const float* gain, float* grad_spectrum) {
   const auto [h, w, half, bins, padded_h] = sizes_of(plan);
   Scratch& s = scratch_for(plan);
-  float* t_re = s.t_re.data();
-  float* t_im = s.t_im.data();
+  float* t_re = s.t_re;
+  float* t_im = s.t_im;
   const auto all = std::make_integer_sequence<int, L>();
   // Rows: L at a time, the even and odd pixels as one complex FFT of length half, unpacked
   // into bins 0..half.
   for (int y0 = 0; y0 < padded_h; y0 += L) {
-    V* line = s.lines.data();
+    V* line = s.lines;
     for (int x0 = 0; x0 < w; x0 += L) {
       const int count = std::min(L, w - x0);
       V r[L];
@@ -300,7 +308,7 @@ void adjoint(const PlaneRfft2Plan& plan, const float* grad_image, const float* g
       for (int j = 0; j < count; ++j) line[x0 + j] = r[j];
     }
     for (int n = 0; n < half; ++n) s.a[static_cast<size_t>(n)] = {line[2 * n], line[2 * n + 1]};
-    const Cv* z = fft<false>(plan.rows, s.a.data(), s.b.data());
+    const Cv* z = fft<false>(plan.rows, s.a, s.b);
     for (int k = 0; k <= half; ++k) {
       const Cv zk = z[k % half], zm = z[(half - k) % half];
       const Cv c = {zm.re, zero() - zm.im};
@@ -327,7 +335,7 @@ void adjoint(const PlaneRfft2Plan& plan, const float* grad_image, const float* g
       transpose(re), transpose(im);
       for (int i = 0; i < L && y0 + i < h; ++i) s.a[static_cast<size_t>(y0 + i)] = {re[i], im[i]};
     }
-    const Cv* col = fft<false>(plan.columns, s.a.data(), s.b.data());
+    const Cv* col = fft<false>(plan.columns, s.a, s.b);
     const V factor = count == L ? load(plan.column_factor.data() + k0) : load_part(plan.column_factor.data() + k0, count);
     for (int y = 0; y < h; ++y) {
       const V re = col[y].re * factor, im = col[y].im * factor;

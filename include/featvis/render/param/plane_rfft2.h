@@ -15,6 +15,13 @@
 #include <cstdint>
 #include <vector>
 
+// The 8- and 16-lane kernels need GCC's `#pragma GCC target` (plane_rfft2_lanes8.cpp).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FEATVIS_RFFT2_WIDE_LANES 1
+#else
+#define FEATVIS_RFFT2_WIDE_LANES 0
+#endif
+
 namespace featvis::render::param::detail {
 
 // A complex FFT of length n as a sequence of Stockham stages (self-sorting, no bit reversal).
