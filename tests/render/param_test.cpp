@@ -395,6 +395,28 @@ TEST(Maco, ImageKeepsTheMagnitudeExactlyForAnyPhase) {
   EXPECT_THROW(featvis::render::param::magnitude_for(-at::ones({3, 4, 3}), 8, 8), featvis::Error);
 }
 
+// The image through the FFT image's planes equals ATen's irfft2 (default norm) of the same
+// spectrum, and so does the phase's gradient.
+TEST(Maco, ImageAndPhaseGradientMatchAtensIrfft2) {
+  const int64_t h = 24, w = 20;
+  const at::Tensor magnitude = at::rand({3, h, w / 2 + 1}, seeded(3)) + 0.1;
+  const at::Tensor phase = at::randn({2, 3, h, w / 2 + 1}, seeded(4));
+  const at::Tensor weights = at::randn({2, 3, h, w}, seeded(5));
+  const at::Tensor ours_phase = phase.clone().set_requires_grad(true);
+  const at::Tensor ours = featvis::render::param::maco_image(ours_phase, magnitude, h, w);
+  (ours * weights).sum().backward();
+  const at::Tensor aten_phase = phase.clone().set_requires_grad(true);
+  const at::Tensor flat = aten_phase.flatten(1);
+  const at::Tensor p = ((flat - flat.mean(1, true)) / (flat.std(1, false, true) + 1e-5)).view(phase.sizes());
+  const at::Tensor image = at::fft_irfft2(at::complex(magnitude * at::cos(p), magnitude * at::sin(p)), std::vector<int64_t>{h, w});
+  const at::Tensor f = image.flatten(1);
+  const at::Tensor aten = ((f - f.mean(1, true)) / (f.std(1, false, true) + 1e-5)).view(image.sizes());
+  (aten * weights).sum().backward();
+  EXPECT_LE((ours - aten).abs().max().item<double>(), 1e-5);
+  EXPECT_LE((ours_phase.grad() - aten_phase.grad()).abs().max().item<double>(),
+            1e-5 * aten_phase.grad().abs().max().item<double>());
+}
+
 TEST(Maco, ParamOptimizesThePhaseOnlyAndNeedsASpectrum) {
   ImageParamOptions o;
   o.batch = 2;

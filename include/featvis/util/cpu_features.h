@@ -1,8 +1,8 @@
 #pragma once
 // What the CPU running featvis can execute, for the few loops compiled for wider vectors
 // with `target` attributes and picked at run time (graph/plane_stats.cpp, image/pil_resize.cpp,
-// image/resize_rgb8.cpp, render/adam.cpp, render/param/channel_mix.cpp). Asked once per
-// process. False on anything but x86-64 with GCC or Clang.
+// image/resize_rgb8.cpp, render/adam.cpp, render/param/channel_mix.cpp, render/param/plane_rfft2.cpp).
+// Asked once per process. False on anything but x86-64 with GCC or Clang.
 //
 // FEATVIS_X86_TARGETS is 1 where such loops can be compiled at all (x86-64, GCC or Clang):
 // the one condition those files put around their `target("avx2")` copies.

@@ -1,7 +1,10 @@
 #include <featvis/io/npy.h>
 #include <featvis/render/param/color.h>
 #include <featvis/render/param/maco.h>
+#include <featvis/render/param/plane_fft.h>
 #include <featvis/util/check.h>
+
+#include <cmath>
 
 namespace featvis::render::param {
 namespace {
@@ -36,6 +39,14 @@ at::Tensor magnitude_for(const at::Tensor& spectrum, int64_t h, int64_t w) {
 
 at::Tensor maco_image(const at::Tensor& phase, const at::Tensor& magnitude, int64_t h, int64_t w) {
   const at::Tensor p = standardize_items(phase);
+  if (p.device().is_cpu() && p.scalar_type() == at::kFloat && magnitude.scalar_type() == at::kFloat) {
+    // The FFT image's planes (plane_fft.h), whose norm is "ortho": a gain of 1/sqrt(h w)
+    // makes it irfft2's default "backward" norm, 1/(h w).
+    const at::Tensor spectrum = at::stack({magnitude * at::cos(p), magnitude * at::sin(p)}, -1);
+    const at::Tensor gain = at::full({h, w / 2 + 1, 2}, 1.0 / std::sqrt(static_cast<double>(h) * static_cast<double>(w)),
+                                     spectrum.options().requires_grad(false));
+    return standardize_items(irfft2_by_planes(spectrum, gain, h, w));
+  }
   const at::Tensor spectrum = at::complex(magnitude * at::cos(p), magnitude * at::sin(p));
   return standardize_items(at::fft_irfft2(spectrum, std::vector<int64_t>{h, w}));
 }
