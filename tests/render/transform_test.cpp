@@ -394,4 +394,35 @@ TEST(AffineSample, EveryTapLoopThisCpuRunsGivesTheScalarLoopsBits) {
   EXPECT_TRUE(in.eq(15).any().item<bool>() && in.eq(0).any().item<bool>() && in.gt(0).logical_and(in.lt(15)).any().item<bool>());
 }
 
+// The float sampling, whichever loop this CPU runs (AVX-512 gathers where every tap of eight
+// pixels lies inside), gives the bits of the four products added left to right, each op
+// rounded to float, computed here by ATen from the tap table.
+TEST(AffineSample, FloatSamplesAreTheTapsProductsAddedInOrder) {
+  const double turn = 0.3;
+  const std::vector<std::array<double, 6>> maps{
+      {std::cos(turn), -std::sin(turn), 9.1, std::sin(turn), std::cos(turn), 0.4},  // mostly inside
+      {0.7, 0.1, 0.25, -0.2, 1.4, 0.5},
+      {1.3, 0.2, -3.6, -0.1, 1.2, -2.2}};  // reaching outside on every side
+  at::Generator g = seeded(8);
+  const at::Tensor source = at::rand({2, 3, 31, 29}, g, at::kFloat);
+  for (const auto& m : maps) {
+    for (int64_t out_w : {21, 40}) {
+      const auto taps = tf::affine_taps_in_lanes(1, m, 31, 29, 23, out_w, at::kFloat);
+      const at::Tensor corner = taps[0].flatten(), in = taps[5].flatten().to(at::kLong);
+      const at::Tensor planes = source.view({6, 31 * 29});
+      at::Tensor sum;
+      const int64_t offsets[4] = {0, 1, 29, 30};
+      for (int k = 0; k < 4; ++k) {
+        const at::Tensor inside = in.bitwise_and(1 << k).ne(0);
+        const at::Tensor index = at::where(inside, corner + offsets[k], at::zeros_like(corner));
+        const at::Tensor tap = at::where(inside, planes.index_select(1, index), at::full({}, 0.25f));
+        const at::Tensor product = taps[1 + k].flatten() * tap;
+        sum = k == 0 ? product : sum + product;
+      }
+      EXPECT_TRUE(at::equal(tf::affine_sample(source, m, 23, out_w, 0.25), sum.view({2, 3, 23, out_w})))
+          << "map " << m[2] << ", width " << out_w;
+    }
+  }
+}
+
 }  // namespace
