@@ -165,6 +165,23 @@ TEST(Color, DecorrelationAndItsGradientAreTheMatrixProduct) {
   EXPECT_GT(a.grad().abs().max().item<double>(), 0.1);
 }
 
+TEST(Color, SigmoidOfTheMixAndItsGradientAreAtensComposition) {
+  // The fused sigmoid(decorrelated) against at::sigmoid of the mix: values, and gradients
+  // through both, in float and double, for a batch and a non-contiguous input.
+  for (at::ScalarType dtype : {at::kFloat, at::kDouble}) {
+    const at::Tensor t = (3 * at::randn({2, 9, 7, 3}, seeded(4), dtype)).permute({0, 3, 1, 2});
+    const at::Tensor upstream = at::randn({2, 3, 9, 7}, seeded(5), dtype);
+    const at::Tensor a = t.detach().clone().set_requires_grad(true), b = t.detach().clone().set_requires_grad(true);
+    const at::Tensor ours = featvis::render::param::to_valid_rgb(a, true, Squash::kSigmoid);
+    const at::Tensor theirs = at::sigmoid(featvis::render::param::decorrelate_color(b));
+    EXPECT_TRUE(at::allclose(ours, theirs, 1e-6, 0)) << dtype;
+    (ours * upstream).sum().backward();
+    (theirs * upstream).sum().backward();
+    EXPECT_TRUE(at::allclose(a.grad(), b.grad(), 1e-6, 1e-12)) << dtype;
+    EXPECT_GT(a.grad().abs().max().item<double>(), 0.05);
+  }
+}
+
 TEST(Color, ValidRgbInvertsForEverySquashAndBasis) {
   const at::Tensor photo = test_photo(6, 7).unsqueeze(0);
   for (Squash squash : {Squash::kSigmoid, Squash::kClamp}) {

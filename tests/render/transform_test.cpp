@@ -13,6 +13,7 @@
 #include <torch/csrc/autograd/autograd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <set>
 
 namespace {
@@ -355,6 +356,73 @@ TEST(AffineSample, MatchesGridSamplerValuesAndGradient) {
   EXPECT_TRUE(at::equal(tf::affine_sample(source, maps[3], 4, 4, 0.5), at::full({2, 3, 4, 4}, 0.5, at::kDouble)));
   EXPECT_TRUE(at::equal(tf::affine_sample(source, maps[1], 19, 21).slice(2, 0, 12).slice(3, 4, 21),
                         source.slice(2, 5, 17).slice(3, 0, 17)));
+}
+
+// The tap table's vector loops (AVX2, AVX-512F) make the scalar loop's bits, on maps that
+// put taps inside, on the edges and outside, with rows not a whole number of vectors long.
+TEST(AffineSample, EveryTapLoopThisCpuRunsGivesTheScalarLoopsBits) {
+  const double turn = 0.52, zoom = 1.13;
+  const std::vector<std::array<double, 6>> maps{
+      {zoom * std::cos(turn), -zoom * std::sin(turn), 6.3, zoom * std::sin(turn), zoom * std::cos(turn), -2.7},
+      {1, 0, -4, 0, 1, 5},
+      {0.7, 0.1, 0.25, -0.2, 1.4, 0.5},
+      {0.3, -1.9, 17.1, 1.1, 0.05, -3.3},
+      {1, 0, 100, 0, 1, 0}};
+  const char* names[] = {"corner", "w00", "w01", "w10", "w11", "inside"};
+  int widths = 0;
+  for (int lanes : {4, 8}) {
+    bool ran = false;
+    for (at::ScalarType dtype : {at::kFloat, at::kDouble}) {
+      for (const auto& m : maps) {
+        for (int64_t out_w : {8, 21, 37}) {
+          const auto scalar = tf::affine_taps_in_lanes(1, m, 17, 23, 19, out_w, dtype);
+          const auto vector = tf::affine_taps_in_lanes(lanes, m, 17, 23, 19, out_w, dtype);
+          ASSERT_EQ(scalar.size(), 6u);
+          if (vector.empty()) continue;
+          ran = true;
+          for (size_t c = 0; c < scalar.size(); ++c)
+            EXPECT_TRUE(at::equal(vector[c], scalar[c]))
+                << lanes << " lanes, " << names[c] << ", map " << m[2] << ", width " << out_w;
+        }
+      }
+    }
+    widths += ran ? 1 : 0;
+  }
+  std::printf("[ affine taps ] %d vector loops on this CPU agree with the scalar loop\n", widths);
+  // Not vacuous: the table holds taps inside, partly outside and wholly outside.
+  const at::Tensor in = tf::affine_taps_in_lanes(1, maps[0], 17, 23, 19, 21, at::kFloat)[5];
+  EXPECT_TRUE(in.eq(15).any().item<bool>() && in.eq(0).any().item<bool>() && in.gt(0).logical_and(in.lt(15)).any().item<bool>());
+}
+
+// The float sampling, whichever loop this CPU runs (AVX-512 gathers where every tap of eight
+// pixels lies inside), gives the bits of the four products added left to right, each op
+// rounded to float, computed here by ATen from the tap table.
+TEST(AffineSample, FloatSamplesAreTheTapsProductsAddedInOrder) {
+  const double turn = 0.3;
+  const std::vector<std::array<double, 6>> maps{
+      {std::cos(turn), -std::sin(turn), 9.1, std::sin(turn), std::cos(turn), 0.4},  // mostly inside
+      {0.7, 0.1, 0.25, -0.2, 1.4, 0.5},
+      {1.3, 0.2, -3.6, -0.1, 1.2, -2.2}};  // reaching outside on every side
+  at::Generator g = seeded(8);
+  const at::Tensor source = at::rand({2, 3, 31, 29}, g, at::kFloat);
+  for (const auto& m : maps) {
+    for (int64_t out_w : {21, 40}) {
+      const auto taps = tf::affine_taps_in_lanes(1, m, 31, 29, 23, out_w, at::kFloat);
+      const at::Tensor corner = taps[0].flatten(), in = taps[5].flatten().to(at::kLong);
+      const at::Tensor planes = source.view({6, 31 * 29});
+      at::Tensor sum;
+      const int64_t offsets[4] = {0, 1, 29, 30};
+      for (int k = 0; k < 4; ++k) {
+        const at::Tensor inside = in.bitwise_and(1 << k).ne(0);
+        const at::Tensor index = at::where(inside, corner + offsets[k], at::zeros_like(corner));
+        const at::Tensor tap = at::where(inside, planes.index_select(1, index), at::full({}, 0.25f));
+        const at::Tensor product = taps[1 + k].flatten() * tap;
+        sum = k == 0 ? product : sum + product;
+      }
+      EXPECT_TRUE(at::equal(tf::affine_sample(source, m, 23, out_w, 0.25), sum.view({2, 3, 23, out_w})))
+          << "map " << m[2] << ", width " << out_w;
+    }
+  }
 }
 
 }  // namespace

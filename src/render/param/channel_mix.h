@@ -12,4 +12,8 @@ using Matrix3 = std::array<double, 9>;  // row-major
 // gradient is the same mix by the transposed matrix).
 at::Tensor mix_channels(const at::Tensor& t, const Matrix3& m);
 
+// sigmoid(mix_channels(t, m)), differentiable in t; on the CPU one function, whose backward
+// is one pass over the pixels (the sigmoid's derivative and the transposed mix).
+at::Tensor mix_channels_sigmoid(const at::Tensor& t, const Matrix3& m);
+
 }  // namespace featvis::render::param::detail

@@ -63,6 +63,7 @@ at::Tensor correlate_color(const at::Tensor& rgb) {
 }
 
 at::Tensor to_valid_rgb(const at::Tensor& t, bool decorrelate, Squash squash) {
+  if (decorrelate && squash == Squash::kSigmoid) return detail::mix_channels_sigmoid(t, correlation_sqrt());
   at::Tensor x = decorrelate ? decorrelate_color(t) : t;
   if (squash == Squash::kSigmoid) return at::sigmoid(x);
   x = x + clamp_origin(decorrelate, x.options());

@@ -78,6 +78,22 @@ void fill_row(const Affine& m, int64_t y, int64_t x_begin, TapTable<T>& t) {
 }
 
 #if FEATVIS_X86_TARGETS
+// The four weights of a vector of pixels from their fractions dx, dy (double lanes), by
+// GCC's vector operators: fill_row's conversion to T and products, lane by lane (no fused
+// multiply-adds: -ffp-contract=off). Inlined into the loops below, which give it their
+// instruction sets.
+template <typename D, typename T>
+inline __attribute__((always_inline)) void store_weights(const D& dx, const D& dy, size_t k, TapTable<T>& t) {
+  typedef T V __attribute__((vector_size(sizeof(D) / sizeof(double) * sizeof(T))));
+  const V tx = __builtin_convertvector(dx, V), ty = __builtin_convertvector(dy, V);
+  const V ux = 1 - tx, uy = 1 - ty;
+  const V w00 = ux * uy, w01 = tx * uy, w10 = ux * ty, w11 = tx * ty;
+  std::memcpy(&t.w00[k], &w00, sizeof(V));
+  std::memcpy(&t.w01[k], &w01, sizeof(V));
+  std::memcpy(&t.w10[k], &w10, sizeof(V));
+  std::memcpy(&t.w11[k], &w11, sizeof(V));
+}
+
 // The same four pixels at a time in AVX2, without fused multiply-adds: every product, sum
 // and conversion is the one fill_row makes, so the bits are equal. Returns where it stopped.
 template <typename T>
@@ -107,21 +123,7 @@ __attribute__((target("avx2"))) int64_t fill_row_avx2(const Affine& m, int64_t y
     const __m256d ix = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(m0, xs), m1y), m2);
     const __m256d iy = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(m3, xs), m4y), m5);
     const __m256d x0 = floor4(ix, x_top), y0 = floor4(iy, y_top);
-    const __m256d dx = _mm256_sub_pd(ix, x0), dy = _mm256_sub_pd(iy, y0);
-    if constexpr (std::is_same_v<T, float>) {
-      const __m128 tx = _mm256_cvtpd_ps(dx), ty = _mm256_cvtpd_ps(dy), ones = _mm_set1_ps(1.f);
-      const __m128 ux = _mm_sub_ps(ones, tx), uy = _mm_sub_ps(ones, ty);
-      _mm_storeu_ps(&t.w00[k], _mm_mul_ps(ux, uy));
-      _mm_storeu_ps(&t.w01[k], _mm_mul_ps(tx, uy));
-      _mm_storeu_ps(&t.w10[k], _mm_mul_ps(ux, ty));
-      _mm_storeu_ps(&t.w11[k], _mm_mul_ps(tx, ty));
-    } else {
-      const __m256d ux = _mm256_sub_pd(one, dx), uy = _mm256_sub_pd(one, dy);
-      _mm256_storeu_pd(&t.w00[k], _mm256_mul_pd(ux, uy));
-      _mm256_storeu_pd(&t.w01[k], _mm256_mul_pd(dx, uy));
-      _mm256_storeu_pd(&t.w10[k], _mm256_mul_pd(ux, dy));
-      _mm256_storeu_pd(&t.w11[k], _mm256_mul_pd(dx, dy));
-    }
+    store_weights(ix - x0, iy - y0, k, t);
     const __m128i xi = _mm256_cvttpd_epi32(x0), yi = _mm256_cvttpd_epi32(y0);
     const __m128i corner = _mm_add_epi32(_mm_mullo_epi32(yi, in_w), xi);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(&t.corner[k]), _mm256_cvtepi32_epi64(corner));
@@ -137,32 +139,160 @@ __attribute__((target("avx2"))) int64_t fill_row_avx2(const Affine& m, int64_t y
   }
   return x;
 }
+
+// The same eight pixels at a time in AVX-512F. GCC's avx512f target includes FMA, so this
+// file is built with -ffp-contract=off (src/CMakeLists.txt): no product and sum are fused,
+// and the bits are fill_row's. Returns where it stopped.
+template <typename T>
+__attribute__((target("avx512f"))) int64_t fill_row_avx512(const Affine& m, int64_t y, TapTable<T>& t) {
+  const double yy = static_cast<double>(y);
+  const __m512d m0 = _mm512_set1_pd(m[0]), m1y = _mm512_set1_pd(m[1] * yy), m2 = _mm512_set1_pd(m[2]);
+  const __m512d m3 = _mm512_set1_pd(m[3]), m4y = _mm512_set1_pd(m[4] * yy), m5 = _mm512_set1_pd(m[5]);
+  const __m512d low = _mm512_set1_pd(-2.0), one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
+  const auto in_w = static_cast<double>(t.in_w), in_h = static_cast<double>(t.in_h);
+  const __m512d x_top = _mm512_set1_pd(in_w + 1), y_top = _mm512_set1_pd(in_h + 1);
+  const __m512d width = _mm512_set1_pd(in_w), height = _mm512_set1_pd(in_h);
+  const __m512d width_less_one = _mm512_set1_pd(in_w - 1), height_less_one = _mm512_set1_pd(in_h - 1);
+  const __m256i in_w32 = _mm256_set1_epi32(static_cast<int32_t>(t.in_w));
+  const __m512d lane = _mm512_set_pd(7, 6, 5, 4, 3, 2, 1, 0);
+  // floor_in of eight values: clamped, truncated, one less where that rounded up.
+  const auto floor8 = [&](__m512d v, __m512d top) __attribute__((target("avx512f"))) {
+    v = _mm512_min_pd(_mm512_max_pd(v, low), top);
+    const __m512d i = _mm512_cvtepi32_pd(_mm512_cvttpd_epi32(v));
+    return _mm512_mask_sub_pd(i, _mm512_cmp_pd_mask(i, v, _CMP_GT_OQ), i, one);
+  };
+  // lo <= v < hi for eight whole numbers (exact in double), as a lane mask.
+  const auto within = [&](__m512d v, __m512d lo, __m512d hi) __attribute__((target("avx512f"))) {
+    return static_cast<__mmask8>(_mm512_cmp_pd_mask(v, lo, _CMP_GE_OQ) & _mm512_cmp_pd_mask(v, hi, _CMP_LT_OQ));
+  };
+  const auto flag = [&](__mmask8 a, __mmask8 b, uint8_t bit) __attribute__((target("avx512f"))) {
+    return _mm512_maskz_set1_epi64(static_cast<__mmask8>(a & b), bit);
+  };
+  int64_t x = 0;
+  for (; x + 8 <= t.out_w; x += 8) {
+    const size_t k = static_cast<size_t>(y * t.out_w + x);
+    const __m512d xs = _mm512_add_pd(_mm512_set1_pd(static_cast<double>(x)), lane);  // whole numbers: exact
+    const __m512d ix = _mm512_add_pd(_mm512_add_pd(_mm512_mul_pd(m0, xs), m1y), m2);
+    const __m512d iy = _mm512_add_pd(_mm512_add_pd(_mm512_mul_pd(m3, xs), m4y), m5);
+    const __m512d x0 = floor8(ix, x_top), y0 = floor8(iy, y_top);
+    store_weights(ix - x0, iy - y0, k, t);
+    const __m256i xi = _mm512_cvttpd_epi32(x0), yi = _mm512_cvttpd_epi32(y0);
+    _mm512_storeu_si512(&t.corner[k], _mm512_cvtepi32_epi64(_mm256_add_epi32(_mm256_mullo_epi32(yi, in_w32), xi)));
+    const __mmask8 x_in = within(x0, zero, width), x1_in = within(x0, -one, width_less_one);
+    const __mmask8 y_in = within(y0, zero, height), y1_in = within(y0, -one, height_less_one);
+    const __m512i bits = _mm512_or_epi64(_mm512_or_epi64(flag(y_in, x_in, kIn00), flag(y_in, x1_in, kIn01)),
+                                         _mm512_or_epi64(flag(y1_in, x_in, kIn10), flag(y1_in, x1_in, kIn11)));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(&t.in[k]), _mm512_cvtepi64_epi8(bits));
+  }
+  return x;
+}
 #endif
 
+// Whether this CPU can fill a table for an in_h x in_w source `lanes` pixels at a time.
+bool runs_lanes(int lanes, int64_t in_h, int64_t in_w) {
+  if (lanes == 1) return true;
+  // The vector loops compute corners in 32 bits: taps reach 3 rows and columns past the image.
+  if ((in_h + 4) * (in_w + 4) >= (int64_t{1} << 31)) return false;
+#if FEATVIS_X86_TARGETS
+  if (lanes == 4) return cpu_has_avx2();
+  if (lanes == 8) return cpu_has_avx512f();
+#endif
+  return false;
+}
+
+int widest_lanes(int64_t in_h, int64_t in_w) {
+  for (int lanes : {8, 4})
+    if (runs_lanes(lanes, in_h, in_w)) return lanes;
+  return 1;
+}
+
+// The table filled `lanes` pixels at a time (runs_lanes must allow it); the rest of each row,
+// past the last whole vector, one at a time.
 template <typename T>
-c10::intrusive_ptr<TapTable<T>> tap_table(const Affine& m, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w) {
+c10::intrusive_ptr<TapTable<T>> tap_table(const Affine& m, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w,
+                                          int lanes) {
   auto t = c10::make_intrusive<TapTable<T>>();
   t->in_h = in_h, t->in_w = in_w, t->out_h = out_h, t->out_w = out_w;
   const auto n = static_cast<size_t>(out_h * out_w);
   t->corner.resize(n);
   t->w00.resize(n), t->w01.resize(n), t->w10.resize(n), t->w11.resize(n);
   t->in.resize(n);
-  // The AVX2 loop computes corners in 32 bits: taps reach 3 rows and columns past the image.
-  bool avx2 = (in_h + 4) * (in_w + 4) < (int64_t{1} << 31);
-#if FEATVIS_X86_TARGETS
-  avx2 = avx2 && cpu_has_avx2();
-#endif
   at::parallel_for(0, out_h, 16, [&](int64_t y_begin, int64_t y_end) {
     for (int64_t y = y_begin; y < y_end; ++y) {
       int64_t done = 0;
 #if FEATVIS_X86_TARGETS
-      if (avx2) done = fill_row_avx2(m, y, *t);
+      if (lanes == 8) done = fill_row_avx512(m, y, *t);
+      else if (lanes == 4) done = fill_row_avx2(m, y, *t);
 #endif
       fill_row(m, y, done, *t);
     }
   });
   return t;
 }
+
+template <typename T>
+c10::intrusive_ptr<TapTable<T>> tap_table(const Affine& m, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w) {
+  return tap_table<T>(m, in_h, in_w, out_h, out_w, widest_lanes(in_h, in_w));
+}
+
+// Output pixels [begin, end) of one row of one plane (`corner`, the weights, `in` and `d`
+// start at the row), one at a time.
+template <typename T>
+inline void sample_row(const T* plane, const TapTable<T>& t, int64_t at, T v, T* d, int64_t begin, int64_t end) {
+  const int64_t in_w = t.in_w;
+  const int64_t* corner = t.corner.data() + at;
+  const T *w00 = t.w00.data() + at, *w01 = t.w01.data() + at, *w10 = t.w10.data() + at, *w11 = t.w11.data() + at;
+  const uint8_t* in = t.in.data() + at;
+  for (int64_t xo = begin; xo < end; ++xo) {
+    const T* s = plane + corner[xo];
+    const uint8_t i = in[xo];
+    d[xo] = i == kAllIn ? w00[xo] * s[0] + w01[xo] * s[1] + w10[xo] * s[in_w] + w11[xo] * s[in_w + 1]
+                        : w00[xo] * (i & kIn00 ? s[0] : v) + w01[xo] * (i & kIn01 ? s[1] : v) +
+                              w10[xo] * (i & kIn10 ? s[in_w] : v) + w11[xo] * (i & kIn11 ? s[in_w + 1] : v);
+  }
+}
+
+#if FEATVIS_X86_TARGETS
+// The same for float, eight pixels at a time in AVX-512F where all their taps lie inside:
+// each pixel's taps gathered as two pairs (s[0], s[1]) and (s[in_w], s[in_w + 1]), the
+// products added in sample_row's order without fused multiply-adds (-ffp-contract=off), so
+// the bits are sample_row's. Groups with a tap outside take sample_row.
+__attribute__((target("avx512f"))) void sample_row_avx512(const float* plane, const TapTable<float>& t, int64_t at,
+                                                          float v, float* d) {
+  const int64_t* corner = t.corner.data() + at;
+  const float *w00 = t.w00.data() + at, *w01 = t.w01.data() + at, *w10 = t.w10.data() + at, *w11 = t.w11.data() + at;
+  const uint8_t* in = t.in.data() + at;
+  const auto* top = reinterpret_cast<const double*>(plane);
+  const auto* bottom = reinterpret_cast<const double*>(plane + t.in_w);
+  // Lanes 0, 2, .., 14 (left taps) to the low half, 1, 3, .., 15 (right taps) to the high.
+  const __m512i apart = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+  const auto halves = [&](__m512d pairs, __m256& left, __m256& right) __attribute__((target("avx512f"))) {
+    const __m512 split = _mm512_permutexvar_ps(apart, _mm512_castpd_ps(pairs));
+    left = _mm512_castps512_ps256(split);
+    right = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(split), 1));
+  };
+  constexpr uint64_t kAllInEight = 0x0F0F0F0F0F0F0F0Full;
+  int64_t xo = 0;
+  for (; xo + 8 <= t.out_w; xo += 8) {
+    uint64_t flags;
+    std::memcpy(&flags, in + xo, 8);
+    if (flags != kAllInEight) {
+      sample_row(plane, t, at, v, d, xo, xo + 8);
+      continue;
+    }
+    const __m512i c = _mm512_loadu_si512(corner + xo);
+    __m256 s00, s01, s10, s11;
+    halves(_mm512_i64gather_pd(c, top, 4), s00, s01);
+    halves(_mm512_i64gather_pd(c, bottom, 4), s10, s11);
+    const __m256 sum = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(w00 + xo), s00),
+                                                                 _mm256_mul_ps(_mm256_loadu_ps(w01 + xo), s01)),
+                                                   _mm256_mul_ps(_mm256_loadu_ps(w10 + xo), s10)),
+                                     _mm256_mul_ps(_mm256_loadu_ps(w11 + xo), s11));
+    _mm256_storeu_ps(d + xo, sum);
+  }
+  sample_row(plane, t, at, v, d, xo, t.out_w);
+}
+#endif
 
 template <typename T>
 at::Tensor sample_cpu(const at::Tensor& source, const TapTable<T>& t, double fill) {
@@ -176,22 +306,25 @@ at::Tensor sample_cpu(const at::Tensor& source, const TapTable<T>& t, double fil
   // Rows apart: each output value is computed alone, whatever the thread count. Each
   // plane's row is read and written in order: with the planes innermost, a batch of 8
   // renders (24 planes 200 KB apart) touched 24 pages per pixel and ran 5x slower per plane.
+  bool avx512 = false;
+#if FEATVIS_X86_TARGETS
+  avx512 = std::is_same_v<T, float> && cpu_has_avx512f();
+#endif
   at::parallel_for(0, t.out_h, 16, [&](int64_t y_begin, int64_t y_end) {
     for (int64_t y = y_begin; y < y_end; ++y) {
       const int64_t at = y * out_w;
-      const int64_t* corner = t.corner.data() + at;
-      const T *w00 = t.w00.data() + at, *w01 = t.w01.data() + at, *w10 = t.w10.data() + at, *w11 = t.w11.data() + at;
-      const uint8_t* in = t.in.data() + at;
       for (int64_t p = 0; p < planes; ++p) {
         const T* plane = src + p * in_plane;
         T* d = dst + p * out_plane + at;
-        for (int64_t xo = 0; xo < out_w; ++xo) {
-          const T* s = plane + corner[xo];
-          const uint8_t i = in[xo];
-          d[xo] = i == kAllIn ? w00[xo] * s[0] + w01[xo] * s[1] + w10[xo] * s[in_w] + w11[xo] * s[in_w + 1]
-                              : w00[xo] * (i & kIn00 ? s[0] : v) + w01[xo] * (i & kIn01 ? s[1] : v) +
-                                    w10[xo] * (i & kIn10 ? s[in_w] : v) + w11[xo] * (i & kIn11 ? s[in_w + 1] : v);
+#if FEATVIS_X86_TARGETS
+        if constexpr (std::is_same_v<T, float>) {
+          if (avx512) {
+            sample_row_avx512(plane, t, at, v, d);
+            continue;
+          }
         }
+#endif
+        sample_row(plane, t, at, v, d, 0, out_w);
       }
     }
   });
@@ -339,6 +472,21 @@ at::Tensor affine_sample_by_grid_sampler(const at::Tensor& source, const std::ar
   FEATVIS_CHECK(source.dim() == 4, "affine_sample expects an [N,C,H,W] tensor, got ", source.sizes());
   if (fill == 0.0) return sample_by_grid(source, to_input, out_h, out_w);
   return sample_by_grid(source - fill, to_input, out_h, out_w) + fill;
+}
+
+std::vector<at::Tensor> affine_taps_in_lanes(int lanes, const std::array<double, 6>& to_input, int64_t in_h,
+                                             int64_t in_w, int64_t out_h, int64_t out_w, at::ScalarType dtype) {
+  if (!runs_lanes(lanes, in_h, in_w) || (lanes != 1 && lanes != 4 && lanes != 8)) return {};
+  std::vector<at::Tensor> columns;
+  AT_DISPATCH_FLOATING_TYPES(dtype, "affine_taps", [&] {
+    const auto t = tap_table<scalar_t>(to_input, in_h, in_w, out_h, out_w, lanes);
+    const auto column = [&](auto& v, at::ScalarType type) {
+      return at::from_blob(v.data(), {out_h, out_w}, at::TensorOptions().dtype(type)).clone();
+    };
+    columns = {column(t->corner, at::kLong), column(t->w00, dtype), column(t->w01, dtype),
+               column(t->w10, dtype),        column(t->w11, dtype), column(t->in, at::kByte)};
+  });
+  return columns;
 }
 
 }  // namespace featvis::render::transform

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 namespace featvis::render::transform {
 
@@ -25,5 +26,14 @@ at::Tensor affine_coverage(int64_t in_h, int64_t in_w, const std::array<double, 
 // the CPU (there, its own loops).
 at::Tensor affine_sample_by_grid_sampler(const at::Tensor& source, const std::array<double, 6>& to_input,
                                          int64_t out_h, int64_t out_w, double fill = 0.0);
+
+// The table of taps affine_sample computes once per call, filled `lanes` output pixels at
+// a time (1; 4 in AVX2; 8 in AVX-512F; affine_sample takes the widest this CPU runs), for
+// tests that compare the loops: {top-left corner y0 * in_w + x0 (int64), the weights of
+// (y0, x0), (y0, x0 + 1), (y0 + 1, x0), (y0 + 1, x0 + 1) (`dtype`), which of the four lie
+// inside (uint8, bits 1, 2, 4, 8)}, each [out_h, out_w]. Empty where this CPU cannot run
+// that width.
+std::vector<at::Tensor> affine_taps_in_lanes(int lanes, const std::array<double, 6>& to_input, int64_t in_h,
+                                             int64_t in_w, int64_t out_h, int64_t out_w, at::ScalarType dtype);
 
 }  // namespace featvis::render::transform
