@@ -222,8 +222,7 @@ inline Sizes sizes_of(const PlaneRfft2Plan& plan) {
 void irfft2(const PlaneRfft2Plan& plan, const float* spectrum, const float* gain, float* image) {
   const auto [h, w, half, bins, padded_h] = sizes_of(plan);
   Scratch& s = scratch_for(plan);
-  float* t_re = s.t_re;
-  float* t_im = s.t_im;
+  float *t_re = s.t_re, *t_im = s.t_im;
   const auto all = std::make_integer_sequence<int, L>();
   // Columns: L bins at a time, each an inverse FFT of length h.
   for (int k0 = 0; k0 < bins; k0 += L) {
@@ -290,8 +289,7 @@ void irfft2(const PlaneRfft2Plan& plan, const float* spectrum, const float* gain
 void adjoint(const PlaneRfft2Plan& plan, const float* grad_image, const float* gain, float* grad_spectrum) {
   const auto [h, w, half, bins, padded_h] = sizes_of(plan);
   Scratch& s = scratch_for(plan);
-  float* t_re = s.t_re;
-  float* t_im = s.t_im;
+  float *t_re = s.t_re, *t_im = s.t_im;
   const auto all = std::make_integer_sequence<int, L>();
   // Rows: L at a time, the even and odd pixels as one complex FFT of length half, unpacked
   // into bins 0..half.
