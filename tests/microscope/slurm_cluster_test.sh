@@ -106,11 +106,13 @@ done
 sinfo -h -o %T | grep -qx idle || fail "the node did not come up: $(sinfo 2>&1 | tail -1)"
 printf 'cluster up in %.1f s\n' "$(echo "$(now) - $T0" | bc)"
 
-# --- the build: 2 layers x 8 units, batches of 2 (10 work items for 4 shards).
+# --- the build: 2 layers x 8 units, batches of 2 (10 work items for 4 shards). 48 steps, so
+# that a shard still has about a second of rendering left when the fault below (2) cancels
+# it half a second after it starts writing: at 16 steps a shard could end first.
 mkdir -p "$T/photos"
 for f in $(ls "$PHOTOS_SRC"/*.JPEG | head -6); do ln -s "$f" "$T/photos/"; done
 export OMP_NUM_THREADS=1 FEATVIS_MODEL_PATH="$SOURCE/../shared/models"
-ARGS=(microscope build darknet_tiny --layers leaky_re_lu_1,leaky_re_lu_4 --units 8 --batch 2 --steps 16 --size 64
+ARGS=(microscope build darknet_tiny --layers leaky_re_lu_1,leaky_re_lu_4 --units 8 --batch 2 --steps 48 --size 64
       --diversity 2 --threads 1 -q --images "$T/photos")
 
 # The job scripts a user would write (docs/MICROSCOPE_AT_SCALE.md): one examples step,
