@@ -233,9 +233,10 @@ void irfft2(const PlaneRfft2Plan& plan, const float* spectrum, const float* gain
       V s0, s1, g0, g1;
       if (count == L) {
         s0 = load(sp), s1 = load(sp + L), g0 = load(gp), g1 = load(gp + L);
-      } else {
-        s0 = load_part(sp, std::min(L, 2 * count)), s1 = load_part(sp + L, std::max(0, 2 * count - L));
-        g0 = load_part(gp, std::min(L, 2 * count)), g1 = load_part(gp + L, std::max(0, 2 * count - L));
+      } else {  // the last bins of a row: no pointer past its end
+        const int first = std::min(L, 2 * count), second = 2 * count - first;
+        s0 = load_part(sp, first), g0 = load_part(gp, first);
+        s1 = second > 0 ? load_part(sp + L, second) : zero(), g1 = second > 0 ? load_part(gp + L, second) : zero();
       }
       const V p0 = s0 * g0 * plan.norm, p1 = s1 * g1 * plan.norm;
       s.a[y] = {deinterleave<false>(p0, p1, all), deinterleave<true>(p0, p1, all)};
@@ -299,8 +300,12 @@ void adjoint(const PlaneRfft2Plan& plan, const float* grad_image, const float* g
       const int count = std::min(L, w - x0);
       V r[L];
       for (int i = 0; i < L; ++i) {
+        if (y0 + i >= h) {
+          r[i] = zero();
+          continue;
+        }
         const float* in = grad_image + static_cast<int64_t>(y0 + i) * w + x0;
-        r[i] = y0 + i >= h ? zero() : count == L ? load(in) : load_part(in, count);
+        r[i] = count == L ? load(in) : load_part(in, count);
       }
       transpose(r);
       for (int j = 0; j < count; ++j) line[x0 + j] = r[j];
