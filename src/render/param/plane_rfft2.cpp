@@ -73,14 +73,6 @@ std::unique_ptr<PlaneRfft2Plan> make_plan(int64_t h, int64_t w) {
   return plan;
 }
 
-Rfft2Lanes widest() {
-#if FEATVIS_RFFT2_WIDE_LANES
-  if (cpu_has_avx512f()) return Rfft2Lanes::k16;
-  if (cpu_has_avx2()) return Rfft2Lanes::k8;
-#endif
-  return Rfft2Lanes::k4;
-}
-
 }  // namespace
 
 const PlaneRfft2Plan* plane_rfft2_plan(int64_t h, int64_t w) {
@@ -118,6 +110,14 @@ void plane_rfft2_adjoint(Rfft2Lanes lanes, const PlaneRfft2Plan& plan, const flo
 #endif
   lanes4::adjoint(plan, grad_image, gain, grad_spectrum);
 }
+
+namespace {
+Rfft2Lanes widest() {
+  for (Rfft2Lanes lanes : {Rfft2Lanes::k16, Rfft2Lanes::k8})
+    if (cpu_runs(lanes)) return lanes;
+  return Rfft2Lanes::k4;
+}
+}  // namespace
 
 void plane_irfft2(const PlaneRfft2Plan& plan, const float* spectrum, const float* gain, float* image) {
   static const Rfft2Lanes lanes = widest();
