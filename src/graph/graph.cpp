@@ -176,6 +176,7 @@ void Graph::set_weight(const std::string& name, const at::Tensor& value) {
   std::lock_guard<std::mutex> lock(*plan_mutex_);
   frozen_.reset();  // its programs hold the old weights as constants
   blocked_.reset();
+  slices_.reset();
 }
 
 void Graph::to(const at::Device& device) {
@@ -193,6 +194,7 @@ void Graph::to(const at::Device& device) {
   std::lock_guard<std::mutex> lock(*plan_mutex_);
   frozen_.reset();
   blocked_.reset();
+  slices_.reset();
 }
 
 }  // namespace featvis::graph

@@ -43,16 +43,15 @@ Objective channel_interpolate(const std::string& layer1, int64_t c1, const std::
   return Objective("channel_interpolate(" + text::quote(layer1) + ":" + std::to_string(c1) + ", " +
                        text::quote(layer2) + ":" + std::to_string(c2) + ")",
                    {layer1, layer2}, [layer1, c1, layer2, c2](const ObjectiveInput& in) {
-                     const at::Tensor map1 = detail::feature_map(in, layer1);
-                     const at::Tensor map2 = detail::feature_map(in, layer2);
-                     detail::check_channel(map1, layer1, c1);
-                     detail::check_channel(map2, layer2, c2);
-                     const int64_t n = map1.size(0);
-                     const at::Tensor w = n > 1 ? at::arange(n, map1.options()) / static_cast<double>(n - 1)
-                                                : at::zeros({n}, map1.options());
-                     return (1 - w) * detail::mean_per_item(map1.select(1, c1)) +
-                            w * detail::mean_per_item(map2.select(1, c2));
-                   });
+                     const at::Tensor plane1 = detail::channel_plane(in, layer1, c1);
+                     const at::Tensor plane2 = detail::channel_plane(in, layer2, c2);
+                     const int64_t n = plane1.size(0);
+                     const at::Tensor w = n > 1 ? at::arange(n, plane1.options()) / static_cast<double>(n - 1)
+                                                : at::zeros({n}, plane1.options());
+                     return (1 - w) * detail::mean_per_item(plane1) + w * detail::mean_per_item(plane2);
+                   })
+      .reading_channels(layer1, {c1})
+      .reading_channels(layer2, layer1 == layer2 ? std::set<int64_t>{c1, c2} : std::set<int64_t>{c2});
 }
 
 }  // namespace featvis::objective

@@ -5,7 +5,34 @@
 
 #include <ATen/core/grad_mode.h>
 
+#include <cstdlib>
+
 namespace featvis::objective {
+namespace {
+
+// The objective's one layer cut to the channels it reads (graph::Graph::channel_slice),
+// where that is at most half of them: no other layer wanted, no reference photos (they
+// are compared over whole layers), and a graph that can cut the layer.
+// FEATVIS_CHANNEL_SLICE=0 turns it off (benchmarks' A/B, a check of a surprising render).
+graph::ChannelSlice slice_for(const model::Model& model, const Objective& objective,
+                              const std::vector<std::string>& extra_layers) {
+  static const bool enabled = [] {
+    const char* v = std::getenv("FEATVIS_CHANNEL_SLICE");
+    return !(v && std::string(v) == "0");
+  }();
+  if (!enabled || objective.layers().size() != 1 || objective.channels_read().size() != 1 || !objective.references().empty())
+    return {};
+  const std::string& layer = *objective.layers().begin();
+  for (const auto& extra : extra_layers)
+    if (extra != layer) return {};
+  const std::set<int64_t>& read = objective.channels_read().begin()->second;
+  graph::ChannelSlice slice =
+      model.graph.channel_slice(layer, std::vector<int64_t>(read.begin(), read.end()));
+  if (!slice.graph || 2 * static_cast<int64_t>(read.size()) > slice.channels) return {};
+  return slice;
+}
+
+}  // namespace
 
 Evaluation evaluate(const model::Model& model, const Objective& objective, const at::Tensor& images,
                     const std::vector<std::string>& extra_layers, const at::Tensor& network_view) {
@@ -17,7 +44,16 @@ Evaluation evaluate(const model::Model& model, const Objective& objective, const
   FEATVIS_CHECK(seen.size(0) == n + m, "the network's batch has ", seen.size(0), " rows, expected ", n,
                 " images and ", m, " reference photos");
   Evaluation evaluation;
-  evaluation.activations = model.graph.run(image::network_input(seen, model.card.preprocessing), layers);
+  const at::Tensor input = image::network_input(seen, model.card.preprocessing);
+  if (const graph::ChannelSlice slice = slice_for(model, objective, extra_layers); slice.graph) {
+    const std::string& layer = *objective.layers().begin();
+    const std::set<int64_t>& read = objective.channels_read().begin()->second;
+    evaluation.subsets[layer] = ChannelSubset{slice.channels, std::vector<int64_t>(read.begin(), read.end())};
+    evaluation.activations[layer] = slice.graph->run(input, {slice.tensor}).at(slice.tensor);
+    evaluation.values = objective(ObjectiveInput{evaluation.activations, images, nullptr, &model.graph, &evaluation.subsets});
+    return evaluation;
+  }
+  evaluation.activations = model.graph.run(input, layers);
   if (m == 0) {
     evaluation.values = objective(ObjectiveInput{evaluation.activations, images, nullptr, &model.graph});
     return evaluation;

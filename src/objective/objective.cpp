@@ -30,6 +30,25 @@ std::set<std::string> merged_layers(const Objective& a, const Objective& b) {
   return layers;
 }
 
+using ChannelsRead = std::map<std::string, std::set<int64_t>>;
+
+// What a and b read together: a layer either reads whole is read whole.
+ChannelsRead merged_channels(const Objective& a, const Objective& b) {
+  ChannelsRead channels;
+  for (const std::string& layer : merged_layers(a, b)) {
+    std::set<int64_t> read;
+    bool whole = false;
+    for (const Objective* o : {&a, &b}) {
+      if (!o->layers().count(layer)) continue;
+      auto it = o->channels_read().find(layer);
+      whole = whole || it == o->channels_read().end();
+      if (!whole) read.insert(it->second.begin(), it->second.end());
+    }
+    if (!whole) channels[layer] = std::move(read);
+  }
+  return channels;
+}
+
 References merged_references(const Objective& a, const Objective& b) {
   References references = a.references();
   references.insert(b.references().begin(), b.references().end());  // one name, one photo
@@ -71,6 +90,7 @@ Objective operator+(const Objective& a, const Objective& b) {
                 merged_layers(a, b), [a, b](const ObjectiveInput& in) { return a(in) + b(in); });
   sum.batch_size_ = common_batch_size(a, b);
   sum.references_ = merged_references(a, b);
+  sum.channels_ = merged_channels(a, b);
   sum.binding_ = Objective::Binding::kSum;
   return sum;
 }
@@ -84,6 +104,7 @@ Objective operator-(const Objective& a, const Objective& b) {
                        merged_layers(a, b), [a, b](const ObjectiveInput& in) { return a(in) - b(in); });
   difference.batch_size_ = common_batch_size(a, b);
   difference.references_ = merged_references(a, b);
+  difference.channels_ = merged_channels(a, b);
   difference.binding_ = Objective::Binding::kSum;
   return difference;
 }
@@ -94,6 +115,7 @@ Objective operator*(double scale, const Objective& a) {
                    a.layers_, [a, scale](const ObjectiveInput& in) { return a(in) * scale; });
   scaled.batch_size_ = a.batch_size_;
   scaled.references_ = a.references_;
+  scaled.channels_ = a.channels_;
   scaled.binding_ = Objective::Binding::kProduct;
   return scaled;
 }
@@ -104,6 +126,7 @@ Objective operator*(const Objective& a, double scale) {
                    a.layers_, [a, scale](const ObjectiveInput& in) { return a(in) * scale; });
   scaled.batch_size_ = a.batch_size_;
   scaled.references_ = a.references_;
+  scaled.channels_ = a.channels_;
   scaled.binding_ = Objective::Binding::kProduct;
   return scaled;
 }
@@ -114,6 +137,7 @@ Objective operator-(const Objective& a) {
                     [a](const ObjectiveInput& in) { return -a(in); });
   negated.batch_size_ = a.batch_size_;
   negated.references_ = a.references_;
+  negated.channels_ = a.channels_;
   negated.binding_ = Objective::Binding::kProduct;
   return negated;
 }
@@ -124,6 +148,7 @@ Objective per_item(const std::vector<Objective>& items) {
   std::string description;
   std::set<std::string> layers;
   References references;
+  Objective reads;  // what the items read together (merged_channels)
   for (size_t i = 0; i < items.size(); ++i) {
     const Objective& item = items[i];
     FEATVIS_CHECK(item.defined(), "per-item objective ", i, " is empty");
@@ -132,6 +157,8 @@ Objective per_item(const std::vector<Objective>& items) {
     description += (i ? " | " : "") + Objective::operand(item, Objective::Binding::kSum);
     layers.insert(item.layers().begin(), item.layers().end());
     references.insert(item.references().begin(), item.references().end());
+    reads.channels_ = merged_channels(reads, item);
+    reads.layers_ = layers;
   }
   Objective alternatives(std::move(description), std::move(layers), [items](const ObjectiveInput& in) {
     std::vector<at::Tensor> values;
@@ -141,6 +168,7 @@ Objective per_item(const std::vector<Objective>& items) {
   });
   alternatives.batch_size_ = n;
   alternatives.references_ = std::move(references);
+  alternatives.channels_ = std::move(reads.channels_);
   alternatives.binding_ = Objective::Binding::kAlternatives;
   return alternatives;
 }

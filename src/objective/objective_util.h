@@ -8,6 +8,8 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -41,6 +43,29 @@ inline void check_channel(const at::Tensor& map, const std::string& layer, int64
     throw Error("channel " + std::to_string(c) + " out of range: layer '" + layer + "' has " +
                 std::to_string(map.size(1)) + " channels");
   }
+}
+
+// Channel c of `layer`'s feature_map, [N,H,W], checked against the whole layer's channels:
+// where evaluate() computed the layer in part (ObjectiveInput::subsets), at c's place among
+// the computed ones. Kinds that declare Objective::channels_read read through this.
+inline at::Tensor channel_plane(const ObjectiveInput& input, const std::string& layer, int64_t c) {
+  const at::Tensor map = feature_map(input, layer);
+  const auto subset = input.subsets ? input.subsets->find(layer) : std::map<std::string, ChannelSubset>::const_iterator{};
+  if (!input.subsets || subset == input.subsets->end()) {
+    check_channel(map, layer, c);
+    return map.select(1, c);
+  }
+  const std::vector<int64_t>& computed = subset->second.computed;
+  if (c < 0 || c >= subset->second.channels) {
+    throw Error("channel " + std::to_string(c) + " out of range: layer '" + layer + "' has " +
+                std::to_string(subset->second.channels) + " channels");
+  }
+  const auto at = std::lower_bound(computed.begin(), computed.end(), c);
+  if (at == computed.end() || *at != c || map.size(1) != static_cast<int64_t>(computed.size())) {
+    throw Error("channel " + std::to_string(c) + " of layer '" + layer +
+                "' was not computed: the objective did not declare it (Objective::channels_read)");
+  }
+  return map.select(1, at - computed.begin());
 }
 
 // Column x and row y of a neuron; nullopt = the centre (W/2, H/2).

@@ -7,11 +7,9 @@
 namespace featvis::objective {
 
 Objective channel(const std::string& layer, int64_t c) {
-  return Objective(text::quote(layer) + ":" + std::to_string(c), {layer}, [layer, c](const ObjectiveInput& in) {
-    const at::Tensor map = detail::feature_map(in, layer);
-    detail::check_channel(map, layer, c);
-    return detail::mean_per_item(map.select(1, c));
-  });
+  return Objective(text::quote(layer) + ":" + std::to_string(c), {layer},
+                   [layer, c](const ObjectiveInput& in) { return detail::mean_per_item(detail::channel_plane(in, layer, c)); })
+      .reading_channels(layer, {c});
 }
 
 Objective neuron(const std::string& layer, int64_t c, std::optional<std::pair<int64_t, int64_t>> xy) {
@@ -19,11 +17,11 @@ Objective neuron(const std::string& layer, int64_t c, std::optional<std::pair<in
       xy ? std::to_string(xy->first) + "," + std::to_string(xy->second) : std::string("center");
   return Objective(text::quote(layer) + ":" + std::to_string(c) + "@" + where, {layer},
                    [layer, c, xy](const ObjectiveInput& in) {
-                     const at::Tensor map = detail::feature_map(in, layer);
-                     detail::check_channel(map, layer, c);
-                     const auto [x, y] = detail::position(map, layer, xy);
-                     return map.select(1, c).select(1, y).select(1, x);
-                   });
+                     const at::Tensor plane = detail::channel_plane(in, layer, c);
+                     const auto [x, y] = detail::position(plane.unsqueeze(1), layer, xy);
+                     return plane.select(1, y).select(1, x);
+                   })
+      .reading_channels(layer, {c});
 }
 
 Objective deepdream(const std::string& layer) {

@@ -204,13 +204,7 @@ TEST(BlockedBackprop, MobileNetV2MatchesTheAtenPathOnAPhoto) {
   FEATVIS_REQUIRE_MODEL(path, "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx");
   FEATVIS_REQUIRE_IMAGES(images);
   const featvis::model::Model model = featvis::model::load_model("mobilenet_v2");
-  std::string photo;
-  for (const auto& entry : std::filesystem::directory_iterator(images))
-    if (entry.path().extension() == ".JPEG" && (photo.empty() || entry.path().string() < photo)) photo = entry.path().string();
-  ASSERT_FALSE(photo.empty());
-  at::Tensor rgb = featvis::image::load_image01(photo, model.card.preprocessing, 224, 224);
-  if (rgb.dim() == 3) rgb = rgb.unsqueeze(0);
-  const at::Tensor x = featvis::image::network_input(rgb, model.card.preprocessing);
+  const at::Tensor x = featvis::testing::first_photo_input(model, images);
   for (const std::vector<std::string>& wanted :
        {std::vector<std::string>{"MobileNetV2/expanded_conv_2/expand"}, {"MobileNetV2/expanded_conv_8/expand"},
         {"MobileNetV2/Conv2d_18_1", "MobileNetV2/expanded_conv_12/add/add"}}) {

@@ -134,12 +134,33 @@ std::string onnx_from_nodes(const std::vector<TestNode>& nodes, int channels, in
       c = 0;
       for (const auto& i : inputs) c += width[i];
     }
+    const int64_t in_channels = c;
     if (spec.op == "Conv") {
       std::vector<int64_t> kernel{1, 1};
       for (const auto& [name, values] : spec.ints)
         if (name == "kernel_shape") kernel = values;
-      add_initializer(g, spec.output + ".w", {c, c, kernel[0], kernel[1]});
+      int64_t group = 1;
+      for (const auto& [name, value] : spec.int_attrs)
+        if (name == "group") group = value;
+      if (spec.out_channels) c = spec.out_channels;
+      add_initializer(g, spec.output + ".w", {c, in_channels / group, kernel[0], kernel[1]});
       inputs.push_back(spec.output + ".w");
+      if (spec.bias) {
+        add_initializer(g, spec.output + ".b", {c});
+        inputs.push_back(spec.output + ".b");
+      }
+    }
+    if (spec.op == "BatchNormalization") {
+      for (const char* part : {".scale", ".bias", ".mean"}) {
+        add_initializer(g, spec.output + part, {c});
+        inputs.push_back(spec.output + part);
+      }
+      onnx::TensorProto* var = g->add_initializer();
+      var->set_name(spec.output + ".var");
+      var->set_data_type(onnx::TensorProto::FLOAT);
+      var->add_dims(c);
+      for (int64_t i = 0; i < c; ++i) var->add_float_data(0.5f + 0.25f * static_cast<float>(i % 5));
+      inputs.push_back(var->name());
     }
     for (size_t b = 0; b < spec.clip_bounds.size(); ++b) {
       onnx::TensorProto* t = g->add_initializer();

@@ -33,11 +33,15 @@ struct TestNode {
   std::vector<std::pair<std::string, int64_t>> int_attrs;          // INT attributes (axis, ceil_mode, ...)
   std::vector<std::pair<std::string, std::string>> strings;        // STRING attributes (auto_pad)
   std::vector<float> clip_bounds;  // Clip: min and max, added as scalar inputs (opset 13)
+  int64_t out_channels = 0;        // Conv: output channels (0: its input's)
+  bool bias = false;               // Conv: a bias "<output>.b" too
 };
 
 // A model of `nodes` (in order) on an input "input" [1, channels, size, size]. Each Conv
-// gets weights "<output>.w" [C, C, kh, kw] from its kernel_shape (C: its input's channels;
-// Concat adds channels up). The last node's output is the graph output.
+// gets weights "<output>.w" [O, C / group, kh, kw] from its kernel_shape (C: its input's
+// channels, Concat adds channels up; O: out_channels or C); a BatchNormalization gets
+// "<output>.scale", ".bias", ".mean" and a positive ".var". The last node's output is the
+// graph output.
 std::string onnx_from_nodes(const std::vector<TestNode>& nodes, int channels = 3, int size = 16);
 
 // The model card of tiny_classifier_onnx saved as "tiny.onnx": 8x8 stretch, pixel/255;

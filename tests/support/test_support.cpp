@@ -1,5 +1,7 @@
 #include "support/test_support.h"
 
+#include <featvis/image/image.h>
+#include <featvis/image/network_input.h>
 #include <featvis/model/model.h>
 #include <featvis/util/error.h>
 
@@ -102,6 +104,16 @@ CommandResult run_featvis(const std::vector<std::string>& args) {
   r.out = slurp(out_path);
   r.err = slurp(err_path);
   return r;
+}
+
+at::Tensor first_photo_input(const model::Model& model, const std::string& images_dir) {
+  std::string photo;
+  for (const auto& entry : std::filesystem::directory_iterator(images_dir))
+    if (entry.path().extension() == ".JPEG" && (photo.empty() || entry.path().string() < photo)) photo = entry.path().string();
+  if (photo.empty()) throw std::runtime_error("no JPEG in " + images_dir);
+  at::Tensor rgb = image::load_image01(photo, model.card.preprocessing, 224, 224);
+  if (rgb.dim() == 3) rgb = rgb.unsqueeze(0);
+  return image::network_input(rgb, model.card.preprocessing);
 }
 
 }  // namespace featvis::testing

@@ -3,9 +3,15 @@
 // ../shared (skipping, not passing, when they are absent) and running the CLI.
 #include <gtest/gtest.h>
 
+#include <ATen/ATen.h>
+
 #include <functional>
 #include <string>
 #include <vector>
+
+namespace featvis::model {
+struct Model;
+}
 
 namespace featvis::testing {
 
@@ -14,6 +20,10 @@ std::string find_model_file(const std::string& file_name);
 
 // ../shared/images/imagenet-samples (or $FEATVIS_IMAGES), or "" when absent.
 std::string sample_images_dir();
+
+// The first (by name) JPEG of the sample photos in `images_dir`, as `model`'s network
+// input [1,3,224,224] (the card's scaling applied).
+at::Tensor first_photo_input(const model::Model& model, const std::string& images_dir);
 
 // Directory where generated fixtures live (build/fixtures).
 std::string fixtures_dir();

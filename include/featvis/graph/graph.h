@@ -17,6 +17,14 @@ namespace featvis::graph {
 
 class BlockedBackprop;
 using TensorMap = std::unordered_map<std::string, at::Tensor>;
+class Graph;
+
+// Some channels of one tensor, computed by a graph of their own (Graph::channel_slice).
+struct ChannelSlice {
+  std::shared_ptr<const Graph> graph;  // nullptr: the tensor is not made in a way that can be cut
+  std::string tensor;                  // the name of the cut tensor in `graph`
+  int64_t channels = 0;                // the whole tensor's channel count
+};
 
 struct GraphInput {
   std::string name;
@@ -63,6 +71,15 @@ class Graph {
   // is turned off (blocked_backprop_enabled()).
   std::shared_ptr<const BlockedBackprop> blocked_program(const std::vector<int64_t>& input_shape,
                                                         const std::vector<std::string>& wanted) const;
+
+  // A graph that computes only `channels` (ascending, distinct) of the 4-D `tensor`, as the
+  // channels of ChannelSlice::tensor in that order: the nodes that make them copied under
+  // new names with their weights cut, back to the convolutions whose output channels each
+  // read all their input (graph/channel_slice.cpp lists the ops it cuts through). Cached
+  // (a few slices); an empty graph where `tensor` is made by an op it cannot cut or a
+  // channel is out of range. A channel objective's render then skips the work on the
+  // channels it never reads.
+  ChannelSlice channel_slice(const std::string& tensor, const std::vector<int64_t>& channels) const;
 
   // Weights (ONNX initializers) by name, e.g. to re-randomize layers for the
   // model-randomization sanity check. weight() throws featvis::Error for an unknown name;
@@ -113,6 +130,11 @@ class Graph {
   bool run_blocked(const at::Tensor& input, const std::vector<std::string>& wanted, TensorMap* out) const;
   struct BlockedCache;
   mutable std::shared_ptr<BlockedCache> blocked_;
+
+  // channel_slice()'s graphs by tensor and channels; dropped when weights or the device change.
+  struct SliceCache;
+  mutable std::shared_ptr<SliceCache> slices_;
+  struct ChannelSlicer;  // graph/channel_slice.cpp
 
   mutable std::shared_ptr<std::mutex> plan_mutex_ = std::make_shared<std::mutex>();
   mutable std::shared_ptr<std::unordered_map<std::string, std::shared_ptr<const Plan>>> plans_ =

@@ -17,9 +17,13 @@ namespace featvis::objective {
 // `network_view`, when given, is what the network sees instead (render's transformed
 // copy of the batch); image penalties always read `images`.
 // Throws featvis::Error if the objective does not give one value per item.
+// An objective that reads a few channels of one layer (a channel, a neuron, a Microscope
+// batch's units) gets only those computed, where the model allows (graph::Graph::
+// channel_slice): that layer's activation then holds them alone, listed in `subsets`.
 struct Evaluation {
   at::Tensor values;
   graph::TensorMap activations;
+  std::map<std::string, ChannelSubset> subsets;
 };
 // `network_view`, when given, must hold the images' rows and then the references' rows
 // (render transforms network_batch() for that).

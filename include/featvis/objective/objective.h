@@ -20,6 +20,13 @@ namespace featvis::objective {
 // so that a photo and the image are seen alike (Lucid stacks them the same way).
 using References = std::map<std::string, at::Tensor>;
 
+// A layer computed for some of its channels only (evaluate(), for an objective that reads
+// just those: Objective::channels_read): the tensor holds `computed` in that order.
+struct ChannelSubset {
+  int64_t channels = 0;           // the whole layer's
+  std::vector<int64_t> computed;  // ascending
+};
+
 struct ObjectiveInput {
   const graph::TensorMap& activations;  // every tensor in Objective::layers(), batch-first
   const at::Tensor& image;       // the parameterized image [N,3,H,W] in [0,1], before transforms
@@ -28,6 +35,9 @@ struct ObjectiveInput {
   // The model's graph, which says which layers are channels-last [N,H,W,C] maps
   // (Graph::channels_last); without it every 4-D layer reads as NCHW.
   const graph::Graph* graph = nullptr;
+  // Layers computed in part, by name; the objective reads their channels through
+  // detail::channel_plane, which knows where each one is.
+  const std::map<std::string, ChannelSubset>* subsets = nullptr;
 };
 
 class Objective;
@@ -49,6 +59,16 @@ class Objective {
 
   // Tensors that must be computed (passed to Graph::run).
   const std::set<std::string>& layers() const { return layers_; }
+  // The channels it reads, for the layers it reads only in part (channel and neuron
+  // objectives); a layer of layers() not named here is read whole. evaluate() then may
+  // compute those channels alone. A kind that declares channels must read them through
+  // detail::channel_plane.
+  const std::map<std::string, std::set<int64_t>>& channels_read() const { return channels_; }
+  Objective& reading_channels(const std::string& layer, std::set<int64_t> channels) {
+    channels_[layer] = std::move(channels);
+    return *this;
+  }
+
   // The text form ("2.5*(conv1:3 + conv1:4)"); parenthesized as needed when combined.
   const std::string& description() const { return description_; }
   bool defined() const { return static_cast<bool>(function_); }
@@ -68,7 +88,8 @@ class Objective {
     return *this;
   }
 
-  // Combinations take the union of layers and references and the common batch size (the non-zero one;
+  // Combinations take the union of layers, references and channels read (a layer that
+  // either reads whole is read whole) and the common batch size (the non-zero one;
   // featvis::Error if both are fixed and differ). An undefined operand acts as zero, so
   // `total = total + term` accumulates from a default-constructed Objective.
   friend Objective operator+(const Objective& a, const Objective& b);
@@ -87,6 +108,7 @@ class Objective {
 
   std::string description_;
   std::set<std::string> layers_;
+  std::map<std::string, std::set<int64_t>> channels_;
   References references_;
   Function function_;
   int64_t batch_size_ = 0;
