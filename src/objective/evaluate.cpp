@@ -11,8 +11,9 @@ namespace featvis::objective {
 namespace {
 
 // The objective's one layer cut to the channels it reads (graph::Graph::channel_slice),
-// where that is at most half of them: no other layer wanted, no reference photos (they
-// are compared over whole layers), and a graph that can cut the layer.
+// where that is at most half of them: no layer asked for besides (a caller that asks for
+// one, like Grad-CAM, reads it whole), no reference photos (they are compared over whole
+// layers), and a graph that can cut the layer.
 // FEATVIS_CHANNEL_SLICE=0 turns it off (benchmarks' A/B, a check of a surprising render).
 graph::ChannelSlice slice_for(const model::Model& model, const Objective& objective,
                               const std::vector<std::string>& extra_layers) {
@@ -20,14 +21,11 @@ graph::ChannelSlice slice_for(const model::Model& model, const Objective& object
     const char* v = std::getenv("FEATVIS_CHANNEL_SLICE");
     return !(v && std::string(v) == "0");
   }();
-  if (!enabled || objective.layers().size() != 1 || objective.channels_read().size() != 1 || !objective.references().empty())
+  if (!enabled || !extra_layers.empty() || objective.layers().size() != 1 || objective.channels_read().size() != 1 ||
+      !objective.references().empty())
     return {};
-  const std::string& layer = *objective.layers().begin();
-  for (const auto& extra : extra_layers)
-    if (extra != layer) return {};
-  const std::set<int64_t>& read = objective.channels_read().begin()->second;
-  graph::ChannelSlice slice =
-      model.graph.channel_slice(layer, std::vector<int64_t>(read.begin(), read.end()));
+  const auto& [layer, read] = *objective.channels_read().begin();
+  graph::ChannelSlice slice = model.graph.channel_slice(layer, std::vector<int64_t>(read.begin(), read.end()));
   if (!slice.graph || 2 * static_cast<int64_t>(read.size()) > slice.channels) return {};
   return slice;
 }

@@ -101,6 +101,10 @@ TEST(ChannelsRead, EvaluateComputesOnlyTheChannelsReadOnATinyNetwork) {
                            at::rand({4, 3, 8, 8}), false, 1e-5);
   expect_cut_matches_whole(model, fo::channel("block2", 1) + fo::deepdream("block2"), one, false, 1e-5);
   expect_cut_matches_whole(model, fo::channel("block2", 1) + fo::channel("conv1", 1), one, false, 1e-5);
+  // A caller that asks for the layer too (Grad-CAM) gets it whole.
+  const fo::Evaluation asked = fo::evaluate(model, fo::channel("block2", 1), one, {"block2"});
+  EXPECT_TRUE(asked.subsets.empty());
+  EXPECT_EQ(asked.activations.at("block2").size(1), 6);
   // An out-of-range unit is still the objective's own error.
   EXPECT_THROW(fo::evaluate(model, fo::channel("block2", 6), one), featvis::Error);
 }
