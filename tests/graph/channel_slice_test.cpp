@@ -11,7 +11,6 @@
 
 #include <iostream>
 
-
 namespace {
 
 using featvis::graph::GradientKernels;
