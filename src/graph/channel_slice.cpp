@@ -98,7 +98,9 @@ std::optional<int64_t> Graph::ChannelSlicer::elementwise(Node& copy) {
 std::optional<int64_t> Graph::ChannelSlicer::convolution(Node& copy) {
   if (copy.inputs.size() < 2) return std::nullopt;
   const auto w = source.weights_.find(copy.inputs[1]);
-  if (w == source.weights_.end() || w->second.dim() < 3) return std::nullopt;
+  // 2-D convolutions only: their outputs are [N,C,H,W] maps, which objectives read by axis 1
+  // (a 1-D one's [N,C,L] could read as a token grid, whose channels are its last axis).
+  if (w == source.weights_.end() || w->second.dim() != 4) return std::nullopt;
   const int64_t out = w->second.size(0), group = copy.attributes.get_int("group", 1);
   if (group != 1) {
     // Depthwise with one filter per input channel: output channel c reads input channel c.
