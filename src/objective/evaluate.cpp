@@ -44,8 +44,7 @@ Evaluation evaluate(const model::Model& model, const Objective& objective, const
   Evaluation evaluation;
   const at::Tensor input = image::network_input(seen, model.card.preprocessing);
   if (const graph::ChannelSlice slice = slice_for(model, objective, extra_layers); slice.graph) {
-    const std::string& layer = *objective.layers().begin();
-    const std::set<int64_t>& read = objective.channels_read().begin()->second;
+    const auto& [layer, read] = *objective.channels_read().begin();
     evaluation.subsets[layer] = ChannelSubset{slice.channels, std::vector<int64_t>(read.begin(), read.end())};
     evaluation.activations[layer] = slice.graph->run(input, {slice.tensor}).at(slice.tensor);
     evaluation.values = objective(ObjectiveInput{evaluation.activations, images, nullptr, &model.graph, &evaluation.subsets});
