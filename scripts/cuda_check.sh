@@ -9,9 +9,17 @@ debs=$1 models=$2 images=$3 out=$4
 prefix=$PWD/build-cuda-prefix
 mkdir -p "$prefix" "$out"
 for f in "$debs"/*.deb; do dpkg -x "$f" "$prefix"; done
+# Absolute links in the packages (libz.so -> /lib/.../libz.so.1.2.13) would reach this
+# machine's own, other versions: point them at the prefix's copies.
+find "$prefix" -type l | while read -r link; do
+  target=$(readlink "$link")
+  if [[ $target == /* && -e $prefix$target ]]; then ln -sfn "$prefix$target" "$link"; fi
+done
 torch_dir=$(python3 -c "import torch, os; print(os.path.dirname(torch.__file__))")
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name(0))"
 lib=$prefix/usr/lib/x86_64-linux-gnu
+# libwebp is found through pkg-config: its .pc files from the prefix, their paths under it.
+export PKG_CONFIG_LIBDIR="$lib/pkgconfig:$prefix/usr/share/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$prefix"
 configure_and_build() {  # $1: C++ standard
   cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DFEATVIS_BUILD_TESTS=OFF -DFEATVIS_BUILD_BENCH=OFF -DFEATVIS_ONEDNN=OFF \
     -DCMAKE_CXX_STANDARD="$1" \

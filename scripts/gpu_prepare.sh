@@ -21,7 +21,7 @@ mkdir -p .device/debs .device/models .device/images
 # it), the test and benchmark tools, and what they depend on, less the base system.
 dev=(libonnx-dev libprotobuf-dev nlohmann-json3-dev libcli11-dev libssl-dev libtiff-dev libjpeg62-turbo-dev
      libwebp-dev libstb-dev libcpp-httplib-dev zlib1g-dev)
-base='^(gcc-[0-9]+-base|libc6|libc6-dev|libc-dev-bin|libcrypt1|libcrypt-dev|libgcc-s1|libstdc\+\+6|linux-libc-dev|zlib1g|libcom-err2|libgssapi-krb5-2|libk5crypto3|libkeyutils1|libkrb5-3|libkrb5support0|libnsl2|libnsl-dev|libtirpc.*|rpcsvc-proto)$'
+base='^(gcc-[0-9]+-base|libc6|libc6-dev|libc-dev-bin|libcrypt1|libcrypt-dev|libgcc-s1|libstdc\+\+6|linux-libc-dev|libcom-err2|libgssapi-krb5-2|libk5crypto3|libkeyutils1|libkrb5-3|libkrb5support0|libnsl2|libnsl-dev|libtirpc.*|rpcsvc-proto)$'
 mapfile -t packages < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
   --no-replaces --no-enhances --no-pre-depends "${dev[@]}" | grep -v '^[ <]' | sort -u | grep -Ev "$base")
 (cd .device/debs && apt-get download "${packages[@]}" > /dev/null)
