@@ -325,15 +325,20 @@ Estimate Builder::estimate() {
     e.units += static_cast<int64_t>(units.size());
     e.units_left += left;
     e.layers_left += own_layer && !layer_done ? 1 : 0;
-    double steps = 0;
+    double steps[2] = {0, 0};  // by Lens::reads_whole_layer
     for (const auto& lens : lenses_) {
       if (!lens->active()) continue;
-      steps += (layer_done ? 0 : lens->layer_image_steps(options_.render)) + left * lens->unit_image_steps(options_.render);
+      steps[lens->reads_whole_layer()] +=
+          (layer_done ? 0 : lens->layer_image_steps(options_.render)) + left * lens->unit_image_steps(options_.render);
     }
-    const double ms = time_image_step(ctx, layer, std::min<int64_t>(options_.render.batch, static_cast<int64_t>(layer.units.size())));
-    ms_total += ms;
-    e.image_steps += steps;
-    e.seconds += steps * ms / 1000.0;
+    const int64_t batch = std::min<int64_t>(options_.render.batch, static_cast<int64_t>(layer.units.size()));
+    double ms[2] = {0, 0};
+    for (int whole = 0; whole < 2; ++whole)
+      if (steps[whole] > 0 || (whole == 0 && steps[1] == 0)) ms[whole] = time_image_step(ctx, layer, batch, whole);
+    const double layer_steps = steps[0] + steps[1];
+    ms_total += layer_steps > 0 ? (steps[0] * ms[0] + steps[1] * ms[1]) / layer_steps : ms[0];
+    e.image_steps += layer_steps;
+    e.seconds += (steps[0] * ms[0] + steps[1] * ms[1]) / 1000.0;
   }
   e.ms_per_image_step = e.layers == 0 ? 0 : ms_total / static_cast<double>(e.layers);
   return e;

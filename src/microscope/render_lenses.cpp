@@ -119,6 +119,7 @@ class DiversityLens : public Lens {
   double unit_image_steps(const RenderSettings& s) const override {
     return static_cast<double>(s.steps * s.diversity);
   }
+  bool reads_whole_layer() const override { return true; }  // the Gram matrices of every channel
   std::optional<PageSection> unit_section(const Json& entry) const override {
     if (entry.is_null()) return PageSection{"Diversity", html_absent("Not in this build (--diversity 0).")};
     std::string html = "<div class=\"figs\">";
@@ -171,6 +172,7 @@ class DeepDreamLens : public Lens {
     entry["tensor"] = layer.tensor;
     return entry;
   }
+  bool reads_whole_layer() const override { return true; }
   double layer_image_steps(const RenderSettings& s) const override {
     // Each caricature's photo joins the batch: two rows per photo.
     return static_cast<double>(s.steps * static_cast<int64_t>(1 + 2 * photos_.size()));
@@ -219,10 +221,16 @@ render::Recipe lens_recipe(const LensContext& ctx, int64_t batch, uint64_t seed,
   return recipe;
 }
 
-double time_image_step(const LensContext& ctx, const LayerPlan& layer, int64_t batch) {
+double time_image_step(const LensContext& ctx, const LayerPlan& layer, int64_t batch, bool whole_layer) {
   std::vector<objective::Objective> items;
   for (int64_t i = 0; i < batch; ++i) items.push_back(objective::channel(layer.tensor, i % layer.channels));
-  const objective::Objective objective = objective::per_item(items);
+  const objective::Objective units = objective::per_item(items);
+  // Read whole: the same values, without the channels declared (Objective::channels_read).
+  const objective::Objective objective =
+      whole_layer ? objective::Objective(units.description(), units.layers(),
+                                         [units](const objective::ObjectiveInput& in) { return units(in); })
+                        .with_batch_size(units.batch_size())
+                  : units;
   // A render's first steps use the redirected ReLU gradient (a pass more at each clamp in
   // the backward); all run the blocked network (graph/blocked_backprop.h), compiled once
   // per image size that the transforms draw. Time each kind after a warm-up with the same

@@ -88,6 +88,10 @@ class Lens {
   // Optimization work in image-steps (one image through one step), for --dry-run.
   virtual double layer_image_steps(const RenderSettings&) const { return 0; }
   virtual double unit_image_steps(const RenderSettings&) const { return 0; }
+  // Whether those renders read the whole layer (diversity's Gram matrices, DeepDream), so
+  // that every channel is computed; the others read their units' channels alone, which
+  // objective::evaluate computes alone (graph::Graph::channel_slice). --dry-run times both.
+  virtual bool reads_whole_layer() const { return false; }
 
   // False when this build's settings leave the lens out (it then builds nothing, but its
   // page sections still say why it is absent).
@@ -129,7 +133,8 @@ uint64_t lens_seed(uint64_t seed, const std::string& lens, const std::string& la
 render::Recipe lens_recipe(const LensContext& ctx, int64_t batch, uint64_t seed, int64_t steps = 0);
 
 // Milliseconds per image-step on `layer` (a few channel-objective steps with `batch`
-// images, after one warm-up step), for --dry-run estimates.
-double time_image_step(const LensContext& ctx, const LayerPlan& layer, int64_t batch);
+// images, after one warm-up step), for --dry-run estimates; with `whole_layer`, of the same
+// objectives read whole (Lens::reads_whole_layer).
+double time_image_step(const LensContext& ctx, const LayerPlan& layer, int64_t batch, bool whole_layer = false);
 
 }  // namespace featvis::microscope
