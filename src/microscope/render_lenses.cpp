@@ -225,12 +225,7 @@ double time_image_step(const LensContext& ctx, const LayerPlan& layer, int64_t b
   std::vector<objective::Objective> items;
   for (int64_t i = 0; i < batch; ++i) items.push_back(objective::channel(layer.tensor, i % layer.channels));
   const objective::Objective units = objective::per_item(items);
-  // Read whole: the same values, without the channels declared (Objective::channels_read).
-  const objective::Objective objective =
-      whole_layer ? objective::Objective(units.description(), units.layers(),
-                                         [units](const objective::ObjectiveInput& in) { return units(in); })
-                        .with_batch_size(units.batch_size())
-                  : units;
+  const objective::Objective objective = whole_layer ? units.read_whole() : units;
   // A render's first steps use the redirected ReLU gradient (a pass more at each clamp in
   // the backward); all run the blocked network (graph/blocked_backprop.h), compiled once
   // per image size that the transforms draw. Time each kind after a warm-up with the same

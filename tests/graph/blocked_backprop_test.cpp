@@ -42,10 +42,6 @@ Pass run(const featvis::graph::Graph& graph, const at::Tensor& x, const std::vec
   return pass;
 }
 
-double relative(const at::Tensor& a, const at::Tensor& b) {
-  return (a - b).norm().item<double>() / std::max(b.norm().item<double>(), 1e-30);
-}
-
 TEST(BlockedBackprop, ConvReluLeakyAddMatchesTheAtenPath) {
   const std::vector<TestNode> nodes{
       TestNode{"Conv", {"input"}, "a", {{"kernel_shape", {3, 3}}, {"pads", {1, 1, 1, 1}}}},
@@ -68,10 +64,10 @@ TEST(BlockedBackprop, ConvReluLeakyAddMatchesTheAtenPath) {
     const auto program = featvis::graph::BlockedBackprop::compile(graph, {2, 3, 15, 15}, wanted, &why);
     for (const auto& w : wanted) {
       ASSERT_TRUE(blocked.values.at(w).sizes().equals(aten.values.at(w).sizes())) << w;
-      EXPECT_LE(relative(blocked.values.at(w), aten.values.at(w)), 1e-5) << w;
+      EXPECT_LE(featvis::testing::relative_l2(blocked.values.at(w), aten.values.at(w)), 1e-5) << w;
       EXPECT_EQ(program->shape(w), aten.values.at(w).sizes().vec()) << w << ": the shape known without a forward";
     }
-    EXPECT_LE(relative(blocked.gradient, aten.gradient), 1e-5);
+    EXPECT_LE(featvis::testing::relative_l2(blocked.gradient, aten.gradient), 1e-5);
     EXPECT_THROW(program->shape("input"), featvis::Error);  // not wanted
   }
   std::string why;
@@ -94,8 +90,8 @@ TEST(BlockedBackprop, FirstConvolutionsGradientByColumnsMatchesTheAtenPath) {
     const Pass aten = run(graph, x, {"y"}, GradientKernels::kMatchPyTorch);
     const Pass blocked = run(graph, x, {"y"}, GradientKernels::kBlocked);
     EXPECT_EQ(graph.blocked_programs(), 1) << "the graph is supported";
-    EXPECT_LE(relative(blocked.values.at("y"), aten.values.at("y")), 1e-5);
-    EXPECT_LE(relative(blocked.gradient, aten.gradient), 1e-5);
+    EXPECT_LE(featvis::testing::relative_l2(blocked.values.at("y"), aten.values.at("y")), 1e-5);
+    EXPECT_LE(featvis::testing::relative_l2(blocked.gradient, aten.gradient), 1e-5);
     EXPECT_GT(aten.gradient.abs().sum().item<double>(), 0.0);
   }
 }
@@ -118,9 +114,9 @@ TEST(BlockedBackprop, PoolingMatchesTheAtenPath) {
   EXPECT_EQ(graph.blocked_programs(), 1);
   for (const auto& w : wanted) {
     ASSERT_TRUE(blocked.values.at(w).sizes().equals(aten.values.at(w).sizes())) << w;
-    EXPECT_LE(relative(blocked.values.at(w), aten.values.at(w)), 1e-5) << w;
+    EXPECT_LE(featvis::testing::relative_l2(blocked.values.at(w), aten.values.at(w)), 1e-5) << w;
   }
-  EXPECT_LE(relative(blocked.gradient, aten.gradient), 1e-5);
+  EXPECT_LE(featvis::testing::relative_l2(blocked.gradient, aten.gradient), 1e-5);
 }
 
 // Lucid's redirected ReLU gradient (the first steps of a render) on the blocked path: the
@@ -142,9 +138,9 @@ TEST(BlockedBackprop, RedirectedGradientMatchesTheAtenPath) {
   const Pass aten = run(graph, x, {"y"}, GradientKernels::kMatchPyTorch);
   const Pass blocked = run(graph, x, {"y"}, GradientKernels::kBlocked);
   EXPECT_EQ(graph.blocked_programs(), 1) << "the redirected gradient runs blocked";
-  EXPECT_LE(relative(blocked.values.at("y"), aten.values.at("y")), 1e-5);
+  EXPECT_LE(featvis::testing::relative_l2(blocked.values.at("y"), aten.values.at("y")), 1e-5);
   for (int64_t item = 0; item < 3; ++item)
-    EXPECT_LE(relative(blocked.gradient[item], aten.gradient[item]), 1e-5) << "item " << item;
+    EXPECT_LE(featvis::testing::relative_l2(blocked.gradient[item], aten.gradient[item]), 1e-5) << "item " << item;
   // The dead item's gradient is the redirected one: zero with the exact gradient.
   const featvis::graph::ReluGradientGuard exact(featvis::graph::ReluGradient::kExact);
   const Pass plain = run(graph, x, {"y"}, GradientKernels::kBlocked);
@@ -166,8 +162,8 @@ TEST(BlockedBackprop, AClassifiersConvolutionsRunBlockedAndItsHeadOnAten) {
     const int before = graph.blocked_programs();
     const Pass mixed = run(graph, x, wanted, GradientKernels::kBlocked);
     EXPECT_GT(graph.blocked_programs(), before) << "the convolutions ran blocked";
-    for (const auto& w : wanted) EXPECT_LE(relative(mixed.values.at(w), aten.values.at(w)), 1e-5) << w;
-    EXPECT_LE(relative(mixed.gradient, aten.gradient), 1e-5);
+    for (const auto& w : wanted) EXPECT_LE(featvis::testing::relative_l2(mixed.values.at(w), aten.values.at(w)), 1e-5) << w;
+    EXPECT_LE(featvis::testing::relative_l2(mixed.gradient, aten.gradient), 1e-5);
     EXPECT_GT(mixed.gradient.abs().sum().item<double>(), 0.0);
   }
 }
@@ -192,8 +188,8 @@ TEST(BlockedBackprop, UnsupportedOpsRunOnAtenAfterTheBlockedPartAndGuidedGradien
   }
   const Pass mixed = run(graph, x, {"y"}, GradientKernels::kBlocked);
   EXPECT_EQ(graph.blocked_programs(), 1) << "the Conv before the Sigmoid";
-  EXPECT_LE(relative(mixed.values.at("y"), aten.values.at("y")), 1e-5);
-  EXPECT_LE(relative(mixed.gradient, aten.gradient), 1e-5);
+  EXPECT_LE(featvis::testing::relative_l2(mixed.values.at("y"), aten.values.at("y")), 1e-5);
+  EXPECT_LE(featvis::testing::relative_l2(mixed.gradient, aten.gradient), 1e-5);
 }
 
 // MobileNetV2 on a real photo: depthwise and pointwise convolutions, ReLU6, residual Adds,
@@ -211,11 +207,11 @@ TEST(BlockedBackprop, MobileNetV2MatchesTheAtenPathOnAPhoto) {
     const Pass aten = run(model.graph, x, wanted, GradientKernels::kMatchPyTorch);
     const Pass blocked = run(model.graph, x, wanted, GradientKernels::kBlocked);
     for (const auto& w : wanted) {
-      EXPECT_LE(relative(blocked.values.at(w), aten.values.at(w)), 1e-5) << w;
+      EXPECT_LE(featvis::testing::relative_l2(blocked.values.at(w), aten.values.at(w)), 1e-5) << w;
       EXPECT_LE((blocked.values.at(w) - aten.values.at(w)).abs().max().item<double>(),
                 1e-4 * aten.values.at(w).abs().max().item<double>()) << w;
     }
-    const double g = relative(blocked.gradient, aten.gradient);
+    const double g = featvis::testing::relative_l2(blocked.gradient, aten.gradient);
     std::cout << wanted[0] << ": gradient relative L2 " << g << "\n";
     EXPECT_LE(g, 5e-2) << wanted[0];
   }
@@ -363,8 +359,8 @@ TEST(BlockedBackprop, ABatchRunInChunksEqualsEachPhotoAlone) {
     const at::Tensor weights = at::randn(batch.values.at(wanted[0]).sizes(), generator)[static_cast<int64_t>(i)];
     (alone[0] * weights).sum().backward();
     const at::Tensor mine = batch.values.at(wanted[0])[static_cast<int64_t>(i)];
-    EXPECT_LE(relative(mine, alone[0].detach()), 1e-5) << "photo " << i;
-    EXPECT_LE(relative(batch.gradient[static_cast<int64_t>(i)], input.grad()[0]), 1e-5) << "photo " << i;
+    EXPECT_LE(featvis::testing::relative_l2(mine, alone[0].detach()), 1e-5) << "photo " << i;
+    EXPECT_LE(featvis::testing::relative_l2(batch.gradient[static_cast<int64_t>(i)], input.grad()[0]), 1e-5) << "photo " << i;
   }
 }
 

@@ -51,10 +51,6 @@ Pass pass(const Graph& graph, const std::string& tensor, const at::Tensor& x, co
   return {value.detach(), input.grad()};
 }
 
-double relative(const at::Tensor& a, const at::Tensor& b) {
-  return (a - b).norm().item<double>() / std::max(b.norm().item<double>(), 1e-30);
-}
-
 // The cut graph against the whole one, for `channels` of `tensor`; the gradient's bound is
 // wider where ReLU6 boundaries make rounding matter (a real network on a photo).
 void expect_slice_matches(const Graph& graph, const std::string& tensor, const std::vector<int64_t>& channels,
@@ -72,8 +68,8 @@ void expect_slice_matches(const Graph& graph, const std::string& tensor, const s
     const std::string where = tensor + (kernels == GradientKernels::kBlocked ? " (blocked)" : " (ATen)");
     EXPECT_EQ(slice.channels, whole_value.size(1)) << where;
     ASSERT_TRUE(cut.value.sizes().equals(whole.value.index_select(1, index).sizes())) << where;
-    EXPECT_LE(relative(cut.value, whole.value.index_select(1, index)), 1e-5) << where;
-    const double g = relative(cut.gradient, whole.gradient);
+    EXPECT_LE(featvis::testing::relative_l2(cut.value, whole.value.index_select(1, index)), 1e-5) << where;
+    const double g = featvis::testing::relative_l2(cut.gradient, whole.gradient);
     if (gradient_bound > 1e-5) std::cout << where << ": gradient relative L2 " << g << "\n";
     EXPECT_LE(g, gradient_bound) << where;
   }

@@ -24,11 +24,7 @@ namespace {
 using Reads = std::map<std::string, std::set<int64_t>>;
 
 // The same objective, read whole: it declares no channels, so evaluate() computes them all.
-Objective whole(const Objective& o) {
-  Objective copy("whole(" + o.description() + ")", o.layers(),
-                 [o](const fo::ObjectiveInput& in) { return o(in); });
-  return copy.with_batch_size(o.batch_size());
-}
+Objective whole(const Objective& o) { return o.read_whole(); }
 
 TEST(ChannelsRead, UnitKindsDeclareTheirChannelsAndCombinationsMergeThem) {
   EXPECT_EQ(fo::channel("L", 3).channels_read(), (Reads{{"L", {3}}}));
@@ -74,18 +70,14 @@ Result evaluate_with_gradient(const featvis::model::Model& model, const Objectiv
   return {evaluation.values.detach(), x.grad(), !evaluation.subsets.empty()};
 }
 
-double relative(const at::Tensor& a, const at::Tensor& b) {
-  return (a - b).norm().item<double>() / std::max(b.norm().item<double>(), 1e-30);
-}
-
 void expect_cut_matches_whole(const featvis::model::Model& model, const Objective& objective, const at::Tensor& images,
                               bool cut, double gradient_bound) {
   const Result part = evaluate_with_gradient(model, objective, images);
   const Result all = evaluate_with_gradient(model, whole(objective), images);
   EXPECT_EQ(part.cut, cut) << objective.description();
   EXPECT_FALSE(all.cut);
-  EXPECT_LE(relative(part.values, all.values), 1e-5) << objective.description();
-  const double g = relative(part.gradient, all.gradient);
+  EXPECT_LE(featvis::testing::relative_l2(part.values, all.values), 1e-5) << objective.description();
+  const double g = featvis::testing::relative_l2(part.gradient, all.gradient);
   if (gradient_bound > 1e-5) std::cout << objective.description() << ": gradient relative L2 " << g << "\n";
   EXPECT_LE(g, gradient_bound) << objective.description();
 }

@@ -106,6 +106,10 @@ CommandResult run_featvis(const std::vector<std::string>& args) {
   return r;
 }
 
+double relative_l2(const at::Tensor& a, const at::Tensor& b) {
+  return (a - b).norm().item<double>() / std::max(b.norm().item<double>(), 1e-30);
+}
+
 at::Tensor first_photo_input(const model::Model& model, const std::string& images_dir) {
   std::string photo;
   for (const auto& entry : std::filesystem::directory_iterator(images_dir))

@@ -25,6 +25,9 @@ std::string sample_images_dir();
 // input [1,3,224,224] (the card's scaling applied).
 at::Tensor first_photo_input(const model::Model& model, const std::string& images_dir);
 
+// ||a - b|| / ||b|| in L2 (b's norm floored at 1e-30): how far a result is from a reference.
+double relative_l2(const at::Tensor& a, const at::Tensor& b);
+
 // Directory where generated fixtures live (build/fixtures).
 std::string fixtures_dir();
 std::string source_dir();

@@ -68,6 +68,13 @@ class Objective {
     channels_[layer] = std::move(channels);
     return *this;
   }
+  // The same objective read whole: no channels declared, so evaluate() computes every
+  // channel of its layers (what a render without the cut costs: Microscope --dry-run).
+  Objective read_whole() const {
+    Objective whole = *this;
+    whole.channels_.clear();
+    return whole;
+  }
 
   // The text form ("2.5*(conv1:3 + conv1:4)"); parenthesized as needed when combined.
   const std::string& description() const { return description_; }
