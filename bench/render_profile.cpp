@@ -6,6 +6,9 @@
 // op's time minus the ops it called, so the shares add up to the profiled time; wall time
 // per step is printed beside it.
 //
+// --batch B profiles a batch of B units of the middle layer instead (channels 0..B-1, one
+// per item, as a Microscope build renders them); times are per step of the batch.
+//
 // --fixed OBJ profiles the render step's fixed cost instead, with no network layer run
 // (issue 10): OBJ `l2` is the image penalty (the transforms run forward only, as in
 // `featvis render MODEL l2`), `input` the mean of the network's input tensor (transforms
@@ -14,13 +17,14 @@
 // ms/step (the two untransformed evaluations of a render are included: < 2 % at S = 64).
 //
 //   ./build/featvis_bench_render_profile [--model NAME|PATH] [--steps S] [--top N]
-//       [--fixed l2|input] [--transforms standard|none|LIST] [--repeat R] [--no-profile]
+//       [--fixed l2|input] [--batch B] [--transforms standard|none|LIST] [--repeat R] [--no-profile]
 //   (threads: at::set_num_threads($FEATVIS_BENCH_THREADS, default 1))
 #include "bench_model.h"
 #include "op_profile.h"
 
 #include <featvis/model/model.h>
 #include <featvis/objective/kinds.h>
+#include <featvis/objective/parse.h>
 #include <featvis/render/param/image_param.h>
 #include <featvis/render/render.h>
 #include <featvis/render/transform/standard.h>
@@ -46,8 +50,10 @@ double cpu_ms() {
 
 featvis::render::RenderResult render_steps(const featvis::model::Model& model,
                                            const featvis::objective::Objective& objective,
-                                           const featvis::render::transform::Transform& transforms, int64_t steps) {
+                                           const featvis::render::transform::Transform& transforms, int64_t steps,
+                                           int64_t batch) {
   featvis::render::param::ImageParamOptions po;
+  po.batch = batch;
   po.height = 224;
   po.width = 224;
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(0);
@@ -82,6 +88,7 @@ int main(int argc, char** argv) {
     size_t top = 14;
     std::string fixed, transforms_text = "standard";
     int repeat = 0;
+    int64_t batch = 1;
     bool profile = true;
     featvis::bench::take_flags(&argc, argv, [&](const std::string& flag, const auto& value) {
       if (flag == "--model") {
@@ -92,6 +99,8 @@ int main(int argc, char** argv) {
         top = std::stoul(value());
       } else if (flag == "--fixed") {
         fixed = value();
+      } else if (flag == "--batch") {
+        batch = std::stoll(value());
       } else if (flag == "--transforms") {
         transforms_text = value();
       } else if (flag == "--repeat") {
@@ -104,26 +113,35 @@ int main(int argc, char** argv) {
       return true;
     });
     if (steps < 1) throw featvis::Error("--steps must be at least 1");
+    if (batch < 1) throw featvis::Error("--batch must be at least 1");
+    if (batch > 1 && !fixed.empty()) throw featvis::Error("--batch and --fixed do not go together");
     const char* threads = std::getenv("FEATVIS_BENCH_THREADS");
     at::set_num_threads(threads ? std::max(1, std::atoi(threads)) : 1);
     const featvis::model::Model model = featvis::model::load_model(featvis::bench::resolve_model(model_ref));
     const featvis::render::transform::Transform transforms = featvis::render::transform::parse(transforms_text);
+    // --batch: the render benchmark's batch (render/units8), unit i in item i.
+    const std::string batch_units = "MobileNetV2/expanded_conv_8/expand:0-" + std::to_string(batch - 1);
     std::vector<featvis::objective::Objective> objectives;
     if (!fixed.empty()) {
       objectives.push_back(fixed_objective(model, fixed));
+    } else if (batch > 1) {
+      objectives.push_back(featvis::objective::parse(batch_units, model));
     } else {
       for (const char* layer :
            {"MobileNetV2/expanded_conv_2/expand", "MobileNetV2/expanded_conv_8/expand", "MobileNetV2/Conv2d_18_1"})
         objectives.push_back(featvis::objective::channel(layer, 7));
     }
     for (const auto& objective : objectives) {
-      const std::string name = objective.description() + ", transforms " + transforms_text;
-      render_steps(model, objective, transforms, 4);  // warm-up: allocator, kernels for the drawn sizes
+      // A batch's description lists every item's unit; the range says the same.
+      const std::string units =
+          batch > 1 ? batch_units + " (batch of " + std::to_string(batch) + ", a unit per item)" : objective.description();
+      const std::string name = units + ", transforms " + transforms_text;
+      render_steps(model, objective, transforms, 4, batch);  // warm-up: allocator, kernels for the drawn sizes
       if (repeat > 0) {
         std::vector<double> per_step;
         for (int r = 0; r < repeat; ++r) {
           const double c0 = cpu_ms();
-          render_steps(model, objective, transforms, steps);
+          render_steps(model, objective, transforms, steps, batch);
           per_step.push_back((cpu_ms() - c0) / static_cast<double>(steps));
         }
         std::sort(per_step.begin(), per_step.end());
@@ -134,7 +152,7 @@ int main(int argc, char** argv) {
       if (!profile) continue;
       std::printf("\n%s, %lld steps, %d thread(s): ", name.c_str(), static_cast<long long>(steps),
                   at::get_num_threads());
-      featvis::bench::print_op_profile([&] { render_steps(model, objective, transforms, steps); },
+      featvis::bench::print_op_profile([&] { render_steps(model, objective, transforms, steps, batch); },
                                        static_cast<double>(steps), top, "step");
     }
     return 0;
