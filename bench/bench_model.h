@@ -14,6 +14,11 @@ namespace featvis::bench {
 
 inline const char* kDefaultModel = "mobilenet_v2_1.0_224_tf2_ptq_dequant.onnx";
 
+// The render benchmarks' three target layers of kDefaultModel: 112x112, 14x14, 7x7.
+inline const char* kEarly = "MobileNetV2/expanded_conv_2/expand";
+inline const char* kMiddle = "MobileNetV2/expanded_conv_8/expand";
+inline const char* kLast = "MobileNetV2/Conv2d_18_1";
+
 inline bool is_file(const std::string& path) { return std::ifstream(path, std::ios::binary).good(); }
 
 // Path of kDefaultModel, or "" with `searched` listing the directories looked in.

@@ -63,9 +63,9 @@
 
 namespace {
 
-const char* kEarly = "MobileNetV2/expanded_conv_2/expand";
-const char* kMiddle = "MobileNetV2/expanded_conv_8/expand";
-const char* kLast = "MobileNetV2/Conv2d_18_1";
+using featvis::bench::kEarly;
+using featvis::bench::kLast;
+using featvis::bench::kMiddle;
 
 
 

@@ -120,15 +120,14 @@ int main(int argc, char** argv) {
     const featvis::model::Model model = featvis::model::load_model(featvis::bench::resolve_model(model_ref));
     const featvis::render::transform::Transform transforms = featvis::render::transform::parse(transforms_text);
     // --batch: the render benchmark's batch (render/units8), unit i in item i.
-    const std::string batch_units = "MobileNetV2/expanded_conv_8/expand:0-" + std::to_string(batch - 1);
+    const std::string batch_units = std::string(featvis::bench::kMiddle) + ":0-" + std::to_string(batch - 1);
     std::vector<featvis::objective::Objective> objectives;
     if (!fixed.empty()) {
       objectives.push_back(fixed_objective(model, fixed));
     } else if (batch > 1) {
       objectives.push_back(featvis::objective::parse(batch_units, model));
     } else {
-      for (const char* layer :
-           {"MobileNetV2/expanded_conv_2/expand", "MobileNetV2/expanded_conv_8/expand", "MobileNetV2/Conv2d_18_1"})
+      for (const char* layer : {featvis::bench::kEarly, featvis::bench::kMiddle, featvis::bench::kLast})
         objectives.push_back(featvis::objective::channel(layer, 7));
     }
     for (const auto& objective : objectives) {
